@@ -1,0 +1,25 @@
+package io.locusfs.cli;
+
+import io.locusfs.store.StoreException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
+
+/** Turns an exception into the one line a user reads after "locusfs COMMAND:". */
+final class Failures {
+    private Failures() {
+    }
+
+    static String describe(Throwable e) {
+        if (e instanceof StoreException || e instanceof IllegalArgumentException) {
+            return e.getMessage();
+        }
+        if (e instanceof NoSuchFileException) {
+            return e.getMessage() + ": no such file or directory";
+        }
+        if (e instanceof AccessDeniedException) {
+            return e.getMessage() + ": permission denied";
+        }
+        String message = e.getMessage();
+        return message != null ? message : e.toString();
+    }
+}

@@ -1,0 +1,68 @@
+package io.locusfs.cli;
+
+import io.locusfs.store.Fsck;
+import io.locusfs.store.Store;
+import io.locusfs.store.StoreOptions;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "fsck",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        header = "Check a store's consistency, and optionally repair it.",
+        description = {
+            "Checks the invariants of an unmounted store: every directory entry points to a live "
+                + "inode of the right kind; link counts match the entries; every inode is reachable "
+                + "from the root; every block and xattr belongs to a live inode; blocks lie within "
+                + "the file's size and match the block map; stored block counts are right.",
+            "",
+            "Each problem is printed on its own line with what --repair would do about it. "
+                + "Without --repair nothing in the store is changed.",
+            "",
+            "Example:",
+            "  locusfs fsck /srv/store"},
+        footerHeading = "%nExit status:%n",
+        footer = {"  0  the store is clean", "  1  problems were found and all were repaired",
+            "  4  problems remain (run with --repair, or they cannot be repaired)",
+            "  8  the store could not be checked (not a store, mounted, unreadable)"})
+final class FsckCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "STORE", description = "The store to check.")
+    Path store;
+
+    @Option(names = "--repair", description = "Repair what can be repaired, then check again.")
+    boolean repair;
+
+    @Override
+    public Integer call() {
+        try (Store opened = Store.open(store, StoreOptions.defaults())) {
+            Fsck fsck = new Fsck(opened);
+            List<Fsck.Problem> problems = fsck.check();
+            for (Fsck.Problem p : problems) {
+                System.out.println("problem: " + p.description() + (repair ? "; repair: " : "; --repair would ") + p.repair());
+            }
+            if (problems.isEmpty()) {
+                System.out.println(store + ": clean (" + fsck.inodesChecked() + " inodes, " + fsck.blocksChecked() + " blocks)");
+                return 0;
+            }
+            if (!repair) {
+                System.out.println(store + ": " + problems.size() + " problems");
+                return 4;
+            }
+            fsck.repair();
+            List<Fsck.Problem> remaining = new Fsck(opened).check();
+            for (Fsck.Problem p : remaining) {
+                System.out.println("still: " + p.description());
+            }
+            System.out.println(store + ": " + problems.size() + " problems, " + remaining.size() + " remain after repair");
+            return remaining.isEmpty() ? 1 : 4;
+        } catch (Exception e) {
+            System.err.println("locusfs fsck: " + Failures.describe(e));
+            return 8;
+        }
+    }
+}

@@ -1,0 +1,51 @@
+package io.locusfs.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code locusfs} command: the entry point of the launcher. */
+@Command(name = "locusfs",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        sortOptions = false,
+        header = "A location-aware filesystem on RocksDB, mounted with FUSE.",
+        description = {
+            "LocusFS keeps files in a RocksDB store, serves them through a FUSE mount, and knows "
+                + "where every file physically lives.",
+            "",
+            "Typical use:",
+            "  locusfs init /srv/store --location eu/gb/london/hq",
+            "  locusfs mount /srv/store /mnt/locus",
+            "  locusfs umount /mnt/locus",
+            "  locusfs fsck /srv/store"},
+        footerHeading = "%nExit status:%n",
+        footer = {"  0  success", "  1  the operation failed (the message says why)",
+            "  2  invalid command line", "",
+            "Run 'locusfs COMMAND --help' for the options of one command."},
+        subcommands = {InitCommand.class, MountCommand.class, UmountCommand.class, FsckCommand.class,
+            CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The configured command line, for the launcher and for tests. */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            commandLine.getErr().println("locusfs " + commandLine.getCommandName() + ": " + Failures.describe(e));
+            return 1;
+        });
+        return cl;
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required");
+    }
+}

@@ -1,0 +1,133 @@
+package io.locusfs.cli;
+
+import io.locusfs.fuse.MountDaemon;
+import io.locusfs.fuse.MountTable;
+import io.locusfs.store.Store;
+import io.locusfs.store.StoreOptions;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "mount",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        sortOptions = false,
+        header = "Mount a store.",
+        description = {
+            "Mounts STORE at MOUNTPOINT with FUSE. Without --foreground the command returns once "
+                + "the mount is ready and the daemon keeps running in the background, logging to "
+                + "STORE/locusfs.log.",
+            "",
+            "The mount ends with 'locusfs umount MOUNTPOINT', 'fusermount -u MOUNTPOINT' or SIGTERM "
+                + "to the daemon; each commits every buffered write and closes the store cleanly.",
+            "",
+            "Refused, with nothing changed: a missing or non-empty MOUNTPOINT, a path that is not "
+                + "a store, a store written by a newer locusfs, a store that is already mounted.",
+            "",
+            "Every mount uses the FUSE options " + "big_writes, max_write=131072, use_ino, "
+                + "default_permissions (the kernel checks mode bits), allow_other (every user "
+                + "sees the files, subject to permissions) and hard_remove.",
+            "",
+            "Example:",
+            "  locusfs mount /srv/store /mnt/locus"})
+final class MountCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "STORE", description = "The store to mount.")
+    Path store;
+
+    @Parameters(index = "1", paramLabel = "MOUNTPOINT", description = "An existing, empty directory.")
+    Path mountPoint;
+
+    @Option(names = "--foreground", description = "Stay in the foreground until unmounted.")
+    boolean foreground;
+
+    @Option(names = "-o", paramLabel = "OPTIONS", split = ",",
+            description = "Extra FUSE mount options, comma-separated (e.g. ro, nonempty, attr_timeout=5).")
+    List<String> fuseOptions = new ArrayList<>();
+
+    @Option(names = "--block-cache", paramLabel = "SIZE", converter = SizeConverter.class, defaultValue = "64M",
+            description = "RocksDB block cache (default: ${DEFAULT-VALUE}).")
+    long blockCache;
+
+    @Option(names = "--memtable-budget", paramLabel = "SIZE", converter = SizeConverter.class, defaultValue = "128M",
+            description = "Memory for all write buffers together, charged to the cache (default: ${DEFAULT-VALUE}).")
+    long memtables;
+
+    @Override
+    public Integer call() throws Exception {
+        checkMountPoint();
+        Store.checkFormat(store); // Refuse before forking, so the user sees why.
+        if (foreground) {
+            MountDaemon.run(store, mountPoint, new StoreOptions(blockCache, memtables, false), fuseOptions);
+            return 0;
+        }
+        return startDaemon();
+    }
+
+    private void checkMountPoint() throws IOException {
+        if (!Files.exists(mountPoint)) {
+            throw new IllegalArgumentException("mount point " + mountPoint + " does not exist; create it with mkdir");
+        }
+        if (!Files.isDirectory(mountPoint)) {
+            throw new IllegalArgumentException("mount point " + mountPoint + " is not a directory");
+        }
+        var existing = MountTable.at(mountPoint);
+        if (existing.isPresent()) {
+            throw new IllegalArgumentException(mountPoint + " is already a mount point (" + existing.get().type()
+                    + " from " + existing.get().source() + ")");
+        }
+        if (!fuseOptions.contains("nonempty")) {
+            try (var entries = Files.list(mountPoint)) {
+                if (entries.findAny().isPresent()) {
+                    throw new IllegalArgumentException("mount point " + mountPoint
+                            + " is not empty (use -o nonempty to mount over its files)");
+                }
+            }
+        }
+    }
+
+    /** Starts this same command with --foreground in a new session and waits until it has mounted. */
+    private int startDaemon() throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(Arrays.asList(Launcher.command()));
+        command.addAll(List.of("mount", "--foreground", store.toString(), mountPoint.toString(),
+                "--block-cache", Long.toString(blockCache), "--memtable-budget", Long.toString(memtables)));
+        if (!fuseOptions.isEmpty()) {
+            command.add("-o");
+            command.add(String.join(",", fuseOptions));
+        }
+        command.add(0, "setsid");
+        Path logFile = store.resolve("locusfs.log");
+        long logStart = Files.exists(logFile) ? Files.size(logFile) : 0;
+        Process daemon = new ProcessBuilder(command)
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+                .redirectErrorStream(true)
+                .start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            var mounted = MountTable.at(mountPoint);
+            if (mounted.isPresent() && mounted.get().type().equals(MountTable.FS_TYPE)) {
+                System.out.println("mounted " + store + " at " + mountPoint + " (daemon pid " + daemon.pid()
+                        + ", log " + logFile + ")\nunmount with: locusfs umount " + mountPoint);
+                return 0;
+            }
+            if (daemon.waitFor(100, TimeUnit.MILLISECONDS)) {
+                String log = new String(Files.readAllBytes(logFile)).substring((int) logStart).trim();
+                System.err.println("locusfs mount: the mount daemon exited with status " + daemon.exitValue()
+                        + (log.isEmpty() ? "" : ":\n" + log));
+                return 1;
+            }
+        }
+        daemon.destroy();
+        System.err.println("locusfs mount: the mount was not ready within 60 s; see " + logFile);
+        return 1;
+    }
+}

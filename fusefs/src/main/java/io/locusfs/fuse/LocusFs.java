@@ -1,0 +1,506 @@
+package io.locusfs.fuse;
+
+import io.locusfs.store.FileData;
+import io.locusfs.store.Inode;
+import io.locusfs.store.Store;
+import io.locusfs.store.StoreException;
+import io.locusfs.store.Tree;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.util.List;
+import java.util.function.IntSupplier;
+import jnr.ffi.Pointer;
+import jnr.ffi.types.mode_t;
+import jnr.ffi.types.off_t;
+import jnr.ffi.types.size_t;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import ru.serce.jnrfuse.ErrorCodes;
+import ru.serce.jnrfuse.FuseFillDir;
+import ru.serce.jnrfuse.FuseStubFS;
+import ru.serce.jnrfuse.struct.FileStat;
+import ru.serce.jnrfuse.struct.FuseContext;
+import ru.serce.jnrfuse.struct.FuseFileInfo;
+import ru.serce.jnrfuse.struct.Statvfs;
+import ru.serce.jnrfuse.struct.Timespec;
+
+/**
+ * The mounted filesystem: POSIX operations of the FUSE high-level API over a {@link Store}.
+ * Paths are resolved component by component from the root; open files are addressed by their
+ * inode number (the FUSE file handle), so a descriptor keeps working after its name is unlinked
+ * or renamed. Permission checks on mode bits are left to the kernel ({@code default_permissions});
+ * ownership of new nodes and setgid directories are handled here. Called by many FUSE threads
+ * at once.
+ */
+public final class LocusFs extends FuseStubFS {
+    private static final Logger log = LoggerFactory.getLogger(LocusFs.class);
+    private static final long UTIME_NOW = (1L << 30) - 1;
+    private static final long UTIME_OMIT = (1L << 30) - 2;
+    private static final int STAT_BLOCK = 512;
+
+    private final Store store;
+    private final Tree tree;
+    private final FileData data;
+    private final OpenFiles openFiles;
+
+    public LocusFs(Store store) {
+        this.store = store;
+        this.tree = store.tree();
+        this.data = store.data();
+        this.openFiles = new OpenFiles(data);
+    }
+
+    /** Commits every buffered write and syncs the store; called at unmount and on demand. */
+    public void flushAll() {
+        openFiles.commitAll();
+        store.sync();
+    }
+
+    @Override
+    protected String getFSName() {
+        return "locusfs";
+    }
+
+    @Override
+    public int getattr(String path, FileStat stat) {
+        return run("getattr", path, () -> fill(stat, tree.inode(resolve(path))));
+    }
+
+    @Override
+    public int fgetattr(String path, FileStat stat, FuseFileInfo fi) {
+        return run("fgetattr", path, () -> fill(stat, tree.inode(fi.fh.get())));
+    }
+
+    @Override
+    public int readlink(String path, Pointer buf, @size_t long size) {
+        return run("readlink", path, () -> {
+            Inode inode = tree.inode(resolve(path));
+            if (!inode.isSymlink()) {
+                return -ErrorCodes.EINVAL();
+            }
+            int n = (int) Math.min(inode.symlinkTarget.length, size - 1);
+            buf.put(0, inode.symlinkTarget, 0, n);
+            buf.putByte(n, (byte) 0);
+            return 0;
+        });
+    }
+
+    @Override
+    public int mknod(String path, @mode_t long mode, long rdev) {
+        return run("mknod", path, () -> {
+            createNode(path, (int) mode, rdev, null);
+            return 0;
+        });
+    }
+
+    @Override
+    public int mkdir(String path, @mode_t long mode) {
+        return run("mkdir", path, () -> {
+            createNode(path, Inode.S_IFDIR | ((int) mode & 07777), 0, null);
+            return 0;
+        });
+    }
+
+    @Override
+    public int symlink(String target, String path) {
+        return run("symlink", path, () -> {
+            createNode(path, Inode.S_IFLNK | 0777, 0, Names.bytes(target));
+            return 0;
+        });
+    }
+
+    @Override
+    public int create(String path, @mode_t long mode, FuseFileInfo fi) {
+        return run("create", path, () -> {
+            Inode inode = createNode(path, Inode.S_IFREG | ((int) mode & 07777), 0, null);
+            openFiles.acquire(inode);
+            fi.fh.set(inode.ino);
+            return 0;
+        });
+    }
+
+    @Override
+    public int unlink(String path) {
+        return run("unlink", path, () -> {
+            Names.Split split = Names.split(path);
+            tree.unlink(resolve(split.parent()), split.name(), openFiles::isOpen);
+            return 0;
+        });
+    }
+
+    @Override
+    public int rmdir(String path) {
+        return run("rmdir", path, () -> {
+            Names.Split split = Names.split(path);
+            tree.rmdir(resolve(split.parent()), split.name());
+            return 0;
+        });
+    }
+
+    @Override
+    public int rename(String from, String to) {
+        return run("rename", from, () -> {
+            Names.Split source = Names.split(from);
+            Names.Split target = Names.split(to);
+            tree.rename(resolve(source.parent()), source.name(), resolve(target.parent()), target.name(),
+                    openFiles::isOpen);
+            return 0;
+        });
+    }
+
+    @Override
+    public int link(String existing, String path) {
+        return run("link", path, () -> {
+            Names.Split split = Names.split(path);
+            tree.link(resolve(existing), resolve(split.parent()), split.name());
+            return 0;
+        });
+    }
+
+    @Override
+    public int chmod(String path, @mode_t long mode) {
+        return run("chmod", path, () -> {
+            tree.update(resolve(path), inode -> inode.mode = (inode.mode & Inode.S_IFMT) | ((int) mode & 07777));
+            return 0;
+        });
+    }
+
+    @Override
+    public int chown(String path, long uid, long gid) {
+        return run("chown", path, () -> {
+            tree.update(resolve(path), inode -> {
+                if ((int) uid != -1) {
+                    inode.uid = (int) uid;
+                }
+                if ((int) gid != -1) {
+                    inode.gid = (int) gid;
+                }
+                if (!inode.isDirectory() && ((int) uid != -1 || (int) gid != -1)) {
+                    // chown(2) clears set-user-ID and set-group-ID on files it changes.
+                    inode.mode &= ~(Inode.S_ISUID | ((inode.mode & 010) != 0 ? Inode.S_ISGID : 0));
+                }
+            });
+            return 0;
+        });
+    }
+
+    @Override
+    public int truncate(String path, @off_t long size) {
+        return run("truncate", path, () -> {
+            long ino = resolve(path);
+            OpenFile open = openFiles.get(ino);
+            if (open != null) {
+                open.truncate(size);
+            } else {
+                data.truncate(ino, size);
+            }
+            return 0;
+        });
+    }
+
+    @Override
+    public int ftruncate(String path, @off_t long size, FuseFileInfo fi) {
+        return run("ftruncate", path, () -> {
+            openFile(fi).truncate(size);
+            return 0;
+        });
+    }
+
+    @Override
+    public int utimens(String path, Timespec[] timespec) {
+        return run("utimens", path, () -> {
+            long now = Names.nowNanos();
+            long ino = resolve(path);
+            OpenFile open = openFiles.get(ino);
+            if (open != null) {
+                open.commit(); // Its buffered mtime must not overwrite the one set here.
+            }
+            tree.update(ino, inode -> {
+                Long atime = time(timespec[0], now);
+                Long mtime = time(timespec[1], now);
+                if (atime != null) {
+                    inode.atimeNanos = atime;
+                }
+                if (mtime != null) {
+                    inode.mtimeNanos = mtime;
+                }
+            });
+            if (open != null) {
+                open.reloadTimes(tree.inode(ino));
+            }
+            return 0;
+        });
+    }
+
+    @Override
+    public int open(String path, FuseFileInfo fi) {
+        return run("open", path, () -> {
+            Inode inode = tree.inode(resolve(path));
+            if (inode.isDirectory()) {
+                return -ErrorCodes.EISDIR();
+            }
+            openFiles.acquire(inode);
+            fi.fh.set(inode.ino);
+            return 0;
+        });
+    }
+
+    @Override
+    public int read(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
+        return run("read", path, () -> openFile(fi).read(buf, offset, (int) size));
+    }
+
+    @Override
+    public int write(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
+        return run("write", path, () -> openFile(fi).write(buf, offset, (int) size, Names.nowNanos()));
+    }
+
+    @Override
+    public int statfs(String path, Statvfs stat) {
+        return run("statfs", path, () -> {
+            FileStore disk;
+            try {
+                disk = Files.getFileStore(store.path());
+                int unit = 4096;
+                stat.f_bsize.set(unit);
+                stat.f_frsize.set(unit);
+                stat.f_blocks.set(disk.getTotalSpace() / unit);
+                stat.f_bfree.set(disk.getUnallocatedSpace() / unit);
+                stat.f_bavail.set(disk.getUsableSpace() / unit);
+            } catch (IOException e) {
+                throw new StoreException(StoreException.Kind.IO, "statfs of " + store.path() + ": " + e.getMessage(), e);
+            }
+            long freeInodes = Integer.MAX_VALUE;
+            stat.f_files.set(tree.inodesAllocated() + freeInodes);
+            stat.f_ffree.set(freeInodes);
+            stat.f_favail.set(freeInodes);
+            stat.f_namemax.set(Tree.NAME_MAX);
+            return 0;
+        });
+    }
+
+    @Override
+    public int flush(String path, FuseFileInfo fi) {
+        return run("flush", path, () -> {
+            OpenFile open = openFiles.get(fi.fh.get());
+            if (open != null) {
+                open.commit();
+            }
+            return 0;
+        });
+    }
+
+    @Override
+    public int release(String path, FuseFileInfo fi) {
+        return run("release", path, () -> {
+            long ino = fi.fh.get();
+            if (openFiles.release(ino)) {
+                Inode inode = tree.inode(ino);
+                if (inode.nlink == 0) {
+                    tree.releaseOrphan(ino);
+                }
+            }
+            return 0;
+        });
+    }
+
+    @Override
+    public int fsync(String path, int isdatasync, FuseFileInfo fi) {
+        return run("fsync", path, () -> {
+            openFile(fi).commit();
+            store.sync();
+            return 0;
+        });
+    }
+
+    @Override
+    public int fsyncdir(String path, FuseFileInfo fi) {
+        return run("fsyncdir", path, () -> {
+            store.sync();
+            return 0;
+        });
+    }
+
+    @Override
+    public int setxattr(String path, String name, Pointer value, @size_t long size, int flags) {
+        return run("setxattr", path, () -> {
+            byte[] attribute = Names.bytes(name);
+            checkXattrNamespace(name);
+            byte[] bytes = new byte[(int) size];
+            value.get(0, bytes, 0, bytes.length);
+            tree.setXattr(resolve(path), attribute, bytes, flags);
+            return 0;
+        });
+    }
+
+    @Override
+    public int getxattr(String path, String name, Pointer value, @size_t long size) {
+        return run("getxattr", path, () -> {
+            long ino = resolve(path);
+            if (name.startsWith("system.")) {
+                return -ErrorCodes.ENODATA();
+            }
+            byte[] bytes = tree.getXattr(ino, Names.bytes(name));
+            return copyOut(bytes, value, size);
+        });
+    }
+
+    @Override
+    public int listxattr(String path, Pointer list, @size_t long size) {
+        return run("listxattr", path, () -> {
+            List<byte[]> names = tree.listXattrs(resolve(path));
+            ByteBuffer all = ByteBuffer.allocate(names.stream().mapToInt(n -> n.length + 1).sum());
+            for (byte[] n : names) {
+                all.put(n).put((byte) 0);
+            }
+            return copyOut(all.array(), list, size);
+        });
+    }
+
+    @Override
+    public int removexattr(String path, String name) {
+        return run("removexattr", path, () -> {
+            checkXattrNamespace(name);
+            tree.removeXattr(resolve(path), Names.bytes(name));
+            return 0;
+        });
+    }
+
+    @Override
+    public int opendir(String path, FuseFileInfo fi) {
+        return run("opendir", path, () -> {
+            Inode inode = tree.inode(resolve(path));
+            return inode.isDirectory() ? 0 : -ErrorCodes.ENOTDIR();
+        });
+    }
+
+    @Override
+    public int readdir(String path, Pointer buf, FuseFillDir filler, @off_t long offset, FuseFileInfo fi) {
+        return run("readdir", path, () -> {
+            long dir = resolve(path);
+            filler.apply(buf, Names.cString(Names.DOT), null, 0);
+            filler.apply(buf, Names.cString(Names.DOT_DOT), null, 0);
+            tree.list(dir, null, entry -> filler.apply(buf, Names.cString(entry.name()), null, 0) == 0);
+            return 0;
+        });
+    }
+
+    @Override
+    public int access(String path, int mask) {
+        return run("access", path, () -> {
+            Inode inode = tree.inode(resolve(path));
+            FuseContext context = getContext();
+            return Permissions.allows(inode, (int) context.uid.get(), (int) context.gid.get(),
+                    (int) context.pid.get(), mask) ? 0 : -ErrorCodes.EACCES();
+        });
+    }
+
+    @Override
+    public void destroy(Pointer initResult) {
+        try {
+            flushAll();
+        } catch (RuntimeException e) {
+            log.error("flushing at unmount failed", e);
+        }
+    }
+
+    private Inode createNode(String path, int mode, long rdev, byte[] symlinkTarget) {
+        Names.Split split = Names.split(path);
+        FuseContext context = getContext();
+        return tree.create(resolve(split.parent()), split.name(), mode,
+                (int) context.uid.get(), (int) context.gid.get(), rdev, symlinkTarget);
+    }
+
+    private OpenFile openFile(FuseFileInfo fi) {
+        OpenFile open = openFiles.get(fi.fh.get());
+        if (open == null) {
+            throw new StoreException(StoreException.Kind.INVALID, "file handle " + fi.fh.get() + " is not open");
+        }
+        return open;
+    }
+
+    /** The inode number of {@code path}, walking from the root. */
+    private long resolve(String path) {
+        long ino = Store.ROOT_INO;
+        for (byte[] name : Names.components(path)) {
+            long child = tree.lookup(ino, name);
+            if (child == 0) {
+                if (!tree.inode(ino).isDirectory()) {
+                    throw new StoreException(StoreException.Kind.NOT_DIRECTORY, path + ": a component is not a directory");
+                }
+                throw new StoreException(StoreException.Kind.NOT_FOUND, path + " does not exist");
+            }
+            ino = child;
+        }
+        return ino;
+    }
+
+    private int fill(FileStat stat, Inode inode) {
+        long size = inode.size;
+        long mtime = inode.mtimeNanos;
+        OpenFile open = inode.isRegular() ? openFiles.get(inode.ino) : null;
+        if (open != null) {
+            size = open.size();
+            mtime = open.mtimeNanos();
+        }
+        stat.st_ino.set(inode.ino);
+        stat.st_mode.set(inode.mode);
+        stat.st_nlink.set(inode.nlink);
+        stat.st_uid.set(inode.uid);
+        stat.st_gid.set(inode.gid);
+        stat.st_rdev.set(inode.rdev);
+        stat.st_size.set(size);
+        stat.st_blksize.set(data.blockSize());
+        long storedBytes = inode.isRegular()
+                ? Math.min(size, (inode.storedBlocks + (open != null && open.isDirty() ? 1 : 0)) * data.blockSize())
+                : (inode.isSymlink() ? 0 : 4096);
+        stat.st_blocks.set((storedBytes + STAT_BLOCK - 1) / STAT_BLOCK);
+        setTime(stat.st_atim, inode.atimeNanos);
+        setTime(stat.st_mtim, mtime);
+        setTime(stat.st_ctim, Math.max(inode.ctimeNanos, mtime));
+        return 0;
+    }
+
+    private static void setTime(Timespec t, long nanos) {
+        t.tv_sec.set(Math.floorDiv(nanos, 1_000_000_000L));
+        t.tv_nsec.set(Math.floorMod(nanos, 1_000_000_000L));
+    }
+
+    private static Long time(Timespec t, long now) {
+        long nsec = t.tv_nsec.longValue();
+        if (nsec == UTIME_OMIT) {
+            return null;
+        }
+        if (nsec == UTIME_NOW) {
+            return now;
+        }
+        return t.tv_sec.get() * 1_000_000_000L + nsec;
+    }
+
+    private static void checkXattrNamespace(String name) {
+        if (name.startsWith("system.")) {
+            throw new StoreException(StoreException.Kind.UNSUPPORTED, "attribute namespace of '" + name + "' is not supported");
+        }
+    }
+
+    private static int copyOut(byte[] bytes, Pointer target, long size) {
+        if (size == 0) {
+            return bytes.length;
+        }
+        if (size < bytes.length) {
+            return -ErrorCodes.ERANGE();
+        }
+        target.put(0, bytes, 0, bytes.length);
+        return bytes.length;
+    }
+
+    private static int run(String operation, String path, IntSupplier body) {
+        try {
+            return body.getAsInt();
+        } catch (Throwable failure) {
+            return Errno.of(failure, operation, path);
+        }
+    }
+}

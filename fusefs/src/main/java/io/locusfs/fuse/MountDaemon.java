@@ -1,0 +1,93 @@
+package io.locusfs.fuse;
+
+import io.locusfs.store.Store;
+import io.locusfs.store.StoreOptions;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one mount in the foreground: opens the store, frees orphans left by a crash, serves FUSE
+ * until unmounted (fusermount -u, locusfs umount, or SIGTERM), then commits and closes the store
+ * so that nothing written before the unmount is lost. Writes {@code STORE/locusfs.pid} while it
+ * runs so that {@code locusfs umount} can wait for the store to be closed.
+ */
+public final class MountDaemon {
+    private static final Logger log = LoggerFactory.getLogger(MountDaemon.class);
+    public static final String PID_FILE = "locusfs.pid";
+    /** Options every LocusFS mount gets; the user's -o options come after and may override. */
+    static final List<String> DEFAULT_OPTIONS = List.of(
+            "big_writes", "max_write=131072", "max_read=131072", "use_ino", "default_permissions",
+            "allow_other", "hard_remove", "subtype=locusfs");
+
+    private MountDaemon() {
+    }
+
+    /** The FUSE option string for a mount of {@code store} with the user's extra options. */
+    static String options(Path store, List<String> extra) {
+        List<String> all = new ArrayList<>(DEFAULT_OPTIONS);
+        all.add("fsname=" + store.toAbsolutePath().normalize().toString().replace("\\", "\\\\").replace(",", "\\,"));
+        all.addAll(extra);
+        return String.join(",", all);
+    }
+
+    /**
+     * Mounts {@code storePath} at {@code mountPoint} and blocks until it is unmounted.
+     *
+     * @throws IOException when the store cannot be opened or the mount fails; nothing is changed then
+     */
+    public static void run(Path storePath, Path mountPoint, StoreOptions options, List<String> extraOptions)
+            throws IOException {
+        Store store = Store.open(storePath, options);
+        Path pidFile = storePath.resolve(PID_FILE);
+        CountDownLatch closed = new CountDownLatch(1);
+        LocusFs fs;
+        try {
+            int freed = store.tree().releaseAllOrphans();
+            if (freed > 0) {
+                log.info("freed {} files that were deleted while open when the store was last used", freed);
+            }
+            fs = new LocusFs(store);
+            Files.writeString(pidFile, ProcessHandle.current().pid() + "\n" + mountPoint.toAbsolutePath() + "\n");
+        } catch (IOException | RuntimeException e) {
+            store.close();
+            throw e;
+        }
+        Thread onSignal = new Thread(() -> {
+            if (closed.getCount() == 0) {
+                return; // Unmounted normally; the JVM is merely exiting.
+            }
+            log.info("signal received: unmounting {}", mountPoint);
+            fs.umount();
+            try {
+                if (!closed.await(60, TimeUnit.SECONDS)) {
+                    log.error("the store was not closed within 60 s of the signal");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "locusfs-shutdown");
+        Runtime.getRuntime().addShutdownHook(onSignal);
+        try {
+            log.info("mounting {} at {} (location {})", storePath, mountPoint, store.location().zone());
+            fs.mount(mountPoint, true, false, new String[] {"-o", options(storePath, extraOptions)});
+        } catch (RuntimeException e) {
+            throw new IOException("cannot mount " + storePath + " at " + mountPoint + ": " + e.getMessage(), e);
+        } finally {
+            try {
+                fs.flushAll();
+                store.close();
+                Files.deleteIfExists(pidFile);
+                log.info("unmounted {}; store closed", mountPoint);
+            } finally {
+                closed.countDown();
+            }
+        }
+    }
+}

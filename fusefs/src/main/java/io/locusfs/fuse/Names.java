@@ -1,0 +1,62 @@
+package io.locusfs.fuse;
+
+import io.locusfs.store.StoreException;
+import java.nio.ByteBuffer;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Path strings from jnr-fuse as raw name bytes. A file name is any bytes but '/' and NUL, not
+ * necessarily UTF-8, so the launcher runs the JVM with {@code -Dfile.encoding=ISO-8859-1}: jnr
+ * then decodes each byte to one char, and encoding with the same charset gives the bytes back.
+ */
+final class Names {
+    static final byte[] DOT = {'.'};
+    static final byte[] DOT_DOT = {'.', '.'};
+    private static final Charset PATH_CHARSET = Charset.defaultCharset().equals(StandardCharsets.ISO_8859_1)
+            ? StandardCharsets.ISO_8859_1 : StandardCharsets.UTF_8;
+
+    private Names() {
+    }
+
+    /** A path cut into its parent directory and last name. */
+    record Split(String parent, byte[] name) {
+    }
+
+    static byte[] bytes(String s) {
+        return s.getBytes(PATH_CHARSET);
+    }
+
+    static List<byte[]> components(String path) {
+        List<byte[]> names = new ArrayList<>();
+        for (String part : path.split("/")) {
+            if (!part.isEmpty()) {
+                names.add(bytes(part));
+            }
+        }
+        return names;
+    }
+
+    static Split split(String path) {
+        int slash = path.lastIndexOf('/');
+        if (slash < 0 || slash == path.length() - 1) {
+            throw new StoreException(StoreException.Kind.INVALID, "'" + path + "' has no final name");
+        }
+        return new Split(slash == 0 ? "/" : path.substring(0, slash), bytes(path.substring(slash + 1)));
+    }
+
+    /** A NUL-terminated copy of {@code name} for libfuse's filler. */
+    static ByteBuffer cString(byte[] name) {
+        ByteBuffer buffer = ByteBuffer.allocate(name.length + 1);
+        buffer.put(name).put((byte) 0).flip();
+        return buffer;
+    }
+
+    static long nowNanos() {
+        Instant t = Instant.now();
+        return t.getEpochSecond() * 1_000_000_000L + t.getNano();
+    }
+}

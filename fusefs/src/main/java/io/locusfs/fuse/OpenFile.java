@@ -1,0 +1,183 @@
+package io.locusfs.fuse;
+
+import io.locusfs.store.FileData;
+import io.locusfs.store.Inode;
+import io.locusfs.store.StoreException;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import jnr.ffi.Pointer;
+
+/**
+ * The write buffer of one open regular file, shared by all its open descriptors. Writes land in
+ * block-sized buffers and reach the store in one WriteBatch once {@link #FLUSH_BLOCKS} blocks are
+ * dirty, or on flush, fsync and release; reads see buffered data first. While a file is open its
+ * size and mtime are owned here. Thread-safe: every method holds the object's monitor, so writes
+ * to one file are serialised while different files proceed in parallel.
+ */
+final class OpenFile {
+    /** Dirty blocks that trigger a commit: 32 × 128 KiB = 4 MiB per batch. */
+    static final int FLUSH_BLOCKS = 32;
+
+    final long ino;
+    private final FileData data;
+    private final BlockPool pool;
+    private final int blockSize;
+    private final TreeMap<Long, byte[]> dirty = new TreeMap<>();
+    /** Which blocks hold data in the store; loaded on the first commit. */
+    private BitSet stored;
+    private long size;
+    private long mtimeNanos;
+    private boolean metadataDirty;
+    /** Open descriptors; guarded by {@link OpenFiles}. */
+    int handles;
+
+    OpenFile(Inode inode, FileData data, BlockPool pool) {
+        this.ino = inode.ino;
+        this.data = data;
+        this.pool = pool;
+        this.blockSize = data.blockSize();
+        this.size = inode.size;
+        this.mtimeNanos = inode.mtimeNanos;
+    }
+
+    synchronized long size() {
+        return size;
+    }
+
+    synchronized long mtimeNanos() {
+        return mtimeNanos;
+    }
+
+    /** True when this file has data or a size change not yet in the store. */
+    synchronized boolean isDirty() {
+        return metadataDirty;
+    }
+
+    /**
+     * Copies {@code length} bytes from {@code source} into the file at {@code offset}.
+     *
+     * @return {@code length}
+     */
+    synchronized int write(Pointer source, long offset, int length, long nowNanos) {
+        if ((offset + length - 1) / blockSize >= Integer.MAX_VALUE) {
+            throw new StoreException(StoreException.Kind.FILE_TOO_BIG, "write beyond the largest file size");
+        }
+        int done = 0;
+        while (done < length) {
+            long position = offset + done;
+            long index = position / blockSize;
+            int within = (int) (position % blockSize);
+            int chunk = Math.min(length - done, blockSize - within);
+            byte[] block = dirty.get(index);
+            if (block == null) {
+                block = pool.take();
+                boolean overwritesWholeBlock = within == 0 && chunk == blockSize;
+                if (!overwritesWholeBlock) {
+                    loadInto(index, block);
+                }
+                dirty.put(index, block);
+            }
+            source.get(done, block, within, chunk);
+            done += chunk;
+        }
+        size = Math.max(size, offset + length);
+        mtimeNanos = nowNanos;
+        metadataDirty = true;
+        if (dirty.size() >= FLUSH_BLOCKS) {
+            commit();
+        }
+        return length;
+    }
+
+    /**
+     * Copies up to {@code length} bytes at {@code offset} into {@code target}; holes read as zeros.
+     *
+     * @return the bytes copied, 0 at or past the end of the file
+     */
+    synchronized int read(Pointer target, long offset, int length) {
+        if (offset >= size) {
+            return 0;
+        }
+        int total = (int) Math.min(length, size - offset);
+        int done = 0;
+        while (done < total) {
+            long position = offset + done;
+            long index = position / blockSize;
+            int within = (int) (position % blockSize);
+            int chunk = Math.min(total - done, blockSize - within);
+            byte[] block = dirty.get(index);
+            if (block == null) {
+                block = data.readBlock(ino, index);
+            }
+            int available = block == null ? 0 : Math.max(0, Math.min(chunk, block.length - within));
+            if (available > 0) {
+                target.put(done, block, within, available);
+            }
+            if (available < chunk) {
+                target.setMemory(done + available, chunk - available, (byte) 0);
+            }
+            done += chunk;
+        }
+        return total;
+    }
+
+    /** Writes everything buffered to the store (not yet durable: see {@code Store.sync}). */
+    synchronized void commit() {
+        if (!metadataDirty) {
+            return;
+        }
+        if (stored == null) {
+            stored = data.storedBlocks(ino);
+        }
+        List<FileData.BlockWrite> writes = new ArrayList<>(dirty.size());
+        for (Map.Entry<Long, byte[]> e : dirty.entrySet()) {
+            long start = e.getKey() * blockSize;
+            if (start >= size) {
+                continue; // Cut off by a truncate while buffered.
+            }
+            writes.add(new FileData.BlockWrite(e.getKey(), e.getValue(), (int) Math.min(blockSize, size - start)));
+        }
+        data.commit(ino, writes, size, mtimeNanos, stored);
+        for (byte[] block : dirty.values()) {
+            pool.give(block);
+        }
+        dirty.clear();
+        metadataDirty = false;
+    }
+
+    /** Sets the file's size, committing buffered data first. */
+    synchronized Inode truncate(long newSize) {
+        commit();
+        Inode inode = data.truncate(ino, newSize);
+        stored = null;
+        size = inode.size;
+        mtimeNanos = inode.mtimeNanos;
+        return inode;
+    }
+
+    /** Takes the times of {@code inode} after they were set explicitly (utimens). */
+    synchronized void reloadTimes(Inode inode) {
+        mtimeNanos = inode.mtimeNanos;
+    }
+
+    /** Drops buffers without writing them: for a file whose inode is gone. */
+    synchronized void discard() {
+        for (byte[] block : dirty.values()) {
+            pool.give(block);
+        }
+        dirty.clear();
+        metadataDirty = false;
+    }
+
+    private void loadInto(long index, byte[] block) {
+        byte[] existing = data.readBlock(ino, index);
+        int length = existing == null ? 0 : existing.length;
+        if (length > 0) {
+            System.arraycopy(existing, 0, block, 0, length);
+        }
+        java.util.Arrays.fill(block, length, block.length, (byte) 0);
+    }
+}

@@ -1,0 +1,68 @@
+package io.locusfs.fuse;
+
+import io.locusfs.store.FileData;
+import io.locusfs.store.Inode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Which regular files are open, by inode, each with its shared {@link OpenFile} and a count of
+ * open descriptors. Thread-safe.
+ */
+final class OpenFiles {
+    private final ConcurrentHashMap<Long, OpenFile> byIno = new ConcurrentHashMap<>();
+    private final FileData data;
+    private final BlockPool pool;
+
+    OpenFiles(FileData data) {
+        this.data = data;
+        this.pool = new BlockPool(data.blockSize(), 4 * OpenFile.FLUSH_BLOCKS);
+    }
+
+    /** Registers one more descriptor of {@code inode}. */
+    OpenFile acquire(Inode inode) {
+        return byIno.compute(inode.ino, (ino, open) -> {
+            OpenFile file = open != null ? open : new OpenFile(inode, data, pool);
+            file.handles++;
+            return file;
+        });
+    }
+
+    /** The open file of {@code ino}, or null when no descriptor has it open. */
+    OpenFile get(long ino) {
+        return byIno.get(ino);
+    }
+
+    boolean isOpen(long ino) {
+        return byIno.containsKey(ino);
+    }
+
+    /**
+     * Drops one descriptor of {@code ino}; the last one commits the buffered data.
+     *
+     * @return true when that was the last descriptor
+     */
+    boolean release(long ino) {
+        OpenFile file = byIno.get(ino);
+        if (file == null) {
+            return false;
+        }
+        file.commit();
+        boolean[] last = {false};
+        byIno.computeIfPresent(ino, (key, open) -> {
+            open.handles--;
+            last[0] = open.handles <= 0;
+            return last[0] ? null : open;
+        });
+        return last[0];
+    }
+
+    /** Commits every open file's buffers (before fsync of the whole store and at unmount). */
+    void commitAll() {
+        List<OpenFile> files = new ArrayList<>(byIno.values());
+        for (OpenFile file : files) {
+            file.commit();
+        }
+    }
+}

@@ -1,0 +1,203 @@
+package io.locusfs.store;
+
+import static io.locusfs.store.StoreException.Kind;
+
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.WriteBatch;
+
+/**
+ * The data of regular files: fixed-size blocks in the {@code blocks} family, with a small
+ * {@code blockmap} entry (the block's stored length) beside each so that listing, truncating and
+ * freeing a file reads keys and lengths, never the data. Holes and all-zero blocks are not
+ * stored. Thread-safe; writers of one file must be serialised by the caller (the open file).
+ */
+public final class FileData {
+    private final Store store;
+    private final Versions versions;
+    private final int blockSize;
+
+    FileData(Store store, Versions versions) {
+        this.store = store;
+        this.versions = versions;
+        this.blockSize = store.blockSize();
+    }
+
+    public int blockSize() {
+        return blockSize;
+    }
+
+    /** One block to store: {@code length} bytes of {@code data} at block {@code index}. */
+    public record BlockWrite(long index, byte[] data, int length) {
+    }
+
+    /**
+     * The stored bytes of block {@code index} of {@code ino} as of now.
+     *
+     * @return the bytes (shorter than a block at the end of a file), or null for a hole
+     */
+    public byte[] readBlock(long ino, long index) {
+        return versions.get(store.blocks, Keys.blockPrefix(ino, index), store.currentEpoch());
+    }
+
+    /** The indices of the blocks of {@code ino} that hold data. */
+    public BitSet storedBlocks(long ino) {
+        BitSet stored = new BitSet();
+        versions.scan(store.blockmap, Keys.inodePrefix(ino), null, store.currentEpoch(), (prefix, value) -> {
+            stored.set(Math.toIntExact(Keys.getLong(prefix, Keys.LONG)));
+            return true;
+        });
+        return stored;
+    }
+
+    /**
+     * Stores {@code writes} and the file's new size and mtime in one atomic batch. A block whose
+     * bytes are all zero is removed instead of stored. {@code stored} (the open file's view of
+     * which blocks hold data) is updated to match.
+     *
+     * @return the inode as stored
+     */
+    public Inode commit(long ino, List<BlockWrite> writes, long size, long mtimeNanos, BitSet stored) {
+        try (WriteBatch batch = new WriteBatch()) {
+            long storedDelta = 0;
+            for (BlockWrite w : writes) {
+                int index = Math.toIntExact(w.index());
+                if (isZero(w.data(), w.length())) {
+                    if (stored.get(index)) {
+                        removeBlock(batch, ino, w.index());
+                        stored.clear(index);
+                        storedDelta--;
+                    }
+                    continue;
+                }
+                byte[] value = w.length() == w.data().length ? w.data() : java.util.Arrays.copyOf(w.data(), w.length());
+                putBlock(batch, ino, w.index(), value);
+                if (!stored.get(index)) {
+                    stored.set(index);
+                    storedDelta++;
+                }
+            }
+            long delta = storedDelta;
+            store.tree().lock.lock();
+            try {
+                Inode inode = store.tree().inode(ino);
+                inode.size = size;
+                inode.storedBlocks += delta;
+                inode.mtimeNanos = mtimeNanos;
+                inode.ctimeNanos = Math.max(inode.ctimeNanos, mtimeNanos);
+                store.tree().putInode(batch, inode);
+                store.write(batch, false);
+                return inode;
+            } finally {
+                store.tree().lock.unlock();
+            }
+        } catch (RocksDBException e) {
+            throw new StoreException(Kind.IO, "writing data of inode " + ino + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Sets the size of {@code ino} to {@code size}: blocks past the end are freed, the tail of a
+     * partial last block is zeroed so that growing the file again reads zeros.
+     *
+     * @return the inode as stored
+     * @throws StoreException IS_DIRECTORY / INVALID for a non-regular file, FILE_TOO_BIG
+     */
+    public Inode truncate(long ino, long size) {
+        if (size < 0) {
+            throw new StoreException(Kind.INVALID, "negative size " + size);
+        }
+        if (size / blockSize >= Integer.MAX_VALUE) {
+            throw new StoreException(Kind.FILE_TOO_BIG, "size " + size + " is beyond the largest file this store holds");
+        }
+        store.tree().lock.lock();
+        try (WriteBatch batch = new WriteBatch()) {
+            Inode inode = store.tree().inode(ino);
+            if (inode.isDirectory()) {
+                throw new StoreException(Kind.IS_DIRECTORY, "inode " + ino + " is a directory");
+            }
+            if (!inode.isRegular()) {
+                throw new StoreException(Kind.INVALID, "inode " + ino + " is not a regular file");
+            }
+            long firstWhole = (size + blockSize - 1) / blockSize;
+            long removed = removeBlocksFrom(batch, ino, firstWhole);
+            int tail = (int) (size % blockSize);
+            if (tail != 0 && size < inode.size) {
+                byte[] last = readBlock(ino, size / blockSize);
+                if (last != null && last.length > tail) {
+                    byte[] cut = java.util.Arrays.copyOf(last, tail);
+                    if (isZero(cut, tail)) {
+                        removeBlock(batch, ino, size / blockSize);
+                        removed++;
+                    } else {
+                        putBlock(batch, ino, size / blockSize, cut);
+                    }
+                }
+            }
+            long now = Tree.now();
+            inode.size = size;
+            inode.storedBlocks = Math.max(0, inode.storedBlocks - removed);
+            inode.mtimeNanos = inode.ctimeNanos = now;
+            store.tree().putInode(batch, inode);
+            store.write(batch, false);
+            return inode;
+        } catch (RocksDBException e) {
+            throw new StoreException(Kind.IO, "truncating inode " + ino + ": " + e.getMessage(), e);
+        } finally {
+            store.tree().lock.unlock();
+        }
+    }
+
+    /** Adds to {@code batch} the removal of every stored block of {@code ino} from {@code fromIndex} on. */
+    long removeBlocksFrom(WriteBatch batch, long ino, long fromIndex) {
+        List<Long> indices = new ArrayList<>();
+        versions.scan(store.blockmap, Keys.inodePrefix(ino), Keys.blockPrefix(ino, fromIndex), store.currentEpoch(),
+                (prefix, value) -> {
+                    indices.add(Keys.getLong(prefix, Keys.LONG));
+                    return true;
+                });
+        for (long index : indices) {
+            removeBlock(batch, ino, index);
+        }
+        return indices.size();
+    }
+
+    private void putBlock(WriteBatch batch, long ino, long index, byte[] value) {
+        byte[] prefix = Keys.blockPrefix(ino, index);
+        versions.put(batch, store.blocks, Versions.BLOCKS, prefix, value);
+        byte[] length = new byte[4];
+        java.nio.ByteBuffer.wrap(length).putInt(value.length);
+        try {
+            batch.put(store.blockmap, Keys.versioned(prefix, store.currentEpoch()), length);
+        } catch (RocksDBException e) {
+            throw new StoreException(Kind.IO, "batching a block: " + e.getMessage(), e);
+        }
+    }
+
+    private void removeBlock(WriteBatch batch, long ino, long index) {
+        byte[] prefix = Keys.blockPrefix(ino, index);
+        byte[] current = Keys.versioned(prefix, store.currentEpoch());
+        try {
+            if (versions.hasOlderLiveVersion(store.blockmap, prefix)) {
+                versions.put(batch, store.blocks, Versions.BLOCKS, prefix, Versions.TOMBSTONE);
+                batch.put(store.blockmap, current, Versions.TOMBSTONE);
+            } else {
+                versions.dropCurrent(batch, store.blocks, Versions.BLOCKS, prefix);
+                batch.delete(store.blockmap, current);
+            }
+        } catch (RocksDBException e) {
+            throw new StoreException(Kind.IO, "batching a block removal: " + e.getMessage(), e);
+        }
+    }
+
+    static boolean isZero(byte[] data, int length) {
+        for (int i = 0; i < length; i++) {
+            if (data[i] != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,102 @@
+package io.locusfs.store;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+
+/**
+ * Encodes and decodes the RocksDB keys of a store; the layout is documented in
+ * {@code snapshotter/FORMAT.md}. Every versioned key is {@code prefix ‖ ~epoch}, big-endian, so
+ * the newest version of a prefix sorts first and a seek to {@code prefix ‖ ~E} lands on the
+ * newest version born at or before epoch E. Stateless and thread-safe.
+ */
+final class Keys {
+    static final int LONG = Long.BYTES;
+    /** Ends a name inside a key; sorts below every byte a name may hold (names never contain NUL). */
+    static final byte NAME_END = 0;
+
+    private Keys() {
+    }
+
+    static byte[] inodePrefix(long ino) {
+        return ByteBuffer.allocate(LONG).putLong(ino).array();
+    }
+
+    static byte[] blockPrefix(long ino, long index) {
+        return ByteBuffer.allocate(2 * LONG).putLong(ino).putLong(index).array();
+    }
+
+    /** Prefix of every entry of a directory (or every xattr of an inode). */
+    static byte[] namedPrefix(long ino) {
+        return inodePrefix(ino);
+    }
+
+    /** {@code ino ‖ name ‖ 0x00}: one directory entry or one xattr name. */
+    static byte[] namedKey(long ino, byte[] name) {
+        return ByteBuffer.allocate(LONG + name.length + 1).putLong(ino).put(name).put(NAME_END).array();
+    }
+
+    static byte[] versioned(byte[] prefix, long epoch) {
+        byte[] key = Arrays.copyOf(prefix, prefix.length + LONG);
+        putLong(key, prefix.length, ~epoch);
+        return key;
+    }
+
+    /** The epoch a versioned key was born in. */
+    static long epochOf(byte[] versionedKey) {
+        return ~getLong(versionedKey, versionedKey.length - LONG);
+    }
+
+    /** The prefix part of a versioned key. */
+    static byte[] prefixOf(byte[] versionedKey) {
+        return Arrays.copyOf(versionedKey, versionedKey.length - LONG);
+    }
+
+    /** The name inside a versioned named key ({@code ino ‖ name ‖ 0x00 ‖ ~epoch}). */
+    static byte[] nameOf(byte[] versionedNamedKey) {
+        return Arrays.copyOfRange(versionedNamedKey, LONG, versionedNamedKey.length - LONG - 1);
+    }
+
+    static long blockIndexOf(byte[] versionedBlockKey) {
+        return getLong(versionedBlockKey, LONG);
+    }
+
+    static long inoOf(byte[] key) {
+        return getLong(key, 0);
+    }
+
+    /** {@code epoch ‖ family ‖ prefix}: the birth index entry of a version. */
+    static byte[] birth(long epoch, byte family, byte[] prefix) {
+        return ByteBuffer.allocate(LONG + 1 + prefix.length).putLong(epoch).put(family).put(prefix).array();
+    }
+
+    /** The smallest key strictly greater than every key starting with {@code prefix}. */
+    static byte[] upperBound(byte[] prefix) {
+        byte[] bound = prefix.clone();
+        for (int i = bound.length - 1; i >= 0; i--) {
+            if (bound[i] != (byte) 0xff) {
+                bound[i]++;
+                return Arrays.copyOf(bound, i + 1);
+            }
+        }
+        throw new IllegalArgumentException("prefix of all 0xff bytes has no upper bound");
+    }
+
+    static boolean startsWith(byte[] key, byte[] prefix) {
+        return key.length >= prefix.length && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
+    }
+
+    static void putLong(byte[] b, int offset, long v) {
+        for (int i = 7; i >= 0; i--) {
+            b[offset + i] = (byte) v;
+            v >>>= 8;
+        }
+    }
+
+    static long getLong(byte[] b, int offset) {
+        long v = 0;
+        for (int i = 0; i < 8; i++) {
+            v = (v << 8) | (b[offset + i] & 0xff);
+        }
+        return v;
+    }
+}

@@ -1,0 +1,364 @@
+package io.locusfs.store;
+
+import io.locusfs.xattr.Location;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.BloomFilter;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompressionType;
+import org.rocksdb.DBOptions;
+import org.rocksdb.FlushOptions;
+import org.rocksdb.LRUCache;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteBufferManager;
+import org.rocksdb.WriteOptions;
+
+/**
+ * A LocusFS store: one RocksDB database in {@code STORE/db} holding inodes, directory entries,
+ * blocks and xattrs, every record keyed with the epoch it was born in (see FORMAT.md). A Store is
+ * safe for concurrent use; operations that change the namespace are serialised by {@link Tree}.
+ * Only one process may open a store at a time (RocksDB's own lock enforces it).
+ */
+public final class Store implements AutoCloseable {
+    /** The newest store format this code reads and writes. */
+    public static final int FORMAT_VERSION = 1;
+    public static final long ROOT_INO = 1;
+    public static final String MARKER_FILE = "LOCUSFS";
+
+    static final String CF_INODES = "inodes";
+    static final String CF_DIRENTS = "dirents";
+    static final String CF_BLOCKS = "blocks";
+    static final String CF_XATTRS = "xattrs";
+    static final String CF_BIRTHS = "births";
+    static final String CF_BLOCKMAP = "blockmap";
+
+    static final byte[] META_FORMAT = bytes("format");
+    static final byte[] META_EPOCH = bytes("epoch");
+    static final byte[] META_NEXT_INO = bytes("next-ino");
+    static final byte[] META_LOCATION = bytes("location");
+    static final byte[] META_CREATED = bytes("created");
+    static final byte[] META_BLOCK_SIZE = bytes("block-size");
+
+    /** Data block size: matches the 128 KiB FUSE writes so a sequential write needs no read. */
+    public static final int DEFAULT_BLOCK_SIZE = 128 * 1024;
+
+    private final Path path;
+    private final RocksDB db;
+    private final List<ColumnFamilyHandle> handles;
+    private final List<AutoCloseable> nativeResources = new ArrayList<>();
+    final ColumnFamilyHandle meta;
+    final ColumnFamilyHandle inodes;
+    final ColumnFamilyHandle dirents;
+    final ColumnFamilyHandle blocks;
+    final ColumnFamilyHandle xattrs;
+    final ColumnFamilyHandle births;
+    final ColumnFamilyHandle blockmap;
+    final WriteOptions writeOptions;
+    final ReadOptions readOptions;
+    private final int blockSize;
+    private final boolean readOnly;
+    private volatile long epoch;
+    private final Versions versions;
+    private final Tree tree;
+    private final FileData data;
+
+    static {
+        RocksDB.loadLibrary();
+    }
+
+    private Store(Path path, StoreOptions options) throws RocksDBException {
+        this.path = path;
+        this.readOnly = options.readOnly();
+        LRUCache cache = track(new LRUCache(options.blockCacheBytes()));
+        WriteBufferManager writeBuffers = track(new WriteBufferManager(options.memtableBytes(), cache));
+        DBOptions dbOptions = track(new DBOptions()
+                .setCreateIfMissing(true)
+                .setCreateMissingColumnFamilies(true)
+                .setWriteBufferManager(writeBuffers)
+                .setMaxBackgroundJobs(2)
+                .setBytesPerSync(1 << 20)
+                .setKeepLogFileNum(5)
+                .setInfoLogLevel(org.rocksdb.InfoLogLevel.WARN_LEVEL));
+        BlockBasedTableConfig table = new BlockBasedTableConfig()
+                .setBlockCache(cache)
+                .setFilterPolicy(track(new BloomFilter(10)))
+                .setCacheIndexAndFilterBlocks(true);
+        ColumnFamilyOptions metadataOptions = track(new ColumnFamilyOptions()
+                .setTableFormatConfig(table)
+                .setWriteBufferSize(32 << 20)
+                .setCompressionType(CompressionType.LZ4_COMPRESSION));
+        // Block values go to blob files: they stay out of the LSM tree, so compaction moves keys only.
+        ColumnFamilyOptions blockOptions = track(new ColumnFamilyOptions()
+                .setTableFormatConfig(table)
+                .setWriteBufferSize(64 << 20)
+                .setMaxWriteBufferNumber(3)
+                .setCompressionType(CompressionType.NO_COMPRESSION)
+                .setEnableBlobFiles(true)
+                .setMinBlobSize(16 * 1024)
+                .setBlobFileSize(256L << 20)
+                .setEnableBlobGarbageCollection(true));
+        List<ColumnFamilyDescriptor> descriptors = List.of(
+                new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, metadataOptions),
+                new ColumnFamilyDescriptor(bytes(CF_INODES), metadataOptions),
+                new ColumnFamilyDescriptor(bytes(CF_DIRENTS), metadataOptions),
+                new ColumnFamilyDescriptor(bytes(CF_BLOCKS), blockOptions),
+                new ColumnFamilyDescriptor(bytes(CF_XATTRS), metadataOptions),
+                new ColumnFamilyDescriptor(bytes(CF_BIRTHS), metadataOptions),
+                new ColumnFamilyDescriptor(bytes(CF_BLOCKMAP), metadataOptions));
+        handles = new ArrayList<>();
+        String dbPath = path.resolve("db").toString();
+        db = readOnly ? RocksDB.openReadOnly(dbOptions, dbPath, descriptors, handles)
+                : RocksDB.open(dbOptions, dbPath, descriptors, handles);
+        meta = handles.get(0);
+        inodes = handles.get(1);
+        dirents = handles.get(2);
+        blocks = handles.get(3);
+        xattrs = handles.get(4);
+        births = handles.get(5);
+        blockmap = handles.get(6);
+        writeOptions = track(new WriteOptions());
+        readOptions = track(new ReadOptions());
+        byte[] epochBytes = db.get(meta, META_EPOCH);
+        epoch = epochBytes == null ? 1 : Keys.getLong(epochBytes, 0);
+        byte[] blockSizeBytes = db.get(meta, META_BLOCK_SIZE);
+        blockSize = blockSizeBytes == null ? DEFAULT_BLOCK_SIZE : (int) Keys.getLong(blockSizeBytes, 0);
+        versions = new Versions(this);
+        tree = new Tree(this, versions);
+        data = new FileData(this, versions);
+    }
+
+    private <T extends AutoCloseable> T track(T resource) {
+        nativeResources.add(resource);
+        return resource;
+    }
+
+    /**
+     * Creates a new, empty store at {@code path} (a missing or empty directory) whose data lives
+     * at {@code location}, with a root directory owned by {@code uid:gid}.
+     *
+     * @throws StoreException EXISTS when {@code path} already holds files
+     */
+    public static void create(Path path, Location location, int uid, int gid) throws IOException {
+        if (Files.exists(path)) {
+            if (!Files.isDirectory(path)) {
+                throw new StoreException(StoreException.Kind.NOT_DIRECTORY, path + " exists and is not a directory");
+            }
+            try (var entries = Files.list(path)) {
+                if (entries.findAny().isPresent()) {
+                    throw new StoreException(StoreException.Kind.EXISTS, path + " is not empty; a store needs an empty or missing directory");
+                }
+            }
+        }
+        Files.createDirectories(path);
+        try (Store store = new Store(path, StoreOptions.defaults());
+             WriteBatch batch = new WriteBatch()) {
+            long now = System.currentTimeMillis() * 1_000_000L;
+            Inode root = new Inode(ROOT_INO);
+            root.mode = Inode.S_IFDIR | 0755;
+            root.uid = uid;
+            root.gid = gid;
+            root.nlink = 2;
+            root.parent = ROOT_INO;
+            root.atimeNanos = root.mtimeNanos = root.ctimeNanos = now;
+            store.versions.put(batch, store.inodes, Versions.INODES, Keys.inodePrefix(ROOT_INO), root.encode());
+            batch.put(store.meta, META_FORMAT, longBytes(FORMAT_VERSION));
+            batch.put(store.meta, META_EPOCH, longBytes(1));
+            batch.put(store.meta, META_NEXT_INO, longBytes(ROOT_INO + 1));
+            batch.put(store.meta, META_BLOCK_SIZE, longBytes(DEFAULT_BLOCK_SIZE));
+            batch.put(store.meta, META_LOCATION, bytes(location.encode()));
+            batch.put(store.meta, META_CREATED, longBytes(now));
+            store.write(batch, true);
+        } catch (RocksDBException e) {
+            throw new IOException("cannot create store at " + path + ": " + e.getMessage(), e);
+        }
+        // The marker goes last: a store interrupted while being created is not mistaken for one.
+        Files.writeString(path.resolve(MARKER_FILE), "locusfs-store " + FORMAT_VERSION + "\n");
+    }
+
+    /**
+     * Opens an existing store.
+     *
+     * @throws StoreException NOT_FOUND if {@code path} is not a LocusFS store, INVALID if it was
+     *                        written by a newer format, BUSY if another process has it open
+     */
+    public static Store open(Path path, StoreOptions options) throws IOException {
+        checkFormat(path);
+        try {
+            return new Store(path, options);
+        } catch (RocksDBException e) {
+            String message = String.valueOf(e.getMessage());
+            if (message.contains("lock")) {
+                throw new StoreException(StoreException.Kind.BUSY, path
+                        + " is in use by another process (is it mounted? see 'locusfs umount')", e);
+            }
+            throw new IOException("cannot open store " + path + ": " + message, e);
+        }
+    }
+
+    /**
+     * Checks that {@code path} is a store this code can read, without opening it.
+     *
+     * @throws StoreException NOT_FOUND if it is not a LocusFS store, INVALID if a newer format
+     */
+    public static void checkFormat(Path path) throws IOException {
+        int format = readFormat(path);
+        if (format > FORMAT_VERSION) {
+            throw new StoreException(StoreException.Kind.INVALID, path + " was written by store format " + format
+                    + "; this locusfs reads formats up to " + FORMAT_VERSION + " (upgrade locusfs)");
+        }
+    }
+
+    /** The format version in the store's marker file. */
+    static int readFormat(Path path) throws IOException {
+        Path marker = path.resolve(MARKER_FILE);
+        if (!Files.isRegularFile(marker)) {
+            throw new StoreException(StoreException.Kind.NOT_FOUND, path + " is not a LocusFS store (no "
+                    + MARKER_FILE + " file; create one with 'locusfs init')");
+        }
+        String text = Files.readString(marker).trim();
+        String[] words = text.split(" ");
+        if (words.length != 2 || !words[0].equals("locusfs-store")) {
+            throw new StoreException(StoreException.Kind.NOT_FOUND, marker + " is not a LocusFS store marker");
+        }
+        try {
+            return Integer.parseInt(words[1]);
+        } catch (NumberFormatException e) {
+            throw new StoreException(StoreException.Kind.NOT_FOUND, marker + " has no valid format version");
+        }
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    public Tree tree() {
+        return tree;
+    }
+
+    public FileData data() {
+        return data;
+    }
+
+    public int blockSize() {
+        return blockSize;
+    }
+
+    public boolean isReadOnly() {
+        return readOnly;
+    }
+
+    /** The epoch new versions are born in. */
+    public long currentEpoch() {
+        return epoch;
+    }
+
+    /** The location of the whole store, held once for every file. */
+    public Location location() {
+        try {
+            return Location.decode(new String(db.get(meta, META_LOCATION), StandardCharsets.UTF_8));
+        } catch (RocksDBException e) {
+            throw new StoreException(StoreException.Kind.IO, "reading the store location: " + e.getMessage(), e);
+        }
+    }
+
+    /** Inode numbers handed out so far (the next one to allocate). */
+    long readNextIno() throws RocksDBException {
+        byte[] v = db.get(meta, META_NEXT_INO);
+        return v == null ? ROOT_INO + 1 : Keys.getLong(v, 0);
+    }
+
+    RocksDB db() {
+        return db;
+    }
+
+    /** Applies a batch atomically; {@code sync} also makes it and everything before it durable. */
+    void write(WriteBatch batch, boolean sync) throws RocksDBException {
+        if (readOnly) {
+            throw new StoreException(StoreException.Kind.READ_ONLY, "store " + path + " is open read-only");
+        }
+        if (sync) {
+            try (WriteOptions syncing = new WriteOptions().setSync(true)) {
+                db.write(syncing, batch);
+            }
+        } else {
+            db.write(writeOptions, batch);
+        }
+    }
+
+    /** Makes every write so far durable (syncs the WAL). */
+    public void sync() {
+        if (readOnly) {
+            return;
+        }
+        try {
+            db.flushWal(true);
+        } catch (RocksDBException e) {
+            throw new StoreException(StoreException.Kind.IO, "syncing the write-ahead log: " + e.getMessage(), e);
+        }
+    }
+
+    /** Bytes of live SST and blob files, as RocksDB estimates them. */
+    public long estimatedBytes() {
+        long total = 0;
+        for (ColumnFamilyHandle h : handles) {
+            try {
+                total += db.getLongProperty(h, "rocksdb.total-sst-files-size");
+                total += db.getLongProperty(h, "rocksdb.total-blob-file-size");
+                total += db.getLongProperty(h, "rocksdb.size-all-mem-tables");
+            } catch (RocksDBException e) {
+                throw new StoreException(StoreException.Kind.IO, "reading store size: " + e.getMessage(), e);
+            }
+        }
+        return total;
+    }
+
+    @Override
+    public void close() {
+        if (!readOnly) {
+            try (FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
+                db.flushWal(true);
+                db.flush(flush, handles);
+            } catch (RocksDBException e) {
+                throw new StoreException(StoreException.Kind.IO, "flushing store " + path + ": " + e.getMessage(), e);
+            } finally {
+                closeNative();
+            }
+        } else {
+            closeNative();
+        }
+    }
+
+    private void closeNative() {
+        for (ColumnFamilyHandle h : handles) {
+            h.close();
+        }
+        db.close();
+        for (int i = nativeResources.size() - 1; i >= 0; i--) {
+            try {
+                nativeResources.get(i).close();
+            } catch (Exception ignored) {
+                // Closing native options cannot fail in a way the caller could act on.
+            }
+        }
+    }
+
+    static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    static byte[] longBytes(long v) {
+        byte[] b = new byte[8];
+        Keys.putLong(b, 0, v);
+        return b;
+    }
+}

@@ -1,0 +1,31 @@
+package io.locusfs.store;
+
+/**
+ * A refused or failed store operation. The {@link Kind} says what went wrong in POSIX terms so
+ * that the mount can map it to an errno in one place; the message says which object and why.
+ */
+public class StoreException extends RuntimeException {
+
+    /** What went wrong, in the terms a POSIX caller understands. */
+    public enum Kind {
+        NOT_FOUND, EXISTS, NOT_EMPTY, IS_DIRECTORY, NOT_DIRECTORY, NAME_TOO_LONG, INVALID,
+        NOT_PERMITTED, ACCESS_DENIED, NO_ATTRIBUTE, RANGE, FILE_TOO_BIG, TOO_MANY_LINKS,
+        BUSY, READ_ONLY, UNSUPPORTED, CORRUPT, IO
+    }
+
+    private final Kind kind;
+
+    public StoreException(Kind kind, String message) {
+        super(message);
+        this.kind = kind;
+    }
+
+    public StoreException(Kind kind, String message, Throwable cause) {
+        super(message, cause);
+        this.kind = kind;
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+}

@@ -1,0 +1,545 @@
+package io.locusfs.store;
+
+import static io.locusfs.store.StoreException.Kind;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import java.util.function.LongPredicate;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
+
+/**
+ * The namespace of a store: inodes, directory entries and xattrs, with POSIX semantics (link
+ * counts, rename rules, setgid directories). Every change is one atomic WriteBatch, so a crash
+ * leaves either the old namespace or the new one. Changes are serialised by one lock; reads
+ * need none. Permission checks belong to the caller (the mount), not here.
+ */
+public final class Tree {
+    public static final int NAME_MAX = 255;
+    public static final int XATTR_CREATE = 1;
+    public static final int XATTR_REPLACE = 2;
+    private static final byte XATTR_PRESENT = 1;
+    private static final byte[] ORPHAN_PREFIX = Store.bytes("orphan/");
+
+    private final Store store;
+    private final Versions versions;
+    /** Serialises every read-modify-write of inodes and entries. */
+    final ReentrantLock lock = new ReentrantLock();
+    private long nextIno;
+
+    Tree(Store store, Versions versions) throws RocksDBException {
+        this.store = store;
+        this.versions = versions;
+        this.nextIno = store.readNextIno();
+    }
+
+    /** How many inode numbers have been handed out (an upper bound on the inodes in use). */
+    public long inodesAllocated() {
+        return nextIno - 1;
+    }
+
+    /** One entry of a directory listing. */
+    public record Entry(byte[] name, long ino, int type) {
+    }
+
+    /**
+     * The inode {@code ino} as it is now.
+     *
+     * @throws StoreException NOT_FOUND when it does not exist
+     */
+    public Inode inode(long ino) {
+        Inode inode = inodeOrNull(ino);
+        if (inode == null) {
+            throw new StoreException(Kind.NOT_FOUND, "inode " + ino + " does not exist");
+        }
+        return inode;
+    }
+
+    Inode inodeOrNull(long ino) {
+        byte[] value = versions.get(store.inodes, Keys.inodePrefix(ino), store.currentEpoch());
+        return value == null ? null : Inode.decode(ino, value);
+    }
+
+    /**
+     * The inode number {@code name} refers to in directory {@code parent}, or 0 when there is no
+     * such entry.
+     */
+    public long lookup(long parent, byte[] name) {
+        byte[] value = versions.get(store.dirents, Keys.namedKey(parent, name), store.currentEpoch());
+        return value == null ? 0 : Keys.getLong(value, 0);
+    }
+
+    /**
+     * Lists directory {@code dir} in name order starting after {@code after} (null: from the
+     * start), giving each entry to {@code visitor} until it returns false.
+     */
+    public void list(long dir, byte[] after, java.util.function.Predicate<Entry> visitor) {
+        byte[] from = after == null ? null : Keys.upperBound(Keys.namedKey(dir, after));
+        versions.scan(store.dirents, Keys.namedPrefix(dir), from, store.currentEpoch(), (prefix, value) ->
+                visitor.test(new Entry(java.util.Arrays.copyOfRange(prefix, Keys.LONG, prefix.length - 1),
+                        Keys.getLong(value, 0), value[Keys.LONG] & 0xff)));
+    }
+
+    /**
+     * Creates {@code name} in {@code parent}: a directory, regular file, FIFO, device or symlink
+     * according to {@code mode}. In a setgid directory the new node takes the directory's group,
+     * and a new directory inherits the setgid bit.
+     *
+     * @return the new inode
+     * @throws StoreException EXISTS, NOT_DIRECTORY, NOT_FOUND, NAME_TOO_LONG, INVALID
+     */
+    public Inode create(long parent, byte[] name, int mode, int uid, int gid, long rdev, byte[] symlinkTarget) {
+        checkName(name);
+        lock.lock();
+        try (WriteBatch batch = new WriteBatch()) {
+            Inode dir = directory(parent);
+            if (lookup(parent, name) != 0) {
+                throw new StoreException(Kind.EXISTS, "'" + display(name) + "' already exists");
+            }
+            long now = now();
+            Inode inode = new Inode(nextIno);
+            inode.mode = mode;
+            inode.uid = uid;
+            inode.gid = gid;
+            if ((dir.mode & Inode.S_ISGID) != 0) {
+                inode.gid = dir.gid;
+                if (inode.isDirectory()) {
+                    inode.mode |= Inode.S_ISGID;
+                }
+            }
+            inode.nlink = inode.isDirectory() ? 2 : 1;
+            inode.parent = inode.isDirectory() ? parent : 0;
+            inode.rdev = rdev;
+            inode.atimeNanos = inode.mtimeNanos = inode.ctimeNanos = now;
+            if (symlinkTarget != null) {
+                inode.symlinkTarget = symlinkTarget;
+                inode.size = symlinkTarget.length;
+            }
+            putInode(batch, inode);
+            putEntry(batch, parent, name, inode);
+            if (inode.isDirectory()) {
+                dir.nlink++;
+            }
+            dir.mtimeNanos = dir.ctimeNanos = now;
+            putInode(batch, dir);
+            batch.put(store.meta, Store.META_NEXT_INO, Store.longBytes(nextIno + 1));
+            store.write(batch, false);
+            nextIno++;
+            return inode;
+        } catch (RocksDBException e) {
+            throw io("creating '" + display(name) + "'", e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Adds a hard link {@code parent/name} to {@code ino}.
+     *
+     * @throws StoreException NOT_PERMITTED for a directory, EXISTS, TOO_MANY_LINKS
+     */
+    public Inode link(long ino, long parent, byte[] name) {
+        checkName(name);
+        lock.lock();
+        try (WriteBatch batch = new WriteBatch()) {
+            Inode target = inode(ino);
+            if (target.isDirectory()) {
+                throw new StoreException(Kind.NOT_PERMITTED, "hard links to directories are not allowed");
+            }
+            if (target.nlink >= 65000) {
+                throw new StoreException(Kind.TOO_MANY_LINKS, "inode " + ino + " has too many links");
+            }
+            Inode dir = directory(parent);
+            if (lookup(parent, name) != 0) {
+                throw new StoreException(Kind.EXISTS, "'" + display(name) + "' already exists");
+            }
+            long now = now();
+            target.nlink++;
+            target.ctimeNanos = now;
+            dir.mtimeNanos = dir.ctimeNanos = now;
+            putInode(batch, target);
+            putInode(batch, dir);
+            putEntry(batch, parent, name, target);
+            store.write(batch, false);
+            return target;
+        } catch (RocksDBException e) {
+            throw io("linking '" + display(name) + "'", e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Removes the non-directory entry {@code parent/name}. When that was the last link the inode
+     * and its data are freed, unless {@code isOpen} says it is still open: then it is kept as an
+     * orphan until {@link #releaseOrphan} (or the next mount) frees it.
+     *
+     * @return the inode as it is after the unlink
+     * @throws StoreException NOT_FOUND, IS_DIRECTORY
+     */
+    public Inode unlink(long parent, byte[] name, LongPredicate isOpen) {
+        lock.lock();
+        try (WriteBatch batch = new WriteBatch()) {
+            Inode dir = directory(parent);
+            Inode target = existing(parent, name);
+            if (target.isDirectory()) {
+                throw new StoreException(Kind.IS_DIRECTORY, "'" + display(name) + "' is a directory");
+            }
+            long now = now();
+            versions.remove(batch, store.dirents, Versions.DIRENTS, Keys.namedKey(parent, name));
+            dir.mtimeNanos = dir.ctimeNanos = now;
+            putInode(batch, dir);
+            dropLink(batch, target, now, isOpen);
+            store.write(batch, false);
+            return target;
+        } catch (RocksDBException e) {
+            throw io("unlinking '" + display(name) + "'", e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Removes the empty directory {@code parent/name}.
+     *
+     * @throws StoreException NOT_FOUND, NOT_DIRECTORY, NOT_EMPTY
+     */
+    public void rmdir(long parent, byte[] name) {
+        lock.lock();
+        try (WriteBatch batch = new WriteBatch()) {
+            Inode dir = directory(parent);
+            Inode target = existing(parent, name);
+            if (!target.isDirectory()) {
+                throw new StoreException(Kind.NOT_DIRECTORY, "'" + display(name) + "' is not a directory");
+            }
+            if (!isEmpty(target.ino)) {
+                throw new StoreException(Kind.NOT_EMPTY, "directory '" + display(name) + "' is not empty");
+            }
+            long now = now();
+            versions.remove(batch, store.dirents, Versions.DIRENTS, Keys.namedKey(parent, name));
+            dir.nlink--;
+            dir.mtimeNanos = dir.ctimeNanos = now;
+            putInode(batch, dir);
+            purge(batch, target.ino);
+            store.write(batch, false);
+        } catch (RocksDBException e) {
+            throw io("removing directory '" + display(name) + "'", e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Renames {@code fromParent/fromName} to {@code toParent/toName} with rename(2) semantics:
+     * an existing target is replaced atomically if it is of a compatible kind.
+     *
+     * @throws StoreException NOT_FOUND, IS_DIRECTORY, NOT_DIRECTORY, NOT_EMPTY, INVALID (a
+     *                        directory moved into itself), NAME_TOO_LONG
+     */
+    public void rename(long fromParent, byte[] fromName, long toParent, byte[] toName, LongPredicate isOpen) {
+        checkName(toName);
+        lock.lock();
+        try (WriteBatch batch = new WriteBatch()) {
+            Inode source = existing(fromParent, fromName);
+            Inode toDir = directory(toParent);
+            long replacedIno = lookup(toParent, toName);
+            if (replacedIno == source.ino) {
+                return; // Both names are links to one inode: POSIX says do nothing.
+            }
+            if (source.isDirectory() && isAncestorOrSelf(source.ino, toParent)) {
+                throw new StoreException(Kind.INVALID, "cannot move directory '" + display(fromName) + "' into itself");
+            }
+            long now = now();
+            Inode replaced = replacedIno == 0 ? null : inode(replacedIno);
+            if (replaced != null) {
+                if (source.isDirectory() && !replaced.isDirectory()) {
+                    throw new StoreException(Kind.NOT_DIRECTORY, "'" + display(toName) + "' is not a directory");
+                }
+                if (!source.isDirectory() && replaced.isDirectory()) {
+                    throw new StoreException(Kind.IS_DIRECTORY, "'" + display(toName) + "' is a directory");
+                }
+                if (replaced.isDirectory() && !isEmpty(replaced.ino)) {
+                    throw new StoreException(Kind.NOT_EMPTY, "directory '" + display(toName) + "' is not empty");
+                }
+            }
+            versions.remove(batch, store.dirents, Versions.DIRENTS, Keys.namedKey(fromParent, fromName));
+            putEntry(batch, toParent, toName, source);
+            Inode fromDir = fromParent == toParent ? toDir : directory(fromParent);
+            if (replaced != null) {
+                if (replaced.isDirectory()) {
+                    toDir.nlink--;
+                    purge(batch, replaced.ino);
+                } else {
+                    dropLink(batch, replaced, now, isOpen);
+                }
+            }
+            if (source.isDirectory() && fromParent != toParent) {
+                fromDir.nlink--;
+                toDir.nlink++;
+                source.parent = toParent;
+            }
+            source.ctimeNanos = now;
+            putInode(batch, source);
+            fromDir.mtimeNanos = fromDir.ctimeNanos = now;
+            toDir.mtimeNanos = toDir.ctimeNanos = now;
+            putInode(batch, fromDir);
+            if (toDir != fromDir) {
+                putInode(batch, toDir);
+            }
+            store.write(batch, false);
+        } catch (RocksDBException e) {
+            throw io("renaming '" + display(fromName) + "'", e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Changes attributes of {@code ino}: {@code change} edits a copy, which is then stored with a
+     * new ctime. Use {@link FileData#truncate} to change a size.
+     *
+     * @return the inode as stored
+     */
+    public Inode update(long ino, Consumer<Inode> change) {
+        lock.lock();
+        try (WriteBatch batch = new WriteBatch()) {
+            Inode inode = inode(ino);
+            change.accept(inode);
+            inode.ctimeNanos = now();
+            putInode(batch, inode);
+            store.write(batch, false);
+            return inode;
+        } catch (RocksDBException e) {
+            throw io("updating inode " + ino, e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The value of xattr {@code name} of {@code ino}.
+     *
+     * @throws StoreException NO_ATTRIBUTE when it has none
+     */
+    public byte[] getXattr(long ino, byte[] name) {
+        byte[] value = versions.get(store.xattrs, Keys.namedKey(ino, name), store.currentEpoch());
+        if (value == null) {
+            throw new StoreException(Kind.NO_ATTRIBUTE, "no attribute '" + display(name) + "'");
+        }
+        return java.util.Arrays.copyOfRange(value, 1, value.length);
+    }
+
+    /** The names of the xattrs of {@code ino}, in byte order. */
+    public List<byte[]> listXattrs(long ino) {
+        List<byte[]> names = new ArrayList<>();
+        versions.scan(store.xattrs, Keys.namedPrefix(ino), null, store.currentEpoch(), (prefix, value) -> {
+            names.add(java.util.Arrays.copyOfRange(prefix, Keys.LONG, prefix.length - 1));
+            return true;
+        });
+        return names;
+    }
+
+    /**
+     * Sets xattr {@code name}; {@code flags} may hold {@link #XATTR_CREATE} (fail with EXISTS if
+     * present) or {@link #XATTR_REPLACE} (fail with NO_ATTRIBUTE if absent).
+     */
+    public void setXattr(long ino, byte[] name, byte[] value, int flags) {
+        lock.lock();
+        try (WriteBatch batch = new WriteBatch()) {
+            Inode inode = inode(ino);
+            byte[] key = Keys.namedKey(ino, name);
+            boolean present = versions.get(store.xattrs, key, store.currentEpoch()) != null;
+            if ((flags & XATTR_CREATE) != 0 && present) {
+                throw new StoreException(Kind.EXISTS, "attribute '" + display(name) + "' already exists");
+            }
+            if ((flags & XATTR_REPLACE) != 0 && !present) {
+                throw new StoreException(Kind.NO_ATTRIBUTE, "no attribute '" + display(name) + "'");
+            }
+            byte[] stored = new byte[value.length + 1];
+            stored[0] = XATTR_PRESENT;
+            System.arraycopy(value, 0, stored, 1, value.length);
+            versions.put(batch, store.xattrs, Versions.XATTRS, key, stored);
+            inode.ctimeNanos = now();
+            putInode(batch, inode);
+            store.write(batch, false);
+        } catch (RocksDBException e) {
+            throw io("setting attribute '" + display(name) + "'", e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Removes xattr {@code name}; NO_ATTRIBUTE when absent. */
+    public void removeXattr(long ino, byte[] name) {
+        lock.lock();
+        try (WriteBatch batch = new WriteBatch()) {
+            Inode inode = inode(ino);
+            byte[] key = Keys.namedKey(ino, name);
+            if (versions.get(store.xattrs, key, store.currentEpoch()) == null) {
+                throw new StoreException(Kind.NO_ATTRIBUTE, "no attribute '" + display(name) + "'");
+            }
+            versions.remove(batch, store.xattrs, Versions.XATTRS, key);
+            inode.ctimeNanos = now();
+            putInode(batch, inode);
+            store.write(batch, false);
+        } catch (RocksDBException e) {
+            throw io("removing attribute '" + display(name) + "'", e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Frees an orphan (an unlinked inode that was still open) once its last user is gone. */
+    public void releaseOrphan(long ino) {
+        lock.lock();
+        try (WriteBatch batch = new WriteBatch()) {
+            Inode inode = inodeOrNull(ino);
+            if (inode != null && inode.nlink == 0) {
+                purge(batch, ino);
+            }
+            batch.delete(store.meta, orphanKey(ino));
+            store.write(batch, false);
+        } catch (RocksDBException e) {
+            throw io("freeing orphan inode " + ino, e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Frees every orphan left by a crash or an unclean unmount; called when a store is mounted.
+     *
+     * @return how many were freed
+     */
+    public int releaseAllOrphans() {
+        List<Long> orphans = orphans();
+        for (long ino : orphans) {
+            releaseOrphan(ino);
+        }
+        return orphans.size();
+    }
+
+    List<Long> orphans() {
+        List<Long> orphans = new ArrayList<>();
+        try (RocksIterator it = store.db().newIterator(store.meta, store.readOptions)) {
+            for (it.seek(ORPHAN_PREFIX); it.isValid() && Keys.startsWith(it.key(), ORPHAN_PREFIX); it.next()) {
+                orphans.add(Keys.getLong(it.key(), ORPHAN_PREFIX.length));
+            }
+        }
+        return orphans;
+    }
+
+    private static byte[] orphanKey(long ino) {
+        return ByteBuffer.allocate(ORPHAN_PREFIX.length + Keys.LONG).put(ORPHAN_PREFIX).putLong(ino).array();
+    }
+
+    private void dropLink(WriteBatch batch, Inode target, long now, LongPredicate isOpen) throws RocksDBException {
+        target.nlink--;
+        target.ctimeNanos = now;
+        if (target.nlink > 0) {
+            putInode(batch, target);
+        } else if (isOpen.test(target.ino)) {
+            putInode(batch, target);
+            batch.put(store.meta, orphanKey(target.ino), Versions.TOMBSTONE);
+        } else {
+            purge(batch, target.ino);
+        }
+    }
+
+    /** Adds to {@code batch} the removal of an inode with all its blocks and xattrs. */
+    void purge(WriteBatch batch, long ino) {
+        store.data().removeBlocksFrom(batch, ino, 0);
+        List<byte[]> names = new ArrayList<>();
+        versions.scan(store.xattrs, Keys.namedPrefix(ino), null, store.currentEpoch(), (prefix, value) -> {
+            names.add(prefix);
+            return true;
+        });
+        for (byte[] prefix : names) {
+            versions.remove(batch, store.xattrs, Versions.XATTRS, prefix);
+        }
+        versions.remove(batch, store.inodes, Versions.INODES, Keys.inodePrefix(ino));
+    }
+
+    void putInode(WriteBatch batch, Inode inode) {
+        versions.put(batch, store.inodes, Versions.INODES, Keys.inodePrefix(inode.ino), inode.encode());
+    }
+
+    private void putEntry(WriteBatch batch, long parent, byte[] name, Inode child) {
+        byte[] value = new byte[Keys.LONG + 1];
+        Keys.putLong(value, 0, child.ino);
+        value[Keys.LONG] = (byte) ((child.mode & Inode.S_IFMT) >>> 12);
+        versions.put(batch, store.dirents, Versions.DIRENTS, Keys.namedKey(parent, name), value);
+    }
+
+    private boolean isEmpty(long dir) {
+        boolean[] empty = {true};
+        versions.scan(store.dirents, Keys.namedPrefix(dir), null, store.currentEpoch(), (prefix, value) -> {
+            empty[0] = false;
+            return false;
+        });
+        return empty[0];
+    }
+
+    /** True when {@code dir} is {@code ancestor} or lies somewhere below it. */
+    private boolean isAncestorOrSelf(long ancestor, long dir) {
+        long current = dir;
+        for (int depth = 0; depth < 100_000; depth++) {
+            if (current == ancestor) {
+                return true;
+            }
+            if (current == Store.ROOT_INO) {
+                return false;
+            }
+            current = inode(current).parent;
+        }
+        throw new StoreException(Kind.CORRUPT, "directory parent chain from inode " + dir + " does not reach the root");
+    }
+
+    private Inode directory(long ino) {
+        Inode dir = inode(ino);
+        if (!dir.isDirectory()) {
+            throw new StoreException(Kind.NOT_DIRECTORY, "inode " + ino + " is not a directory");
+        }
+        return dir;
+    }
+
+    private Inode existing(long parent, byte[] name) {
+        long ino = lookup(parent, name);
+        if (ino == 0) {
+            throw new StoreException(Kind.NOT_FOUND, "'" + display(name) + "' does not exist");
+        }
+        return inode(ino);
+    }
+
+    static void checkName(byte[] name) {
+        if (name.length == 0) {
+            throw new StoreException(Kind.NOT_FOUND, "empty file name");
+        }
+        if (name.length > NAME_MAX) {
+            throw new StoreException(Kind.NAME_TOO_LONG, "name of " + name.length + " bytes is longer than " + NAME_MAX);
+        }
+        for (byte b : name) {
+            if (b == '/' || b == 0) {
+                throw new StoreException(Kind.INVALID, "a name may not contain '/' or NUL");
+            }
+        }
+    }
+
+    static long now() {
+        java.time.Instant t = java.time.Instant.now();
+        return t.getEpochSecond() * 1_000_000_000L + t.getNano();
+    }
+
+    static String display(byte[] name) {
+        return new String(name, StandardCharsets.UTF_8);
+    }
+
+    private static StoreException io(String what, RocksDBException e) {
+        return new StoreException(Kind.IO, what + ": " + e.getMessage(), e);
+    }
+}

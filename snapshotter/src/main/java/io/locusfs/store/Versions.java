@@ -1,0 +1,156 @@
+package io.locusfs.store;
+
+import java.util.Arrays;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
+
+/**
+ * The one place that knows how versions are born, found and buried. A version lives at
+ * {@code prefix ‖ ~epoch}; an empty value is a tombstone. Writing in the current epoch overwrites
+ * that epoch's version in place, so a version older than the last snapshot is never touched
+ * (copy-on-write). Every version born is also listed in the {@code births} family under
+ * {@code epoch ‖ family ‖ prefix}, so the changes between two epochs are one range scan.
+ * Thread-safe; callers serialise read-modify-write sequences on the same prefix.
+ */
+final class Versions {
+    static final byte INODES = 1;
+    static final byte DIRENTS = 2;
+    static final byte BLOCKS = 3;
+    static final byte XATTRS = 4;
+    static final byte[] TOMBSTONE = new byte[0];
+
+    private final Store store;
+
+    Versions(Store store) {
+        this.store = store;
+    }
+
+    /**
+     * The newest live value of {@code prefix} born at or before {@code epoch}.
+     *
+     * @return the value, or null when there is none or the newest is a tombstone
+     */
+    byte[] get(ColumnFamilyHandle cf, byte[] prefix, long epoch) {
+        try {
+            if (epoch == store.currentEpoch()) {
+                // Nothing is newer than the current epoch, so an exact hit is the newest version.
+                byte[] exact = store.db().get(cf, store.readOptions, Keys.versioned(prefix, epoch));
+                if (exact != null) {
+                    return exact.length == 0 ? null : exact;
+                }
+            }
+            try (RocksIterator it = store.db().newIterator(cf, store.readOptions)) {
+                it.seek(Keys.versioned(prefix, epoch));
+                if (!it.isValid()) {
+                    it.status();
+                    return null;
+                }
+                byte[] key = it.key();
+                if (key.length != prefix.length + Keys.LONG || !Keys.startsWith(key, prefix)) {
+                    return null;
+                }
+                byte[] value = it.value();
+                return value.length == 0 ? null : value;
+            }
+        } catch (RocksDBException e) {
+            throw new StoreException(StoreException.Kind.IO, "reading the store: " + e.getMessage(), e);
+        }
+    }
+
+    /** Adds to {@code batch} a new version of {@code prefix}, born in the current epoch. */
+    void put(WriteBatch batch, ColumnFamilyHandle cf, byte family, byte[] prefix, byte[] value) {
+        long epoch = store.currentEpoch();
+        try {
+            batch.put(cf, Keys.versioned(prefix, epoch), value);
+            batch.put(store.births, Keys.birth(epoch, family, prefix), TOMBSTONE);
+        } catch (RocksDBException e) {
+            throw new StoreException(StoreException.Kind.IO, "batching a write: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Adds to {@code batch} the removal of {@code prefix}: its current-epoch version is dropped,
+     * and if an older version is still visible to a snapshot, a tombstone hides it from now on.
+     */
+    void remove(WriteBatch batch, ColumnFamilyHandle cf, byte family, byte[] prefix) {
+        if (hasOlderLiveVersion(cf, prefix)) {
+            put(batch, cf, family, prefix, TOMBSTONE);
+        } else {
+            dropCurrent(batch, cf, family, prefix);
+        }
+    }
+
+    /** Adds to {@code batch} the deletion of the current-epoch version of {@code prefix}, if any. */
+    void dropCurrent(WriteBatch batch, ColumnFamilyHandle cf, byte family, byte[] prefix) {
+        long epoch = store.currentEpoch();
+        try {
+            batch.delete(cf, Keys.versioned(prefix, epoch));
+            batch.delete(store.births, Keys.birth(epoch, family, prefix));
+        } catch (RocksDBException e) {
+            throw new StoreException(StoreException.Kind.IO, "batching a removal: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * True when a live (non-tombstone) version of {@code prefix} born before the current epoch
+     * exists in {@code cf}: removing it then needs a tombstone, not just a delete.
+     */
+    boolean hasOlderLiveVersion(ColumnFamilyHandle cf, byte[] prefix) {
+        long epoch = store.currentEpoch();
+        try (RocksIterator it = store.db().newIterator(cf, store.readOptions)) {
+            for (it.seek(Keys.versioned(prefix, epoch)); it.isValid(); it.next()) {
+                byte[] key = it.key();
+                if (key.length != prefix.length + Keys.LONG || !Keys.startsWith(key, prefix)) {
+                    return false;
+                }
+                if (Keys.epochOf(key) < epoch) {
+                    return it.value().length > 0;
+                }
+            }
+            it.status();
+            return false;
+        } catch (RocksDBException e) {
+            throw new StoreException(StoreException.Kind.IO, "reading the store: " + e.getMessage(), e);
+        }
+    }
+
+    /** Receives one live (prefix, value) pair of a scan. Return false to stop. */
+    interface Visitor {
+        boolean visit(byte[] prefix, byte[] value);
+    }
+
+    /**
+     * Visits, in key order, the newest live version (born at or before {@code epoch}) of every
+     * prefix that starts with {@code rangePrefix}, beginning at {@code from} (inclusive; a
+     * prefix, or null for the start of the range).
+     */
+    void scan(ColumnFamilyHandle cf, byte[] rangePrefix, byte[] from, long epoch, Visitor visitor) {
+        try (RocksIterator it = store.db().newIterator(cf, store.readOptions)) {
+            it.seek(from == null ? rangePrefix : from);
+            byte[] lastPrefix = null;
+            for (; it.isValid(); it.next()) {
+                byte[] key = it.key();
+                if (!Keys.startsWith(key, rangePrefix)) {
+                    break;
+                }
+                if (Keys.epochOf(key) > epoch) {
+                    continue;
+                }
+                byte[] prefix = Keys.prefixOf(key);
+                if (lastPrefix != null && Arrays.equals(prefix, lastPrefix)) {
+                    continue;
+                }
+                lastPrefix = prefix;
+                byte[] value = it.value();
+                if (value.length > 0 && !visitor.visit(prefix, value)) {
+                    return;
+                }
+            }
+            it.status();
+        } catch (RocksDBException e) {
+            throw new StoreException(StoreException.Kind.IO, "scanning the store: " + e.getMessage(), e);
+        }
+    }
+}
