@@ -32,7 +32,7 @@ import picocli.CommandLine.Parameters;
             "Refused, with nothing changed: a missing or non-empty MOUNTPOINT, a path that is not "
                 + "a store, a store written by a newer locusfs, a store that is already mounted.",
             "",
-            "Every mount uses the FUSE options " + "big_writes, max_write=131072, use_ino, "
+            "Every mount uses the FUSE options " + "big_writes, max_write=131072, use_ino, attr_timeout=0 (hard links stay coherent), "
                 + "default_permissions (the kernel checks mode bits), allow_other (every user "
                 + "sees the files, subject to permissions) and hard_remove.",
             "",

@@ -50,6 +50,29 @@ public final class LocusFs extends FuseStubFS {
         this.tree = store.tree();
         this.data = store.data();
         this.openFiles = new OpenFiles(data);
+        enableOperationFlags();
+    }
+
+    /**
+     * Sets two bits of libfuse's {@code fuse_operations} that jnr-fuse leaves clear (they sit in
+     * one C bitfield word, low bit first): {@code flag_nullpath_ok}, so reads and writes on a
+     * descriptor whose file was unlinked reach us by handle instead of failing with ENOENT, and
+     * {@code flag_utime_omit_ok}, so setting only one of atime and mtime (touch -m) is passed on
+     * with UTIME_OMIT instead of silently dropped.
+     */
+    private void enableOperationFlags() {
+        int nullpathOk = 1;
+        int utimeOmitOk = 1 << 2;
+        try {
+            // offset() is public but declared in a package-private jnr class, hence reflection.
+            Object flags = fuseOperations.flag_nullpath_ok;
+            java.lang.reflect.Method offset = flags.getClass().getMethod("offset");
+            offset.setAccessible(true);
+            long flagsOffset = (Long) offset.invoke(flags);
+            jnr.ffi.Struct.getMemory(fuseOperations).putInt(flagsOffset, nullpathOk | utimeOmitOk);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("this jnr-fuse does not expose fuse_operations flags", e);
+        }
     }
 
     /** Commits every buffered write and syncs the store; called at unmount and on demand. */

@@ -21,10 +21,14 @@ import org.slf4j.LoggerFactory;
 public final class MountDaemon {
     private static final Logger log = LoggerFactory.getLogger(MountDaemon.class);
     public static final String PID_FILE = "locusfs.pid";
-    /** Options every LocusFS mount gets; the user's -o options come after and may override. */
+    /**
+     * Options every LocusFS mount gets; the user's -o options come after and may override.
+     * attr_timeout=0: the kernel knows each hard link of a file as a separate node, so cached
+     * attributes of one link would miss a change made through another (a stale link count).
+     */
     static final List<String> DEFAULT_OPTIONS = List.of(
             "big_writes", "max_write=131072", "max_read=131072", "use_ino", "default_permissions",
-            "allow_other", "hard_remove", "subtype=locusfs");
+            "allow_other", "hard_remove", "attr_timeout=0", "subtype=locusfs");
 
     private MountDaemon() {
     }

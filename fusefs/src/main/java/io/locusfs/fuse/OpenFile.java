@@ -8,14 +8,20 @@ import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
 import jnr.ffi.Pointer;
 
 /**
  * The write buffer of one open regular file, shared by all its open descriptors. Writes land in
- * block-sized buffers and reach the store in one WriteBatch once {@link #FLUSH_BLOCKS} blocks are
- * dirty, or on flush, fsync and release; reads see buffered data first. While a file is open its
- * size and mtime are owned here. Thread-safe: every method holds the object's monitor, so writes
- * to one file are serialised while different files proceed in parallel.
+ * block-sized buffers; once {@link #FLUSH_BLOCKS} blocks are dirty they are handed to a
+ * background commit (one WriteBatch) while new writes fill fresh buffers, so copying from FUSE
+ * and writing to RocksDB overlap. At most one commit per file is in flight, which keeps commits
+ * in order. flush, fsync and release wait for everything to be committed. Reads see dirty and
+ * in-flight buffers before the store. While a file is open its size and mtime are owned here.
+ * Thread-safe: every method holds the object's monitor; different files proceed in parallel.
  */
 final class OpenFile {
     /** Dirty blocks that trigger a commit: 32 × 128 KiB = 4 MiB per batch. */
@@ -25,7 +31,11 @@ final class OpenFile {
     private final FileData data;
     private final BlockPool pool;
     private final int blockSize;
-    private final TreeMap<Long, byte[]> dirty = new TreeMap<>();
+    private final Executor committer;
+    private TreeMap<Long, byte[]> dirty = new TreeMap<>();
+    /** Blocks being committed in the background; read-only until that commit completes. */
+    private TreeMap<Long, byte[]> inflight = new TreeMap<>();
+    private Future<?> inflightCommit;
     /** Which blocks hold data in the store; loaded on the first commit. */
     private BitSet stored;
     private long size;
@@ -34,8 +44,9 @@ final class OpenFile {
     /** Open descriptors; guarded by {@link OpenFiles}. */
     int handles;
 
-    OpenFile(Inode inode, FileData data, BlockPool pool) {
+    OpenFile(Inode inode, FileData data, BlockPool pool, Executor committer) {
         this.ino = inode.ino;
+        this.committer = committer;
         this.data = data;
         this.pool = pool;
         this.blockSize = data.blockSize();
@@ -87,7 +98,7 @@ final class OpenFile {
         mtimeNanos = nowNanos;
         metadataDirty = true;
         if (dirty.size() >= FLUSH_BLOCKS) {
-            commit();
+            startCommit();
         }
         return length;
     }
@@ -108,7 +119,7 @@ final class OpenFile {
             long index = position / blockSize;
             int within = (int) (position % blockSize);
             int chunk = Math.min(total - done, blockSize - within);
-            byte[] block = dirty.get(index);
+            byte[] block = buffered(index);
             if (block == null) {
                 block = data.readBlock(ino, index);
             }
@@ -124,8 +135,15 @@ final class OpenFile {
         return total;
     }
 
-    /** Writes everything buffered to the store (not yet durable: see {@code Store.sync}). */
+    /** Writes everything buffered to the store and waits for it (not yet durable: see {@code Store.sync}). */
     synchronized void commit() {
+        startCommit();
+        awaitInflight();
+    }
+
+    /** Hands the dirty blocks to a background commit, after the previous one has finished. */
+    private void startCommit() {
+        awaitInflight();
         if (!metadataDirty) {
             return;
         }
@@ -135,17 +153,62 @@ final class OpenFile {
         List<FileData.BlockWrite> writes = new ArrayList<>(dirty.size());
         for (Map.Entry<Long, byte[]> e : dirty.entrySet()) {
             long start = e.getKey() * blockSize;
-            if (start >= size) {
-                continue; // Cut off by a truncate while buffered.
+            if (start < size) { // A block past the end was cut off by a truncate while buffered.
+                writes.add(new FileData.BlockWrite(e.getKey(), e.getValue(), (int) Math.min(blockSize, size - start)));
             }
-            writes.add(new FileData.BlockWrite(e.getKey(), e.getValue(), (int) Math.min(blockSize, size - start)));
         }
-        data.commit(ino, writes, size, mtimeNanos, stored);
-        for (byte[] block : dirty.values()) {
-            pool.give(block);
-        }
-        dirty.clear();
+        TreeMap<Long, byte[]> committing = dirty;
+        dirty = inflight;
+        inflight = committing;
         metadataDirty = false;
+        long committedSize = size;
+        long committedMtime = mtimeNanos;
+        BitSet storedView = stored;
+        FutureTask<Void> task = new FutureTask<>(() -> {
+            data.commit(ino, writes, committedSize, committedMtime, storedView);
+            return null;
+        });
+        inflightCommit = task;
+        committer.execute(task);
+    }
+
+    /**
+     * Waits for the in-flight commit and recycles its buffers. If it failed, its blocks go back
+     * to the dirty set (unless rewritten since) for the next commit to retry, and the failure is
+     * rethrown so the caller reports EIO.
+     */
+    private void awaitInflight() {
+        if (inflightCommit == null) {
+            return;
+        }
+        boolean failed = false;
+        try {
+            inflightCommit.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failed = true;
+            throw new StoreException(StoreException.Kind.IO, "interrupted while committing inode " + ino, e);
+        } catch (ExecutionException e) {
+            failed = true;
+            throw e.getCause() instanceof StoreException se ? se
+                    : new StoreException(StoreException.Kind.IO, "committing inode " + ino + ": " + e.getCause(), e.getCause());
+        } finally {
+            inflightCommit = null;
+            for (Map.Entry<Long, byte[]> e : inflight.entrySet()) {
+                if (failed && !dirty.containsKey(e.getKey())) {
+                    dirty.put(e.getKey(), e.getValue());
+                    metadataDirty = true;
+                } else {
+                    pool.give(e.getValue());
+                }
+            }
+            inflight.clear();
+        }
+    }
+
+    private byte[] buffered(long index) {
+        byte[] block = dirty.get(index);
+        return block != null ? block : inflight.get(index);
     }
 
     /** Sets the file's size, committing buffered data first. */
@@ -165,6 +228,7 @@ final class OpenFile {
 
     /** Drops buffers without writing them: for a file whose inode is gone. */
     synchronized void discard() {
+        awaitInflight();
         for (byte[] block : dirty.values()) {
             pool.give(block);
         }
@@ -173,7 +237,12 @@ final class OpenFile {
     }
 
     private void loadInto(long index, byte[] block) {
-        byte[] existing = data.readBlock(ino, index);
+        byte[] existing = inflight.get(index);
+        if (existing != null) {
+            System.arraycopy(existing, 0, block, 0, blockSize);
+            return;
+        }
+        existing = data.readBlock(ino, index);
         int length = existing == null ? 0 : existing.length;
         if (length > 0) {
             System.arraycopy(existing, 0, block, 0, length);

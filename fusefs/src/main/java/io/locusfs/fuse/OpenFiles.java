@@ -5,6 +5,8 @@ import io.locusfs.store.Inode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
  * Which regular files are open, by inode, each with its shared {@link OpenFile} and a count of
@@ -14,6 +16,12 @@ final class OpenFiles {
     private final ConcurrentHashMap<Long, OpenFile> byIno = new ConcurrentHashMap<>();
     private final FileData data;
     private final BlockPool pool;
+    /** Background commits of all open files; two threads match the two write paths RocksDB overlaps well. */
+    private final ExecutorService committer = Executors.newFixedThreadPool(2, runnable -> {
+        Thread t = new Thread(runnable, "locusfs-commit");
+        t.setDaemon(true);
+        return t;
+    });
 
     OpenFiles(FileData data) {
         this.data = data;
@@ -23,7 +31,7 @@ final class OpenFiles {
     /** Registers one more descriptor of {@code inode}. */
     OpenFile acquire(Inode inode) {
         return byIno.compute(inode.ino, (ino, open) -> {
-            OpenFile file = open != null ? open : new OpenFile(inode, data, pool);
+            OpenFile file = open != null ? open : new OpenFile(inode, data, pool, committer);
             file.handles++;
             return file;
         });

@@ -1,0 +1,53 @@
+# LocusFS: make run | make test | make bench | make build | make install
+# Each target installs what it needs on a fresh Debian machine (as root, or with sudo).
+
+SHELL := /bin/bash
+MVN ?= mvn -B -q
+STORE ?= var/store
+MNT ?= mnt
+LOCATION ?= local/dev
+PREFIX ?= /usr/local
+APT_PACKAGES := fuse libfuse2 attr rsync git bindfs python3 time psmisc openjdk-17-jdk-headless maven
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: deps build test bench run stop install clean
+
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@test -e /dev/fuse || { echo "/dev/fuse is missing: load the fuse module (modprobe fuse)"; exit 1; }
+
+build: deps
+	$(MVN) -DskipTests package
+
+test: deps
+	$(MVN) verify
+
+bench: build
+	bench/run.sh
+
+run: build
+	@mkdir -p $(MNT)
+	@test -f $(STORE)/LOCUSFS || packaging/bin/locusfs init $(STORE) --location $(LOCATION)
+	@mountpoint -q $(MNT) || packaging/bin/locusfs mount $(STORE) $(MNT)
+	@echo
+	@echo "LocusFS is mounted at ./$(MNT) (store ./$(STORE), location $(LOCATION))."
+	@echo "Use it like any directory:   cp -a ~/some/dir $(MNT)/ && ls -l $(MNT)"
+	@echo "Stop it:                     make stop   (or: packaging/bin/locusfs umount $(MNT))"
+	@echo "Check the store afterwards:  packaging/bin/locusfs fsck $(STORE)"
+
+stop:
+	packaging/bin/locusfs umount $(MNT)
+
+install: build
+	$(SUDO) install -d $(PREFIX)/lib/locusfs/lib $(PREFIX)/bin
+	$(SUDO) install -m 644 fusefs/target/locusfs.jar $(PREFIX)/lib/locusfs/
+	$(SUDO) install -m 644 fusefs/target/lib/*.jar $(PREFIX)/lib/locusfs/lib/
+	$(SUDO) install -m 755 packaging/bin/locusfs $(PREFIX)/bin/locusfs
+	@echo "installed $(PREFIX)/bin/locusfs"
+
+clean:
+	$(MVN) clean

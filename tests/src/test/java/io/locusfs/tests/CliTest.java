@@ -1,0 +1,124 @@
+package io.locusfs.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The locusfs command line: help, version, and refusals that change nothing. */
+class CliTest {
+    private static final String L = MountedStore.LOCUSFS;
+    private Path dir;
+
+    @BeforeEach
+    void scratch() throws Exception {
+        dir = Files.createTempDirectory("locusfs-cli", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+    }
+
+    @AfterEach
+    void cleanUp() {
+        Shell.run("for m in " + dir + "/m*; do fusermount -u -z $m 2>/dev/null; done; rm -rf " + dir);
+    }
+
+    /** A listing of every file under {@code path} with size and checksum, to prove nothing changed. */
+    private static String fingerprint(Path path) {
+        return Shell.ok("cd " + path + " && find . -printf '%P %y %s %T@\\n' | sort && find . -type f -exec sha256sum {} + | sort");
+    }
+
+    @Test
+    void everyCommandHasManPageStyleHelp() {
+        for (String command : new String[] {"", "init ", "mount ", "umount ", "fsck "}) {
+            String help = Shell.ok(L + " " + command + "--help");
+            assertTrue(help.contains("Usage: locusfs"), help);
+            assertTrue(help.length() > 300, "help of '" + command + "' is too thin:\n" + help);
+        }
+        assertTrue(Shell.ok(L + " mount --help").contains("--foreground"));
+        assertTrue(Shell.ok(L + " fsck --help").contains("Exit status"));
+    }
+
+    @Test
+    void versionNamesTheProgramAndStoreFormat() {
+        assertTrue(Shell.ok(L + " --version").matches("(?s)locusfs \\d+\\.\\d+\\.\\d+ \\(store format 1.*"));
+    }
+
+    @Test
+    void malformedZoneIsRefusedWithTheReasonAndNoStoreIsCreated() {
+        Shell.Result r = Shell.run(L + " init " + dir + "/s --location 'eu//gb'");
+        assertNotEquals(0, r.exit());
+        assertTrue(r.err().contains("empty segment"), r.err());
+        assertTrue(Files.notExists(dir.resolve("s")));
+        Shell.Result upper = Shell.run(L + " init " + dir + "/s --location 'EU/gb'");
+        assertNotEquals(0, upper.exit());
+        assertTrue(upper.err().contains("lower-case"), upper.err());
+    }
+
+    @Test
+    void missingOrNonEmptyMountPointIsRefused() {
+        Shell.ok(L + " init " + dir + "/s --location home");
+        String before = fingerprint(dir.resolve("s"));
+        Shell.Result missing = Shell.run(L + " mount " + dir + "/s " + dir + "/m-missing");
+        assertNotEquals(0, missing.exit());
+        assertTrue(missing.err().contains("does not exist"), missing.err());
+        Shell.ok("mkdir " + dir + "/m-full && touch " + dir + "/m-full/x");
+        Shell.Result full = Shell.run(L + " mount " + dir + "/s " + dir + "/m-full");
+        assertNotEquals(0, full.exit());
+        assertTrue(full.err().contains("not empty"), full.err());
+        assertEquals(before, fingerprint(dir.resolve("s")));
+    }
+
+    @Test
+    void pathThatIsNotAStoreIsRefused() {
+        Shell.ok("mkdir " + dir + "/notastore " + dir + "/m && echo keep > " + dir + "/notastore/file");
+        Shell.Result r = Shell.run(L + " mount " + dir + "/notastore " + dir + "/m");
+        assertNotEquals(0, r.exit());
+        assertTrue(r.err().contains("not a LocusFS store"), r.err());
+        assertEquals("file", Shell.ok("ls " + dir + "/notastore").trim());
+        assertNotEquals(0, Shell.run(L + " fsck " + dir + "/notastore").exit());
+    }
+
+    @Test
+    void storeOfANewerFormatIsRefusedUntouched() {
+        Shell.ok(L + " init " + dir + "/s --location home && mkdir " + dir + "/m");
+        Shell.ok("echo 'locusfs-store 99' > " + dir + "/s/LOCUSFS");
+        String before = fingerprint(dir.resolve("s"));
+        Shell.Result r = Shell.run(L + " mount " + dir + "/s " + dir + "/m");
+        assertNotEquals(0, r.exit());
+        assertTrue(r.err().contains("format 99"), r.err());
+        assertEquals(before, fingerprint(dir.resolve("s")));
+    }
+
+    @Test
+    void storeAlreadyMountedIsRefused() {
+        Shell.ok(L + " init " + dir + "/s --location home && mkdir " + dir + "/m1 " + dir + "/m2");
+        Shell.ok(L + " mount " + dir + "/s " + dir + "/m1 && echo data > " + dir + "/m1/f");
+        Shell.Result second = Shell.run(L + " mount " + dir + "/s " + dir + "/m2");
+        assertNotEquals(0, second.exit());
+        assertTrue(second.err().contains("in use"), second.err());
+        Shell.Result again = Shell.run(L + " mount " + dir + "/s " + dir + "/m1");
+        assertNotEquals(0, again.exit());
+        assertTrue(again.err().contains("already a mount point"), again.err());
+        assertEquals("data", Shell.ok("cat " + dir + "/m1/f").trim());
+        Shell.ok(L + " umount " + dir + "/m1");
+    }
+
+    @Test
+    void sigtermUnmountsCleanlyAndKeepsUnsyncedWrites() {
+        Shell.ok(L + " init " + dir + "/s --location home && mkdir " + dir + "/m");
+        Shell.ok(L + " mount " + dir + "/s " + dir + "/m");
+        Shell.ok("head -c 5M /dev/urandom > " + dir + "/src && cp " + dir + "/src " + dir + "/m/f");
+        String pid = Shell.ok("head -1 " + dir + "/s/locusfs.pid").trim();
+        Shell.ok("kill -TERM " + pid + " && for i in $(seq 100); do kill -0 " + pid + " 2>/dev/null || break; sleep 0.1; done; ! kill -0 " + pid);
+        assertNotEquals(0, Shell.run("mountpoint -q " + dir + "/m").exit(), "still mounted after SIGTERM");
+        assertEquals(0, Shell.run(L + " fsck " + dir + "/s").exit());
+        Shell.ok(L + " mount " + dir + "/s " + dir + "/m && cmp " + dir + "/src " + dir + "/m/f");
+        Shell.ok("fusermount -u " + dir + "/m");
+        Shell.ok("for i in $(seq 100); do test -f " + dir + "/s/locusfs.pid || break; sleep 0.1; done; ! test -f " + dir + "/s/locusfs.pid");
+        assertEquals(0, Shell.run(L + " fsck " + dir + "/s").exit());
+    }
+}

@@ -1,0 +1,107 @@
+package io.locusfs.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/** Each POSIX error case returns the errno a program expects, checked with real system calls. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ErrnoTest {
+    private MountedStore m;
+
+    @BeforeAll
+    void mountAndPopulate() {
+        m = MountedStore.create("eu/fr/paris");
+        Shell.ok("cd " + m.mnt + " && mkdir empty full full/sub && echo x > file && echo y > full/f && chmod 600 file"
+                + " && mkdir -m 1777 sticky && echo z > sticky/roots");
+    }
+
+    @AfterAll
+    void cleanUp() {
+        m.close();
+    }
+
+    /** The errno name a Python statement fails with inside the mount (as root unless {@code asNobody}), or OK. */
+    private String errnoOf(String statement, boolean asNobody) {
+        String script = "import os, errno\nos.chdir('" + m.mnt + "')\ntry:\n    " + statement
+                + "\n    print('OK')\nexcept OSError as e:\n    print(errno.errorcode[e.errno])";
+        String command = "/usr/bin/python3 -c " + Shell.quote(script);
+        return (asNobody ? Shell.asNobody(command) : Shell.run(command)).ok().out().trim();
+    }
+
+    private String errnoOf(String statement) {
+        return errnoOf(statement, false);
+    }
+
+    @Test
+    void missingNamesAreEnoent() {
+        assertEquals("ENOENT", errnoOf("os.stat('missing')"));
+        assertEquals("ENOENT", errnoOf("os.open('missing/x', os.O_CREAT | os.O_WRONLY)"));
+        assertEquals("ENOENT", errnoOf("os.rename('missing', 'other')"));
+        assertEquals("ENOENT", errnoOf("os.unlink('missing')"));
+    }
+
+    @Test
+    void existingNamesAreEexist() {
+        assertEquals("EEXIST", errnoOf("os.mkdir('empty')"));
+        assertEquals("EEXIST", errnoOf("os.open('file', os.O_CREAT | os.O_EXCL | os.O_WRONLY)"));
+        assertEquals("EEXIST", errnoOf("os.link('file', 'full/f')"));
+        assertEquals("EEXIST", errnoOf("os.symlink('x', 'file')"));
+    }
+
+    @Test
+    void nonEmptyDirectoriesAreEnotempty() {
+        assertEquals("ENOTEMPTY", errnoOf("os.rmdir('full')"));
+        assertEquals("ENOTEMPTY", errnoOf("os.rename('empty', 'full')"));
+    }
+
+    @Test
+    void directoriesWhereFilesAreExpectedAreEisdir() {
+        assertEquals("EISDIR", errnoOf("os.open('empty', os.O_WRONLY)"));
+        assertEquals("EISDIR", errnoOf("os.rename('file', 'empty')"));
+        assertEquals("EISDIR", errnoOf("os.unlink('empty')"));
+    }
+
+    @Test
+    void filesWhereDirectoriesAreExpectedAreEnotdir() {
+        assertEquals("ENOTDIR", errnoOf("os.stat('file/x')"));
+        assertEquals("ENOTDIR", errnoOf("os.rmdir('file')"));
+        assertEquals("ENOTDIR", errnoOf("os.rename('empty', 'file')"));
+    }
+
+    @Test
+    void namesOver255BytesAreEnametoolongAnd255Work() {
+        assertEquals("ENAMETOOLONG", errnoOf("os.open('" + "n".repeat(256) + "', os.O_CREAT | os.O_WRONLY)"));
+        assertEquals("ENAMETOOLONG", errnoOf("os.mkdir('" + "n".repeat(256) + "')"));
+        assertEquals("OK", errnoOf("os.close(os.open('" + "n".repeat(255) + "', os.O_CREAT | os.O_WRONLY))"));
+        assertEquals("OK", errnoOf("os.stat('" + "n".repeat(255) + "')"));
+    }
+
+    @Test
+    void movingADirectoryIntoItselfIsEinval() {
+        assertEquals("EINVAL", errnoOf("os.rename('full', 'full/sub/inside')"));
+    }
+
+    @Test
+    void permissionProblemsAreEaccesAndEperm() {
+        assertEquals("EACCES", errnoOf("open('file').read()", true));
+        assertEquals("EACCES", errnoOf("os.mkdir('empty/mine')", true));
+        assertEquals("EPERM", errnoOf("os.chown('file', 65534, 65534)", true));
+        assertEquals("EPERM", errnoOf("os.unlink('sticky/roots')", true));
+        assertEquals("EPERM", errnoOf("os.link('empty', 'dirlink')"));
+    }
+
+    @Test
+    void renameAcrossFileSystemsIsExdev() {
+        assertEquals("EXDEV", errnoOf("os.rename('file', '" + m.root + "/outside')"));
+    }
+
+    @Test
+    void missingXattrIsEnodata() {
+        assertEquals("ENODATA", errnoOf("os.getxattr('file', 'user.none')"));
+        assertEquals("ENODATA", errnoOf("os.removexattr('file', 'user.none')"));
+    }
+}
