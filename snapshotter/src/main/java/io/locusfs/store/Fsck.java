@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.rocksdb.RocksDBException;
-import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteBatch;
 
 /**
@@ -243,16 +242,5 @@ public final class Fsck {
         } catch (RocksDBException e) {
             throw new StoreException(StoreException.Kind.IO, "repairing: " + e.getMessage(), e);
         }
-    }
-
-    /** Every key of the given family, for tests that corrupt a store on purpose. */
-    static List<byte[]> keys(Store store, org.rocksdb.ColumnFamilyHandle cf) {
-        List<byte[]> keys = new ArrayList<>();
-        try (RocksIterator it = store.db().newIterator(cf)) {
-            for (it.seekToFirst(); it.isValid(); it.next()) {
-                keys.add(it.key());
-            }
-        }
-        return keys;
     }
 }

@@ -271,6 +271,24 @@ public final class Store implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts a new epoch: versions born from now on never overwrite those born before, which
+     * stay readable at the old epoch. This is all a snapshot will need (a later change adds the
+     * snapshot records around it).
+     *
+     * @return the new current epoch
+     */
+    synchronized long beginEpoch() {
+        try (WriteBatch batch = new WriteBatch()) {
+            batch.put(meta, META_EPOCH, longBytes(epoch + 1));
+            write(batch, true);
+            epoch++;
+            return epoch;
+        } catch (RocksDBException e) {
+            throw new StoreException(StoreException.Kind.IO, "starting a new epoch: " + e.getMessage(), e);
+        }
+    }
+
     /** Inode numbers handed out so far (the next one to allocate). */
     long readNextIno() throws RocksDBException {
         byte[] v = db.get(meta, META_NEXT_INO);

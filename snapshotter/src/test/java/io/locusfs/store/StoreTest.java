@@ -1,0 +1,130 @@
+package io.locusfs.store;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.locusfs.xattr.Location;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.BitSet;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.rocksdb.WriteBatch;
+
+/** The engine on a real RocksDB store: epochs, copy-on-write, fsck. */
+class StoreTest {
+    @TempDir
+    Path dir;
+    private Store store;
+
+    @BeforeEach
+    void open() throws Exception {
+        Store.create(dir.resolve("s"), Location.of("eu/gb"), 0, 0);
+        store = Store.open(dir.resolve("s"), StoreOptions.defaults());
+    }
+
+    @AfterEach
+    void close() {
+        store.close();
+    }
+
+    private static byte[] b(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private Inode file(String name, String content) {
+        Inode inode = store.tree().create(Store.ROOT_INO, b(name), Inode.S_IFREG | 0644, 0, 0, 0, null);
+        byte[] data = b(content);
+        store.data().commit(inode.ino, List.of(new FileData.BlockWrite(0, data, data.length)), data.length, 1, new BitSet());
+        return inode;
+    }
+
+    @Test
+    void versionsBornBeforeANewEpochStayReadableAtTheOldEpoch() {
+        Inode f = file("f", "old");
+        long before = store.currentEpoch();
+        store.beginEpoch();
+        byte[] fresh = b("new!");
+        BitSet stored = store.data().storedBlocks(f.ino);
+        store.data().commit(f.ino, List.of(new FileData.BlockWrite(0, fresh, 4)), 4, 2, stored);
+        Versions versions = new Versions(store);
+        byte[] prefix = Keys.blockPrefix(f.ino, 0);
+        assertArrayEquals(b("old"), versions.get(store.blocks, prefix, before));
+        assertArrayEquals(b("new!"), versions.get(store.blocks, prefix, store.currentEpoch()));
+        store.tree().unlink(Store.ROOT_INO, b("f"), ino -> false);
+        assertNull(versions.get(store.blocks, prefix, store.currentEpoch()), "the unlink hides the block now");
+        assertArrayEquals(b("old"), versions.get(store.blocks, prefix, before), "but not at the older epoch");
+        assertEquals(0, store.tree().lookup(Store.ROOT_INO, b("f")));
+        assertTrue(versions.get(store.dirents, Keys.namedKey(Store.ROOT_INO, b("f")), before) != null);
+    }
+
+    @Test
+    void rewritingWithinOneEpochKeepsOneVersion() {
+        Inode f = file("f", "one");
+        BitSet stored = store.data().storedBlocks(f.ino);
+        store.data().commit(f.ino, List.of(new FileData.BlockWrite(0, b("two"), 3)), 3, 2, stored);
+        int[] versions = {0};
+        try (var it = store.db().newIterator(store.blocks)) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                versions[0]++;
+            }
+        }
+        assertEquals(1, versions[0]);
+    }
+
+    @Test
+    void fsckIsCleanOnAHealthyStore() {
+        file("a", "alpha");
+        store.tree().create(Store.ROOT_INO, b("d"), Inode.S_IFDIR | 0755, 0, 0, 0, null);
+        store.tree().link(store.tree().lookup(Store.ROOT_INO, b("a")), store.tree().lookup(Store.ROOT_INO, b("d")), b("a2"));
+        assertEquals(List.of(), new Fsck(store).check());
+    }
+
+    @Test
+    void fsckFindsAndRepairsADanglingEntryAWrongLinkCountAndAnOrphanBlock() throws Exception {
+        Inode a = file("a", "alpha");
+        Inode b = file("b", "beta");
+        try (WriteBatch batch = new WriteBatch()) {
+            // An offline edit gone wrong: b's inode vanishes, a's link count is off, a block has no file.
+            batch.delete(store.inodes, Keys.versioned(Keys.inodePrefix(b.ino), store.currentEpoch()));
+            Inode wrong = store.tree().inode(a.ino);
+            wrong.nlink = 5;
+            store.tree().putInode(batch, wrong);
+            batch.put(store.blocks, Keys.versioned(Keys.blockPrefix(999, 0), store.currentEpoch()), b("stray"));
+            store.write(batch, true);
+        }
+        List<Fsck.Problem> problems = new Fsck(store).check();
+        String all = problems.toString();
+        assertTrue(all.contains("points to missing inode " + b.ino), all);
+        assertTrue(all.contains("link count 5 but 1"), all);
+        assertTrue(all.contains("block 0 of inode 999 is missing from the block map"), all);
+        Fsck repairing = new Fsck(store);
+        repairing.check();
+        repairing.repair();
+        assertEquals(List.of(), new Fsck(store).check());
+        assertEquals(1, store.tree().inode(a.ino).nlink);
+    }
+
+    @Test
+    void newerFormatAndNonStoresAreRefused() throws Exception {
+        Files.createDirectories(dir.resolve("plain"));
+        StoreException notStore = assertThrows(StoreException.class, () -> Store.open(dir.resolve("plain"), StoreOptions.defaults()));
+        assertTrue(notStore.getMessage().contains("not a LocusFS store"));
+        Files.writeString(dir.resolve("plain/LOCUSFS"), "locusfs-store 7\n");
+        StoreException newer = assertThrows(StoreException.class, () -> Store.checkFormat(dir.resolve("plain")));
+        assertTrue(newer.getMessage().contains("format 7"));
+    }
+
+    @Test
+    void aSecondOpenOfTheSameStoreIsRefusedAsBusy() {
+        StoreException busy = assertThrows(StoreException.class, () -> Store.open(dir.resolve("s"), StoreOptions.defaults()));
+        assertEquals(StoreException.Kind.BUSY, busy.kind());
+    }
+}
