@@ -44,12 +44,17 @@ final class InitCommand implements Callable<Integer> {
     @Option(names = "--label", paramLabel = "TEXT", description = "Free text describing the site (one line).")
     String label;
 
+    @Option(names = "--block-size", paramLabel = "SIZE", converter = SizeConverter.class, defaultValue = "128K",
+            description = "Size of data blocks, a power of two from 4K to 1M, fixed for the life of the store "
+                    + "(default: ${DEFAULT-VALUE}, the size of one FUSE write; see snapshotter/FORMAT.md).")
+    long blockSize;
+
     @Override
     public Integer call() throws Exception {
         Location location = new Location(ZonePath.parse(zone),
                 Optional.ofNullable(coords).map(Coordinates::parse), Optional.ofNullable(label));
         UnixSystem user = new UnixSystem();
-        Store.create(store, location, (int) user.getUid(), (int) user.getGid());
+        Store.create(store, location, (int) user.getUid(), (int) user.getGid(), (int) Math.min(blockSize, Integer.MAX_VALUE));
         System.out.println("created store " + store.toAbsolutePath() + " at location " + location.zone()
                 + "\nmount it with: locusfs mount " + store + " MOUNTPOINT");
         return 0;

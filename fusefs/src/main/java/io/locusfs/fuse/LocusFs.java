@@ -75,6 +75,11 @@ public final class LocusFs extends FuseStubFS {
         }
     }
 
+    /** The libfuse operation table that dispatches to this file system. */
+    ru.serce.jnrfuse.struct.FuseOperations operations() {
+        return fuseOperations;
+    }
+
     /** Commits every buffered write and syncs the store; called at unmount and on demand. */
     public void flushAll() {
         openFiles.commitAll();

@@ -30,7 +30,26 @@ public final class MountDaemon {
             "big_writes", "max_write=131072", "max_read=131072", "use_ino", "default_permissions",
             "allow_other", "hard_remove", "attr_timeout=0", "subtype=locusfs");
 
+    /** FUSE worker threads: requests of different files (and readahead) proceed in parallel. */
+    static final int WORKERS = 8;
+
     private MountDaemon() {
+    }
+
+    /** Asks the kernel to detach the mount (lazily, if busy), which ends the FUSE loop. */
+    static void unmount(Path mountPoint) {
+        try {
+            Process p = new ProcessBuilder("fusermount", "-u", "-z", mountPoint.toAbsolutePath().toString())
+                    .redirectErrorStream(true).start();
+            String output = new String(p.getInputStream().readAllBytes()).trim();
+            if (p.waitFor() != 0) {
+                log.error("fusermount -u {} failed: {}", mountPoint, output);
+            }
+        } catch (IOException e) {
+            log.error("cannot run fusermount to unmount {}", mountPoint, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** The FUSE option string for a mount of {@code store} with the user's extra options. */
@@ -68,7 +87,7 @@ public final class MountDaemon {
                 return; // Unmounted normally; the JVM is merely exiting.
             }
             log.info("signal received: unmounting {}", mountPoint);
-            fs.umount();
+            unmount(mountPoint);
             try {
                 if (!closed.await(60, TimeUnit.SECONDS)) {
                     log.error("the store was not closed within 60 s of the signal");
@@ -80,8 +99,8 @@ public final class MountDaemon {
         Runtime.getRuntime().addShutdownHook(onSignal);
         try {
             log.info("mounting {} at {} (location {})", storePath, mountPoint, store.location().zone());
-            fs.mount(mountPoint, true, false, new String[] {"-o", options(storePath, extraOptions)});
-        } catch (RuntimeException e) {
+            FuseLoop.serve(fs.operations(), mountPoint, List.of("-o", options(storePath, extraOptions)), WORKERS);
+        } catch (RuntimeException | InterruptedException e) {
             throw new IOException("cannot mount " + storePath + " at " + mountPoint + ": " + e.getMessage(), e);
         } finally {
             try {

@@ -16,7 +16,7 @@ import jnr.ffi.Pointer;
 
 /**
  * The write buffer of one open regular file, shared by all its open descriptors. Writes land in
- * block-sized buffers; once {@link #FLUSH_BLOCKS} blocks are dirty they are handed to a
+ * block-sized buffers; once {@link #COMMIT_BYTES} bytes are dirty they are handed to a
  * background commit (one WriteBatch) while new writes fill fresh buffers, so copying from FUSE
  * and writing to RocksDB overlap. At most one commit per file is in flight, which keeps commits
  * in order. flush, fsync and release wait for everything to be committed. Reads see dirty and
@@ -24,13 +24,14 @@ import jnr.ffi.Pointer;
  * Thread-safe: every method holds the object's monitor; different files proceed in parallel.
  */
 final class OpenFile {
-    /** Dirty blocks that trigger a commit: 32 × 128 KiB = 4 MiB per batch. */
-    static final int FLUSH_BLOCKS = 32;
+    /** Dirty bytes that trigger a commit: 4 MiB per WriteBatch amortises the write path well. */
+    static final int COMMIT_BYTES = 4 << 20;
 
     final long ino;
     private final FileData data;
     private final BlockPool pool;
     private final int blockSize;
+    private final int commitBlocks;
     private final Executor committer;
     private TreeMap<Long, byte[]> dirty = new TreeMap<>();
     /** Blocks being committed in the background; read-only until that commit completes. */
@@ -50,8 +51,14 @@ final class OpenFile {
         this.data = data;
         this.pool = pool;
         this.blockSize = data.blockSize();
+        this.commitBlocks = commitBlocks(blockSize);
         this.size = inode.size;
         this.mtimeNanos = inode.mtimeNanos;
+    }
+
+    /** Dirty blocks that make up one commit. */
+    static int commitBlocks(int blockSize) {
+        return Math.max(1, COMMIT_BYTES / blockSize);
     }
 
     synchronized long size() {
@@ -97,7 +104,7 @@ final class OpenFile {
         size = Math.max(size, offset + length);
         mtimeNanos = nowNanos;
         metadataDirty = true;
-        if (dirty.size() >= FLUSH_BLOCKS) {
+        if (dirty.size() >= commitBlocks) {
             startCommit();
         }
         return length;

@@ -25,7 +25,7 @@ final class OpenFiles {
 
     OpenFiles(FileData data) {
         this.data = data;
-        this.pool = new BlockPool(data.blockSize(), 4 * OpenFile.FLUSH_BLOCKS);
+        this.pool = new BlockPool(data.blockSize(), 4 * OpenFile.commitBlocks(data.blockSize()));
     }
 
     /** Registers one more descriptor of {@code inode}. */

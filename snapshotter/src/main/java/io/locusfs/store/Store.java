@@ -149,6 +149,18 @@ public final class Store implements AutoCloseable {
      * @throws StoreException EXISTS when {@code path} already holds files
      */
     public static void create(Path path, Location location, int uid, int gid) throws IOException {
+        create(path, location, uid, gid, DEFAULT_BLOCK_SIZE);
+    }
+
+    /**
+     * As {@link #create(Path, Location, int, int)}, with data blocks of {@code blockSize} bytes
+     * (a power of two from 4 KiB to 1 MiB; fixed for the life of the store).
+     */
+    public static void create(Path path, Location location, int uid, int gid, int blockSize) throws IOException {
+        if (blockSize < 4096 || blockSize > (1 << 20) || Integer.bitCount(blockSize) != 1) {
+            throw new StoreException(StoreException.Kind.INVALID, "block size " + blockSize
+                    + " must be a power of two from 4 KiB to 1 MiB");
+        }
         if (Files.exists(path)) {
             if (!Files.isDirectory(path)) {
                 throw new StoreException(StoreException.Kind.NOT_DIRECTORY, path + " exists and is not a directory");
@@ -174,7 +186,7 @@ public final class Store implements AutoCloseable {
             batch.put(store.meta, META_FORMAT, longBytes(FORMAT_VERSION));
             batch.put(store.meta, META_EPOCH, longBytes(1));
             batch.put(store.meta, META_NEXT_INO, longBytes(ROOT_INO + 1));
-            batch.put(store.meta, META_BLOCK_SIZE, longBytes(DEFAULT_BLOCK_SIZE));
+            batch.put(store.meta, META_BLOCK_SIZE, longBytes(blockSize));
             batch.put(store.meta, META_LOCATION, bytes(location.encode()));
             batch.put(store.meta, META_CREATED, longBytes(now));
             store.write(batch, true);

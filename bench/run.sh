@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# LocusFS side by side with the native disk and bindfs, on the same disk, in one run.
+# Every case runs BENCH_RUNS times (default 3) per system; the median is reported, with ratios.
+#
+#   bench/run.sh                      # everything, 1 GiB sequential case
+#   BENCH_RUNS=5 BENCH_DIR=/data/b bench/run.sh
+#
+# Needs: root (mounts, drop_caches), bindfs, python3, a build ('make build').
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+L="$ROOT/packaging/bin/locusfs"
+RUNS=${BENCH_RUNS:-3}
+WORK=${BENCH_DIR:-/var/tmp/locusfs-bench}
+SIZE_MB=${BENCH_SIZE_MB:-1024}
+SMALL_FILES=${BENCH_SMALL_FILES:-10000}
+SHM=/dev/shm/locusfs-bench
+SYSTEMS=(native bindfs locusfs)
+
+declare -A RESULTS
+record() { RESULTS["$1/$2"]="${RESULTS["$1/$2"]:-} $3"; }
+median() { tr ' ' '\n' <<<"${RESULTS["$1/$2"]:-}" | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {if (NR==0) print "nan"; else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+seconds() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); echo "$e - $s" | bc -l; }
+log() { echo "[bench] $*" >&2; }
+
+dir_of() {
+  case $1 in
+    native) echo "$WORK/native" ;;
+    bindfs) echo "$WORK/bindfs-mnt" ;;
+    locusfs) echo "$WORK/locusfs-mnt" ;;
+  esac
+}
+
+mount_all() {
+  mountpoint -q "$WORK/bindfs-mnt" || bindfs "$WORK/bindfs-back" "$WORK/bindfs-mnt"
+  mountpoint -q "$WORK/locusfs-mnt" || "$L" mount "$WORK/store" "$WORK/locusfs-mnt" >/dev/null
+}
+
+unmount_all() {
+  mountpoint -q "$WORK/bindfs-mnt" && fusermount -u "$WORK/bindfs-mnt"
+  mountpoint -q "$WORK/locusfs-mnt" && "$L" umount "$WORK/locusfs-mnt" >/dev/null
+  return 0
+}
+
+# A cold cache: everything written is on disk, page cache dropped, FUSE mounts restarted.
+cold() {
+  sync
+  echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || log "cannot drop caches; reads may be warm"
+  unmount_all
+  mount_all
+}
+
+cleanup() {
+  unmount_all || true
+  rm -rf "$WORK" "$SHM"
+}
+trap cleanup EXIT
+
+command -v bindfs >/dev/null || { echo "bindfs is missing: apt-get install bindfs" >&2; exit 1; }
+[ -f "$ROOT/fusefs/target/locusfs.jar" ] || { echo "build first: make build" >&2; exit 1; }
+rm -rf "$WORK" "$SHM"
+mkdir -p "$WORK/native" "$WORK/bindfs-back" "$WORK/bindfs-mnt" "$WORK/locusfs-mnt" "$SHM"
+"$L" init "$WORK/store" --location bench/local >/dev/null
+mount_all
+
+log "preparing ${SIZE_MB} MiB of random data and a source tarball in RAM"
+head -c "${SIZE_MB}M" /dev/urandom > "$SHM/big"
+tar -C /usr -cf "$SHM/tree.tar" include
+TREE_FILES=$(tar -tf "$SHM/tree.tar" | wc -l)
+
+cat > "$SHM/small.py" <<'PY'
+import os, sys, time
+d, n = sys.argv[1], int(sys.argv[2])
+data = os.urandom(4096)
+os.makedirs(d)
+t0 = time.perf_counter()
+for i in range(n):
+    with open('%s/f%06d' % (d, i), 'wb') as f:
+        f.write(data)
+t1 = time.perf_counter()
+for i in range(n):
+    os.stat('%s/f%06d' % (d, i))
+t2 = time.perf_counter()
+print(t1 - t0, t2 - t1)
+PY
+
+for run in $(seq 1 "$RUNS"); do
+  for sys in "${SYSTEMS[@]}"; do
+    d=$(dir_of "$sys")
+    log "run $run/$RUNS: $sys"
+    cold
+    t=$(seconds dd if="$SHM/big" of="$d/big" bs=1M conv=fsync status=none)
+    record write "$sys" "$(echo "$SIZE_MB * 1.048576 / $t" | bc -l)"
+    if [ "$sys" = locusfs ]; then
+      pid=$(head -1 "$WORK/store/locusfs.pid")
+      record rss "$sys" "$(awk '/VmHWM/ {print $2 / 1024}' "/proc/$pid/status")"
+    fi
+    cold
+    t=$(seconds dd if="$d/big" of=/dev/null bs=1M status=none)
+    record read "$sys" "$(echo "$SIZE_MB * 1.048576 / $t" | bc -l)"
+    rm -f "$d/big"
+
+    read -r create stat < <(python3 "$SHM/small.py" "$d/small" "$SMALL_FILES")
+    record create "$sys" "$create"
+    record stat "$sys" "$stat"
+    record rm "$sys" "$(seconds rm -rf "$d/small")"
+
+    mkdir -p "$d/tree"
+    record untar "$sys" "$(seconds tar -C "$d/tree" -xf "$SHM/tree.tar")"
+    cold
+    # Through a pipe: GNU tar skips reading file contents when its output is /dev/null itself.
+    record tarc "$sys" "$(seconds bash -c "tar -C '$d/tree' -cf - . | cat > /dev/null")"
+    rm -rf "$d/tree"
+  done
+  log "run $run/$RUNS: RocksDB ceiling"
+  rm -rf "$WORK/ceiling"
+  c=$(java -cp "$ROOT/bench/target/classes:$ROOT/fusefs/target/lib/*" io.locusfs.store.RocksCeiling "$WORK/ceiling" $((SIZE_MB << 20)) | sed 's/ceiling_mb_s=//')
+  record ceiling rocksdb "$c"
+  rm -rf "$WORK/ceiling"
+done
+
+ratio() { echo "$1 / $2" | bc -l | xargs printf '%.2f'; }
+fmt() { printf '%.2f' "$1"; }
+echo
+echo "LocusFS benchmark: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, median of $RUNS runs, disk under $WORK"
+echo
+echo "| case | native | bindfs | LocusFS | LocusFS vs bindfs | LocusFS vs native | target |"
+echo "|---|---|---|---|---|---|---|"
+row() { # name unit key higher-is-better target-text
+  local n b l; n=$(median "$3" native); b=$(median "$3" bindfs); l=$(median "$3" locusfs)
+  if [ "$4" = higher ]; then
+    echo "| $1 | $(fmt "$n") $2 | $(fmt "$b") $2 | $(fmt "$l") $2 | $(ratio "$l" "$b")× faster | $(ratio "$l" "$n")× | $5 |"
+  else
+    echo "| $1 | $(fmt "$n") $2 | $(fmt "$b") $2 | $(fmt "$l") $2 | $(ratio "$l" "$b")× the time | $(ratio "$l" "$n")× the time | $5 |"
+  fi
+}
+row "sequential write ${SIZE_MB} MiB (dd bs=1M conv=fsync)" MB/s write higher "≥ 2× bindfs"
+row "sequential read, cold cache (dd bs=1M)" MB/s read higher "≥ 1.0× bindfs"
+row "create + write $SMALL_FILES × 4 KiB" s create lower "≤ 2× bindfs"
+row "stat $SMALL_FILES files" s stat lower "≤ 2× bindfs"
+row "rm -rf $SMALL_FILES files" s rm lower "≤ 2× bindfs"
+row "tar x of /usr/include ($TREE_FILES entries)" s untar lower "≤ 2× bindfs"
+row "tar c of it, cold cache" s tarc lower "≤ 2× bindfs"
+c=$(median ceiling rocksdb); w=$(median write locusfs)
+echo
+echo "| design ceiling | value | LocusFS write as share of it | target |"
+echo "|---|---|---|---|"
+echo "| RocksDB put loop, ${SIZE_MB} MiB as $(($(grep -o 'DEFAULT_BLOCK_SIZE = [0-9* ]*' "$ROOT/snapshotter/src/main/java/io/locusfs/store/Store.java" | sed 's/.*= //' | tr -d ' ' | sed 's/\*1024//'))) KiB values, WAL on, synced at end | $(fmt "$c") MB/s | $(ratio "$w" "$c")× | ≥ 0.8× |"
+echo "| peak RSS of the mount during the write | $(fmt "$(median rss locusfs)") MiB | | ≤ 512 MiB |"
