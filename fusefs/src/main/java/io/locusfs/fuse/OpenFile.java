@@ -54,6 +54,7 @@ final class OpenFile {
         this.commitBlocks = commitBlocks(blockSize);
         this.size = inode.size;
         this.mtimeNanos = inode.mtimeNanos;
+        this.stored = inode.storedBlocks == 0 ? new BitSet() : null; // New files need no scan.
     }
 
     /** Dirty blocks that make up one commit. */
@@ -112,21 +113,34 @@ final class OpenFile {
 
     /**
      * Copies up to {@code length} bytes at {@code offset} into {@code target}; holes read as zeros.
+     * When nothing is buffered the store is read without holding the lock, so the kernel's
+     * parallel readahead requests proceed in parallel.
      *
      * @return the bytes copied, 0 at or past the end of the file
      */
-    synchronized int read(Pointer target, long offset, int length) {
-        if (offset >= size) {
+    int read(Pointer target, long offset, int length) {
+        long sizeNow;
+        synchronized (this) {
+            if (!dirty.isEmpty() || !inflight.isEmpty()) {
+                return copyOut(target, offset, length, size, true);
+            }
+            sizeNow = size;
+        }
+        return copyOut(target, offset, length, sizeNow, false);
+    }
+
+    private int copyOut(Pointer target, long offset, int length, long fileSize, boolean buffered) {
+        if (offset >= fileSize) {
             return 0;
         }
-        int total = (int) Math.min(length, size - offset);
+        int total = (int) Math.min(length, fileSize - offset);
         int done = 0;
         while (done < total) {
             long position = offset + done;
             long index = position / blockSize;
             int within = (int) (position % blockSize);
             int chunk = Math.min(total - done, blockSize - within);
-            byte[] block = buffered(index);
+            byte[] block = buffered ? buffered(index) : null;
             if (block == null) {
                 block = data.readBlock(ino, index);
             }
@@ -142,10 +156,23 @@ final class OpenFile {
         return total;
     }
 
-    /** Writes everything buffered to the store and waits for it (not yet durable: see {@code Store.sync}). */
+    /**
+     * Writes everything buffered to the store on the calling thread, after any background commit
+     * (not yet durable: see {@code Store.sync}).
+     */
     synchronized void commit() {
-        startCommit();
         awaitInflight();
+        if (!metadataDirty) {
+            return;
+        }
+        List<FileData.BlockWrite> writes = drainDirty();
+        try {
+            data.commit(ino, writes, size, mtimeNanos, stored);
+        } catch (RuntimeException e) {
+            recycleInflight(true);
+            throw e;
+        }
+        recycleInflight(false);
     }
 
     /** Hands the dirty blocks to a background commit, after the previous one has finished. */
@@ -154,6 +181,20 @@ final class OpenFile {
         if (!metadataDirty) {
             return;
         }
+        List<FileData.BlockWrite> writes = drainDirty();
+        long committedSize = size;
+        long committedMtime = mtimeNanos;
+        BitSet storedView = stored;
+        FutureTask<Void> task = new FutureTask<>(() -> {
+            data.commit(ino, writes, committedSize, committedMtime, storedView);
+            return null;
+        });
+        inflightCommit = task;
+        committer.execute(task);
+    }
+
+    /** Moves the dirty blocks to {@code inflight} and describes them as block writes. */
+    private List<FileData.BlockWrite> drainDirty() {
         if (stored == null) {
             stored = data.storedBlocks(ino);
         }
@@ -168,49 +209,47 @@ final class OpenFile {
         dirty = inflight;
         inflight = committing;
         metadataDirty = false;
-        long committedSize = size;
-        long committedMtime = mtimeNanos;
-        BitSet storedView = stored;
-        FutureTask<Void> task = new FutureTask<>(() -> {
-            data.commit(ino, writes, committedSize, committedMtime, storedView);
-            return null;
-        });
-        inflightCommit = task;
-        committer.execute(task);
+        return writes;
     }
 
     /**
-     * Waits for the in-flight commit and recycles its buffers. If it failed, its blocks go back
-     * to the dirty set (unless rewritten since) for the next commit to retry, and the failure is
-     * rethrown so the caller reports EIO.
+     * Waits for the in-flight background commit and recycles its buffers; if it failed, rethrows
+     * its failure so the caller reports EIO.
      */
     private void awaitInflight() {
         if (inflightCommit == null) {
             return;
         }
-        boolean failed = false;
         try {
             inflightCommit.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            failed = true;
+            recycleInflight(true);
             throw new StoreException(StoreException.Kind.IO, "interrupted while committing inode " + ino, e);
         } catch (ExecutionException e) {
-            failed = true;
+            recycleInflight(true);
             throw e.getCause() instanceof StoreException se ? se
                     : new StoreException(StoreException.Kind.IO, "committing inode " + ino + ": " + e.getCause(), e.getCause());
         } finally {
             inflightCommit = null;
-            for (Map.Entry<Long, byte[]> e : inflight.entrySet()) {
-                if (failed && !dirty.containsKey(e.getKey())) {
-                    dirty.put(e.getKey(), e.getValue());
-                    metadataDirty = true;
-                } else {
-                    pool.give(e.getValue());
-                }
-            }
-            inflight.clear();
         }
+        recycleInflight(false);
+    }
+
+    /**
+     * Returns the buffers of the finished commit to the pool; after a failed commit
+     * ({@code keepForRetry}) its blocks go back to the dirty set instead, unless rewritten since.
+     */
+    private void recycleInflight(boolean keepForRetry) {
+        for (Map.Entry<Long, byte[]> e : inflight.entrySet()) {
+            if (keepForRetry && !dirty.containsKey(e.getKey())) {
+                dirty.put(e.getKey(), e.getValue());
+                metadataDirty = true;
+            } else {
+                pool.give(e.getValue());
+            }
+        }
+        inflight.clear();
     }
 
     private byte[] buffered(long index) {
