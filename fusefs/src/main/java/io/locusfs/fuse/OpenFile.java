@@ -288,7 +288,8 @@ final class OpenFile {
             System.arraycopy(existing, 0, block, 0, blockSize);
             return;
         }
-        existing = data.readBlock(ino, index);
+        boolean knownHole = stored != null && !stored.get(Math.toIntExact(index));
+        existing = knownHole ? null : data.readBlock(ino, index);
         int length = existing == null ? 0 : existing.length;
         if (length > 0) {
             System.arraycopy(existing, 0, block, 0, length);

@@ -33,6 +33,8 @@ public final class Store implements AutoCloseable {
     /** The newest store format this code reads and writes. */
     public static final int FORMAT_VERSION = 1;
     public static final long ROOT_INO = 1;
+    /** The epoch of a new store; until the first snapshot ends it, no older versions exist. */
+    static final long FIRST_EPOCH = 1;
     public static final String MARKER_FILE = "LOCUSFS";
 
     static final String CF_INODES = "inodes";
@@ -129,7 +131,7 @@ public final class Store implements AutoCloseable {
         writeOptions = track(new WriteOptions());
         readOptions = track(new ReadOptions());
         byte[] epochBytes = db.get(meta, META_EPOCH);
-        epoch = epochBytes == null ? 1 : Keys.getLong(epochBytes, 0);
+        epoch = epochBytes == null ? FIRST_EPOCH : Keys.getLong(epochBytes, 0);
         byte[] blockSizeBytes = db.get(meta, META_BLOCK_SIZE);
         blockSize = blockSizeBytes == null ? DEFAULT_BLOCK_SIZE : (int) Keys.getLong(blockSizeBytes, 0);
         versions = new Versions(this);
@@ -184,7 +186,7 @@ public final class Store implements AutoCloseable {
             root.atimeNanos = root.mtimeNanos = root.ctimeNanos = now;
             store.versions.put(batch, store.inodes, Versions.INODES, Keys.inodePrefix(ROOT_INO), root.encode());
             batch.put(store.meta, META_FORMAT, longBytes(FORMAT_VERSION));
-            batch.put(store.meta, META_EPOCH, longBytes(1));
+            batch.put(store.meta, META_EPOCH, longBytes(FIRST_EPOCH));
             batch.put(store.meta, META_NEXT_INO, longBytes(ROOT_INO + 1));
             batch.put(store.meta, META_BLOCK_SIZE, longBytes(blockSize));
             batch.put(store.meta, META_LOCATION, bytes(location.encode()));

@@ -40,6 +40,9 @@ final class Versions {
                 if (exact != null) {
                     return exact.length == 0 ? null : exact;
                 }
+                if (epoch == Store.FIRST_EPOCH) {
+                    return null; // No older epoch exists to hold a version.
+                }
             }
             try (RocksIterator it = store.db().newIterator(cf, store.readOptions)) {
                 it.seek(Keys.versioned(prefix, epoch));
@@ -99,6 +102,9 @@ final class Versions {
      */
     boolean hasOlderLiveVersion(ColumnFamilyHandle cf, byte[] prefix) {
         long epoch = store.currentEpoch();
+        if (epoch == Store.FIRST_EPOCH) {
+            return false;
+        }
         try (RocksIterator it = store.db().newIterator(cf, store.readOptions)) {
             for (it.seek(Keys.versioned(prefix, epoch)); it.isValid(); it.next()) {
                 byte[] key = it.key();

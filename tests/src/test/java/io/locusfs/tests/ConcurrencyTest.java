@@ -7,24 +7,15 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 /** Many processes at once, through the multi-threaded FUSE loop. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class ConcurrencyTest {
-    private MountedStore m;
+class ConcurrencyTest extends SharedMountTest {
 
-    @BeforeAll
-    void mount() {
-        m = MountedStore.create("eu/de/berlin");
-    }
-
-    @AfterAll
-    void cleanUp() {
-        m.close();
+    @Override
+    protected String zone() {
+        return "eu/de/berlin";
     }
 
     @Test

@@ -2,26 +2,21 @@ package io.locusfs.tests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 /** Each POSIX error case returns the errno a program expects, checked with real system calls. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class ErrnoTest {
-    private MountedStore m;
+class ErrnoTest extends SharedMountTest {
 
-    @BeforeAll
-    void mountAndPopulate() {
-        m = MountedStore.create("eu/fr/paris");
-        Shell.ok("cd " + m.mnt + " && mkdir empty full full/sub && echo x > file && echo y > full/f && chmod 600 file"
-                + " && mkdir -m 1777 sticky && echo z > sticky/roots");
+    @Override
+    protected String zone() {
+        return "eu/fr/paris";
     }
 
-    @AfterAll
-    void cleanUp() {
-        m.close();
+    @BeforeAll
+    void populate() {
+        Shell.ok("cd " + m.mnt + " && mkdir empty full full/sub && echo x > file && echo y > full/f && chmod 600 file"
+                + " && mkdir -m 1777 sticky && echo z > sticky/roots");
     }
 
     /** The errno name a Python statement fails with inside the mount (as root unless {@code asNobody}), or OK. */

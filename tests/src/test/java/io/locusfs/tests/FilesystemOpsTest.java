@@ -3,25 +3,10 @@ package io.locusfs.tests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 /** The POSIX operations one by one, through the tools that use them. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class FilesystemOpsTest {
-    private MountedStore m;
-
-    @BeforeAll
-    void mount() {
-        m = MountedStore.create("eu/gb/london/hq");
-    }
-
-    @AfterAll
-    void cleanUp() {
-        m.close();
-    }
+class FilesystemOpsTest extends SharedMountTest {
 
     @Test
     void utimensKeepsNanoseconds() {

@@ -8,23 +8,23 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 /** Big, sparse and beyond-4-GiB files. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class LargeFileTest {
-    private MountedStore m;
+class LargeFileTest extends SharedMountTest {
+
+    @Override
+    protected String zone() {
+        return "home";
+    }
     private Path scratch;
 
     @BeforeAll
-    void mount() throws Exception {
-        m = MountedStore.create("home");
+    void makeScratch() throws Exception {
         scratch = Files.createTempDirectory("locusfs-large");
     }
 
     @AfterAll
-    void cleanUp() {
-        m.close();
+    void removeScratch() {
         Shell.run("rm -rf " + scratch);
     }
 

@@ -4,25 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 /** Mode bits, owners, groups, sticky and setgid directories, for a non-root caller (nobody). */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class PermissionsTest {
-    private MountedStore m;
-
-    @BeforeAll
-    void mount() {
-        m = MountedStore.create("eu/gb/london/hq");
-    }
-
-    @AfterAll
-    void cleanUp() {
-        m.close();
-    }
+class PermissionsTest extends SharedMountTest {
 
     @Test
     void nonRootUserCannotWriteIntoRootsDirectoryButCanInOwnOne() {

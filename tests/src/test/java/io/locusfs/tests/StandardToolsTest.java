@@ -8,12 +8,9 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 /** Everyday tools on a real tree of thousands of files: cp -a, tar, rsync, git. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class StandardToolsTest {
-    private MountedStore m;
+class StandardToolsTest extends SharedMountTest {
     private Path source;
 
     /** What a user expects a copy to keep: type, mode, owner, group, link count, mtime (ns), size, link target. */
@@ -25,8 +22,7 @@ class StandardToolsTest {
     }
 
     @BeforeAll
-    void createTreeAndMount() throws Exception {
-        m = MountedStore.create("eu/gb/london/hq");
+    void createSourceTree() throws Exception {
         source = Files.createTempDirectory("locusfs-src");
         // A real tree: the system's documentation and C headers, thousands of files with symlinks.
         Shell.ok("cp -a /usr/share/doc " + source + "/doc && cp -a /usr/include " + source + "/include");
@@ -44,8 +40,7 @@ class StandardToolsTest {
     }
 
     @AfterAll
-    void cleanUp() {
-        m.close();
+    void removeSourceTree() {
         Shell.run("rm -rf " + source);
     }
 
