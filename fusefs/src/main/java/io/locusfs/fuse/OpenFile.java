@@ -272,16 +272,6 @@ final class OpenFile {
         mtimeNanos = inode.mtimeNanos;
     }
 
-    /** Drops buffers without writing them: for a file whose inode is gone. */
-    synchronized void discard() {
-        awaitInflight();
-        for (byte[] block : dirty.values()) {
-            pool.give(block);
-        }
-        dirty.clear();
-        metadataDirty = false;
-    }
-
     private void loadInto(long index, byte[] block) {
         byte[] existing = inflight.get(index);
         if (existing != null) {

@@ -62,7 +62,7 @@ public final class Fsck {
         Map<Long, Long> parentOf = new HashMap<>();
         versions.scan(store.dirents, new byte[0], null, epoch, (prefix, value) -> {
             long dir = Keys.getLong(prefix, 0);
-            byte[] name = java.util.Arrays.copyOfRange(prefix, Keys.LONG, prefix.length - 1);
+            byte[] name = Keys.nameOf(prefix);
             long child = Keys.getLong(value, 0);
             Inode target = inodes.get(child);
             Inode parent = inodes.get(dir);

@@ -35,6 +35,11 @@ final class Keys {
         return ByteBuffer.allocate(LONG + name.length + 1).putLong(ino).put(name).put(NAME_END).array();
     }
 
+    /** The name inside a named prefix ({@code ino ‖ name ‖ 0x00}). */
+    static byte[] nameOf(byte[] namedPrefix) {
+        return Arrays.copyOfRange(namedPrefix, LONG, namedPrefix.length - 1);
+    }
+
     static byte[] versioned(byte[] prefix, long epoch) {
         byte[] key = Arrays.copyOf(prefix, prefix.length + LONG);
         putLong(key, prefix.length, ~epoch);
@@ -49,19 +54,6 @@ final class Keys {
     /** The prefix part of a versioned key. */
     static byte[] prefixOf(byte[] versionedKey) {
         return Arrays.copyOf(versionedKey, versionedKey.length - LONG);
-    }
-
-    /** The name inside a versioned named key ({@code ino ‖ name ‖ 0x00 ‖ ~epoch}). */
-    static byte[] nameOf(byte[] versionedNamedKey) {
-        return Arrays.copyOfRange(versionedNamedKey, LONG, versionedNamedKey.length - LONG - 1);
-    }
-
-    static long blockIndexOf(byte[] versionedBlockKey) {
-        return getLong(versionedBlockKey, LONG);
-    }
-
-    static long inoOf(byte[] key) {
-        return getLong(key, 0);
     }
 
     /** {@code epoch ‖ family ‖ prefix}: the birth index entry of a version. */

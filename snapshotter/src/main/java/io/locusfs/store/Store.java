@@ -267,10 +267,6 @@ public final class Store implements AutoCloseable {
         return blockSize;
     }
 
-    public boolean isReadOnly() {
-        return readOnly;
-    }
-
     /** The epoch new versions are born in. */
     public long currentEpoch() {
         return epoch;
@@ -337,21 +333,6 @@ public final class Store implements AutoCloseable {
         } catch (RocksDBException e) {
             throw new StoreException(StoreException.Kind.IO, "syncing the write-ahead log: " + e.getMessage(), e);
         }
-    }
-
-    /** Bytes of live SST and blob files, as RocksDB estimates them. */
-    public long estimatedBytes() {
-        long total = 0;
-        for (ColumnFamilyHandle h : handles) {
-            try {
-                total += db.getLongProperty(h, "rocksdb.total-sst-files-size");
-                total += db.getLongProperty(h, "rocksdb.total-blob-file-size");
-                total += db.getLongProperty(h, "rocksdb.size-all-mem-tables");
-            } catch (RocksDBException e) {
-                throw new StoreException(StoreException.Kind.IO, "reading store size: " + e.getMessage(), e);
-            }
-        }
-        return total;
     }
 
     @Override

@@ -81,7 +81,7 @@ public final class Tree {
     public void list(long dir, byte[] after, java.util.function.Predicate<Entry> visitor) {
         byte[] from = after == null ? null : Keys.upperBound(Keys.namedKey(dir, after));
         versions.scan(store.dirents, Keys.namedPrefix(dir), from, store.currentEpoch(), (prefix, value) ->
-                visitor.test(new Entry(java.util.Arrays.copyOfRange(prefix, Keys.LONG, prefix.length - 1),
+                visitor.test(new Entry(Keys.nameOf(prefix),
                         Keys.getLong(value, 0), value[Keys.LONG] & 0xff)));
     }
 
@@ -338,7 +338,7 @@ public final class Tree {
     public List<byte[]> listXattrs(long ino) {
         List<byte[]> names = new ArrayList<>();
         versions.scan(store.xattrs, Keys.namedPrefix(ino), null, store.currentEpoch(), (prefix, value) -> {
-            names.add(java.util.Arrays.copyOfRange(prefix, Keys.LONG, prefix.length - 1));
+            names.add(Keys.nameOf(prefix));
             return true;
         });
         return names;
