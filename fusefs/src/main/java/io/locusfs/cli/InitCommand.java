@@ -1,7 +1,10 @@
 package io.locusfs.cli;
 
 import com.sun.security.auth.module.UnixSystem;
+import io.locusfs.fuse.Locations;
 import io.locusfs.store.Store;
+import io.locusfs.store.StoreOptions;
+import io.locusfs.xattr.NodeIdentity;
 import io.locusfs.xattr.Coordinates;
 import io.locusfs.xattr.Location;
 import io.locusfs.xattr.ZonePath;
@@ -54,9 +57,30 @@ final class InitCommand implements Callable<Integer> {
         Location location = new Location(ZonePath.parse(zone),
                 Optional.ofNullable(coords).map(Coordinates::parse), Optional.ofNullable(label));
         UnixSystem user = new UnixSystem();
+        boolean existed = java.nio.file.Files.exists(store);
         Store.create(store, location, (int) user.getUid(), (int) user.getGid(), (int) Math.min(blockSize, Integer.MAX_VALUE));
+        String node;
+        try (Store created = Store.open(store, StoreOptions.defaults())) {
+            node = Locations.open(created).node().nodeId();
+        } catch (Exception e) {
+            removeHalfCreated(existed);
+            throw e;
+        }
         System.out.println("created store " + store.toAbsolutePath() + " at location " + location.zone()
+                + " (node " + node + ", key " + store.resolve(NodeIdentity.PRIVATE_KEY_FILE) + ")"
                 + "\nmount it with: locusfs mount " + store + " MOUNTPOINT");
         return 0;
+    }
+
+    /** Undoes a failed init: the directory was missing or empty before, so it goes back to that. */
+    private void removeHalfCreated(boolean existed) throws java.io.IOException {
+        try (var walk = java.nio.file.Files.walk(store)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                if (existed && p.equals(store)) {
+                    continue;
+                }
+                java.nio.file.Files.delete(p);
+            }
+        }
     }
 }

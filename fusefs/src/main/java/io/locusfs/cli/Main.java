@@ -17,12 +17,15 @@ import picocli.CommandLine.Command;
             "  locusfs init /srv/store --location eu/gb/london/hq",
             "  locusfs mount /srv/store /mnt/locus",
             "  locusfs umount /mnt/locus",
-            "  locusfs fsck /srv/store"},
+            "  locusfs fsck /srv/store",
+            "  getfattr -n user.location /mnt/locus/file",
+            "  locusfs where /mnt/locus/file; locusfs verify /mnt/locus/file"},
         footerHeading = "%nExit status:%n",
         footer = {"  0  success", "  1  the operation failed (the message says why)",
             "  2  invalid command line", "",
             "Run 'locusfs COMMAND --help' for the options of one command."},
         subcommands = {InitCommand.class, MountCommand.class, UmountCommand.class, FsckCommand.class,
+            LocationCommand.class, WhereCommand.class, VerifyCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

@@ -5,6 +5,7 @@ import io.locusfs.store.Inode;
 import io.locusfs.store.Store;
 import io.locusfs.store.StoreException;
 import io.locusfs.store.Tree;
+import io.locusfs.xattr.ReservedAttributes;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.FileStore;
@@ -44,9 +45,11 @@ public final class LocusFs extends FuseStubFS {
     private final Tree tree;
     private final FileData data;
     private final OpenFiles openFiles;
+    private final Locations locations;
 
-    public LocusFs(Store store) {
+    public LocusFs(Store store, Locations locations) {
         this.store = store;
+        this.locations = locations;
         this.tree = store.tree();
         this.data = store.data();
         this.openFiles = new OpenFiles(data);
@@ -358,7 +361,16 @@ public final class LocusFs extends FuseStubFS {
             checkXattrNamespace(name);
             byte[] bytes = new byte[(int) size];
             value.get(0, bytes, 0, bytes.length);
-            tree.setXattr(resolve(path), attribute, bytes, flags);
+            long ino = resolve(path);
+            if (ReservedAttributes.isReserved(name)) {
+                // Copies (cp -a, tar --xattrs) write back what they read: the identical value is a no-op.
+                if (ReservedAttributes.SHOWN.contains(name) && java.util.Arrays.equals(bytes, locations.reservedValue(ino, name))) {
+                    return 0;
+                }
+                log.warn("refused setxattr {} on {}: only the filesystem writes location attributes", name, path);
+                return -ErrorCodes.EPERM();
+            }
+            tree.setXattr(ino, attribute, bytes, flags);
             return 0;
         });
     }
@@ -370,7 +382,8 @@ public final class LocusFs extends FuseStubFS {
             if (name.startsWith("system.")) {
                 return -ErrorCodes.ENODATA();
             }
-            byte[] bytes = tree.getXattr(ino, Names.bytes(name));
+            byte[] bytes = ReservedAttributes.isReserved(name) ? locations.reservedValue(ino, name)
+                    : tree.getXattr(ino, Names.bytes(name));
             return copyOut(bytes, value, size);
         });
     }
@@ -378,7 +391,15 @@ public final class LocusFs extends FuseStubFS {
     @Override
     public int listxattr(String path, Pointer list, @size_t long size) {
         return run("listxattr", path, () -> {
-            List<byte[]> names = tree.listXattrs(resolve(path));
+            List<byte[]> names = new java.util.ArrayList<>();
+            for (String reserved : ReservedAttributes.SHOWN) {
+                names.add(Names.bytes(reserved));
+            }
+            for (byte[] stored : tree.listXattrs(resolve(path))) {
+                if (!ReservedAttributes.isReserved(new String(stored, java.nio.charset.StandardCharsets.ISO_8859_1))) {
+                    names.add(stored);
+                }
+            }
             ByteBuffer all = ByteBuffer.allocate(names.stream().mapToInt(n -> n.length + 1).sum());
             for (byte[] n : names) {
                 all.put(n).put((byte) 0);
@@ -391,6 +412,11 @@ public final class LocusFs extends FuseStubFS {
     public int removexattr(String path, String name) {
         return run("removexattr", path, () -> {
             checkXattrNamespace(name);
+            if (ReservedAttributes.isReserved(name)) {
+                resolve(path);
+                log.warn("refused removexattr {} on {}: only the filesystem writes location attributes", name, path);
+                return -ErrorCodes.EPERM();
+            }
             tree.removeXattr(resolve(path), Names.bytes(name));
             return 0;
         });

@@ -71,12 +71,15 @@ public final class MountDaemon {
         Path pidFile = storePath.resolve(PID_FILE);
         CountDownLatch closed = new CountDownLatch(1);
         LocusFs fs;
+        ControlServer control;
         try {
             int freed = store.tree().releaseAllOrphans();
             if (freed > 0) {
                 log.info("freed {} files that were deleted while open when the store was last used", freed);
             }
-            fs = new LocusFs(store);
+            Locations locations = Locations.open(store);
+            fs = new LocusFs(store, locations);
+            control = ControlServer.start(locations);
             Files.writeString(pidFile, ProcessHandle.current().pid() + "\n" + mountPoint.toAbsolutePath() + "\n");
         } catch (IOException | RuntimeException e) {
             store.close();
@@ -104,6 +107,7 @@ public final class MountDaemon {
             throw new IOException("cannot mount " + storePath + " at " + mountPoint + ": " + e.getMessage(), e);
         } finally {
             try {
+                control.close();
                 fs.flushAll();
                 store.close();
                 Files.deleteIfExists(pidFile);

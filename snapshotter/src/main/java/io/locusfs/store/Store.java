@@ -1,12 +1,14 @@
 package io.locusfs.store;
 
 import io.locusfs.xattr.Location;
+import io.locusfs.xattr.LocationRecord;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.BloomFilter;
 import org.rocksdb.ColumnFamilyDescriptor;
@@ -50,6 +52,9 @@ public final class Store implements AutoCloseable {
     static final byte[] META_LOCATION = bytes("location");
     static final byte[] META_CREATED = bytes("created");
     static final byte[] META_BLOCK_SIZE = bytes("block-size");
+    static final byte[] META_STORE_ID = bytes("store-id");
+    static final byte[] META_LOCATION_RECORD = bytes("location-record");
+    static final byte[] META_HISTORY_PREFIX = bytes("location-history/");
 
     /** Data block size: matches the 128 KiB FUSE writes so a sequential write needs no read. */
     public static final int DEFAULT_BLOCK_SIZE = 128 * 1024;
@@ -191,6 +196,7 @@ public final class Store implements AutoCloseable {
             batch.put(store.meta, META_BLOCK_SIZE, longBytes(blockSize));
             batch.put(store.meta, META_LOCATION, bytes(location.encode()));
             batch.put(store.meta, META_CREATED, longBytes(now));
+            batch.put(store.meta, META_STORE_ID, bytes(java.util.UUID.randomUUID().toString()));
             store.write(batch, true);
         } catch (RocksDBException e) {
             throw new IOException("cannot create store at " + path + ": " + e.getMessage(), e);
@@ -297,6 +303,60 @@ public final class Store implements AutoCloseable {
         } catch (RocksDBException e) {
             throw new StoreException(StoreException.Kind.IO, "starting a new epoch: " + e.getMessage(), e);
         }
+    }
+
+    /** The store's id, a UUID chosen at creation; location records name it. */
+    public String storeId() {
+        try {
+            byte[] id = db.get(meta, META_STORE_ID);
+            return id == null ? "" : new String(id, StandardCharsets.UTF_8);
+        } catch (RocksDBException e) {
+            throw new StoreException(StoreException.Kind.IO, "reading the store id: " + e.getMessage(), e);
+        }
+    }
+
+    /** The signed record of the whole store's location, if one has been made (see {@code locusfs init}). */
+    public Optional<LocationRecord> locationRecord() {
+        try {
+            byte[] text = db.get(meta, META_LOCATION_RECORD);
+            return text == null ? Optional.empty() : Optional.of(LocationRecord.parse(new String(text, StandardCharsets.UTF_8)));
+        } catch (RocksDBException e) {
+            throw new StoreException(StoreException.Kind.IO, "reading the location record: " + e.getMessage(), e);
+        } catch (IllegalArgumentException e) {
+            throw new StoreException(StoreException.Kind.CORRUPT, "the store's location record is unreadable: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Moves the whole store to {@code location} in O(1): one batch writes the location, its signed
+     * record and an entry of the location history; no per-file record is touched.
+     */
+    public void relabel(Location location, LocationRecord record) {
+        try (WriteBatch batch = new WriteBatch()) {
+            batch.put(meta, META_LOCATION, bytes(location.encode()));
+            batch.put(meta, META_LOCATION_RECORD, bytes(record.encode()));
+            batch.put(meta, historyKey(locationHistory().size()), bytes(record.encode()));
+            write(batch, true);
+        } catch (RocksDBException e) {
+            throw new StoreException(StoreException.Kind.IO, "relabelling the store: " + e.getMessage(), e);
+        }
+    }
+
+    /** Every signed location the store has had, oldest first. */
+    public List<LocationRecord> locationHistory() {
+        List<LocationRecord> history = new ArrayList<>();
+        try (org.rocksdb.RocksIterator it = db.newIterator(meta, readOptions)) {
+            for (it.seek(META_HISTORY_PREFIX); it.isValid() && Keys.startsWith(it.key(), META_HISTORY_PREFIX); it.next()) {
+                history.add(LocationRecord.parse(new String(it.value(), StandardCharsets.UTF_8)));
+            }
+        }
+        return history;
+    }
+
+    private static byte[] historyKey(long sequence) {
+        byte[] key = java.util.Arrays.copyOf(META_HISTORY_PREFIX, META_HISTORY_PREFIX.length + 8);
+        Keys.putLong(key, META_HISTORY_PREFIX.length, sequence);
+        return key;
     }
 
     /** Inode numbers handed out so far (the next one to allocate). */

@@ -1,0 +1,87 @@
+package io.locusfs.cli;
+
+import io.locusfs.xattr.LocationRecord;
+import io.locusfs.xattr.NodeIdentity;
+import io.locusfs.xattr.ReservedAttributes;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.UserDefinedFileAttributeView;
+import java.security.PublicKey;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Checks the location record of one file on a mount: it must be present, readable, signed by a
+ * trusted node key, and belong to that file (a store-wide record of the same store, or the
+ * file's own record naming the file).
+ *
+ * @param record  the record, or null when missing or unreadable
+ * @param problem null when the record checks out, else why not
+ */
+record RecordCheck(Path path, LocationRecord record, String problem) {
+
+    boolean ok() {
+        return problem == null;
+    }
+
+    /** Public keys of trusted nodes by node id: the store's own and those in a directory of {@code *.pub}. */
+    static Map<String, PublicKey> trustedKeys(Path store, Path trustedDir) throws IOException {
+        Map<String, PublicKey> keys = new HashMap<>();
+        PublicKey own = NodeIdentity.loadPublicKey(store.resolve(NodeIdentity.PUBLIC_KEY_FILE));
+        keys.put(NodeIdentity.nodeIdOf(own), own);
+        if (trustedDir != null) {
+            try (DirectoryStream<Path> files = Files.newDirectoryStream(trustedDir, "*.pub")) {
+                for (Path file : files) {
+                    PublicKey key = NodeIdentity.loadPublicKey(file);
+                    keys.put(NodeIdentity.nodeIdOf(key), key);
+                }
+            }
+        }
+        return keys;
+    }
+
+    static RecordCheck of(Path path, String storeId, Map<String, PublicKey> trusted) throws IOException {
+        UserDefinedFileAttributeView view = Files.getFileAttributeView(path, UserDefinedFileAttributeView.class);
+        String name = ReservedAttributes.RECORD.substring("user.".length());
+        if (!view.list().contains(name)) {
+            return new RecordCheck(path, null, "no location record");
+        }
+        ByteBuffer buffer = ByteBuffer.allocate(view.size(name));
+        view.read(name, buffer);
+        LocationRecord record;
+        try {
+            record = LocationRecord.parse(new String(buffer.array(), 0, buffer.position(), StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
+            return new RecordCheck(path, null, "unreadable record: " + e.getMessage());
+        }
+        PublicKey key = trusted.get(record.node());
+        if (key == null) {
+            return new RecordCheck(path, record, "signed by unknown node " + record.node() + " (not among the trusted keys)");
+        }
+        if (!record.verify(key)) {
+            return new RecordCheck(path, record, "forged: the signature does not match the record");
+        }
+        long ino = (Long) Files.getAttribute(path, "unix:ino");
+        boolean storeWide = record.file().equals(LocationRecord.EVERY_FILE) && record.store().equals(storeId);
+        boolean ownRecord = record.file().equals(storeId + ":" + ino);
+        if (!storeWide && !ownRecord) {
+            return new RecordCheck(path, record, "the record belongs to another file (" + record.store() + ":" + record.file()
+                    + ", this is " + storeId + ":" + ino + ")");
+        }
+        return new RecordCheck(path, record, null);
+    }
+
+    /** The store id of a mounted store, from its daemon. */
+    static String storeIdOf(Path store) throws IOException {
+        for (String line : ControlClient.call(store, "info")) {
+            if (line.startsWith("store-id\t")) {
+                return line.substring("store-id\t".length());
+            }
+        }
+        throw new IOException("the mount daemon did not say its store id");
+    }
+}

@@ -1,0 +1,49 @@
+package io.locusfs.cli;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "verify",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        header = "Check the signed location records of files.",
+        description = {
+            "For each PATH on a LocusFS mount, checks its location record (user.location.record): "
+                + "present, well formed, signed by a trusted node (the store's own key, or a key in "
+                + "--trusted-keys DIR), and belonging to that file (the store-wide record of the same "
+                + "store, or a record naming the file). Prints one line per file.",
+            "",
+            "Example:",
+            "  locusfs verify --trusted-keys /etc/locusfs/nodes /mnt/locus/*"},
+        footerHeading = "%nExit status:%n",
+        footer = {"  0  every record checks out", "  1  a record is missing, forged, untrusted or belongs elsewhere"})
+final class VerifyCommand implements Callable<Integer> {
+
+    @Parameters(paramLabel = "PATH", arity = "1..*", description = "Files and directories on a LocusFS mount.")
+    List<Path> paths;
+
+    @Option(names = "--trusted-keys", paramLabel = "DIR", description = "Directory of trusted node public keys (*.pub).")
+    Path trustedKeys;
+
+    @Override
+    public Integer call() throws Exception {
+        boolean allOk = true;
+        for (Path path : paths) {
+            MountedStore mount = MountedStore.of(path).orElseThrow(
+                    () -> new IllegalArgumentException(path + " is not on a LocusFS mount"));
+            RecordCheck check = RecordCheck.of(path, RecordCheck.storeIdOf(mount.store()),
+                    RecordCheck.trustedKeys(mount.store(), trustedKeys));
+            if (check.ok()) {
+                System.out.println(path + ": ok (" + check.record().zone() + ", signed by node " + check.record().node() + ")");
+            } else {
+                System.out.println(path + ": FAILED: " + check.problem());
+                allOk = false;
+            }
+        }
+        return allOk ? 0 : 1;
+    }
+}

@@ -1,0 +1,170 @@
+package io.locusfs.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.locusfs.store.Store;
+import io.locusfs.store.StoreOptions;
+import io.locusfs.xattr.Coordinates;
+import io.locusfs.xattr.LocationRecord;
+import io.locusfs.xattr.NodeIdentity;
+import io.locusfs.xattr.ZonePattern;
+import java.nio.file.Path;
+import java.security.PublicKey;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "where",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        sortOptions = false,
+        header = "Say where files live.",
+        description = {
+            "For each PATH on a LocusFS mount, prints where its data lives: zone, coordinates, the "
+                + "node where it originated, the node that signed the record, and whether the "
+                + "signature checks out. Replica locations appear here once replication records them.",
+            "",
+            "With --zone PATTERN MOUNTPOINT, lists every file of the mount whose data lives in a "
+                + "zone matching PATTERN ('*' one segment, '**' any number, e.g. 'eu/**'), from the "
+                + "store's tables rather than a walk of the directories.",
+            "",
+            "With --history STORE|MOUNTPOINT, lists every location the store has had, signed.",
+            "",
+            "Examples:",
+            "  locusfs where /mnt/locus/report.pdf",
+            "  locusfs where --json /mnt/locus/a /mnt/locus/b",
+            "  locusfs where --zone 'eu/**' /mnt/locus",
+            "  locusfs where --history /srv/store"})
+final class WhereCommand implements Callable<Integer> {
+
+    @Parameters(paramLabel = "PATH", arity = "1..*", description = "Files or directories; the mount or store with --zone/--history.")
+    List<Path> paths;
+
+    @Option(names = "--json", description = "Print JSON for scripts.")
+    boolean json;
+
+    @Option(names = "--zone", paramLabel = "PATTERN", description = "List the files in zones matching PATTERN.")
+    String zone;
+
+    @Option(names = "--history", description = "List the store's signed location history.")
+    boolean history;
+
+    @Option(names = "--trusted-keys", paramLabel = "DIR", description = "Directory of trusted node public keys (*.pub).")
+    Path trustedKeys;
+
+    private final ObjectMapper mapper = new ObjectMapper();
+
+    @Override
+    public Integer call() throws Exception {
+        if (zone != null) {
+            return listZone();
+        }
+        if (history) {
+            return listHistory();
+        }
+        ArrayNode out = mapper.createArrayNode();
+        for (Path path : paths) {
+            MountedStore mount = MountedStore.of(path).orElseThrow(
+                    () -> new IllegalArgumentException(path + " is not on a LocusFS mount"));
+            RecordCheck check = RecordCheck.of(path, RecordCheck.storeIdOf(mount.store()),
+                    RecordCheck.trustedKeys(mount.store(), trustedKeys));
+            if (json) {
+                out.add(toJson(check));
+            } else {
+                System.out.println(describe(check));
+            }
+        }
+        if (json) {
+            System.out.println(mapper.writerWithDefaultPrettyPrinter().writeValueAsString(out));
+        }
+        return 0;
+    }
+
+    private static String describe(RecordCheck check) {
+        LocationRecord r = check.record();
+        if (r == null) {
+            return check.path() + "\t" + check.problem();
+        }
+        return check.path() + "\t" + r.zone() + "\tcoords=" + r.coordinates().map(Coordinates::toString).orElse("-")
+                + "\torigin=" + r.origin() + "\tsigned-by=" + r.node() + "\tsignature=" + (check.ok() ? "valid" : check.problem())
+                + "\trecord=" + (r.file().equals(LocationRecord.EVERY_FILE) ? "store-wide" : "own")
+                + "\treplicas=none recorded";
+    }
+
+    private ObjectNode toJson(RecordCheck check) {
+        ObjectNode node = mapper.createObjectNode();
+        node.put("path", check.path().toString());
+        LocationRecord r = check.record();
+        if (r != null) {
+            node.put("zone", r.zone().toString());
+            r.coordinates().ifPresent(c -> node.putArray("coordinates").add(c.latitude()).add(c.longitude()));
+            node.put("origin", r.origin());
+            node.put("signedBy", r.node());
+            node.put("time", r.time().toString());
+            node.put("record", r.file().equals(LocationRecord.EVERY_FILE) ? "store-wide" : "own");
+        }
+        node.put("signature", check.ok() ? "valid" : check.problem());
+        node.putArray("replicas");
+        return node;
+    }
+
+    private int listZone() throws Exception {
+        ZonePattern pattern = ZonePattern.parse(zone);
+        Path mountPoint = paths.get(0);
+        MountedStore mount = MountedStore.of(mountPoint).filter(m -> m.mountPoint().equals(mountPoint.toAbsolutePath().normalize()))
+                .orElseThrow(() -> new IllegalArgumentException(mountPoint + " is not a LocusFS mount point"));
+        List<String> inside = ControlClient.call(mount.store(), "where-zone", pattern.toString());
+        if (json) {
+            ArrayNode out = mapper.createArrayNode();
+            inside.forEach(p -> out.add(mount.mountPoint() + p));
+            System.out.println(mapper.writeValueAsString(out));
+        } else {
+            StringBuilder text = new StringBuilder();
+            inside.forEach(p -> text.append(mount.mountPoint()).append(p).append('\n'));
+            System.out.print(text);
+        }
+        return 0;
+    }
+
+    private int listHistory() throws Exception {
+        Path target = paths.get(0);
+        var mount = MountedStore.of(target).filter(m -> m.mountPoint().equals(target.toAbsolutePath().normalize()));
+        Path store = mount.map(MountedStore::store).orElse(target);
+        List<LocationRecord> records = new ArrayList<>();
+        if (mount.isPresent()) {
+            for (String line : ControlClient.call(store, "history")) {
+                records.add(LocationRecord.parse(line.replace('|', '\n') + "\n"));
+            }
+        } else {
+            try (Store opened = Store.open(store, StoreOptions.defaults().asReadOnly())) {
+                records.addAll(opened.locationHistory());
+            }
+        }
+        Map<String, PublicKey> keys = RecordCheck.trustedKeys(store, trustedKeys);
+        ArrayNode out = mapper.createArrayNode();
+        for (LocationRecord r : records) {
+            PublicKey key = keys.get(r.node());
+            String signature = key == null ? "unknown signer" : r.verify(key) ? "valid" : "FORGED";
+            if (json) {
+                ObjectNode node = out.addObject();
+                node.put("time", r.time().toString());
+                node.put("zone", r.zone().toString());
+                r.coordinates().ifPresent(c -> node.putArray("coordinates").add(c.latitude()).add(c.longitude()));
+                node.put("signedBy", r.node());
+                node.put("signature", signature);
+            } else {
+                System.out.println(r.time() + "\t" + r.zone() + "\tcoords=" + r.coordinates().map(Coordinates::toString).orElse("-")
+                        + "\tsigned-by=" + r.node() + "\tsignature=" + signature);
+            }
+        }
+        if (json) {
+            System.out.println(mapper.writerWithDefaultPrettyPrinter().writeValueAsString(out));
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,140 @@
+package io.locusfs.fuse;
+
+import io.locusfs.store.ZoneQuery;
+import io.locusfs.xattr.Coordinates;
+import io.locusfs.xattr.Location;
+import io.locusfs.xattr.LocationRecord;
+import io.locusfs.xattr.ZonePath;
+import io.locusfs.xattr.ZonePattern;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running mount's control socket, {@code STORE/control.sock} (mode 0600: root or the store's
+ * owner only), through which {@code locusfs} asks a mounted store what it cannot open itself.
+ *
+ * <p>Protocol: the client sends one line, the command and its arguments separated by tabs; the
+ * server answers with data lines and a last line {@code ok} or {@code error<TAB>message}. Lines
+ * are ISO-8859-1 so that file names pass as raw bytes; a newline or backslash inside a path is
+ * written {@code \n} or {@code \\}.
+ * <ul>
+ *   <li>{@code info}: lines {@code store-id}, {@code node}, {@code zone}, each a key, a tab, a value</li>
+ *   <li>{@code where-zone<TAB>PATTERN}: one path per file whose data lives in a matching zone</li>
+ *   <li>{@code relabel<TAB>ZONE<TAB>LAT,LON or empty<TAB>LABEL or empty}: moves the whole store</li>
+ *   <li>{@code history}: one line per signed location record, oldest first, its lines joined by {@code |}</li>
+ * </ul>
+ */
+public final class ControlServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ControlServer.class);
+    public static final String SOCKET_FILE = "control.sock";
+
+    private final Locations locations;
+    private final ServerSocketChannel server;
+    private final Path socket;
+    private final Thread acceptor;
+
+    private ControlServer(Locations locations, ServerSocketChannel server, Path socket) {
+        this.locations = locations;
+        this.server = server;
+        this.socket = socket;
+        this.acceptor = new Thread(this::acceptLoop, "locusfs-control");
+        this.acceptor.setDaemon(true);
+    }
+
+    /** Listens on {@code STORE/control.sock}, replacing a socket file left by a crash. */
+    public static ControlServer start(Locations locations) throws IOException {
+        Path socket = locations.store().path().resolve(SOCKET_FILE);
+        Files.deleteIfExists(socket);
+        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        server.bind(UnixDomainSocketAddress.of(socket));
+        Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
+        ControlServer control = new ControlServer(locations, server, socket);
+        control.acceptor.start();
+        return control;
+    }
+
+    private void acceptLoop() {
+        while (server.isOpen()) {
+            try {
+                SocketChannel client = server.accept();
+                Thread t = new Thread(() -> serve(client), "locusfs-control-client");
+                t.setDaemon(true);
+                t.start();
+            } catch (IOException e) {
+                if (server.isOpen()) {
+                    log.warn("control socket: {}", e.getMessage());
+                }
+            }
+        }
+    }
+
+    private void serve(SocketChannel client) {
+        try (client;
+             BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(client), StandardCharsets.ISO_8859_1));
+             Writer out = new OutputStreamWriter(Channels.newOutputStream(client), StandardCharsets.ISO_8859_1)) {
+            String request = in.readLine();
+            try {
+                for (String line : answer(request == null ? new String[] {""} : request.split("\t", -1))) {
+                    out.write(line + "\n");
+                }
+                out.write("ok\n");
+            } catch (RuntimeException e) {
+                out.write("error\t" + String.valueOf(e.getMessage()).replace('\n', ' ') + "\n");
+            }
+        } catch (IOException e) {
+            log.debug("control client went away: {}", e.getMessage());
+        }
+    }
+
+    private List<String> answer(String[] request) {
+        switch (request[0]) {
+            case "info":
+                return List.of("store-id\t" + locations.store().storeId(), "node\t" + locations.node().nodeId(),
+                        "zone\t" + locations.store().location().zone());
+            case "where-zone":
+                arguments(request, 2);
+                return new ZoneQuery(locations.store()).paths(ZonePattern.parse(request[1])).stream()
+                        .map(p -> p.replace("\\", "\\\\").replace("\n", "\\n")).toList();
+            case "relabel":
+                arguments(request, 4);
+                Location location = new Location(ZonePath.parse(request[1]),
+                        request[2].isEmpty() ? Optional.empty() : Optional.of(Coordinates.parse(request[2])),
+                        request[3].isEmpty() ? Optional.empty() : Optional.of(request[3]));
+                LocationRecord record = locations.relabel(location);
+                log.info("store relabelled to {} (signed by node {})", record.zone(), record.node());
+                return List.of();
+            case "history":
+                return locations.store().locationHistory().stream().map(r -> r.encode().trim().replace('\n', '|')).toList();
+            default:
+                throw new IllegalArgumentException("unknown control command '" + request[0] + "'");
+        }
+    }
+
+    private static void arguments(String[] request, int count) {
+        if (request.length != count) {
+            throw new IllegalArgumentException(request[0] + " takes " + (count - 1) + " arguments, got " + (request.length - 1));
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        server.close();
+        Files.deleteIfExists(socket);
+    }
+}

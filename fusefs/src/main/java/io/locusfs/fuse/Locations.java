@@ -1,0 +1,86 @@
+package io.locusfs.fuse;
+
+import io.locusfs.store.Store;
+import io.locusfs.store.StoreException;
+import io.locusfs.xattr.Location;
+import io.locusfs.xattr.LocationRecord;
+import io.locusfs.xattr.NodeIdentity;
+import io.locusfs.xattr.ReservedAttributes;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Instant;
+
+/**
+ * Where each file of a store lives, as its signed location record says: the file's own record
+ * when it has one (it came from elsewhere), else the record of the whole store, held once, so
+ * that relabelling a store is one write whatever the number of files. Signs new records with the
+ * node's key. Thread-safe.
+ */
+public final class Locations {
+    private final Store store;
+    private final NodeIdentity node;
+    private volatile LocationRecord storeRecord;
+
+    private Locations(Store store, NodeIdentity node, LocationRecord storeRecord) {
+        this.store = store;
+        this.node = node;
+        this.storeRecord = storeRecord;
+    }
+
+    /**
+     * The locations of {@code store}, loading its node key; a store made before location records
+     * existed gets a node key and a first signed record now.
+     */
+    public static Locations open(Store store) throws IOException {
+        NodeIdentity node = Files.exists(store.path().resolve(NodeIdentity.PRIVATE_KEY_FILE))
+                ? NodeIdentity.load(store.path()) : NodeIdentity.create(store.path());
+        Locations locations = new Locations(store, node, store.locationRecord().orElse(null));
+        if (locations.storeRecord == null) {
+            locations.relabel(store.location());
+        }
+        return locations;
+    }
+
+    /** Signs and records {@code location} as the whole store's, in O(1). */
+    public synchronized LocationRecord relabel(Location location) {
+        LocationRecord record = LocationRecord.sign(node, location, store.storeId(), LocationRecord.EVERY_FILE,
+                Instant.now(), node.nodeId());
+        store.relabel(location, record);
+        storeRecord = record;
+        return record;
+    }
+
+    /** The record that says where {@code ino}'s data lives. */
+    public LocationRecord recordOf(long ino) {
+        try {
+            byte[] own = store.tree().getXattr(ino, ReservedAttributes.RECORD.getBytes(StandardCharsets.UTF_8));
+            return LocationRecord.parse(new String(own, StandardCharsets.UTF_8));
+        } catch (StoreException e) {
+            if (e.kind() != StoreException.Kind.NO_ATTRIBUTE) {
+                throw e;
+            }
+            return storeRecord;
+        } catch (IllegalArgumentException e) {
+            throw new StoreException(StoreException.Kind.CORRUPT, "inode " + ino + " has an unreadable location record", e);
+        }
+    }
+
+    /** The value of reserved attribute {@code name} of {@code ino}. */
+    public byte[] reservedValue(long ino, String name) {
+        LocationRecord record = recordOf(ino);
+        return switch (name) {
+            case ReservedAttributes.LOCATION -> record.zone().toString().getBytes(StandardCharsets.UTF_8);
+            case ReservedAttributes.RECORD -> record.encode().getBytes(StandardCharsets.UTF_8);
+            default -> throw new StoreException(StoreException.Kind.NO_ATTRIBUTE, "no attribute '" + name + "'");
+        };
+    }
+
+    public Store store() {
+        return store;
+    }
+
+    public NodeIdentity node() {
+        return node;
+    }
+}

@@ -1,0 +1,22 @@
+package io.locusfs.xattr;
+
+/**
+ * The extended attributes only the filesystem writes: {@code user.location} (the zone where the
+ * file's data lives) and every {@code user.location.*} name, of which {@code user.location.record}
+ * is the signed {@link LocationRecord}. Any attempt from outside to set a different value or to
+ * remove one is refused with EPERM.
+ */
+public final class ReservedAttributes {
+    public static final String LOCATION = "user.location";
+    public static final String RECORD = "user.location.record";
+    /** The reserved names every file shows, in listxattr order. */
+    public static final java.util.List<String> SHOWN = java.util.List.of(LOCATION, RECORD);
+
+    private ReservedAttributes() {
+    }
+
+    /** True for {@code user.location} and every {@code user.location.*} name. */
+    public static boolean isReserved(String name) {
+        return name.equals(LOCATION) || name.startsWith(LOCATION + ".");
+    }
+}
