@@ -29,6 +29,7 @@ test: deps
 
 bench: build
 	bench/run.sh
+	bench/location.sh
 
 run: build
 	@mkdir -p $(MNT)

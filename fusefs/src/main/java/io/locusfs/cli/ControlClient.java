@@ -1,16 +1,14 @@
 package io.locusfs.cli;
 
 import io.locusfs.fuse.ControlServer;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /** Asks a mounted store's daemon over its control socket (protocol: {@link ControlServer}). */
@@ -24,24 +22,41 @@ final class ControlClient {
      * @throws IOException when the daemon cannot be reached or answers with an error (its message)
      */
     static List<String> call(Path store, String... command) throws IOException {
+        String data = new String(callRaw(store, command), StandardCharsets.ISO_8859_1);
+        return data.isEmpty() ? List.of() : List.of(data.split("\n"));
+    }
+
+    /**
+     * Sends one command and returns the data lines of the answer as raw bytes, each line ending
+     * in a newline: one bulk read, so that a large answer costs no per-line work here.
+     */
+    static byte[] callRaw(Path store, String... command) throws IOException {
         Path socket = store.resolve(ControlServer.SOCKET_FILE);
+        byte[] answer;
         try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             channel.connect(UnixDomainSocketAddress.of(socket));
             channel.write(StandardCharsets.ISO_8859_1.encode(String.join("\t", command) + "\n"));
-            BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.ISO_8859_1));
-            List<String> lines = new ArrayList<>();
-            for (String line = in.readLine(); line != null; line = in.readLine()) {
-                if (line.equals("ok")) {
-                    return lines;
-                }
-                if (line.startsWith("error\t")) {
-                    throw new IOException(line.substring(6));
-                }
-                lines.add(line);
-            }
-            throw new IOException("the mount daemon closed the control socket without an answer");
+            answer = Channels.newInputStream(channel).readAllBytes();
         } catch (java.net.SocketException | java.nio.file.NoSuchFileException e) {
             throw new IOException("cannot reach the mount daemon at " + socket + ": " + e.getMessage(), e);
         }
+        int lastLine = answer.length < 2 ? 0 : lastIndexOf(answer, (byte) '\n', answer.length - 2) + 1;
+        String last = new String(answer, lastLine, answer.length - lastLine, StandardCharsets.ISO_8859_1).strip();
+        if (last.equals("ok")) {
+            return Arrays.copyOf(answer, lastLine);
+        }
+        if (last.startsWith("error\t")) {
+            throw new IOException(last.substring(6));
+        }
+        throw new IOException("the mount daemon closed the control socket without an answer");
+    }
+
+    private static int lastIndexOf(byte[] bytes, byte b, int from) {
+        for (int i = from; i >= 0; i--) {
+            if (bytes[i] == b) {
+                return i;
+            }
+        }
+        return -1;
     }
 }

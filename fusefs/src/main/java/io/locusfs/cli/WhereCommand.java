@@ -118,15 +118,18 @@ final class WhereCommand implements Callable<Integer> {
         Path mountPoint = paths.get(0);
         MountedStore mount = MountedStore.of(mountPoint).filter(m -> m.mountPoint().equals(mountPoint.toAbsolutePath().normalize()))
                 .orElseThrow(() -> new IllegalArgumentException(mountPoint + " is not a LocusFS mount point"));
-        List<String> inside = ControlClient.call(mount.store(), "where-zone", pattern.toString());
+        byte[] paths = ControlClient.callRaw(mount.store(), "where-zone", pattern.toString(), mount.mountPoint().toString());
         if (json) {
             ArrayNode out = mapper.createArrayNode();
-            inside.forEach(p -> out.add(mount.mountPoint() + p));
+            for (String p : new String(paths, java.nio.charset.StandardCharsets.ISO_8859_1).split("\n")) {
+                if (!p.isEmpty()) {
+                    out.add(p);
+                }
+            }
             System.out.println(mapper.writeValueAsString(out));
         } else {
-            StringBuilder text = new StringBuilder();
-            inside.forEach(p -> text.append(mount.mountPoint()).append(p).append('\n'));
-            System.out.print(text);
+            System.out.write(paths); // Raw bytes: file names need not be UTF-8.
+            System.out.flush();
         }
         return 0;
     }

@@ -7,6 +7,7 @@ import io.locusfs.xattr.LocationRecord;
 import io.locusfs.xattr.ZonePath;
 import io.locusfs.xattr.ZonePattern;
 import java.io.BufferedReader;
+import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
@@ -35,7 +36,8 @@ import org.slf4j.LoggerFactory;
  * written {@code \n} or {@code \\}.
  * <ul>
  *   <li>{@code info}: lines {@code store-id}, {@code node}, {@code zone}, each a key, a tab, a value</li>
- *   <li>{@code where-zone<TAB>PATTERN}: one path per file whose data lives in a matching zone</li>
+ *   <li>{@code where-zone<TAB>PATTERN<TAB>PREFIX}: one path per file whose data lives in a matching
+ *       zone, each preceded by PREFIX (the mount point)</li>
  *   <li>{@code relabel<TAB>ZONE<TAB>LAT,LON or empty<TAB>LABEL or empty}: moves the whole store</li>
  *   <li>{@code history}: one line per signed location record, oldest first, its lines joined by {@code |}</li>
  * </ul>
@@ -87,7 +89,7 @@ public final class ControlServer implements AutoCloseable {
     private void serve(SocketChannel client) {
         try (client;
              BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(client), StandardCharsets.ISO_8859_1));
-             Writer out = new OutputStreamWriter(Channels.newOutputStream(client), StandardCharsets.ISO_8859_1)) {
+             Writer out = new BufferedWriter(new OutputStreamWriter(Channels.newOutputStream(client), StandardCharsets.ISO_8859_1), 1 << 16)) {
             String request = in.readLine();
             try {
                 for (String line : answer(request == null ? new String[] {""} : request.split("\t", -1))) {
@@ -108,9 +110,9 @@ public final class ControlServer implements AutoCloseable {
                 return List.of("store-id\t" + locations.store().storeId(), "node\t" + locations.node().nodeId(),
                         "zone\t" + locations.store().location().zone());
             case "where-zone":
-                arguments(request, 2);
+                arguments(request, 3);
                 return new ZoneQuery(locations.store()).paths(ZonePattern.parse(request[1])).stream()
-                        .map(p -> p.replace("\\", "\\\\").replace("\n", "\\n")).toList();
+                        .map(p -> request[2] + p.replace("\\", "\\\\").replace("\n", "\\n")).toList();
             case "relabel":
                 arguments(request, 4);
                 Location location = new Location(ZonePath.parse(request[1]),
