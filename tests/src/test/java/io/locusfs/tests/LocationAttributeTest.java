@@ -83,9 +83,9 @@ class LocationAttributeTest {
     }
 
     @Test
-    void relabellingTouchesNoPerFileRecordAndIsRecordedInSignedHistory() throws Exception {
+    void relabellingAStoreOf100000FilesTouchesNoPerFileRecordAndIsRecordedInSignedHistory() throws Exception {
         try (MountedStore m = MountedStore.create(HQ)) {
-            Shell.run(300, "/usr/bin/python3 -c " + Shell.quote("import os\nfor i in range(10000):\n    open('" + m.mnt + "/f%05d' % i, 'w').close()")).ok();
+            Shell.run(600, "/usr/bin/python3 -c " + Shell.quote("import os\nfor i in range(100000):\n    open('" + m.mnt + "/f%06d' % i, 'w').close()")).ok();
             m.unmount();
             List<String> before;
             try (StoreSurgery store = new StoreSurgery(m.store)) {
@@ -96,10 +96,10 @@ class LocationAttributeTest {
                 assertEquals(before, store.perFileRecords(), "relabel rewrote per-file records");
             }
             m.mount();
-            assertEquals("eu/de/berlin/dc2", location(m.at("f00000")));
-            assertEquals("eu/de/berlin/dc2", location(m.at("f09999")));
+            assertEquals("eu/de/berlin/dc2", location(m.at("f000000")));
+            assertEquals("eu/de/berlin/dc2", location(m.at("f099999")));
             Shell.ok(L + " location set " + m.mnt + " eu/fr/paris");
-            assertEquals("eu/fr/paris", location(m.at("f04242")));
+            assertEquals("eu/fr/paris", location(m.at("f042424")));
             String history = Shell.ok(L + " where --history " + m.mnt);
             String[] lines = history.trim().split("\n");
             assertEquals(3, lines.length, history);

@@ -31,6 +31,23 @@ public record Coordinates(double latitude, double longitude) {
         }
     }
 
+    /** Mean radius of the Earth in km (IUGG), the sphere the distance is measured on. */
+    public static final double EARTH_RADIUS_KM = 6371.0088;
+
+    /**
+     * The great-circle distance to {@code other} in kilometres, on a spherical Earth (haversine
+     * formula; within 0.5% of the ellipsoidal distance).
+     */
+    public double distanceKm(Coordinates other) {
+        double lat1 = Math.toRadians(latitude);
+        double lat2 = Math.toRadians(other.latitude);
+        double dLat = lat2 - lat1;
+        double dLon = Math.toRadians(other.longitude - longitude);
+        double h = Math.sin(dLat / 2) * Math.sin(dLat / 2)
+                + Math.cos(lat1) * Math.cos(lat2) * Math.sin(dLon / 2) * Math.sin(dLon / 2);
+        return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(h)));
+    }
+
     @Override
     public String toString() {
         return String.format(Locale.ROOT, "%.6f,%.6f", latitude, longitude);

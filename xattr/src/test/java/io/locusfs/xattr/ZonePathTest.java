@@ -49,6 +49,17 @@ class ZonePathTest {
     }
 
     @Test
+    void greatCircleDistanceMatchesKnownCityPairs() {
+        Coordinates london = Coordinates.parse("51.5072,-0.1276");
+        Coordinates paris = Coordinates.parse("48.8566,2.3522");
+        Coordinates newYork = Coordinates.parse("40.7128,-74.0060");
+        assertEquals(343.5, london.distanceKm(paris), 2.0);
+        assertEquals(5570, london.distanceKm(newYork), 15);
+        assertEquals(0.0, london.distanceKm(london), 1e-9);
+        assertEquals(london.distanceKm(paris), paris.distanceKm(london), 1e-9);
+    }
+
+    @Test
     void coordinatesOutOfRangeAreRefused() {
         assertThrows(IllegalArgumentException.class, () -> Coordinates.parse("91,0"));
         assertThrows(IllegalArgumentException.class, () -> Coordinates.parse("0,181"));
