@@ -11,10 +11,17 @@ final class BlockPool {
     private final int blockSize;
     private final int capacity;
     private final ArrayDeque<byte[]> idle = new ArrayDeque<>();
+    private final ThreadLocal<byte[]> readBuffers;
 
     BlockPool(int blockSize, int capacity) {
         this.blockSize = blockSize;
         this.capacity = capacity;
+        this.readBuffers = ThreadLocal.withInitial(() -> new byte[blockSize]);
+    }
+
+    /** Per-thread buffers for reads: each FUSE worker thread reuses one block. */
+    ThreadLocal<byte[]> readBuffers() {
+        return readBuffers;
     }
 
     /** A buffer of one block; its contents are undefined. */

@@ -33,6 +33,8 @@ final class OpenFile {
     private final int blockSize;
     private final int commitBlocks;
     private final Executor committer;
+    /** One block-sized buffer per reading thread, so that a read allocates nothing. */
+    private final ThreadLocal<byte[]> readBuffer;
     private TreeMap<Long, byte[]> dirty = new TreeMap<>();
     /** Blocks being committed in the background; read-only until that commit completes. */
     private TreeMap<Long, byte[]> inflight = new TreeMap<>();
@@ -52,6 +54,7 @@ final class OpenFile {
         this.pool = pool;
         this.blockSize = data.blockSize();
         this.commitBlocks = commitBlocks(blockSize);
+        this.readBuffer = pool.readBuffers();
         this.size = inode.size;
         this.mtimeNanos = inode.mtimeNanos;
         this.stored = inode.storedBlocks == 0 ? new BitSet() : null; // New files need no scan.
@@ -141,10 +144,14 @@ final class OpenFile {
             int within = (int) (position % blockSize);
             int chunk = Math.min(total - done, blockSize - within);
             byte[] block = buffered ? buffered(index) : null;
-            if (block == null) {
-                block = data.readBlock(ino, index);
+            int stored;
+            if (block != null) {
+                stored = block.length;
+            } else {
+                block = readBuffer.get();
+                stored = data.readBlockInto(ino, index, block);
             }
-            int available = block == null ? 0 : Math.max(0, Math.min(chunk, block.length - within));
+            int available = Math.max(0, Math.min(chunk, stored - within));
             if (available > 0) {
                 target.put(done, block, within, available);
             }

@@ -42,6 +42,15 @@ public final class FileData {
         return versions.get(store.blocks, Keys.blockPrefix(ino, index), store.currentEpoch());
     }
 
+    /**
+     * Copies block {@code index} of {@code ino} into {@code target} (at least one block long).
+     *
+     * @return the bytes copied; 0 for a hole
+     */
+    public int readBlockInto(long ino, long index, byte[] target) {
+        return versions.getInto(store.blocks, Keys.blockPrefix(ino, index), store.currentEpoch(), target);
+    }
+
     /** The indices of the blocks of {@code ino} that hold data. */
     public BitSet storedBlocks(long ino) {
         BitSet stored = new BitSet();
