@@ -453,7 +453,11 @@ public final class Tree {
 
     /** Adds to {@code batch} the removal of an inode with all its blocks and xattrs. */
     void purge(WriteBatch batch, long ino) {
-        store.data().removeBlocksFrom(batch, ino, 0);
+        Inode inode = inodeOrNull(ino);
+        if (inode == null || inode.storedBlocks > 0 || store.currentEpoch() != Store.FIRST_EPOCH) {
+            // Only a file that never stored a block, in a store without older epochs, has none to scan for.
+            store.data().removeBlocksFrom(batch, ino, 0);
+        }
         List<byte[]> names = new ArrayList<>();
         versions.scan(store.xattrs, Keys.namedPrefix(ino), null, store.currentEpoch(), (prefix, value) -> {
             names.add(prefix);
