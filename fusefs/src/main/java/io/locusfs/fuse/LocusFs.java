@@ -52,7 +52,7 @@ public final class LocusFs extends FuseStubFS {
         this.locations = locations;
         this.tree = store.tree();
         this.data = store.data();
-        this.openFiles = new OpenFiles(data);
+        this.openFiles = new OpenFiles(data, tree::inode);
         enableOperationFlags();
     }
 
@@ -87,11 +87,6 @@ public final class LocusFs extends FuseStubFS {
     public void flushAll() {
         openFiles.commitAll();
         store.sync();
-    }
-
-    @Override
-    protected String getFSName() {
-        return "locusfs";
     }
 
     @Override
@@ -146,7 +141,7 @@ public final class LocusFs extends FuseStubFS {
     public int create(String path, @mode_t long mode, FuseFileInfo fi) {
         return run("create", path, () -> {
             Inode inode = createNode(path, Inode.S_IFREG | ((int) mode & 07777), 0, null);
-            openFiles.acquire(inode);
+            openFiles.acquire(inode.ino);
             fi.fh.set(inode.ino);
             return 0;
         });
@@ -220,12 +215,13 @@ public final class LocusFs extends FuseStubFS {
     @Override
     public int truncate(String path, @off_t long size) {
         return run("truncate", path, () -> {
+            // Through the open-file table, so that an open racing with this truncate sees its result.
             long ino = resolve(path);
-            OpenFile open = openFiles.get(ino);
-            if (open != null) {
+            OpenFile open = openFiles.acquire(ino);
+            try {
                 open.truncate(size);
-            } else {
-                data.truncate(ino, size);
+            } finally {
+                openFiles.release(ino);
             }
             return 0;
         });
@@ -272,7 +268,7 @@ public final class LocusFs extends FuseStubFS {
             if (inode.isDirectory()) {
                 return -ErrorCodes.EISDIR();
             }
-            openFiles.acquire(inode);
+            openFiles.acquire(inode.ino);
             fi.fh.set(inode.ino);
             return 0;
         });
@@ -436,7 +432,7 @@ public final class LocusFs extends FuseStubFS {
             long dir = resolve(path);
             filler.apply(buf, Names.cString(Names.DOT), null, 0);
             filler.apply(buf, Names.cString(Names.DOT_DOT), null, 0);
-            tree.list(dir, null, entry -> filler.apply(buf, Names.cString(entry.name()), null, 0) == 0);
+            tree.list(dir, entry -> filler.apply(buf, Names.cString(entry.name()), null, 0) == 0);
             return 0;
         });
     }

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.LongFunction;
 
 /**
  * Which regular files are open, by inode, each with its shared {@link OpenFile} and a count of
@@ -15,6 +16,7 @@ import java.util.concurrent.Executors;
 final class OpenFiles {
     private final ConcurrentHashMap<Long, OpenFile> byIno = new ConcurrentHashMap<>();
     private final FileData data;
+    private final LongFunction<Inode> inodes;
     private final BlockPool pool;
     /** Background commits of all open files; two threads match the two write paths RocksDB overlaps well. */
     private final ExecutorService committer = Executors.newFixedThreadPool(2, runnable -> {
@@ -23,15 +25,19 @@ final class OpenFiles {
         return t;
     });
 
-    OpenFiles(FileData data) {
+    OpenFiles(FileData data, LongFunction<Inode> inodes) {
         this.data = data;
+        this.inodes = inodes;
         this.pool = new BlockPool(data.blockSize(), 4 * OpenFile.commitBlocks(data.blockSize()));
     }
 
-    /** Registers one more descriptor of {@code inode}. */
-    OpenFile acquire(Inode inode) {
-        return byIno.compute(inode.ino, (ino, open) -> {
-            OpenFile file = open != null ? open : new OpenFile(inode, data, pool, committer);
+    /**
+     * Registers one more descriptor of {@code ino}. The first one reads the inode inside the
+     * map's lock, so it sees everything the previous (just released) descriptor committed.
+     */
+    OpenFile acquire(long ino) {
+        return byIno.compute(ino, (key, open) -> {
+            OpenFile file = open != null ? open : new OpenFile(inodes.apply(key), data, pool, committer);
             file.handles++;
             return file;
         });

@@ -61,18 +61,6 @@ final class Keys {
         return ByteBuffer.allocate(LONG + 1 + prefix.length).putLong(epoch).put(family).put(prefix).array();
     }
 
-    /** The smallest key strictly greater than every key starting with {@code prefix}. */
-    static byte[] upperBound(byte[] prefix) {
-        byte[] bound = prefix.clone();
-        for (int i = bound.length - 1; i >= 0; i--) {
-            if (bound[i] != (byte) 0xff) {
-                bound[i]++;
-                return Arrays.copyOf(bound, i + 1);
-            }
-        }
-        throw new IllegalArgumentException("prefix of all 0xff bytes has no upper bound");
-    }
-
     static boolean startsWith(byte[] key, byte[] prefix) {
         return key.length >= prefix.length && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
     }

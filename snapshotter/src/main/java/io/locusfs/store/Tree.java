@@ -74,13 +74,9 @@ public final class Tree {
         return value == null ? 0 : Keys.getLong(value, 0);
     }
 
-    /**
-     * Lists directory {@code dir} in name order starting after {@code after} (null: from the
-     * start), giving each entry to {@code visitor} until it returns false.
-     */
-    public void list(long dir, byte[] after, java.util.function.Predicate<Entry> visitor) {
-        byte[] from = after == null ? null : Keys.upperBound(Keys.namedKey(dir, after));
-        versions.scan(store.dirents, Keys.namedPrefix(dir), from, store.currentEpoch(), (prefix, value) ->
+    /** Lists directory {@code dir} in name order, giving each entry to {@code visitor} until it returns false. */
+    public void list(long dir, java.util.function.Predicate<Entry> visitor) {
+        versions.scan(store.dirents, Keys.namedPrefix(dir), null, store.currentEpoch(), (prefix, value) ->
                 visitor.test(new Entry(Keys.nameOf(prefix),
                         Keys.getLong(value, 0), value[Keys.LONG] & 0xff)));
     }
