@@ -3,14 +3,13 @@
 # against the same random data: the measurement behind the default in snapshotter/FORMAT.md.
 #   bench/block-size.sh            # 512 MiB per size
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-L="$ROOT/packaging/bin/locusfs"
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 WORK=${BENCH_DIR:-/var/tmp/locusfs-blocksize}
 SIZE_MB=${BENCH_SIZE_MB:-512}
 rm -rf "$WORK"; mkdir -p "$WORK/mnt"
 trap 'mountpoint -q "$WORK/mnt" && "$L" umount "$WORK/mnt" >/dev/null; rm -rf "$WORK"' EXIT
 head -c "${SIZE_MB}M" /dev/urandom > /dev/shm/locusfs-blocksize
-seconds() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); echo "$e - $s" | bc -l; }
 echo "| block size | write MB/s | read MB/s | 4 KiB random overwrites/s |"
 echo "|---|---|---|---|"
 for bs in 32K 64K 128K 256K 1M; do

@@ -3,15 +3,13 @@
 # ratio should be ~1), and 'locusfs where --zone' over 100,000 files (target: under a second).
 #   bench/location.sh
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-L="$ROOT/packaging/bin/locusfs"
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 WORK=${BENCH_DIR:-/var/tmp/locusfs-location}
 RUNS=${BENCH_RUNS:-3}
 rm -rf "$WORK"; mkdir -p "$WORK"
 cleanup() { for m in "$WORK"/m*; do mountpoint -q "$m" && "$L" umount "$m" >/dev/null; done; rm -rf "$WORK"; }
 trap cleanup EXIT
-seconds() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); echo "$e - $s" | bc -l; }
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 declare -A relabel
 for n in 1000 100000; do

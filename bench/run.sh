@@ -7,8 +7,8 @@
 #
 # Needs: root (mounts, drop_caches), bindfs, python3, a build ('make build').
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-L="$ROOT/packaging/bin/locusfs"
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 RUNS=${BENCH_RUNS:-3}
 WORK=${BENCH_DIR:-/var/tmp/locusfs-bench}
 SIZE_MB=${BENCH_SIZE_MB:-1024}
@@ -18,8 +18,8 @@ SYSTEMS=(native bindfs locusfs)
 
 declare -A RESULTS
 record() { RESULTS["$1/$2"]="${RESULTS["$1/$2"]:-} $3"; }
-median() { tr ' ' '\n' <<<"${RESULTS["$1/$2"]:-}" | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {if (NR==0) print "nan"; else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
-seconds() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); echo "$e - $s" | bc -l; }
+# The median of one case on one system.
+median_of() { median <<<"${RESULTS["$1/$2"]:-}"; }
 log() { echo "[bench] $*" >&2; }
 
 dir_of() {
@@ -113,8 +113,10 @@ for run in $(seq 1 "$RUNS"); do
   done
   log "run $run/$RUNS: RocksDB ceiling"
   rm -rf "$WORK/ceiling"
-  c=$(java -cp "$ROOT/bench/target/classes:$ROOT/fusefs/target/lib/*" io.locusfs.store.RocksCeiling "$WORK/ceiling" $((SIZE_MB << 20)) | sed 's/ceiling_mb_s=//')
+  read -r c block < <(java -cp "$ROOT/bench/target/classes:$ROOT/fusefs/target/lib/*" io.locusfs.store.RocksCeiling \
+    "$WORK/ceiling" $((SIZE_MB << 20)) | sed 's/ceiling_mb_s=//; s/block_kib=//')
   record ceiling rocksdb "$c"
+  BLOCK_KIB=$block
   rm -rf "$WORK/ceiling"
 done
 
@@ -126,7 +128,7 @@ echo
 echo "| case | native | bindfs | LocusFS | LocusFS vs bindfs | LocusFS vs native | target |"
 echo "|---|---|---|---|---|---|---|"
 row() { # name unit key higher-is-better target-text
-  local n b l; n=$(median "$3" native); b=$(median "$3" bindfs); l=$(median "$3" locusfs)
+  local n b l; n=$(median_of "$3" native); b=$(median_of "$3" bindfs); l=$(median_of "$3" locusfs)
   if [ "$4" = higher ]; then
     echo "| $1 | $(fmt "$n") $2 | $(fmt "$b") $2 | $(fmt "$l") $2 | $(ratio "$l" "$b")× faster | $(ratio "$l" "$n")× | $5 |"
   else
@@ -140,9 +142,9 @@ row "stat $SMALL_FILES files" s stat lower "≤ 2× bindfs"
 row "rm -rf $SMALL_FILES files" s rm lower "≤ 2× bindfs"
 row "tar x of /usr/include ($TREE_FILES entries)" s untar lower "≤ 2× bindfs"
 row "tar c of it, cold cache" s tarc lower "≤ 2× bindfs"
-c=$(median ceiling rocksdb); w=$(median write locusfs)
+c=$(median_of ceiling rocksdb); w=$(median_of write locusfs)
 echo
 echo "| design ceiling | value | LocusFS write as share of it | target |"
 echo "|---|---|---|---|"
-echo "| RocksDB put loop, ${SIZE_MB} MiB as $(($(grep -o 'DEFAULT_BLOCK_SIZE = [0-9* ]*' "$ROOT/snapshotter/src/main/java/io/locusfs/store/Store.java" | sed 's/.*= //' | tr -d ' ' | sed 's/\*1024//'))) KiB values, WAL on, synced at end | $(fmt "$c") MB/s | $(ratio "$w" "$c")× | ≥ 0.8× |"
-echo "| peak RSS of the mount during the write | $(fmt "$(median rss locusfs)") MiB | | ≤ 512 MiB |"
+echo "| RocksDB put loop, ${SIZE_MB} MiB as ${BLOCK_KIB} KiB values, WAL on, synced at end | $(fmt "$c") MB/s | $(ratio "$w" "$c")× | ≥ 0.8× |"
+echo "| peak RSS of the mount during the write | $(fmt "$(median_of rss locusfs)") MiB | | ≤ 512 MiB |"

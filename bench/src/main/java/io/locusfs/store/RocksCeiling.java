@@ -11,7 +11,7 @@ import java.util.Random;
  * block family settings of a mounted store, ending with the same WAL sync an fsync does.
  * Lives in the store's package to reach the store's own RocksDB handles.
  *
- * <p>Usage: {@code RocksCeiling STORE_DIR BYTES}; prints {@code ceiling_mb_s=N}.
+ * <p>Usage: {@code RocksCeiling STORE_DIR BYTES}; prints {@code ceiling_mb_s=N block_kib=K}.
  */
 public final class RocksCeiling {
     private RocksCeiling() {
@@ -37,7 +37,8 @@ public final class RocksCeiling {
             }
             store.sync();
             double seconds = (System.nanoTime() - start) / 1e9;
-            System.out.println(String.format(Locale.ROOT, "ceiling_mb_s=%.1f", blocks * (double) blockSize / 1e6 / seconds));
+            System.out.println(String.format(Locale.ROOT, "ceiling_mb_s=%.1f block_kib=%d",
+                    blocks * (double) blockSize / 1e6 / seconds, blockSize / 1024));
         }
     }
 }
