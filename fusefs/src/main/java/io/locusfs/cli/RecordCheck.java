@@ -75,6 +75,35 @@ record RecordCheck(Path path, LocationRecord record, String problem) {
         return new RecordCheck(path, record, null);
     }
 
+    /**
+     * Checks files on any LocusFS mounts, asking each mount's daemon for its store id and
+     * loading its trusted keys once per store, however many files are checked.
+     */
+    static final class Checker {
+        private final Path trustedDir;
+        private final Map<Path, String> storeIds = new HashMap<>();
+        private final Map<Path, Map<String, PublicKey>> keys = new HashMap<>();
+
+        Checker(Path trustedDir) {
+            this.trustedDir = trustedDir;
+        }
+
+        /**
+         * The check of {@code path}'s record.
+         *
+         * @throws IllegalArgumentException when {@code path} is not on a LocusFS mount
+         */
+        RecordCheck check(Path path) throws IOException {
+            MountedStore mount = MountedStore.of(path).orElseThrow(
+                    () -> new IllegalArgumentException(path + " is not on a LocusFS mount"));
+            if (!storeIds.containsKey(mount.store())) {
+                storeIds.put(mount.store(), storeIdOf(mount.store()));
+                keys.put(mount.store(), trustedKeys(mount.store(), trustedDir));
+            }
+            return of(path, storeIds.get(mount.store()), keys.get(mount.store()));
+        }
+    }
+
     /** The store id of a mounted store, from its daemon. */
     static String storeIdOf(Path store) throws IOException {
         for (String line : ControlClient.call(store, "info")) {

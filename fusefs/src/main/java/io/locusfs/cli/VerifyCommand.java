@@ -32,11 +32,9 @@ final class VerifyCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         boolean allOk = true;
+        RecordCheck.Checker checker = new RecordCheck.Checker(trustedKeys);
         for (Path path : paths) {
-            MountedStore mount = MountedStore.of(path).orElseThrow(
-                    () -> new IllegalArgumentException(path + " is not on a LocusFS mount"));
-            RecordCheck check = RecordCheck.of(path, RecordCheck.storeIdOf(mount.store()),
-                    RecordCheck.trustedKeys(mount.store(), trustedKeys));
+            RecordCheck check = checker.check(path);
             if (check.ok()) {
                 System.out.println(path + ": ok (" + check.record().zone() + ", signed by node " + check.record().node() + ")");
             } else {

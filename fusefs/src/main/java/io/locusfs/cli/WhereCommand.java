@@ -68,11 +68,9 @@ final class WhereCommand implements Callable<Integer> {
             return listHistory();
         }
         ArrayNode out = mapper.createArrayNode();
+        RecordCheck.Checker checker = new RecordCheck.Checker(trustedKeys);
         for (Path path : paths) {
-            MountedStore mount = MountedStore.of(path).orElseThrow(
-                    () -> new IllegalArgumentException(path + " is not on a LocusFS mount"));
-            RecordCheck check = RecordCheck.of(path, RecordCheck.storeIdOf(mount.store()),
-                    RecordCheck.trustedKeys(mount.store(), trustedKeys));
+            RecordCheck check = checker.check(path);
             if (json) {
                 out.add(toJson(check));
             } else {
