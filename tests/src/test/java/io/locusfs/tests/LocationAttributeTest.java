@@ -74,6 +74,9 @@ class LocationAttributeTest {
                 Shell.ok("rsync -aX --filter='-x user.location*' " + a.at("src") + "/ " + b.at("rsyncx") + "/");
                 assertEquals("red", Shell.ok("getfattr --only-values -n user.colour " + b.at("rsyncx/one")));
                 Shell.ok("cp -a " + a.at("src") + " " + outside + "/cp && tar --xattrs -C " + a.mnt + " -cf - src | tar --xattrs -C " + outside + " -xf -");
+                // From a plain directory too: without the filter rsync -aX would try to remove them (exit 23).
+                Shell.ok("rsync -aX --filter='-x user.location*' " + outside + "/cp/ " + b.at("fromdisk") + "/");
+                assertEquals("us/ny/office", location(b.at("fromdisk/one")));
                 Shell.ok("rsync -aX " + a.at("src") + "/ " + outside + "/rsync/");
                 assertEquals(HQ, location(outside + "/cp/one"), "a copy out keeps the attribute as plain data");
             } finally {
