@@ -88,10 +88,18 @@ final class WhereCommand implements Callable<Integer> {
         if (r == null) {
             return check.path() + "\t" + check.problem();
         }
-        return check.path() + "\t" + r.zone() + "\tcoords=" + r.coordinates().map(Coordinates::toString).orElse("-")
+        return check.path() + "\t" + r.zone() + "\tcoords=" + coords(r)
                 + "\torigin=" + r.origin() + "\tsigned-by=" + r.node() + "\tsignature=" + (check.ok() ? "valid" : check.problem())
                 + "\trecord=" + (r.file().equals(LocationRecord.EVERY_FILE) ? "store-wide" : "own")
                 + "\treplicas=none recorded";
+    }
+
+    private static String coords(LocationRecord r) {
+        return r.coordinates().map(Coordinates::toString).orElse("-");
+    }
+
+    private static void putCoordinates(ObjectNode node, LocationRecord r) {
+        r.coordinates().ifPresent(c -> node.putArray("coordinates").add(c.latitude()).add(c.longitude()));
     }
 
     private ObjectNode toJson(RecordCheck check) {
@@ -100,7 +108,7 @@ final class WhereCommand implements Callable<Integer> {
         LocationRecord r = check.record();
         if (r != null) {
             node.put("zone", r.zone().toString());
-            r.coordinates().ifPresent(c -> node.putArray("coordinates").add(c.latitude()).add(c.longitude()));
+            putCoordinates(node, r);
             node.put("origin", r.origin());
             node.put("signedBy", r.node());
             node.put("time", r.time().toString());
@@ -155,11 +163,11 @@ final class WhereCommand implements Callable<Integer> {
                 ObjectNode node = out.addObject();
                 node.put("time", r.time().toString());
                 node.put("zone", r.zone().toString());
-                r.coordinates().ifPresent(c -> node.putArray("coordinates").add(c.latitude()).add(c.longitude()));
+                putCoordinates(node, r);
                 node.put("signedBy", r.node());
                 node.put("signature", signature);
             } else {
-                System.out.println(r.time() + "\t" + r.zone() + "\tcoords=" + r.coordinates().map(Coordinates::toString).orElse("-")
+                System.out.println(r.time() + "\t" + r.zone() + "\tcoords=" + coords(r)
                         + "\tsigned-by=" + r.node() + "\tsignature=" + signature);
             }
         }

@@ -83,7 +83,7 @@ public final class LocusFs extends FuseStubFS {
         return fuseOperations;
     }
 
-    /** Commits every buffered write and syncs the store; called at unmount and on demand. */
+    /** Commits every buffered write and syncs the store; the daemon calls it once the FUSE loop has ended. */
     public void flushAll() {
         openFiles.commitAll();
         store.sync();
@@ -445,15 +445,6 @@ public final class LocusFs extends FuseStubFS {
             return Permissions.allows(inode, (int) context.uid.get(), (int) context.gid.get(),
                     (int) context.pid.get(), mask) ? 0 : -ErrorCodes.EACCES();
         });
-    }
-
-    @Override
-    public void destroy(Pointer initResult) {
-        try {
-            flushAll();
-        } catch (RuntimeException e) {
-            log.error("flushing at unmount failed", e);
-        }
     }
 
     private Inode createNode(String path, int mode, long rdev, byte[] symlinkTarget) {
