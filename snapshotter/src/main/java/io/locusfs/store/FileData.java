@@ -39,7 +39,7 @@ public final class FileData {
      * @return the bytes (shorter than a block at the end of a file), or null for a hole
      */
     public byte[] readBlock(long ino, long index) {
-        return versions.get(store.blocks, Keys.blockPrefix(ino, index), store.currentEpoch());
+        return store.tree().live().readBlock(ino, index);
     }
 
     /**
@@ -48,17 +48,12 @@ public final class FileData {
      * @return the bytes copied; 0 for a hole
      */
     public int readBlockInto(long ino, long index, byte[] target) {
-        return versions.getInto(store.blocks, Keys.blockPrefix(ino, index), store.currentEpoch(), target);
+        return store.tree().live().readBlockInto(ino, index, target);
     }
 
     /** The indices of the blocks of {@code ino} that hold data. */
     public BitSet storedBlocks(long ino) {
-        BitSet stored = new BitSet();
-        versions.scan(store.blockmap, Keys.inodePrefix(ino), null, store.currentEpoch(), (prefix, value) -> {
-            stored.set(Math.toIntExact(Keys.getLong(prefix, Keys.LONG)));
-            return true;
-        });
-        return stored;
+        return store.tree().live().storedBlocks(ino);
     }
 
     /**
@@ -69,6 +64,7 @@ public final class FileData {
      * @return the inode as stored
      */
     public Inode commit(long ino, List<BlockWrite> writes, long size, long mtimeNanos, BitSet stored) {
+        store.epochLock.readLock().lock();
         try (WriteBatch batch = new WriteBatch()) {
             long storedDelta = 0;
             for (BlockWrite w : writes) {
@@ -104,6 +100,8 @@ public final class FileData {
             }
         } catch (RocksDBException e) {
             throw new StoreException(Kind.IO, "writing data of inode " + ino + ": " + e.getMessage(), e);
+        } finally {
+            store.epochLock.readLock().unlock();
         }
     }
 

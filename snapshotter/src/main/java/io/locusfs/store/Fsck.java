@@ -28,6 +28,10 @@ public final class Fsck {
     private final List<Runnable> repairs = new ArrayList<>();
     private long inodeCount;
     private long blockCount;
+    /** The epoch the tree being checked is read at. */
+    private long epoch;
+    /** Names the snapshot being checked in each problem; empty for the live tree, the only one repaired. */
+    private String label = "";
 
     public Fsck(Store store) {
         this.store = store;
@@ -42,20 +46,38 @@ public final class Fsck {
         return blockCount;
     }
 
-    /** Runs every check; returns the problems found, in the order found (empty when clean). */
+    /**
+     * Runs every check on the live tree, on every snapshot's tree, and on the versions that make
+     * them up; returns the problems found, in the order found (empty when clean).
+     */
     public List<Problem> check() {
-        long epoch = store.currentEpoch();
+        epoch = store.currentEpoch();
+        label = "";
+        checkTree();
+        for (Snapshots.Snapshot snapshot : store.snapshots().list()) {
+            epoch = snapshot.epoch();
+            label = "snapshot '" + snapshot.name() + "': ";
+            checkTree();
+        }
+        epoch = store.currentEpoch();
+        label = "";
+        new VersionCheck().run();
+        return problems;
+    }
+
+    /** Checks the tree as read at {@link #epoch}: the live one, or a snapshot's (then nothing is repaired). */
+    private void checkTree() {
         Map<Long, Inode> inodes = new HashMap<>();
         versions.scan(store.inodes, new byte[0], null, epoch, (prefix, value) -> {
             long ino = Keys.getLong(prefix, 0);
             inodes.put(ino, Inode.decode(ino, value));
             return true;
         });
-        inodeCount = inodes.size();
+        inodeCount += inodes.size();
         Inode root = inodes.get(Store.ROOT_INO);
         if (root == null || !root.isDirectory()) {
-            problems.add(new Problem("the root directory (inode 1) is missing or not a directory", "none: restore from a mirror"));
-            return problems;
+            report("the root directory (inode 1) is missing or not a directory", "none: restore from a mirror");
+            return;
         }
         Map<Long, Integer> links = new HashMap<>();
         Map<Long, Integer> subdirs = new HashMap<>();
@@ -67,19 +89,19 @@ public final class Fsck {
             Inode target = inodes.get(child);
             Inode parent = inodes.get(dir);
             if (parent == null || !parent.isDirectory() || target == null) {
-                problems.add(new Problem("entry '" + Tree.display(name) + "' in directory " + dir + " points to "
+                report("entry '" + Tree.display(name) + "' in directory " + dir + " points to "
                         + (target == null ? "missing inode " + child : "inode " + child + " but its directory is missing"),
-                        "remove the entry"));
-                repairs.add(() -> batch(b -> versions.remove(b, store.dirents, Versions.DIRENTS, prefix)));
+                        "remove the entry");
+                repairLive(() -> batch(b -> versions.remove(b, store.dirents, Versions.DIRENTS, prefix)));
                 return true;
             }
             int type = value[Keys.LONG] & 0xff;
             if (type != (target.mode & Inode.S_IFMT) >>> 12) {
-                problems.add(new Problem("entry '" + Tree.display(name) + "' in directory " + dir
-                        + " records the wrong file type for inode " + child, "rewrite the entry"));
+                report("entry '" + Tree.display(name) + "' in directory " + dir
+                        + " records the wrong file type for inode " + child, "rewrite the entry");
                 byte[] fixed = value.clone();
                 fixed[Keys.LONG] = (byte) ((target.mode & Inode.S_IFMT) >>> 12);
-                repairs.add(() -> batch(b -> versions.put(b, store.dirents, Versions.DIRENTS, prefix, fixed)));
+                repairLive(() -> batch(b -> versions.put(b, store.dirents, Versions.DIRENTS, prefix, fixed)));
             }
             links.merge(child, 1, Integer::sum);
             if (target.isDirectory()) {
@@ -94,8 +116,9 @@ public final class Fsck {
         }
         checkBlocks(inodes);
         checkXattrs(inodes);
-        checkNextIno(inodes);
-        return problems;
+        if (label.isEmpty()) {
+            checkNextIno(inodes);
+        }
     }
 
     private void checkInode(Inode inode, Map<Long, Integer> links, Map<Long, Integer> subdirs,
@@ -103,33 +126,34 @@ public final class Fsck {
         long ino = inode.ino;
         int entries = links.getOrDefault(ino, 0);
         if (ino != Store.ROOT_INO && entries == 0) {
-            if (!orphans.contains(ino) || inode.nlink != 0) {
-                problems.add(new Problem("inode " + ino + " is not reachable from the root", "free it"));
-                repairs.add(() -> batch(b -> store.tree().purge(b, ino)));
+            // A snapshot may hold a file that was deleted while open at the time (an orphan then).
+            boolean orphan = inode.nlink == 0 && (orphans.contains(ino) || !label.isEmpty());
+            if (!orphan) {
+                report("inode " + ino + " is not reachable from the root", "free it");
+                repairLive(() -> batch(b -> store.tree().purge(b, ino)));
             }
             return;
         }
         int expected = inode.isDirectory() ? 2 + subdirs.getOrDefault(ino, 0) : entries;
         if (inode.isDirectory() && ino != Store.ROOT_INO && entries > 1) {
-            problems.add(new Problem("directory inode " + ino + " has " + entries + " entries", "none: remove the extra entries by hand"));
+            report("directory inode " + ino + " has " + entries + " entries", "none: remove the extra entries by hand");
         }
         if (inode.nlink != expected) {
-            problems.add(new Problem("inode " + ino + " has link count " + inode.nlink + " but " + expected + " links",
-                    "set the link count to " + expected));
-            repairs.add(() -> rewrite(ino, i -> i.nlink = expected));
+            report("inode " + ino + " has link count " + inode.nlink + " but " + expected + " links",
+                    "set the link count to " + expected);
+            repairLive(() -> rewrite(ino, i -> i.nlink = expected));
         }
         if (inode.isDirectory()) {
             long parent = ino == Store.ROOT_INO ? Store.ROOT_INO : parentOf.getOrDefault(ino, 0L);
             if (inode.parent != parent) {
-                problems.add(new Problem("directory inode " + ino + " records parent " + inode.parent + " but lives in " + parent,
-                        "record parent " + parent));
-                repairs.add(() -> rewrite(ino, i -> i.parent = parent));
+                report("directory inode " + ino + " records parent " + inode.parent + " but lives in " + parent,
+                        "record parent " + parent);
+                repairLive(() -> rewrite(ino, i -> i.parent = parent));
             }
         }
     }
 
     private void checkBlocks(Map<Long, Inode> inodes) {
-        long epoch = store.currentEpoch();
         int blockSize = store.blockSize();
         Map<Long, Long> storedPerInode = new HashMap<>();
         Set<String> mapped = new HashSet<>();
@@ -141,21 +165,21 @@ public final class Fsck {
             mapped.add(ino + ":" + index);
             Inode inode = inodes.get(ino);
             if (inode == null || !inode.isRegular()) {
-                problems.add(new Problem("block " + index + " belongs to missing inode " + ino, "free it"));
-                repairs.add(() -> batch(b -> store.data().removeBlocksFrom(b, ino, 0)));
+                report("block " + index + " belongs to missing inode " + ino, "free it");
+                repairLive(() -> batch(b -> store.data().removeBlocksFrom(b, ino, 0)));
                 return true;
             }
             long end = index * blockSize + length;
             if (length <= 0 || length > blockSize || end > inode.size) {
-                problems.add(new Problem("block " + index + " of inode " + ino + " (" + length + " bytes) lies beyond its size "
-                        + inode.size, "cut the file's blocks to its size"));
-                repairs.add(() -> store.data().truncate(ino, inode.size));
+                report("block " + index + " of inode " + ino + " (" + length + " bytes) lies beyond its size "
+                        + inode.size, "cut the file's blocks to its size");
+                repairLive(() -> store.data().truncate(ino, inode.size));
             }
             byte[] stored = versions.get(store.blocks, prefix, epoch);
             if (stored == null || stored.length != length) {
-                problems.add(new Problem("block " + index + " of inode " + ino + " is " + (stored == null ? "missing" : stored.length + " bytes")
-                        + " but its block map says " + length + " bytes", "free the block (the range reads as zeros)"));
-                repairs.add(() -> batch(b -> dropBlock(b, prefix)));
+                report("block " + index + " of inode " + ino + " is " + (stored == null ? "missing" : stored.length + " bytes")
+                        + " but its block map says " + length + " bytes", "free the block (the range reads as zeros)");
+                repairLive(() -> batch(b -> dropBlock(b, prefix)));
             }
             storedPerInode.merge(ino, 1L, Long::sum);
             return true;
@@ -164,27 +188,27 @@ public final class Fsck {
             long ino = Keys.getLong(prefix, 0);
             long index = Keys.getLong(prefix, Keys.LONG);
             if (!mapped.contains(ino + ":" + index)) {
-                problems.add(new Problem("block " + index + " of inode " + ino + " is missing from the block map", "free it"));
-                repairs.add(() -> batch(b -> dropBlock(b, prefix)));
+                report("block " + index + " of inode " + ino + " is missing from the block map", "free it");
+                repairLive(() -> batch(b -> dropBlock(b, prefix)));
             }
             return true;
         });
         for (Inode inode : inodes.values()) {
             long counted = storedPerInode.getOrDefault(inode.ino, 0L);
             if (inode.isRegular() && inode.storedBlocks != counted) {
-                problems.add(new Problem("inode " + inode.ino + " counts " + inode.storedBlocks + " stored blocks but has " + counted,
-                        "set the count to " + counted));
-                repairs.add(() -> rewrite(inode.ino, i -> i.storedBlocks = counted));
+                report("inode " + inode.ino + " counts " + inode.storedBlocks + " stored blocks but has " + counted,
+                        "set the count to " + counted);
+                repairLive(() -> rewrite(inode.ino, i -> i.storedBlocks = counted));
             }
         }
     }
 
     private void checkXattrs(Map<Long, Inode> inodes) {
-        versions.scan(store.xattrs, new byte[0], null, store.currentEpoch(), (prefix, value) -> {
+        versions.scan(store.xattrs, new byte[0], null, epoch, (prefix, value) -> {
             long ino = Keys.getLong(prefix, 0);
             if (!inodes.containsKey(ino)) {
-                problems.add(new Problem("an xattr belongs to missing inode " + ino, "free it"));
-                repairs.add(() -> batch(b -> versions.remove(b, store.xattrs, Versions.XATTRS, prefix)));
+                report("an xattr belongs to missing inode " + ino, "free it");
+                repairLive(() -> batch(b -> versions.remove(b, store.xattrs, Versions.XATTRS, prefix)));
             }
             return true;
         });
@@ -194,15 +218,133 @@ public final class Fsck {
         long highest = inodes.keySet().stream().mapToLong(Long::longValue).max().orElse(Store.ROOT_INO);
         long next = store.tree().inodesAllocated() + 1;
         if (next <= highest) {
-            problems.add(new Problem("the next inode number " + next + " is already in use (highest is " + highest + ")",
-                    "set it to " + (highest + 1)));
-            repairs.add(() -> batch(b -> {
+            report("the next inode number " + next + " is already in use (highest is " + highest + ")",
+                    "set it to " + (highest + 1));
+            repairLive(() -> batch(b -> {
                 try {
                     b.put(store.meta, Store.META_NEXT_INO, Store.longBytes(highest + 1));
                 } catch (RocksDBException e) {
                     throw new StoreException(StoreException.Kind.IO, e.getMessage(), e);
                 }
             }));
+        }
+    }
+
+    private void report(String description, String repair) {
+        problems.add(new Problem(label + description, label.isEmpty() ? repair : "none: a snapshot is read-only (delete it)"));
+    }
+
+    private void repairLive(Runnable repair) {
+        if (label.isEmpty()) {
+            repairs.add(repair);
+        }
+    }
+
+    /**
+     * The version invariants behind snapshots: every snapshot's epoch lies before the current
+     * one; every version has its births entry and every births entry its version; nothing is born
+     * after the current epoch; and no version is garbage (seen by no snapshot and not by the live
+     * tree). Reads every key once.
+     */
+    private final class VersionCheck {
+        private final java.util.NavigableSet<Long> readers = store.snapshots().readers();
+
+        void run() {
+            for (Snapshots.Snapshot s : store.snapshots().list()) {
+                if (s.epoch() >= store.currentEpoch()) {
+                    report("snapshot '" + s.name() + "' has epoch " + s.epoch() + ", not before the current epoch "
+                            + store.currentEpoch(), "none: the epoch counter was damaged");
+                }
+            }
+            Set<String> births = new HashSet<>();
+            versions.births(0, Long.MAX_VALUE, (born, family, prefix) -> {
+                births.add(id(born, family, prefix));
+                return true;
+            });
+            for (byte family : new byte[] {Versions.INODES, Versions.DIRENTS, Versions.BLOCKS, Versions.XATTRS}) {
+                checkFamily(family, births);
+            }
+            for (String orphan : births) {
+                report("the births index lists a version that does not exist (" + orphan + ")", "remove the entry");
+                repairLive(() -> batch(b -> deleteBirth(b, orphan)));
+            }
+        }
+
+        private void checkFamily(byte family, Set<String> births) {
+            byte[][] previous = {null};
+            List<Versions.Version> group = new ArrayList<>();
+            try (var it = store.db().newIterator(versions.listing(family), store.readOptions)) {
+                for (it.seekToFirst(); it.isValid(); it.next()) {
+                    byte[] key = it.key();
+                    byte[] prefix = Keys.prefixOf(key);
+                    long born = Keys.epochOf(key);
+                    if (previous[0] != null && !java.util.Arrays.equals(previous[0], prefix)) {
+                        checkGroup(family, previous[0], group);
+                        group.clear();
+                    }
+                    previous[0] = prefix;
+                    group.add(new Versions.Version(born, it.value().length == 0, it.value().length));
+                    if (!births.remove(id(born, family, prefix))) {
+                        report("a version of " + describe(family, prefix) + " born in epoch " + born + " is missing from the births index",
+                                "add it");
+                        repairLive(() -> batch(b -> putBirth(b, born, family, prefix)));
+                    }
+                    if (born > store.currentEpoch()) {
+                        report("a version of " + describe(family, prefix) + " is born in epoch " + born
+                                + ", after the current epoch " + store.currentEpoch(), "none: the epoch counter was damaged");
+                    }
+                }
+            }
+            if (previous[0] != null) {
+                checkGroup(family, previous[0], group);
+            }
+        }
+
+        /** {@code group}: the versions of one key, newest first. */
+        private void checkGroup(byte family, byte[] prefix, List<Versions.Version> group) {
+            long newer = Long.MAX_VALUE;
+            for (Versions.Version v : group) {
+                Long reader = readers.ceiling(v.epoch());
+                if (reader == null || reader >= newer) {
+                    long born = v.epoch();
+                    report("the version of " + describe(family, prefix) + " born in epoch " + born
+                            + " is seen by no snapshot nor the live tree", "free it");
+                    repairLive(() -> batch(b -> versions.drop(b, family, prefix, born)));
+                }
+                newer = v.epoch();
+            }
+        }
+
+        private String id(long born, byte family, byte[] prefix) {
+            return born + ":" + family + ":" + java.util.HexFormat.of().formatHex(prefix);
+        }
+
+        private void deleteBirth(WriteBatch b, String id) {
+            String[] parts = id.split(":");
+            try {
+                b.delete(store.births, Keys.birth(Long.parseLong(parts[0]), Byte.parseByte(parts[1]),
+                        java.util.HexFormat.of().parseHex(parts[2])));
+            } catch (RocksDBException e) {
+                throw new StoreException(StoreException.Kind.IO, e.getMessage(), e);
+            }
+        }
+
+        private void putBirth(WriteBatch b, long born, byte family, byte[] prefix) {
+            try {
+                b.put(store.births, Keys.birth(born, family, prefix), Versions.TOMBSTONE);
+            } catch (RocksDBException e) {
+                throw new StoreException(StoreException.Kind.IO, e.getMessage(), e);
+            }
+        }
+
+        private String describe(byte family, byte[] prefix) {
+            long ino = Keys.getLong(prefix, 0);
+            return switch (family) {
+                case Versions.INODES -> "inode " + ino;
+                case Versions.DIRENTS -> "entry '" + Tree.display(Keys.nameOf(prefix)) + "' of directory " + ino;
+                case Versions.BLOCKS -> "block " + Keys.getLong(prefix, Keys.LONG) + " of inode " + ino;
+                default -> "attribute '" + Tree.display(Keys.nameOf(prefix)) + "' of inode " + ino;
+            };
         }
     }
 

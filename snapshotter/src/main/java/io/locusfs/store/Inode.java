@@ -24,7 +24,11 @@ public final class Inode {
     private static final int FIXED_SIZE = 1 + 8 + 4 * 4 + 8 * 6;
 
     public final long ino;
-    /** For a directory, the directory holding it (the root is its own parent); 0 otherwise. */
+    /**
+     * For a directory, the directory holding it (the root is its own parent). For anything else,
+     * the directory it was last created or renamed into: a hint for finding its name, which a
+     * hard link elsewhere or an unlink may leave stale (0 in stores made before it was kept).
+     */
     public long parent;
     public int mode;
     public int uid;

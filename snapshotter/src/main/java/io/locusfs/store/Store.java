@@ -75,6 +75,12 @@ public final class Store implements AutoCloseable {
     private final int blockSize;
     private final boolean readOnly;
     private volatile long epoch;
+    /**
+     * Held shared by every writer that builds a batch outside the tree lock (data commits) and
+     * exclusively while the epoch changes, so no batch is built in one epoch and written in the next.
+     */
+    final java.util.concurrent.locks.ReentrantReadWriteLock epochLock = new java.util.concurrent.locks.ReentrantReadWriteLock();
+    private Snapshots snapshots;
     private final Versions versions;
     private final Tree tree;
     private final FileData data;
@@ -142,6 +148,7 @@ public final class Store implements AutoCloseable {
         versions = new Versions(this);
         tree = new Tree(this, versions);
         data = new FileData(this, versions);
+        snapshots = new Snapshots(this, versions);
     }
 
     private <T extends AutoCloseable> T track(T resource) {
@@ -269,6 +276,39 @@ public final class Store implements AutoCloseable {
         return data;
     }
 
+    public Snapshots snapshots() {
+        return snapshots;
+    }
+
+    /** Bytes the store occupies on disk (its database directory). */
+    public long diskBytes() {
+        try (var files = Files.walk(path.resolve("db"))) {
+            return files.filter(Files::isRegularFile).mapToLong(f -> {
+                try {
+                    return Files.size(f);
+                } catch (IOException e) {
+                    return 0; // A file RocksDB deleted while we walked.
+                }
+            }).sum();
+        } catch (IOException | java.io.UncheckedIOException e) {
+            throw new StoreException(StoreException.Kind.IO, "measuring " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Compacts every family so that versions deleted by a snapshot deletion or rollback give
+     * their space back: keys are dropped, and blob files whose every block was dropped are deleted.
+     */
+    public void compact() {
+        try {
+            for (ColumnFamilyHandle h : handles) {
+                db.compactRange(h);
+            }
+        } catch (RocksDBException e) {
+            throw new StoreException(StoreException.Kind.IO, "compacting " + path + ": " + e.getMessage(), e);
+        }
+    }
+
     public int blockSize() {
         return blockSize;
     }
@@ -288,20 +328,38 @@ public final class Store implements AutoCloseable {
     }
 
     /**
-     * Starts a new epoch: versions born from now on never overwrite those born before, which
-     * stay readable at the old epoch. This is all a snapshot will need (a later change adds the
-     * snapshot records around it).
+     * Starts a new epoch after adding {@code extra} to the same batch (a snapshot's record): the
+     * versions born so far are never overwritten again and stay readable at the old epoch. Waits
+     * for data commits in progress and holds off new ones and namespace changes meanwhile.
      *
-     * @return the new current epoch
+     * @return the epoch that just ended
      */
-    synchronized long beginEpoch() {
+    long beginEpoch(java.util.function.Consumer<WriteBatch> extra) {
+        epochLock.writeLock().lock();
+        tree.lock.lock();
         try (WriteBatch batch = new WriteBatch()) {
+            extra.accept(batch);
             batch.put(meta, META_EPOCH, longBytes(epoch + 1));
             write(batch, true);
             epoch++;
-            return epoch;
+            return epoch - 1;
         } catch (RocksDBException e) {
             throw new StoreException(StoreException.Kind.IO, "starting a new epoch: " + e.getMessage(), e);
+        } finally {
+            tree.lock.unlock();
+            epochLock.writeLock().unlock();
+        }
+    }
+
+    /** Runs {@code body} with every writer of the store held off (epoch lock, then tree lock). */
+    <T> T exclusively(java.util.function.Supplier<T> body) {
+        epochLock.writeLock().lock();
+        tree.lock.lock();
+        try {
+            return body.get();
+        } finally {
+            tree.lock.unlock();
+            epochLock.writeLock().unlock();
         }
     }
 

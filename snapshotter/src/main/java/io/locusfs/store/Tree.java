@@ -28,6 +28,7 @@ public final class Tree {
 
     private final Store store;
     private final Versions versions;
+    private final View live;
     /** Serialises every read-modify-write of inodes and entries. */
     final ReentrantLock lock = new ReentrantLock();
     private long nextIno;
@@ -35,6 +36,7 @@ public final class Tree {
     Tree(Store store, Versions versions) throws RocksDBException {
         this.store = store;
         this.versions = versions;
+        this.live = View.live(store, versions);
         this.nextIno = store.readNextIno();
     }
 
@@ -47,22 +49,22 @@ public final class Tree {
     public record Entry(byte[] name, long ino, int type) {
     }
 
+    /** The tree as it is now; the read methods below are shorthands for it. */
+    public View live() {
+        return live;
+    }
+
     /**
      * The inode {@code ino} as it is now.
      *
      * @throws StoreException NOT_FOUND when it does not exist
      */
     public Inode inode(long ino) {
-        Inode inode = inodeOrNull(ino);
-        if (inode == null) {
-            throw new StoreException(Kind.NOT_FOUND, "inode " + ino + " does not exist");
-        }
-        return inode;
+        return live.inode(ino);
     }
 
     Inode inodeOrNull(long ino) {
-        byte[] value = versions.get(store.inodes, Keys.inodePrefix(ino), store.currentEpoch());
-        return value == null ? null : Inode.decode(ino, value);
+        return live.inodeOrNull(ino);
     }
 
     /**
@@ -70,15 +72,12 @@ public final class Tree {
      * such entry.
      */
     public long lookup(long parent, byte[] name) {
-        byte[] value = versions.get(store.dirents, Keys.namedKey(parent, name), store.currentEpoch());
-        return value == null ? 0 : Keys.getLong(value, 0);
+        return live.lookup(parent, name);
     }
 
     /** Lists directory {@code dir} in name order, giving each entry to {@code visitor} until it returns false. */
     public void list(long dir, java.util.function.Predicate<Entry> visitor) {
-        versions.scan(store.dirents, Keys.namedPrefix(dir), null, store.currentEpoch(), (prefix, value) ->
-                visitor.test(new Entry(Keys.nameOf(prefix),
-                        Keys.getLong(value, 0), value[Keys.LONG] & 0xff)));
+        live.list(dir, visitor);
     }
 
     /**
@@ -109,7 +108,7 @@ public final class Tree {
                 }
             }
             inode.nlink = inode.isDirectory() ? 2 : 1;
-            inode.parent = inode.isDirectory() ? parent : 0;
+            inode.parent = parent; // For a file, a hint for finding its path (snapshot diff).
             inode.rdev = rdev;
             inode.atimeNanos = inode.mtimeNanos = inode.ctimeNanos = now;
             if (symlinkTarget != null) {
@@ -277,8 +276,8 @@ public final class Tree {
             if (source.isDirectory() && fromParent != toParent) {
                 fromDir.nlink--;
                 toDir.nlink++;
-                source.parent = toParent;
             }
+            source.parent = toParent;
             source.ctimeNanos = now;
             putInode(batch, source);
             fromDir.mtimeNanos = fromDir.ctimeNanos = now;
@@ -323,21 +322,12 @@ public final class Tree {
      * @throws StoreException NO_ATTRIBUTE when it has none
      */
     public byte[] getXattr(long ino, byte[] name) {
-        byte[] value = versions.get(store.xattrs, Keys.namedKey(ino, name), store.currentEpoch());
-        if (value == null) {
-            throw new StoreException(Kind.NO_ATTRIBUTE, "no attribute '" + display(name) + "'");
-        }
-        return java.util.Arrays.copyOfRange(value, 1, value.length);
+        return live.getXattr(ino, name);
     }
 
     /** The names of the xattrs of {@code ino}, in byte order. */
     public List<byte[]> listXattrs(long ino) {
-        List<byte[]> names = new ArrayList<>();
-        versions.scan(store.xattrs, Keys.namedPrefix(ino), null, store.currentEpoch(), (prefix, value) -> {
-            names.add(Keys.nameOf(prefix));
-            return true;
-        });
-        return names;
+        return live.listXattrs(ino);
     }
 
     /**

@@ -1,6 +1,8 @@
 package io.locusfs.store;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
@@ -163,6 +165,84 @@ final class Versions {
             return false;
         } catch (RocksDBException e) {
             throw new StoreException(StoreException.Kind.IO, "reading the store: " + e.getMessage(), e);
+        }
+    }
+
+    /** One stored version of a prefix: its birth epoch, whether it is a tombstone, its value's length. */
+    record Version(long epoch, boolean tombstone, int length) {
+    }
+
+    /** The family whose keys list the versions of {@code family} cheaply: blocks are listed from the block map. */
+    ColumnFamilyHandle listing(byte family) {
+        return switch (family) {
+            case INODES -> store.inodes;
+            case DIRENTS -> store.dirents;
+            case BLOCKS -> store.blockmap;
+            case XATTRS -> store.xattrs;
+            default -> throw new StoreException(StoreException.Kind.CORRUPT, "unknown family " + family + " in the births index");
+        };
+    }
+
+    /** The family holding the values of {@code family}. */
+    ColumnFamilyHandle values(byte family) {
+        return family == BLOCKS ? store.blocks : listing(family);
+    }
+
+    /** Every stored version of {@code prefix} in {@code family}, newest first (for blocks, lengths from the block map). */
+    List<Version> all(byte family, byte[] prefix) {
+        List<Version> all = new ArrayList<>(2);
+        try (RocksIterator it = store.db().newIterator(listing(family), store.readOptions)) {
+            for (it.seek(Keys.versioned(prefix, Long.MAX_VALUE)); it.isValid(); it.next()) {
+                byte[] key = it.key();
+                if (key.length != prefix.length + Keys.LONG || !Keys.startsWith(key, prefix)) {
+                    break;
+                }
+                byte[] value = it.value();
+                int length = family == BLOCKS && value.length == 4 ? java.nio.ByteBuffer.wrap(value).getInt() : value.length;
+                all.add(new Version(Keys.epochOf(key), value.length == 0, length));
+            }
+            it.status();
+        } catch (RocksDBException e) {
+            throw new StoreException(StoreException.Kind.IO, "reading the store: " + e.getMessage(), e);
+        }
+        return all;
+    }
+
+    /** Adds to {@code batch} the deletion of the version of {@code prefix} born in {@code epoch}, with its index entries. */
+    void drop(WriteBatch batch, byte family, byte[] prefix, long epoch) {
+        byte[] key = Keys.versioned(prefix, epoch);
+        try {
+            batch.delete(values(family), key);
+            if (family == BLOCKS) {
+                batch.delete(store.blockmap, key);
+            }
+            batch.delete(store.births, Keys.birth(epoch, family, prefix));
+        } catch (RocksDBException e) {
+            throw new StoreException(StoreException.Kind.IO, "batching a removal: " + e.getMessage(), e);
+        }
+    }
+
+    /** Receives one entry of the births index. Return false to stop. */
+    interface BirthVisitor {
+        boolean visit(long epoch, byte family, byte[] prefix);
+    }
+
+    /** Visits every version born in epochs {@code (after, upTo]}, in birth order: one range scan of the births index. */
+    void births(long after, long upTo, BirthVisitor visitor) {
+        try (RocksIterator it = store.db().newIterator(store.births, store.readOptions)) {
+            for (it.seek(Store.longBytes(after + 1)); it.isValid(); it.next()) {
+                byte[] key = it.key();
+                long epoch = Keys.getLong(key, 0);
+                if (epoch > upTo) {
+                    break;
+                }
+                if (!visitor.visit(epoch, key[Keys.LONG], java.util.Arrays.copyOfRange(key, Keys.LONG + 1, key.length))) {
+                    return;
+                }
+            }
+            it.status();
+        } catch (RocksDBException e) {
+            throw new StoreException(StoreException.Kind.IO, "scanning the births index: " + e.getMessage(), e);
         }
     }
 

@@ -50,7 +50,7 @@ class StoreTest {
     void versionsBornBeforeANewEpochStayReadableAtTheOldEpoch() {
         Inode f = file("f", "old");
         long before = store.currentEpoch();
-        store.beginEpoch();
+        store.beginEpoch(batch -> { });
         byte[] fresh = b("new!");
         BitSet stored = store.data().storedBlocks(f.ino);
         store.data().commit(f.ino, List.of(new FileData.BlockWrite(0, fresh, 4)), 4, 2, stored);
