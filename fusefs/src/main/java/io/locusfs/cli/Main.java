@@ -19,13 +19,14 @@ import picocli.CommandLine.Command;
             "  locusfs umount /mnt/locus",
             "  locusfs fsck /srv/store",
             "  getfattr -n user.location /mnt/locus/file",
-            "  locusfs where /mnt/locus/file; locusfs verify /mnt/locus/file"},
+            "  locusfs where /mnt/locus/file; locusfs verify /mnt/locus/file",
+            "  locusfs snapshot create /srv/store monday; ls /mnt/locus/.snapshots/monday"},
         footerHeading = "%nExit status:%n",
         footer = {"  0  success", "  1  the operation failed (the message says why)",
             "  2  invalid command line", "",
             "Run 'locusfs COMMAND --help' for the options of one command."},
         subcommands = {InitCommand.class, MountCommand.class, UmountCommand.class, FsckCommand.class,
-            LocationCommand.class, WhereCommand.class, VerifyCommand.class,
+            LocationCommand.class, WhereCommand.class, VerifyCommand.class, SnapshotCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

@@ -33,13 +33,14 @@ import org.slf4j.LoggerFactory;
  * <p>Protocol: the client sends one line, the command and its arguments separated by tabs; the
  * server answers with data lines and a last line {@code ok} or {@code error<TAB>message}. Lines
  * are ISO-8859-1 so that file names pass as raw bytes; a newline or backslash inside a path is
- * written {@code \n} or {@code \\}.
+ * written {@code \n} or {@code \\} (and a tab {@code \t}).
  * <ul>
  *   <li>{@code info}: lines {@code store-id}, {@code node}, {@code zone}, each a key, a tab, a value</li>
  *   <li>{@code where-zone<TAB>PATTERN<TAB>PREFIX}: one path per file whose data lives in a matching
  *       zone, each preceded by PREFIX (the mount point)</li>
  *   <li>{@code relabel<TAB>ZONE<TAB>LAT,LON or empty<TAB>LABEL or empty}: moves the whole store</li>
  *   <li>{@code history}: one line per signed location record, oldest first, its lines joined by {@code |}</li>
+ *   <li>{@code snapshot-*}: snapshots, see {@link SnapshotService}</li>
  * </ul>
  */
 public final class ControlServer implements AutoCloseable {
@@ -47,12 +48,14 @@ public final class ControlServer implements AutoCloseable {
     public static final String SOCKET_FILE = "control.sock";
 
     private final Locations locations;
+    private final SnapshotService snapshots;
     private final ServerSocketChannel server;
     private final Path socket;
     private final Thread acceptor;
 
-    private ControlServer(Locations locations, ServerSocketChannel server, Path socket) {
+    private ControlServer(Locations locations, SnapshotService snapshots, ServerSocketChannel server, Path socket) {
         this.locations = locations;
+        this.snapshots = snapshots;
         this.server = server;
         this.socket = socket;
         this.acceptor = new Thread(this::acceptLoop, "locusfs-control");
@@ -60,13 +63,13 @@ public final class ControlServer implements AutoCloseable {
     }
 
     /** Listens on {@code STORE/control.sock}, replacing a socket file left by a crash. */
-    public static ControlServer start(Locations locations) throws IOException {
+    public static ControlServer start(Locations locations, SnapshotService snapshots) throws IOException {
         Path socket = locations.store().path().resolve(SOCKET_FILE);
         Files.deleteIfExists(socket);
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(socket));
         Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
-        ControlServer control = new ControlServer(locations, server, socket);
+        ControlServer control = new ControlServer(locations, snapshots, server, socket);
         control.acceptor.start();
         return control;
     }
@@ -96,7 +99,7 @@ public final class ControlServer implements AutoCloseable {
                     out.write(line + "\n");
                 }
                 out.write("ok\n");
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | IOException e) {
                 out.write("error\t" + String.valueOf(e.getMessage()).replace('\n', ' ') + "\n");
             }
         } catch (IOException e) {
@@ -104,7 +107,10 @@ public final class ControlServer implements AutoCloseable {
         }
     }
 
-    private List<String> answer(String[] request) {
+    private List<String> answer(String[] request) throws IOException {
+        if (request[0].startsWith("snapshot-")) {
+            return snapshots.answer(request);
+        }
         switch (request[0]) {
             case "info":
                 return List.of("store-id\t" + locations.store().storeId(), "node\t" + locations.node().nodeId(),
@@ -112,7 +118,7 @@ public final class ControlServer implements AutoCloseable {
             case "where-zone":
                 arguments(request, 3);
                 return new ZoneQuery(locations.store()).paths(ZonePattern.parse(request[1])).stream()
-                        .map(p -> request[2] + p.replace("\\", "\\\\").replace("\n", "\\n")).toList();
+                        .map(p -> request[2] + escape(p)).toList();
             case "relabel":
                 arguments(request, 4);
                 Location location = new Location(ZonePath.parse(request[1]),
@@ -126,6 +132,16 @@ public final class ControlServer implements AutoCloseable {
             default:
                 throw new IllegalArgumentException("unknown control command '" + request[0] + "'");
         }
+    }
+
+    /** A path or name for one field of an answer line: backslash, newline and tab escaped. */
+    static String escape(String text) {
+        return text.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t");
+    }
+
+    /** As {@link #escape(String)}, for raw name bytes (one char per byte, as the protocol's charset). */
+    static String escape(byte[] raw) {
+        return escape(new String(raw, StandardCharsets.ISO_8859_1));
     }
 
     private static void arguments(String[] request, int count) {

@@ -68,7 +68,29 @@ public final class Locations {
 
     /** The value of reserved attribute {@code name} of {@code ino}. */
     public byte[] reservedValue(long ino, String name) {
-        LocationRecord record = recordOf(ino);
+        return valueOf(recordOf(ino), name);
+    }
+
+    /**
+     * The value of reserved attribute {@code name} of {@code ino} in a snapshot's {@code view}:
+     * the file's own record then, else {@code storeRecordThen}, the store's record when the
+     * snapshot was taken (the current one if the snapshot kept none).
+     */
+    public byte[] reservedValue(io.locusfs.store.View view, long ino, String name, String storeRecordThen) {
+        LocationRecord record;
+        try {
+            record = LocationRecord.parse(new String(view.getXattr(ino, ReservedAttributes.RECORD.getBytes(StandardCharsets.UTF_8)),
+                    StandardCharsets.UTF_8));
+        } catch (StoreException e) {
+            if (e.kind() != StoreException.Kind.NO_ATTRIBUTE) {
+                throw e;
+            }
+            record = storeRecordThen.isEmpty() ? storeRecord : LocationRecord.parse(storeRecordThen);
+        }
+        return valueOf(record, name);
+    }
+
+    private static byte[] valueOf(LocationRecord record, String name) {
         return switch (name) {
             case ReservedAttributes.LOCATION -> record.zone().toString().getBytes(StandardCharsets.UTF_8);
             case ReservedAttributes.RECORD -> record.encode().getBytes(StandardCharsets.UTF_8);

@@ -46,6 +46,7 @@ public final class LocusFs extends FuseStubFS {
     private final FileData data;
     private final OpenFiles openFiles;
     private final Locations locations;
+    private final SnapshotDirectory snapshotDir;
 
     public LocusFs(Store store, Locations locations) {
         this.store = store;
@@ -53,6 +54,7 @@ public final class LocusFs extends FuseStubFS {
         this.tree = store.tree();
         this.data = store.data();
         this.openFiles = new OpenFiles(data, tree::inode);
+        this.snapshotDir = new SnapshotDirectory(store.snapshots());
         enableOperationFlags();
     }
 
@@ -89,20 +91,41 @@ public final class LocusFs extends FuseStubFS {
         store.sync();
     }
 
+    /** Commits every buffered write, so that a snapshot taken next holds everything written so far. */
+    public void commitAll() {
+        openFiles.commitAll();
+    }
+
+    /** How many files have a descriptor open for writing (a rollback refuses to run under them). */
+    public int filesOpenForWriting() {
+        return openFiles.openForWriting();
+    }
+
+    /** After a rollback changed the tree under open files, they read their inodes again. */
+    public void reloadOpenFiles() {
+        openFiles.reloadAll(ino -> tree.live().inodeOrNull(ino));
+    }
+
     @Override
     public int getattr(String path, FileStat stat) {
-        return run("getattr", path, () -> fill(stat, tree.inode(resolve(path))));
+        return run("getattr", path, () -> fill(stat, node(path)));
     }
 
     @Override
     public int fgetattr(String path, FileStat stat, FuseFileInfo fi) {
-        return run("fgetattr", path, () -> fill(stat, tree.inode(fi.fh.get())));
+        return run("fgetattr", path, () -> {
+            long handle = fi.fh.get();
+            if (SnapshotDirectory.isSnapshotHandle(handle)) {
+                return fill(stat, snapshotDir.opened(handle));
+            }
+            return fill(stat, new SnapshotDirectory.Node(tree.live(), handle, null));
+        });
     }
 
     @Override
     public int readlink(String path, Pointer buf, @size_t long size) {
         return run("readlink", path, () -> {
-            Inode inode = tree.inode(resolve(path));
+            Inode inode = inodeOf(node(path));
             if (!inode.isSymlink()) {
                 return -ErrorCodes.EINVAL();
             }
@@ -141,7 +164,7 @@ public final class LocusFs extends FuseStubFS {
     public int create(String path, @mode_t long mode, FuseFileInfo fi) {
         return run("create", path, () -> {
             Inode inode = createNode(path, Inode.S_IFREG | ((int) mode & 07777), 0, null);
-            openFiles.acquire(inode.ino);
+            openFiles.acquire(inode.ino, true);
             fi.fh.set(inode.ino);
             return 0;
         });
@@ -150,6 +173,7 @@ public final class LocusFs extends FuseStubFS {
     @Override
     public int unlink(String path) {
         return run("unlink", path, () -> {
+            SnapshotDirectory.refuseWrite(path);
             Names.Split split = Names.split(path);
             tree.unlink(resolve(split.parent()), split.name(), openFiles::isOpen);
             return 0;
@@ -159,6 +183,7 @@ public final class LocusFs extends FuseStubFS {
     @Override
     public int rmdir(String path) {
         return run("rmdir", path, () -> {
+            SnapshotDirectory.refuseWrite(path);
             Names.Split split = Names.split(path);
             tree.rmdir(resolve(split.parent()), split.name());
             return 0;
@@ -168,6 +193,8 @@ public final class LocusFs extends FuseStubFS {
     @Override
     public int rename(String from, String to) {
         return run("rename", from, () -> {
+            SnapshotDirectory.refuseWrite(from);
+            SnapshotDirectory.refuseWrite(to);
             Names.Split source = Names.split(from);
             Names.Split target = Names.split(to);
             tree.rename(resolve(source.parent()), source.name(), resolve(target.parent()), target.name(),
@@ -179,6 +206,8 @@ public final class LocusFs extends FuseStubFS {
     @Override
     public int link(String existing, String path) {
         return run("link", path, () -> {
+            SnapshotDirectory.refuseWrite(existing);
+            SnapshotDirectory.refuseWrite(path);
             Names.Split split = Names.split(path);
             tree.link(resolve(existing), resolve(split.parent()), split.name());
             return 0;
@@ -217,11 +246,11 @@ public final class LocusFs extends FuseStubFS {
         return run("truncate", path, () -> {
             // Through the open-file table, so that an open racing with this truncate sees its result.
             long ino = resolve(path);
-            OpenFile open = openFiles.acquire(ino);
+            OpenFile open = openFiles.acquire(ino, true);
             try {
                 open.truncate(size);
             } finally {
-                openFiles.release(ino);
+                openFiles.release(ino, true);
             }
             return 0;
         });
@@ -264,11 +293,19 @@ public final class LocusFs extends FuseStubFS {
     @Override
     public int open(String path, FuseFileInfo fi) {
         return run("open", path, () -> {
-            Inode inode = tree.inode(resolve(path));
+            SnapshotDirectory.Node node = node(path);
+            Inode inode = inodeOf(node);
             if (inode.isDirectory()) {
                 return -ErrorCodes.EISDIR();
             }
-            openFiles.acquire(inode.ino);
+            if (node.inSnapshot()) {
+                if (writable(fi)) {
+                    return -ErrorCodes.EROFS();
+                }
+                fi.fh.set(snapshotDir.open(node));
+                return 0;
+            }
+            openFiles.acquire(inode.ino, writable(fi));
             fi.fh.set(inode.ino);
             return 0;
         });
@@ -276,7 +313,16 @@ public final class LocusFs extends FuseStubFS {
 
     @Override
     public int read(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
-        return run("read", path, () -> openFile(fi).read(buf, offset, (int) size));
+        return run("read", path, () -> {
+            long handle = fi.fh.get();
+            if (SnapshotDirectory.isSnapshotHandle(handle)) {
+                SnapshotDirectory.Node node = snapshotDir.opened(handle);
+                Inode inode = node.view().inode(node.ino());
+                return OpenFile.copyOut(buf, offset, (int) size, inode.size, data.blockSize(), new byte[data.blockSize()],
+                        index -> null, (index, block) -> node.view().readBlockInto(node.ino(), index, block));
+            }
+            return openFile(fi).read(buf, offset, (int) size);
+        });
     }
 
     @Override
@@ -311,6 +357,9 @@ public final class LocusFs extends FuseStubFS {
     @Override
     public int flush(String path, FuseFileInfo fi) {
         return run("flush", path, () -> {
+            if (SnapshotDirectory.isSnapshotHandle(fi.fh.get())) {
+                return 0;
+            }
             OpenFile open = openFiles.get(fi.fh.get());
             if (open != null) {
                 open.commit();
@@ -323,7 +372,11 @@ public final class LocusFs extends FuseStubFS {
     public int release(String path, FuseFileInfo fi) {
         return run("release", path, () -> {
             long ino = fi.fh.get();
-            if (openFiles.release(ino)) {
+            if (SnapshotDirectory.isSnapshotHandle(ino)) {
+                snapshotDir.release(ino);
+                return 0;
+            }
+            if (openFiles.release(ino, writable(fi))) {
                 Inode inode = tree.inode(ino);
                 if (inode.nlink == 0) {
                     tree.releaseOrphan(ino);
@@ -336,6 +389,9 @@ public final class LocusFs extends FuseStubFS {
     @Override
     public int fsync(String path, int isdatasync, FuseFileInfo fi) {
         return run("fsync", path, () -> {
+            if (SnapshotDirectory.isSnapshotHandle(fi.fh.get())) {
+                return 0;
+            }
             openFile(fi).commit();
             store.sync();
             return 0;
@@ -357,6 +413,7 @@ public final class LocusFs extends FuseStubFS {
             checkXattrNamespace(name);
             byte[] bytes = new byte[(int) size];
             value.get(0, bytes, 0, bytes.length);
+            SnapshotDirectory.refuseWrite(path);
             long ino = resolve(path);
             if (ReservedAttributes.isReserved(name)) {
                 // Copies (cp -a, tar --xattrs) write back what they read: the identical value is a no-op.
@@ -374,12 +431,12 @@ public final class LocusFs extends FuseStubFS {
     @Override
     public int getxattr(String path, String name, Pointer value, @size_t long size) {
         return run("getxattr", path, () -> {
-            long ino = resolve(path);
-            if (name.startsWith("system.")) {
+            SnapshotDirectory.Node node = node(path);
+            if (name.startsWith("system.") || node.isDirectoryOfSnapshots()) {
                 return -ErrorCodes.ENODATA();
             }
-            byte[] bytes = ReservedAttributes.isReserved(name) ? locations.reservedValue(ino, name)
-                    : tree.getXattr(ino, Names.bytes(name));
+            byte[] bytes = ReservedAttributes.isReserved(name) ? reservedValue(node, name)
+                    : node.view().getXattr(node.ino(), Names.bytes(name));
             return copyOut(bytes, value, size);
         });
     }
@@ -388,10 +445,14 @@ public final class LocusFs extends FuseStubFS {
     public int listxattr(String path, Pointer list, @size_t long size) {
         return run("listxattr", path, () -> {
             List<byte[]> names = new java.util.ArrayList<>();
+            SnapshotDirectory.Node node = node(path);
+            if (node.isDirectoryOfSnapshots()) {
+                return copyOut(new byte[0], list, size);
+            }
             for (String reserved : ReservedAttributes.SHOWN) {
                 names.add(Names.bytes(reserved));
             }
-            for (byte[] stored : tree.listXattrs(resolve(path))) {
+            for (byte[] stored : node.view().listXattrs(node.ino())) {
                 if (!ReservedAttributes.isReserved(new String(stored, java.nio.charset.StandardCharsets.ISO_8859_1))) {
                     names.add(stored);
                 }
@@ -407,6 +468,7 @@ public final class LocusFs extends FuseStubFS {
     @Override
     public int removexattr(String path, String name) {
         return run("removexattr", path, () -> {
+            SnapshotDirectory.refuseWrite(path);
             checkXattrNamespace(name);
             if (ReservedAttributes.isReserved(name)) {
                 resolve(path);
@@ -421,7 +483,7 @@ public final class LocusFs extends FuseStubFS {
     @Override
     public int opendir(String path, FuseFileInfo fi) {
         return run("opendir", path, () -> {
-            Inode inode = tree.inode(resolve(path));
+            Inode inode = inodeOf(node(path));
             return inode.isDirectory() ? 0 : -ErrorCodes.ENOTDIR();
         });
     }
@@ -429,10 +491,16 @@ public final class LocusFs extends FuseStubFS {
     @Override
     public int readdir(String path, Pointer buf, FuseFillDir filler, @off_t long offset, FuseFileInfo fi) {
         return run("readdir", path, () -> {
-            long dir = resolve(path);
+            SnapshotDirectory.Node node = node(path);
             filler.apply(buf, Names.cString(Names.DOT), null, 0);
             filler.apply(buf, Names.cString(Names.DOT_DOT), null, 0);
-            tree.list(dir, entry -> filler.apply(buf, Names.cString(entry.name()), null, 0) == 0);
+            if (node.isDirectoryOfSnapshots()) {
+                for (String name : snapshotDir.names()) {
+                    filler.apply(buf, Names.cString(Names.bytes(name)), null, 0);
+                }
+                return 0;
+            }
+            node.view().list(node.ino(), entry -> filler.apply(buf, Names.cString(entry.name()), null, 0) == 0);
             return 0;
         });
     }
@@ -440,7 +508,11 @@ public final class LocusFs extends FuseStubFS {
     @Override
     public int access(String path, int mask) {
         return run("access", path, () -> {
-            Inode inode = tree.inode(resolve(path));
+            SnapshotDirectory.Node node = node(path);
+            Inode inode = inodeOf(node);
+            if (node.inSnapshot() && (mask & 2) != 0) {
+                return -ErrorCodes.EROFS(); // W_OK in a read-only snapshot.
+            }
             FuseContext context = getContext();
             return Permissions.allows(inode, (int) context.uid.get(), (int) context.gid.get(),
                     (int) context.pid.get(), mask) ? 0 : -ErrorCodes.EACCES();
@@ -448,6 +520,7 @@ public final class LocusFs extends FuseStubFS {
     }
 
     private Inode createNode(String path, int mode, long rdev, byte[] symlinkTarget) {
+        SnapshotDirectory.refuseWrite(path);
         Names.Split split = Names.split(path);
         FuseContext context = getContext();
         return tree.create(resolve(split.parent()), split.name(), mode,
@@ -462,8 +535,48 @@ public final class LocusFs extends FuseStubFS {
         return open;
     }
 
-    /** The inode number of {@code path}, walking from the root. */
+    /**
+     * What {@code path} names for reading: a node of the live tree, of a snapshot under
+     * {@code .snapshots/}, or that directory itself.
+     */
+    private SnapshotDirectory.Node node(String path) {
+        List<byte[]> parts = Names.components(path);
+        if (!parts.isEmpty() && java.util.Arrays.equals(parts.get(0), SnapshotDirectory.NAME)) {
+            return snapshotDir.resolve(parts);
+        }
+        return new SnapshotDirectory.Node(tree.live(), SnapshotDirectory.walk(tree.live(), parts), null);
+    }
+
+    /** The inode of a node; {@code .snapshots} itself shows as a read-only directory like the root. */
+    private Inode inodeOf(SnapshotDirectory.Node node) {
+        if (node.isDirectoryOfSnapshots()) {
+            Inode root = tree.inode(Store.ROOT_INO);
+            Inode dir = new Inode(SnapshotDirectory.DIRECTORY_INO);
+            dir.mode = Inode.S_IFDIR | 0555;
+            dir.nlink = 2;
+            dir.uid = root.uid;
+            dir.gid = root.gid;
+            dir.parent = Store.ROOT_INO;
+            dir.atimeNanos = dir.mtimeNanos = dir.ctimeNanos = snapshotDir.mtimeNanos();
+            return dir;
+        }
+        return node.view().inode(node.ino());
+    }
+
+    private byte[] reservedValue(SnapshotDirectory.Node node, String name) {
+        if (!node.inSnapshot()) {
+            return locations.reservedValue(node.ino(), name);
+        }
+        return locations.reservedValue(node.view(), node.ino(), name, node.snapshot().locationRecord());
+    }
+
+    private static boolean writable(FuseFileInfo fi) {
+        return (fi.flags.get() & 3) != 0; // O_ACCMODE: O_WRONLY or O_RDWR.
+    }
+
+    /** The inode number of {@code path} in the live tree, for a change: never inside {@code .snapshots}. */
     private long resolve(String path) {
+        SnapshotDirectory.refuseWrite(path);
         long ino = Store.ROOT_INO;
         for (byte[] name : Names.components(path)) {
             long child = tree.lookup(ino, name);
@@ -478,15 +591,16 @@ public final class LocusFs extends FuseStubFS {
         return ino;
     }
 
-    private int fill(FileStat stat, Inode inode) {
+    private int fill(FileStat stat, SnapshotDirectory.Node node) {
+        Inode inode = inodeOf(node);
         long size = inode.size;
         long mtime = inode.mtimeNanos;
-        OpenFile open = inode.isRegular() ? openFiles.get(inode.ino) : null;
+        OpenFile open = inode.isRegular() && !node.inSnapshot() ? openFiles.get(inode.ino) : null;
         if (open != null) {
             size = open.size();
             mtime = open.mtimeNanos();
         }
-        stat.st_ino.set(inode.ino);
+        stat.st_ino.set(node.shownIno());
         stat.st_mode.set(inode.mode);
         stat.st_nlink.set(inode.nlink);
         stat.st_uid.set(inode.uid);

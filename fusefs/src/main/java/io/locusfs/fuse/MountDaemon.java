@@ -72,6 +72,7 @@ public final class MountDaemon {
         CountDownLatch closed = new CountDownLatch(1);
         LocusFs fs;
         ControlServer control;
+        java.util.concurrent.ScheduledExecutorService scheduler = null;
         try {
             int freed = store.tree().releaseAllOrphans();
             if (freed > 0) {
@@ -79,9 +80,41 @@ public final class MountDaemon {
             }
             Locations locations = Locations.open(store);
             fs = new LocusFs(store, locations);
-            control = ControlServer.start(locations);
+            LocusFs mounted = fs;
+            SnapshotService snapshots = new SnapshotService(store, new SnapshotService.Mount() {
+                @Override
+                public void commitAll() {
+                    mounted.commitAll();
+                }
+
+                @Override
+                public int filesOpenForWriting() {
+                    return mounted.filesOpenForWriting();
+                }
+
+                @Override
+                public void reloadOpenFiles() {
+                    mounted.reloadOpenFiles();
+                }
+
+                @Override
+                public Path mountPoint() {
+                    return mountPoint;
+                }
+            }, StoreConfig.load(storePath)); // A broken file refuses the mount, naming its line.
+            control = ControlServer.start(locations, snapshots);
+            scheduler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "locusfs-snapshots");
+                t.setDaemon(true);
+                return t;
+            });
+            // The schedule, retention and config reload; a tick a second keeps "every = 10s" accurate and costs a stat.
+            scheduler.scheduleWithFixedDelay(() -> snapshots.tick(java.time.Instant.now()), 1, 1, TimeUnit.SECONDS);
             Files.writeString(pidFile, ProcessHandle.current().pid() + "\n" + mountPoint.toAbsolutePath() + "\n");
         } catch (IOException | RuntimeException e) {
+            if (scheduler != null) {
+                scheduler.shutdownNow();
+            }
             store.close();
             throw e;
         }
@@ -106,15 +139,28 @@ public final class MountDaemon {
         } catch (RuntimeException | InterruptedException e) {
             throw new IOException("cannot mount " + storePath + " at " + mountPoint + ": " + e.getMessage(), e);
         } finally {
-            try {
-                control.close();
-                fs.flushAll();
-                store.close();
-                Files.deleteIfExists(pidFile);
-                log.info("unmounted {}; store closed", mountPoint);
-            } finally {
-                closed.countDown();
+            closeAll(store, pidFile, mountPoint, closed, scheduler, control, fs);
+        }
+    }
+
+    /** Stops the schedule and the control socket, commits and closes the store, then lets the signal handler go. */
+    private static void closeAll(Store store, Path pidFile, Path mountPoint, CountDownLatch closed,
+                                 java.util.concurrent.ScheduledExecutorService scheduler, ControlServer control, LocusFs fs)
+            throws IOException {
+        try {
+            scheduler.shutdown();
+            if (!scheduler.awaitTermination(60, TimeUnit.SECONDS)) {
+                log.warn("a snapshot task was still running at unmount");
             }
+            control.close();
+            fs.flushAll();
+            store.close();
+            Files.deleteIfExists(pidFile);
+            log.info("unmounted {}; store closed", mountPoint);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            closed.countDown();
         }
     }
 }

@@ -30,6 +30,11 @@ final class Names {
         return s.getBytes(PATH_CHARSET);
     }
 
+    /** A name as the path strings jnr-fuse gives us spell it (for messages). */
+    static String display(byte[] name) {
+        return new String(name, PATH_CHARSET);
+    }
+
     static List<byte[]> components(String path) {
         List<byte[]> names = new ArrayList<>();
         for (String part : path.split("/")) {

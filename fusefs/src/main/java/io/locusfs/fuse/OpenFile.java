@@ -46,6 +46,8 @@ final class OpenFile {
     private boolean metadataDirty;
     /** Open descriptors; guarded by {@link OpenFiles}. */
     int handles;
+    /** Open descriptors that may write; guarded by {@link OpenFiles}. */
+    int writers;
 
     OpenFile(Inode inode, FileData data, BlockPool pool, Executor committer) {
         this.ino = inode.ino;
@@ -133,6 +135,24 @@ final class OpenFile {
     }
 
     private int copyOut(Pointer target, long offset, int length, long fileSize, boolean buffered) {
+        return copyOut(target, offset, length, fileSize, blockSize, readBuffer.get(),
+                buffered ? this::buffered : index -> null, (index, block) -> data.readBlockInto(ino, index, block));
+    }
+
+    /** Reads one stored block into {@code target}, returning its length (0 for a hole). */
+    interface BlockSource {
+        int readInto(long index, byte[] target);
+    }
+
+    /**
+     * Copies up to {@code length} bytes at {@code offset} of a file of {@code fileSize} bytes into
+     * {@code target}: from {@code buffered} blocks where it has one, else from {@code source}
+     * through {@code scratch} (one block); holes read as zeros. Shared with snapshot reads.
+     *
+     * @return the bytes copied, 0 at or past the end of the file
+     */
+    static int copyOut(Pointer target, long offset, int length, long fileSize, int blockSize, byte[] scratch,
+                       java.util.function.LongFunction<byte[]> buffered, BlockSource source) {
         if (offset >= fileSize) {
             return 0;
         }
@@ -143,13 +163,13 @@ final class OpenFile {
             long index = position / blockSize;
             int within = (int) (position % blockSize);
             int chunk = Math.min(total - done, blockSize - within);
-            byte[] block = buffered ? buffered(index) : null;
+            byte[] block = buffered.apply(index);
             int stored;
             if (block != null) {
                 stored = block.length;
             } else {
-                block = readBuffer.get();
-                stored = data.readBlockInto(ino, index, block);
+                block = scratch;
+                stored = source.readInto(index, block);
             }
             int available = Math.max(0, Math.min(chunk, stored - within));
             if (available > 0) {
@@ -272,6 +292,16 @@ final class OpenFile {
         size = inode.size;
         mtimeNanos = inode.mtimeNanos;
         return inode;
+    }
+
+    /**
+     * Forgets what this file knew of the store after the tree changed under it (a forced
+     * rollback): size, times and stored blocks are read again; buffered data was committed before.
+     */
+    synchronized void reload(Inode inode) {
+        stored = null;
+        size = inode.size;
+        mtimeNanos = inode.mtimeNanos;
     }
 
     /** Takes the times of {@code inode} after they were set explicitly (utimens). */

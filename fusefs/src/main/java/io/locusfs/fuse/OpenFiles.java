@@ -35,12 +35,28 @@ final class OpenFiles {
      * Registers one more descriptor of {@code ino}. The first one reads the inode inside the
      * map's lock, so it sees everything the previous (just released) descriptor committed.
      */
-    OpenFile acquire(long ino) {
+    OpenFile acquire(long ino, boolean writable) {
         return byIno.compute(ino, (key, open) -> {
             OpenFile file = open != null ? open : new OpenFile(inodes.apply(key), data, pool, committer);
             file.handles++;
+            file.writers += writable ? 1 : 0;
             return file;
         });
+    }
+
+    /** How many files have a descriptor open for writing. */
+    int openForWriting() {
+        return (int) byIno.values().stream().filter(f -> f.writers > 0).count();
+    }
+
+    /** After the tree changed under the open files (a forced rollback), each reads its inode again. */
+    void reloadAll(java.util.function.LongFunction<Inode> inodeOrNull) {
+        for (OpenFile file : byIno.values()) {
+            Inode inode = inodeOrNull.apply(file.ino);
+            if (inode != null) {
+                file.reload(inode);
+            }
+        }
     }
 
     /** The open file of {@code ino}, or null when no descriptor has it open. */
@@ -57,7 +73,7 @@ final class OpenFiles {
      *
      * @return true when that was the last descriptor
      */
-    boolean release(long ino) {
+    boolean release(long ino, boolean writable) {
         OpenFile file = byIno.get(ino);
         if (file == null) {
             return false;
@@ -66,6 +82,7 @@ final class OpenFiles {
         boolean[] last = {false};
         byIno.computeIfPresent(ino, (key, open) -> {
             open.handles--;
+            open.writers -= writable ? 1 : 0;
             last[0] = open.handles <= 0;
             return last[0] ? null : open;
         });

@@ -221,11 +221,28 @@ public final class Snapshots {
      * {@code readers} sees, then the tombstones left hiding nothing.
      */
     private Freed collect(WriteBatch batch, byte family, byte[] prefix, NavigableSet<Long> readers) {
-        List<Versions.Version> all = versions.all(family, prefix); // Newest first.
+        List<Versions.Version> dropped = garbage(versions.all(family, prefix), readers);
+        long bytes = 0;
+        for (Versions.Version v : dropped) {
+            if (batch != null) {
+                versions.drop(batch, family, prefix, v.epoch());
+            }
+            if (family == Versions.BLOCKS && !v.tombstone()) {
+                bytes += v.length();
+            }
+        }
+        return new Freed(dropped.size(), bytes);
+    }
+
+    /**
+     * Of the versions of one key ({@code newestFirst}), those none of {@code readers} sees, and
+     * the tombstones that would then hide nothing (no live version older than them is kept).
+     */
+    static List<Versions.Version> garbage(List<Versions.Version> newestFirst, NavigableSet<Long> readers) {
         List<Versions.Version> dropped = new ArrayList<>();
         List<Versions.Version> kept = new ArrayList<>();
         long newer = Long.MAX_VALUE;
-        for (Versions.Version v : all) {
+        for (Versions.Version v : newestFirst) {
             Long reader = readers.ceiling(v.epoch());
             if (reader != null && reader < newer) {
                 kept.add(0, v); // Oldest first.
@@ -237,20 +254,11 @@ public final class Snapshots {
         boolean olderIsLive = false;
         for (Versions.Version v : kept) {
             if (v.tombstone() && !olderIsLive) {
-                dropped.add(v); // Hides nothing: readers see no value either way.
+                dropped.add(v); // Readers see no value either way.
             }
             olderIsLive = !v.tombstone();
         }
-        long bytes = 0;
-        for (Versions.Version v : dropped) {
-            if (batch != null) {
-                versions.drop(batch, family, prefix, v.epoch());
-            }
-            if (family == Versions.BLOCKS && !v.tombstone()) {
-                bytes += v.length();
-            }
-        }
-        return new Freed(dropped.size(), bytes);
+        return dropped;
     }
 
     /**
@@ -267,9 +275,10 @@ public final class Snapshots {
             long current = store.currentEpoch();
             boolean later = list().stream().anyMatch(s -> s.epoch() > snapshot.epoch());
             List<FamilyPrefix> changed = changedBetween(snapshot.epoch(), current);
+            NavigableSet<Long> readers = readers();
             try (WriteBatch batch = new WriteBatch()) {
                 for (FamilyPrefix key : changed) {
-                    restore(batch, key.family(), key.prefix(), snapshot.epoch(), current, later);
+                    restore(batch, key.family(), key.prefix(), snapshot.epoch(), current, later ? readers : null);
                 }
                 store.write(batch, true);
             } catch (RocksDBException e) {
@@ -279,10 +288,11 @@ public final class Snapshots {
         });
     }
 
-    private void restore(WriteBatch batch, byte family, byte[] prefix, long epoch, long current, boolean later)
+    /** Restores one key; {@code readers} is null when no snapshot is newer than {@code epoch}. */
+    private void restore(WriteBatch batch, byte family, byte[] prefix, long epoch, long current, NavigableSet<Long> readers)
             throws RocksDBException {
         List<Versions.Version> all = versions.all(family, prefix);
-        if (!later) {
+        if (readers == null) {
             for (Versions.Version v : all) {
                 if (v.epoch() > epoch) {
                     versions.drop(batch, family, prefix, v.epoch());
@@ -290,27 +300,35 @@ public final class Snapshots {
             }
             return;
         }
-        // Later snapshots still see the newer versions: the live tree gets a copy of the old one.
-        Versions.Version newestKept = null;
+        // Later snapshots still see the newer versions: the live tree gets a copy of the old one,
+        // and versions that only the live tree saw become garbage.
+        List<Versions.Version> result = new ArrayList<>();
         for (Versions.Version v : all) {
             if (v.epoch() == current) {
                 versions.drop(batch, family, prefix, current);
-            } else if (newestKept == null) {
-                newestKept = v;
+            } else {
+                result.add(v);
             }
         }
-        if (newestKept == null || newestKept.epoch() <= epoch) {
-            return; // With the current version gone, the live tree reads the snapshot's version.
-        }
         byte[] old = versions.get(versions.values(family), prefix, epoch);
-        if (old == null && newestKept.tombstone()) {
-            return;
+        Versions.Version copy = null;
+        if (!result.isEmpty() && result.get(0).epoch() > epoch) {
+            copy = new Versions.Version(current, old == null, old == null ? 0 : old.length);
+            result.add(0, copy);
         }
-        byte[] value = old == null ? Versions.TOMBSTONE : old;
-        versions.put(batch, versions.values(family), family, prefix, value);
-        if (family == Versions.BLOCKS) {
-            batch.put(store.blockmap, Keys.versioned(prefix, current),
-                    old == null ? Versions.TOMBSTONE : ByteBuffer.allocate(4).putInt(old.length).array());
+        List<Versions.Version> garbage = garbage(result, readers);
+        for (Versions.Version v : garbage) {
+            if (v != copy) {
+                versions.drop(batch, family, prefix, v.epoch());
+            }
+        }
+        if (copy != null && !garbage.contains(copy)) {
+            byte[] value = old == null ? Versions.TOMBSTONE : old;
+            versions.put(batch, versions.values(family), family, prefix, value);
+            if (family == Versions.BLOCKS) {
+                batch.put(store.blockmap, Keys.versioned(prefix, current),
+                        old == null ? Versions.TOMBSTONE : ByteBuffer.allocate(4).putInt(old.length).array());
+            }
         }
     }
 

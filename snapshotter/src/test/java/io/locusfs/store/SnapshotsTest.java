@@ -131,9 +131,14 @@ class SnapshotsTest {
         snapshots.create("b", 2, true);
         write(f, "v3");
         store.tree().unlink(Store.ROOT_INO, b("g"), ino -> false);
+        file("h", "h1");
+        snapshots.create("c", 3, true);
+        write(f, "v4");
+        snapshots.delete("c"); // Leaves versions born in c's epoch that only the live tree sees.
         snapshots.rollback("a");
         assertEquals("v1", read(store.tree().live(), "f"));
         assertNull(read(store.tree().live(), "g"));
+        assertNull(read(store.tree().live(), "h"));
         assertEquals("v2", read(snapshots.view(snapshots.get("b")), "f"), "the later snapshot is untouched");
         assertEquals("g1", read(snapshots.view(snapshots.get("b")), "g"));
         assertEquals(List.of(), diff("a", null), "the live tree equals a");

@@ -1,0 +1,442 @@
+package io.locusfs.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.locusfs.fuse.ControlServer;
+import io.locusfs.fuse.MountTable;
+import io.locusfs.fuse.SnapshotService;
+import io.locusfs.fuse.StoreConfig;
+import io.locusfs.store.Store;
+import io.locusfs.store.StoreOptions;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "snapshot",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        header = "Take, list, compare, roll back and delete snapshots.",
+        description = {
+            "A snapshot freezes the whole tree in one step, whatever its size: nothing is copied, "
+                + "later writes go to new versions of the blocks they change. A mounted store shows "
+                + "its snapshots read-only under MOUNTPOINT/.snapshots/NAME/ (hidden from listings of "
+                + "the root, always reachable by name).",
+            "",
+            "Every subcommand takes the store as TARGET: a store directory (mounted or not) or, with "
+                + "--mount, a mount point. A mounted store is asked through its control socket "
+                + "(STORE/control.sock: root or the store's owner).",
+            "",
+            "Examples:",
+            "  locusfs snapshot create /srv/store before-upgrade",
+            "  locusfs snapshot list /srv/store",
+            "  locusfs snapshot diff /srv/store before-upgrade          (against the live tree)",
+            "  locusfs snapshot rollback /srv/store before-upgrade",
+            "  locusfs snapshot delete /srv/store before-upgrade",
+            "  ls /mnt/locus/.snapshots/before-upgrade/",
+            "",
+            "Scheduled snapshots and retention are set in STORE/locusfs.toml ([snapshots]; see the README)."},
+        subcommands = {SnapshotCommand.Create.class, SnapshotCommand.ListSnapshots.class, SnapshotCommand.Delete.class,
+            SnapshotCommand.DiffSnapshots.class, SnapshotCommand.Rollback.class, SnapshotCommand.Thin.class})
+final class SnapshotCommand implements Runnable {
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                "a subcommand is required (create, list, delete, diff, rollback, thin)");
+    }
+
+    /** Where a subcommand's store is: the options and parameters they all share. */
+    static final class Target {
+        @Option(names = "--mount", paramLabel = "MOUNTPOINT", description = "The mount point of a mounted store (instead of STORE).")
+        Path mountPoint;
+
+        /**
+         * Sends one snapshot command: through the control socket when the store is mounted, else
+         * to the store opened here. Both give the same answer lines.
+         */
+        List<String> ask(Path store, String... request) throws IOException {
+            Path storePath = resolve(store);
+            if (Files.exists(storePath.resolve(ControlServer.SOCKET_FILE))) {
+                try {
+                    return ControlClient.call(storePath, request);
+                } catch (IOException e) {
+                    if (!(e.getCause() instanceof java.net.ConnectException)) {
+                        throw e;
+                    }
+                    // A socket file left by a crash: nobody serves it, the store is not mounted.
+                }
+            }
+            try (Store opened = Store.open(storePath, StoreOptions.defaults())) {
+                return new SnapshotService(opened, null, StoreConfig.load(storePath)).answer(request);
+            }
+        }
+
+        private Path resolve(Path store) throws IOException {
+            if (mountPoint == null) {
+                if (store == null) {
+                    throw new IllegalArgumentException("give the store directory, or --mount MOUNTPOINT");
+                }
+                var mounted = MountTable.at(store).filter(m -> m.type().equals(MountTable.FS_TYPE));
+                return mounted.isPresent() ? Path.of(mounted.get().source()) : store;
+            }
+            var mounted = MountTable.at(mountPoint).filter(m -> m.type().equals(MountTable.FS_TYPE));
+            if (mounted.isEmpty()) {
+                throw new IllegalArgumentException(mountPoint + " is not a LocusFS mount point");
+            }
+            return Path.of(mounted.get().source());
+        }
+    }
+
+    /** STORE then the other parameters; with --mount, STORE is left out. */
+    static List<String> parameters(Target target, List<String> given, int needed, String usage) {
+        int expected = target.mountPoint == null ? needed + 1 : needed;
+        if (given.size() < expected) {
+            throw new IllegalArgumentException("usage: " + usage);
+        }
+        return given;
+    }
+
+    static Path storeOf(Target target, List<String> given) {
+        return target.mountPoint == null ? Path.of(given.get(0)) : null;
+    }
+
+    static List<String> rest(Target target, List<String> given) {
+        return target.mountPoint == null ? given.subList(1, given.size()) : given;
+    }
+
+    @Command(name = "create", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class, sortOptions = false,
+            header = "Take a snapshot of the whole tree now.",
+            description = {
+                "Takes snapshot NAME in constant time. On a mounted store, data buffered by open files "
+                    + "is committed first, so the snapshot holds everything written before the command. "
+                    + "The store's pre_hook runs first (a failure aborts the snapshot with its message) "
+                    + "and its post_hook after, always (see [snapshots] in STORE/locusfs.toml).",
+                "",
+                "NAME: 1 to 200 letters, digits and _ . : @ + -, not starting with . or -.",
+                "",
+                "Usage: locusfs snapshot create STORE NAME | --mount MOUNTPOINT NAME"})
+    static final class Create implements Callable<Integer> {
+        @Mixin
+        Target target = new Target();
+
+        @Parameters(paramLabel = "STORE NAME", description = "The store (unless --mount) and the snapshot's name.")
+        List<String> given = new ArrayList<>();
+
+        @Option(names = "--time", paramLabel = "INSTANT",
+                description = "Record this creation time (ISO-8601, e.g. 2026-11-01T00:00:00Z) instead of now; "
+                        + "for importing snapshots made elsewhere.")
+        String time;
+
+        @Option(names = "--scheduled", description = "Mark it as made by the schedule: the retention grid may thin it.")
+        boolean scheduled;
+
+        @Option(names = "--no-hooks", description = "Do not run the pre- and post-snapshot hooks.")
+        boolean noHooks;
+
+        @Override
+        public Integer call() throws Exception {
+            List<String> p = parameters(target, given, 1, "locusfs snapshot create STORE NAME");
+            String name = rest(target, p).get(0);
+            String nanos = time == null ? "" : Long.toString(instantNanos(time));
+            List<String> answer = target.ask(storeOf(target, p), "snapshot-create", name, scheduled ? "0" : "1", nanos,
+                    noHooks ? "0" : "1");
+            System.out.println("snapshot " + answer.get(0).split("\t")[1] + " taken");
+            return 0;
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class, sortOptions = false,
+            header = "List the snapshots with their space.",
+            description = {
+                "One line per snapshot, oldest first: its name, when it was taken, USED (the data only it "
+                    + "holds: what deleting it frees) and REFER (all the data it references), and whether a "
+                    + "person or the schedule made it; like 'zfs list -t snapshot'. USED costs time "
+                    + "proportional to what changed around each snapshot.",
+                "",
+                "Usage: locusfs snapshot list STORE | --mount MOUNTPOINT"})
+    static final class ListSnapshots implements Callable<Integer> {
+        @Mixin
+        Target target = new Target();
+
+        @Parameters(paramLabel = "STORE", description = "The store (unless --mount).")
+        List<String> given = new ArrayList<>();
+
+        @Option(names = "--json", description = "Print a JSON object for scripts.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            List<String> p = parameters(target, given, 0, "locusfs snapshot list STORE");
+            List<String> answer = target.ask(storeOf(target, p), "snapshot-list");
+            ObjectMapper mapper = new ObjectMapper();
+            ObjectNode out = mapper.createObjectNode();
+            ArrayNode list = out.putArray("snapshots");
+            StringBuilder text = new StringBuilder(String.format("%-32s %-20s %9s %9s  %s%n", "NAME", "CREATED (UTC)", "USED", "REFER", "MADE BY"));
+            for (String line : answer) {
+                String[] f = line.split("\t");
+                if (f[0].equals("snapshot")) {
+                    Instant created = Instant.ofEpochSecond(0, Long.parseLong(f[3]));
+                    boolean manual = f[4].equals("1");
+                    ObjectNode s = list.addObject();
+                    s.put("name", f[1]);
+                    s.put("epoch", Long.parseLong(f[2]));
+                    s.put("created", created.toString());
+                    s.put("manual", manual);
+                    s.put("used_bytes", Long.parseLong(f[5]));
+                    s.put("referenced_bytes", Long.parseLong(f[6]));
+                    text.append(String.format("%-32s %-20s %9s %9s  %s%n", f[1],
+                            created.toString().replace('T', ' ').replaceAll("\\.\\d+Z$|Z$", ""),
+                            human(Long.parseLong(f[5])), human(Long.parseLong(f[6])), manual ? "hand" : "schedule"));
+                } else if (f[0].equals("store")) {
+                    out.put("disk_bytes", Long.parseLong(f[1]));
+                    out.put("live_referenced_bytes", Long.parseLong(f[2]));
+                    text.append(String.format("%nstore on disk: %s; the live tree references %s%n", human(Long.parseLong(f[1])),
+                            human(Long.parseLong(f[2]))));
+                }
+            }
+            System.out.print(json ? mapper.writerWithDefaultPrettyPrinter().writeValueAsString(out) + "\n" : text);
+            return 0;
+        }
+    }
+
+    @Command(name = "delete", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class, sortOptions = false,
+            header = "Delete a snapshot and free what only it held.",
+            description = {
+                "Deletes snapshot NAME and every version of data and metadata that no other snapshot and "
+                    + "not the live tree can see, then compacts the store so the space returns to the disk. "
+                    + "A file created and deleted between two remaining snapshots leaves nothing behind.",
+                "",
+                "Usage: locusfs snapshot delete STORE NAME | --mount MOUNTPOINT NAME"})
+    static final class Delete implements Callable<Integer> {
+        @Mixin
+        Target target = new Target();
+
+        @Parameters(paramLabel = "STORE NAME", description = "The store (unless --mount) and the snapshot.")
+        List<String> given = new ArrayList<>();
+
+        @Override
+        public Integer call() throws Exception {
+            List<String> p = parameters(target, given, 1, "locusfs snapshot delete STORE NAME");
+            String name = rest(target, p).get(0);
+            String[] f = target.ask(storeOf(target, p), "snapshot-delete", name).get(0).split("\t");
+            System.out.println("snapshot " + name + " deleted: " + f[1] + " versions freed (" + human(Long.parseLong(f[2]))
+                    + " of data); store on disk " + human(Long.parseLong(f[3])) + " -> " + human(Long.parseLong(f[4])));
+            return 0;
+        }
+    }
+
+    @Command(name = "diff", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class, sortOptions = false,
+            header = "List the paths that changed between two snapshots, or a snapshot and now.",
+            description = {
+                "One line per path, like 'zfs diff': '+' added, '-' removed, 'M' modified (content, size, "
+                    + "mode, owner, mtime, xattrs), 'R' renamed ('R<TAB>OLD -> NEW'; a renamed directory "
+                    + "is one line). Without TO the older snapshot is compared with the live tree. The "
+                    + "cost grows with the size of the change, not of the filesystem. Paths start at the "
+                    + "root of the store ('/'); names are printed as raw bytes, a newline in a name as \\n.",
+                "",
+                "Usage: locusfs snapshot diff STORE FROM [TO] | --mount MOUNTPOINT FROM [TO]"})
+    static final class DiffSnapshots implements Callable<Integer> {
+        @Mixin
+        Target target = new Target();
+
+        @Parameters(paramLabel = "STORE FROM [TO]", description = "The store (unless --mount), the older snapshot, the newer one.")
+        List<String> given = new ArrayList<>();
+
+        @Option(names = "--json", description = "Print a JSON array for scripts.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            List<String> p = parameters(target, given, 1, "locusfs snapshot diff STORE FROM [TO]");
+            List<String> names = rest(target, p);
+            List<String> answer = target.ask(storeOf(target, p), "snapshot-diff", names.get(0), names.size() > 1 ? names.get(1) : "");
+            ObjectMapper mapper = new ObjectMapper();
+            ArrayNode changes = mapper.createArrayNode();
+            ByteArrayOutputStream text = new ByteArrayOutputStream();
+            for (String line : answer) {
+                String[] f = line.split("\t", -1);
+                if (json) {
+                    ObjectNode c = changes.addObject();
+                    c.put("change", switch (f[0]) {
+                        case "+" -> "added";
+                        case "-" -> "removed";
+                        case "R" -> "renamed";
+                        default -> "modified";
+                    });
+                    c.put("type", typeName(Integer.parseInt(f[1])));
+                    c.put("path", utf8(unescape(f[2])));
+                    if (f.length > 3) {
+                        c.put("to", utf8(unescape(f[3])));
+                    }
+                } else {
+                    text.writeBytes((f[0] + "\t").getBytes(StandardCharsets.ISO_8859_1));
+                    text.writeBytes(printable(f[2]));
+                    if (f.length > 3) {
+                        text.writeBytes(" -> ".getBytes(StandardCharsets.ISO_8859_1));
+                        text.writeBytes(printable(f[3]));
+                    }
+                    text.write('\n');
+                }
+            }
+            if (json) {
+                System.out.println(mapper.writerWithDefaultPrettyPrinter().writeValueAsString(changes));
+            } else {
+                System.out.write(text.toByteArray()); // Raw bytes: names need not be UTF-8.
+                System.out.flush();
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "rollback", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class, sortOptions = false,
+            header = "Return the live tree to a snapshot.",
+            description = {
+                "Makes the live tree exactly what snapshot NAME shows; what was written since is gone "
+                    + "(snapshots taken after NAME are kept). On a mounted store it is refused while any "
+                    + "file is open for writing, unless --force (then open descriptors see the rolled-back "
+                    + "file). One atomic step: a crash leaves the tree as it was or rolled back.",
+                "",
+                "Usage: locusfs snapshot rollback STORE NAME | --mount MOUNTPOINT NAME"})
+    static final class Rollback implements Callable<Integer> {
+        @Mixin
+        Target target = new Target();
+
+        @Parameters(paramLabel = "STORE NAME", description = "The store (unless --mount) and the snapshot.")
+        List<String> given = new ArrayList<>();
+
+        @Option(names = "--force", description = "Roll back even while files are open for writing.")
+        boolean force;
+
+        @Override
+        public Integer call() throws Exception {
+            List<String> p = parameters(target, given, 1, "locusfs snapshot rollback STORE NAME");
+            String name = rest(target, p).get(0);
+            String[] f = target.ask(storeOf(target, p), "snapshot-rollback", name, force ? "1" : "0").get(0).split("\t");
+            System.out.println("rolled back to " + name + " (" + f[1] + " keys restored)");
+            return 0;
+        }
+    }
+
+    @Command(name = "thin", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class, sortOptions = false,
+            header = "Apply the retention grid and the capacity bound now.",
+            description = {
+                "Deletes the snapshots the retention grid of STORE/locusfs.toml no longer keeps, then, "
+                    + "while the store is over max_store_size, the oldest scheduled snapshots (never the "
+                    + "newest). A mounted store does this by itself every second; this command runs it "
+                    + "now, or shows what it would do (--dry-run), or as if the clock read --now.",
+                "",
+                "Usage: locusfs snapshot thin STORE | --mount MOUNTPOINT"})
+    static final class Thin implements Callable<Integer> {
+        @Mixin
+        Target target = new Target();
+
+        @Parameters(paramLabel = "STORE", description = "The store (unless --mount).")
+        List<String> given = new ArrayList<>();
+
+        @Option(names = "--now", paramLabel = "INSTANT", description = "Thin as if it were this time (ISO-8601).")
+        String now;
+
+        @Option(names = "--dry-run", description = "Only list what would be deleted.")
+        boolean dryRun;
+
+        @Override
+        public Integer call() throws Exception {
+            List<String> p = parameters(target, given, 0, "locusfs snapshot thin STORE");
+            List<String> answer = target.ask(storeOf(target, p), "snapshot-thin", now == null ? "" : Long.toString(instantNanos(now)),
+                    dryRun ? "1" : "0");
+            for (String line : answer) {
+                String[] f = line.split("\t");
+                System.out.println((dryRun ? "would thin " : "thinned ") + f[1] + " (" + f[2] + ")");
+            }
+            if (answer.isEmpty()) {
+                System.out.println("nothing to thin");
+            }
+            return 0;
+        }
+    }
+
+    static long instantNanos(String text) {
+        try {
+            Instant t = Instant.parse(text);
+            return t.getEpochSecond() * 1_000_000_000L + t.getNano();
+        } catch (DateTimeParseException e) {
+            throw new IllegalArgumentException("'" + text + "' is not an ISO-8601 instant such as 2026-11-01T00:00:00Z");
+        }
+    }
+
+    static String human(long bytes) {
+        if (bytes < 1024) {
+            return bytes + "B";
+        }
+        String units = "KMGTPE";
+        double v = bytes;
+        int u = -1;
+        while (v >= 1024 && u < units.length() - 1) {
+            v /= 1024;
+            u++;
+        }
+        return String.format(Locale.ROOT, v < 10 ? "%.1f%c" : "%.0f%c", v, units.charAt(u));
+    }
+
+    private static String typeName(int type) {
+        return switch (type) {
+            case 4 -> "directory";
+            case 8 -> "file";
+            case 10 -> "symlink";
+            case 1 -> "fifo";
+            case 2 -> "char-device";
+            case 6 -> "block-device";
+            case 12 -> "socket";
+            default -> "unknown";
+        };
+    }
+
+    /** The raw bytes of an escaped protocol field. */
+    static byte[] unescape(String field) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(field.length());
+        for (int i = 0; i < field.length(); i++) {
+            char c = field.charAt(i);
+            if (c == '\\' && i + 1 < field.length()) {
+                char n = field.charAt(++i);
+                out.write(n == 'n' ? '\n' : n == 't' ? '\t' : n);
+            } else {
+                out.write(c);
+            }
+        }
+        return out.toByteArray();
+    }
+
+    /** A field for a text line: raw bytes, but a newline stays escaped so one change is one line. */
+    private static byte[] printable(String field) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(field.length());
+        for (byte b : unescape(field)) {
+            if (b == '\n') {
+                out.write('\\');
+                out.write('n');
+            } else {
+                out.write(b);
+            }
+        }
+        return out.toByteArray();
+    }
+
+    private static String utf8(byte[] raw) {
+        return new String(raw, StandardCharsets.UTF_8);
+    }
+}

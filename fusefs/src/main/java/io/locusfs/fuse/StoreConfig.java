@@ -1,0 +1,220 @@
+package io.locusfs.fuse;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.toml.TomlMapper;
+import io.locusfs.store.Retention;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.temporal.ChronoUnit;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A store's configuration, {@code STORE/locusfs.toml} (TOML). Optional: a store without one
+ * takes no automatic snapshots and keeps every snapshot. Only the {@code [snapshots]} table is
+ * read here; the README's configuration reference lists every key:
+ *
+ * <pre>
+ * [snapshots]
+ * every = "15m"            # take a snapshot this often ("0" or absent: never)
+ * prefix = "auto"          # scheduled snapshots are named PREFIX-YYYYMMDD-HHMMSS (UTC)
+ * keep_all = "1h"          # retention grid: keep everything this young,
+ * hourly = "24h"           #   then one per hour for a day,
+ * daily = "30d"            #   one per day for 30 days,
+ * weekly = "0"             #   (no weekly tier),
+ * monthly = "365d"         #   one per month for a year; older ones are thinned
+ * yearly = "0"
+ * thin_manual = false      # snapshots named by hand are kept unless this is true
+ * max_store_size = "100G"  # drop the oldest scheduled snapshots while the store is bigger
+ * pre_hook = "sqlite3 /srv/app.db '.backup /srv/app.db.snap'"  # run before each snapshot (sh -c)
+ * post_hook = "rm -f /srv/app.db.snap"                         # always run after it
+ * hook_timeout = "10m"
+ * </pre>
+ *
+ * <p>Durations are a number and a unit: {@code s}, {@code m}, {@code h}, {@code d}, {@code w};
+ * sizes a number and {@code K}, {@code M}, {@code G} or {@code T} (powers of 1024). An error names
+ * the file, the line and the problem; the caller keeps its previous configuration.
+ *
+ * @param every       the snapshot schedule; zero for none
+ * @param prefix      the name prefix of scheduled snapshots
+ * @param retention   the retention grid
+ * @param maxStoreBytes the capacity bound; 0 for none
+ * @param preHook     shell command run before each snapshot, empty for none
+ * @param postHook    shell command run after each snapshot, empty for none
+ * @param hookTimeout how long a hook may run before it is killed (and counts as failed)
+ */
+public record StoreConfig(Duration every, String prefix, Retention retention, long maxStoreBytes,
+                          String preHook, String postHook, Duration hookTimeout) {
+    public static final String FILE = "locusfs.toml";
+
+    /** What a store without a configuration file does. */
+    public static final StoreConfig DEFAULTS = new StoreConfig(Duration.ZERO, "auto", Retention.KEEP_EVERYTHING, 0,
+            "", "", Duration.ofMinutes(10));
+
+    private static final Set<String> SNAPSHOT_KEYS = Set.of("every", "prefix", "keep_all", "hourly", "daily", "weekly",
+            "monthly", "yearly", "thin_manual", "max_store_size", "pre_hook", "post_hook", "hook_timeout");
+    private static final Set<String> TABLES = Set.of("snapshots", "policy", "replication");
+    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*([smhdw])");
+    private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([KMGT]?)i?B?", Pattern.CASE_INSENSITIVE);
+
+    /** A configuration that cannot be used: the message names the file, the line and the problem. */
+    public static final class Invalid extends IOException {
+        public Invalid(String message) {
+            super(message);
+        }
+    }
+
+    /** The configuration of the store at {@code store}: its file, or the defaults when it has none. */
+    public static StoreConfig load(Path store) throws IOException {
+        Path file = store.resolve(FILE);
+        return Files.exists(file) ? parse(file, Files.readString(file)) : DEFAULTS;
+    }
+
+    /** Parses {@code text}, the contents of {@code file} (named in errors). */
+    public static StoreConfig parse(Path file, String text) throws Invalid {
+        JsonNode root;
+        try {
+            root = new TomlMapper().readTree(text);
+        } catch (JsonProcessingException e) {
+            var at = e.getLocation();
+            throw new Invalid(file + ":" + (at == null ? "?" : at.getLineNr() + ":" + at.getColumnNr()) + ": "
+                    + e.getOriginalMessage());
+        }
+        Locator where = new Locator(file, text);
+        for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!TABLES.contains(name)) {
+                throw new Invalid(where.table(name) + ": unknown table or key '" + name + "' (known tables: snapshots)");
+            }
+        }
+        JsonNode snapshots = root.path("snapshots");
+        if (snapshots.isMissingNode()) {
+            return DEFAULTS;
+        }
+        if (!snapshots.isObject()) {
+            throw new Invalid(where.table("snapshots") + ": 'snapshots' must be a table ([snapshots])");
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> fields = snapshots.fields(); fields.hasNext(); ) {
+            String key = fields.next().getKey();
+            if (!SNAPSHOT_KEYS.contains(key)) {
+                throw new Invalid(where.key(key) + ": unknown key '" + key + "' in [snapshots] (known: "
+                        + String.join(", ", SNAPSHOT_KEYS.stream().sorted().toList()) + ")");
+            }
+        }
+        Fields f = new Fields(snapshots, where);
+        boolean hasGrid = List.of("keep_all", "hourly", "daily", "weekly", "monthly", "yearly").stream().anyMatch(snapshots::has);
+        Retention retention = hasGrid
+                ? new Retention(f.duration("keep_all", Duration.ZERO), f.duration("hourly", Duration.ZERO),
+                        f.duration("daily", Duration.ZERO), f.duration("weekly", Duration.ZERO),
+                        f.duration("monthly", Duration.ZERO), f.duration("yearly", Duration.ZERO), f.bool("thin_manual"))
+                : new Retention(ChronoUnit.FOREVER.getDuration(), Duration.ZERO, Duration.ZERO, Duration.ZERO, Duration.ZERO,
+                        Duration.ZERO, f.bool("thin_manual"));
+        String prefix = f.string("prefix", DEFAULTS.prefix());
+        try {
+            io.locusfs.store.Snapshots.checkName(prefix + "-20260101-000000");
+        } catch (RuntimeException e) {
+            throw new Invalid(where.key("prefix") + ": prefix '" + prefix + "' does not make valid snapshot names");
+        }
+        return new StoreConfig(f.duration("every", Duration.ZERO), prefix, retention, f.size("max_store_size"),
+                f.string("pre_hook", ""), f.string("post_hook", ""), f.duration("hook_timeout", DEFAULTS.hookTimeout()));
+    }
+
+    /** Typed reads of the keys of one table, each error naming the key's line. */
+    private record Fields(JsonNode table, Locator where) {
+        String string(String key, String fallback) throws Invalid {
+            JsonNode v = table.get(key);
+            if (v == null) {
+                return fallback;
+            }
+            if (!v.isTextual()) {
+                throw new Invalid(where.key(key) + ": '" + key + "' must be a string in double quotes");
+            }
+            return v.asText();
+        }
+
+        boolean bool(String key) throws Invalid {
+            JsonNode v = table.get(key);
+            if (v == null) {
+                return false;
+            }
+            if (!v.isBoolean()) {
+                throw new Invalid(where.key(key) + ": '" + key + "' must be true or false");
+            }
+            return v.asBoolean();
+        }
+
+        Duration duration(String key, Duration fallback) throws Invalid {
+            String text = string(key, null);
+            if (text == null) {
+                return fallback;
+            }
+            if (text.strip().equals("0")) {
+                return Duration.ZERO;
+            }
+            Matcher m = DURATION.matcher(text.strip());
+            if (!m.matches()) {
+                throw new Invalid(where.key(key) + ": '" + text + "' is not a duration (a number and s, m, h, d or w, e.g. \"15m\")");
+            }
+            long n = Long.parseLong(m.group(1));
+            return switch (m.group(2)) {
+                case "s" -> Duration.ofSeconds(n);
+                case "m" -> Duration.ofMinutes(n);
+                case "h" -> Duration.ofHours(n);
+                case "d" -> Duration.ofDays(n);
+                default -> Duration.ofDays(7 * n);
+            };
+        }
+
+        long size(String key) throws Invalid {
+            String text = string(key, null);
+            if (text == null) {
+                return 0;
+            }
+            Matcher m = SIZE.matcher(text.strip());
+            if (!m.matches()) {
+                throw new Invalid(where.key(key) + ": '" + text + "' is not a size (a number and K, M, G or T, e.g. \"100G\")");
+            }
+            int shift = switch (m.group(2).toUpperCase()) {
+                case "K" -> 10;
+                case "M" -> 20;
+                case "G" -> 30;
+                case "T" -> 40;
+                default -> 0;
+            };
+            return Long.parseLong(m.group(1)) << shift;
+        }
+    }
+
+    /** Finds the line of a table or key in the file's text, for error messages (TOML trees keep no positions). */
+    private record Locator(Path file, String text) {
+        String key(String key) {
+            return at(Pattern.compile("^\\s*\"?" + Pattern.quote(key) + "\"?\\s*=", Pattern.MULTILINE));
+        }
+
+        String table(String name) {
+            return at(Pattern.compile("^\\s*(\\[\\s*" + Pattern.quote(name) + "\\s*\\]|" + Pattern.quote(name) + "\\s*=)",
+                    Pattern.MULTILINE));
+        }
+
+        private String at(Pattern pattern) {
+            Matcher m = pattern.matcher(text);
+            if (!m.find()) {
+                return file.toString();
+            }
+            int line = 1;
+            for (int i = 0; i < m.start(); i++) {
+                if (text.charAt(i) == '\n') {
+                    line++;
+                }
+            }
+            return file + ":" + line;
+        }
+    }
+}
