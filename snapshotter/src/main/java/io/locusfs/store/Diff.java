@@ -22,8 +22,9 @@ import java.util.TreeSet;
  *
  * <p>What counts as modified: a change of content, size, mode, owner, mtime, device number,
  * symlink target or extended attributes. Link count, ctime and atime alone do not: adding a
- * hard link shows as the new path being added, not the old one modified. A renamed directory
- * is one line; the paths below it are not listed.
+ * hard link shows as the new path being added, not the old one modified. A rename is one line
+ * (for a directory, the paths below it are not listed); when the renamed file's content changed
+ * too, its other hard links, if any, are listed as modified.
  */
 public final class Diff {
     /** What happened to a path. */
@@ -128,17 +129,23 @@ public final class Diff {
         for (long ino : touched) {
             Inode before = a.inodeOrNull(ino);
             Inode after = b.inodeOrNull(ino);
-            boolean renamed = removedLinks.containsKey(ino) && addedLinks.containsKey(ino);
-            if (before == null || after == null || renamed) {
-                continue; // Created, deleted or renamed: listed above.
+            if (before == null || after == null) {
+                continue; // Created or deleted: listed above.
             }
             if (dataChanged.contains(ino) || !sameAttributes(before, after)) {
                 modified.add(after);
             }
         }
         for (Map.Entry<Inode, List<byte[]>> paths : pathsInB(modified).entrySet()) {
+            // A path a link was added or renamed to is listed as such; the file's other links are modified.
+            List<byte[]> listed = new ArrayList<>();
+            for (Link link : addedLinks.getOrDefault(paths.getKey().ino, List.of())) {
+                listed.add(path(b, link));
+            }
             for (byte[] p : paths.getValue()) {
-                changes.add(new Change(Kind.MODIFIED, p, null, type(paths.getKey())));
+                if (listed.stream().noneMatch(l -> Arrays.equals(l, p))) {
+                    changes.add(new Change(Kind.MODIFIED, p, null, type(paths.getKey())));
+                }
             }
         }
         return changes;
