@@ -72,6 +72,7 @@ public final class SnapshotService {
 
     /** Answers one snapshot command of the control protocol. */
     public synchronized List<String> answer(String[] request) throws IOException {
+        reloadIfChanged(); // A hook or grid just written to the file applies to this very command.
         Snapshots snapshots = store.snapshots();
         switch (request[0]) {
             case "snapshot-create" -> {
@@ -113,7 +114,9 @@ public final class SnapshotService {
             }
             case "snapshot-rollback" -> {
                 arguments(request, 3);
-                return List.of("restored\t" + rollback(request[1], request[2].equals("1")));
+                long restored = rollback(request[1], request[2].equals("1"));
+                store.compact();
+                return List.of("restored\t" + restored);
             }
             case "snapshot-thin" -> {
                 arguments(request, 3);

@@ -342,6 +342,11 @@ public final class Store implements AutoCloseable {
             batch.put(meta, META_EPOCH, longBytes(epoch + 1));
             write(batch, true);
             epoch++;
+            // Start new memtables (without waiting for the flush): blocks of different epochs then land in
+            // different blob files, so deleting a snapshot tends to free whole files, not scattered blobs.
+            try (FlushOptions flush = new FlushOptions().setWaitForFlush(false)) {
+                db.flush(flush, blocks);
+            }
             return epoch - 1;
         } catch (RocksDBException e) {
             throw new StoreException(StoreException.Kind.IO, "starting a new epoch: " + e.getMessage(), e);
