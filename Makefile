@@ -30,6 +30,7 @@ test: deps
 bench: build
 	bench/run.sh
 	bench/location.sh
+	bench/snapshot.sh
 
 run: build
 	@mkdir -p $(MNT)

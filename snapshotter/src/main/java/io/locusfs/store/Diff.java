@@ -16,9 +16,11 @@ import java.util.TreeSet;
  * added, removed, renamed or modified between an older view A and a newer view B.
  *
  * <p>It starts from the keys with a version born between the two epochs (one range scan of the
- * births index), so it costs time proportional to the change, not the store; turning an inode
- * into a path reads its directory (the inode's parent hint, as ZFS does), and only a hard-linked
- * file whose hint went stale makes it scan every directory entry once.
+ * births index), so it costs time proportional to the change, not the store. An inode becomes a
+ * path through the parent and name it keeps as a hint: one lookup per path component. A stale
+ * hint (the link it names was removed) or a hard-linked file costs one read of its directory,
+ * as in ZFS; only a hard-linked file with links in other directories makes it scan every
+ * directory entry once.
  *
  * <p>What counts as modified: a change of content, size, mode, owner, mtime, device number,
  * symlink target or extended attributes. Link count, ctime and atime alone do not: adding a
@@ -188,12 +190,18 @@ public final class Diff {
             path = new byte[0];
         } else {
             Inode inode = view.inode(dir);
-            byte[] name = nameIn(view, inode.parent, dir).stream().findFirst().orElseThrow(() -> new StoreException(
-                    StoreException.Kind.CORRUPT, "directory " + dir + " is not listed in its parent " + inode.parent));
+            byte[] name = hinted(view, inode) ? inode.name : nameIn(view, inode.parent, dir).stream().findFirst()
+                    .orElseThrow(() -> new StoreException(StoreException.Kind.CORRUPT,
+                            "directory " + dir + " is not listed in its parent " + inode.parent));
             path = join(dirPath(view, inode.parent), name);
         }
         cache.put(dir, path);
         return path;
+    }
+
+    /** True when the inode's name hint still names it in its parent: one lookup. */
+    private static boolean hinted(View view, Inode inode) {
+        return inode.parent != 0 && inode.name.length > 0 && view.lookup(inode.parent, inode.name) == inode.ino;
     }
 
     /** The names under which {@code dir} lists {@code ino}; reads that one directory. */
@@ -224,7 +232,9 @@ public final class Diff {
                 continue;
             }
             List<byte[]> found = new ArrayList<>();
-            if (inode.parent != 0 && b.inodeOrNull(inode.parent) != null) {
+            if (inode.nlink == 1 && hinted(b, inode)) {
+                found.add(join(dirPath(b, inode.parent), inode.name)); // The common case: one lookup.
+            } else if (inode.parent != 0 && b.inodeOrNull(inode.parent) != null) {
                 for (byte[] name : nameIn(b, inode.parent, inode.ino)) {
                     found.add(join(dirPath(b, inode.parent), name));
                 }

@@ -20,7 +20,8 @@ public final class Inode {
     public static final int S_ISGID = 02000;
     public static final int S_ISVTX = 01000;
 
-    private static final byte RECORD_VERSION = 1;
+    /** Version 2 added the name hint; version 1 records (no name) are still read. */
+    private static final byte RECORD_VERSION = 2;
     private static final int FIXED_SIZE = 1 + 8 + 4 * 4 + 8 * 6;
 
     public final long ino;
@@ -43,6 +44,11 @@ public final class Inode {
     public long rdev;
     /** The target of a symlink, raw bytes; empty for everything else. */
     public byte[] symlinkTarget = new byte[0];
+    /**
+     * The name it was last created or renamed under in {@link #parent}: with the parent, a hint
+     * that finds its path in one lookup (snapshot diffs); empty when unknown.
+     */
+    public byte[] name = new byte[0];
 
     public Inode(long ino) {
         this.ino = ino;
@@ -74,21 +80,22 @@ public final class Inode {
         c.ctimeNanos = ctimeNanos;
         c.rdev = rdev;
         c.symlinkTarget = symlinkTarget;
+        c.name = name;
         return c;
     }
 
     byte[] encode() {
-        ByteBuffer b = ByteBuffer.allocate(FIXED_SIZE + symlinkTarget.length);
+        ByteBuffer b = ByteBuffer.allocate(FIXED_SIZE + 2 + name.length + symlinkTarget.length);
         b.put(RECORD_VERSION).putLong(parent).putInt(mode).putInt(uid).putInt(gid).putInt(nlink)
                 .putLong(size).putLong(storedBlocks).putLong(atimeNanos).putLong(mtimeNanos)
-                .putLong(ctimeNanos).putLong(rdev).put(symlinkTarget);
+                .putLong(ctimeNanos).putLong(rdev).putShort((short) name.length).put(name).put(symlinkTarget);
         return b.array();
     }
 
     static Inode decode(long ino, byte[] value) {
         ByteBuffer b = ByteBuffer.wrap(value);
         byte version = b.get();
-        if (version != RECORD_VERSION || value.length < FIXED_SIZE) {
+        if (version < 1 || version > RECORD_VERSION || value.length < FIXED_SIZE + (version >= 2 ? 2 : 0)) {
             throw new StoreException(StoreException.Kind.CORRUPT,
                     "inode " + ino + ": unknown record version " + version + " or short record (" + value.length + " bytes)");
         }
@@ -104,6 +111,14 @@ public final class Inode {
         inode.mtimeNanos = b.getLong();
         inode.ctimeNanos = b.getLong();
         inode.rdev = b.getLong();
+        if (version >= 2) {
+            int nameLength = b.getShort() & 0xffff;
+            if (nameLength > b.remaining()) {
+                throw new StoreException(StoreException.Kind.CORRUPT, "inode " + ino + ": name longer than its record");
+            }
+            inode.name = new byte[nameLength];
+            b.get(inode.name);
+        }
         inode.symlinkTarget = new byte[b.remaining()];
         b.get(inode.symlinkTarget);
         return inode;

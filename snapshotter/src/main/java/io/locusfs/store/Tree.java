@@ -108,7 +108,8 @@ public final class Tree {
                 }
             }
             inode.nlink = inode.isDirectory() ? 2 : 1;
-            inode.parent = parent; // For a file, a hint for finding its path (snapshot diff).
+            inode.parent = parent; // For a file, with the name, a hint for finding its path (snapshot diff).
+            inode.name = name;
             inode.rdev = rdev;
             inode.atimeNanos = inode.mtimeNanos = inode.ctimeNanos = now;
             if (symlinkTarget != null) {
@@ -278,6 +279,7 @@ public final class Tree {
                 toDir.nlink++;
             }
             source.parent = toParent;
+            source.name = toName;
             source.ctimeNanos = now;
             putInode(batch, source);
             fromDir.mtimeNanos = fromDir.ctimeNanos = now;

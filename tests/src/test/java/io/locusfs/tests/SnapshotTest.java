@@ -147,6 +147,27 @@ class SnapshotTest {
     }
 
     @Test
+    void aCapacityBoundDropsTheOldestScheduledSnapshotsButNeverTheNewest() throws Exception {
+        try (MountedStore m = MountedStore.create("eu/gb/london/hq")) {
+            config(m, "[snapshots]\nmax_store_size = \"56M\"\n");
+            Shell.ok("dd if=/dev/urandom of=" + m.at("data") + " bs=1M count=16 status=none");
+            Shell.ok(L + " snapshot create --mount " + m.mnt + " named-by-hand");
+            for (int i = 1; i <= 3; i++) {
+                Shell.ok("dd if=/dev/urandom of=" + m.at("data") + " bs=1M count=16 conv=notrunc status=none");
+                Shell.ok(L + " snapshot create --scheduled " + m.store + " s" + i);
+            }
+            Shell.ok("dd if=/dev/urandom of=" + m.at("data") + " bs=1M count=16 conv=notrunc,fsync status=none");
+            // Five 16 MiB versions of the file: the mount (every second) or this command drops the
+            // oldest scheduled snapshots until the store is under 56 MiB; the newest and the one
+            // named by hand stay.
+            Shell.ok(L + " snapshot thin " + m.store);
+            assertEquals(List.of("named-by-hand", "s3"), names(m));
+            assertTrue(Long.parseLong(Shell.ok("du -sb " + m.store.resolve("db") + " | cut -f1").trim()) < (56L << 20));
+            assertTrue(Files.readString(m.store.resolve("locusfs.log")).contains("dropped to keep the store under"));
+        }
+    }
+
+    @Test
     void theMountTakesScheduledSnapshotsThinsThemAndKeepsItsConfigWhenTheNewOneIsBroken() throws Exception {
         try (MountedStore m = MountedStore.create("eu/gb/london/hq")) {
             m.unmount();
