@@ -41,12 +41,16 @@ public final class NodeIdentity {
 
     /** Makes a new key pair and writes it into {@code dir}, the private key readable by its owner only. */
     public static NodeIdentity create(Path dir) throws IOException {
+        return create(dir.resolve(PRIVATE_KEY_FILE), dir.resolve(PUBLIC_KEY_FILE));
+    }
+
+    /** Makes a new key pair and writes it to {@code privateFile} (mode 0600) and {@code publicFile}. */
+    public static NodeIdentity create(Path privateFile, Path publicFile) throws IOException {
         try {
             KeyPair pair = KeyPairGenerator.getInstance(ALGORITHM).generateKeyPair();
-            Path privateFile = dir.resolve(PRIVATE_KEY_FILE);
             Files.createFile(privateFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             Files.writeString(privateFile, pem("PRIVATE KEY", pair.getPrivate().getEncoded()));
-            Files.writeString(dir.resolve(PUBLIC_KEY_FILE), pem("PUBLIC KEY", pair.getPublic().getEncoded()));
+            Files.writeString(publicFile, pem("PUBLIC KEY", pair.getPublic().getEncoded()));
             return new NodeIdentity(pair.getPublic(), pair.getPrivate());
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("this JDK cannot make Ed25519 keys", e);
@@ -59,12 +63,17 @@ public final class NodeIdentity {
      * @throws IOException when a key file is missing or unreadable (the message names it)
      */
     public static NodeIdentity load(Path dir) throws IOException {
+        return load(dir.resolve(PRIVATE_KEY_FILE), dir.resolve(PUBLIC_KEY_FILE));
+    }
+
+    /** Loads the key pair written by {@link #create(Path, Path)}. */
+    public static NodeIdentity load(Path privateFile, Path publicFile) throws IOException {
         try {
             KeyFactory factory = KeyFactory.getInstance(ALGORITHM);
-            PrivateKey privateKey = factory.generatePrivate(new PKCS8EncodedKeySpec(unpem(dir.resolve(PRIVATE_KEY_FILE))));
-            return new NodeIdentity(loadPublicKey(dir.resolve(PUBLIC_KEY_FILE)), privateKey);
+            PrivateKey privateKey = factory.generatePrivate(new PKCS8EncodedKeySpec(unpem(privateFile)));
+            return new NodeIdentity(loadPublicKey(publicFile), privateKey);
         } catch (GeneralSecurityException e) {
-            throw new IOException("the node key in " + dir + " is not an Ed25519 key: " + e.getMessage(), e);
+            throw new IOException(privateFile + " is not an Ed25519 private key: " + e.getMessage(), e);
         }
     }
 
