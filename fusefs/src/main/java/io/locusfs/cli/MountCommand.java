@@ -37,7 +37,8 @@ import picocli.CommandLine.Parameters;
                 + "sees the files, subject to permissions) and hard_remove.",
             "",
             "Example:",
-            "  locusfs mount /srv/store /mnt/locus"})
+            "  locusfs mount /srv/store /mnt/locus",
+            "  locusfs mount /srv/store /mnt/locus --policy /etc/locusfs/policy.toml"})
 final class MountCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "STORE", description = "The store to mount.")
@@ -53,6 +54,16 @@ final class MountCommand implements Callable<Integer> {
             description = "Extra FUSE mount options, comma-separated (e.g. ro, nonempty, attr_timeout=5).")
     List<String> fuseOptions = new ArrayList<>();
 
+    @Option(names = "--policy", paramLabel = "FILE",
+            description = "Enforce the location policy in FILE (see 'locusfs policy check --help' and the README). "
+                    + "The mount reloads it when it changes and on SIGHUP; a broken new version is logged and the "
+                    + "previous one stays in force.")
+    Path policy;
+
+    @Option(names = "--audit", paramLabel = "FILE",
+            description = "Where refusals are recorded, one JSON object per line (default: STORE/audit.log).")
+    Path audit;
+
     @Option(names = "--block-cache", paramLabel = "SIZE", converter = SizeConverter.class, defaultValue = "64M",
             description = "RocksDB block cache (default: ${DEFAULT-VALUE}).")
     long blockCache;
@@ -65,8 +76,12 @@ final class MountCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         checkMountPoint();
         Store.checkFormat(store); // Refuse before forking, so the user sees why.
+        if (policy != null) {
+            PolicyCommand.checkOrThrow(policy);
+        }
         if (foreground) {
-            MountDaemon.run(store, mountPoint, new StoreOptions(blockCache, memtables, false), fuseOptions);
+            MountDaemon.run(store, mountPoint, new StoreOptions(blockCache, memtables, false), fuseOptions,
+                    policy == null ? null : policy.toAbsolutePath(), audit == null ? null : audit.toAbsolutePath());
             return 0;
         }
         return startDaemon();
@@ -102,6 +117,12 @@ final class MountCommand implements Callable<Integer> {
         if (!fuseOptions.isEmpty()) {
             command.add("-o");
             command.add(String.join(",", fuseOptions));
+        }
+        if (policy != null) {
+            command.addAll(List.of("--policy", policy.toAbsolutePath().toString()));
+        }
+        if (audit != null) {
+            command.addAll(List.of("--audit", audit.toAbsolutePath().toString()));
         }
         command.add(0, "setsid");
         Path logFile = store.resolve("locusfs.log");

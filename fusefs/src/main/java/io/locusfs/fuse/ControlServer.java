@@ -41,6 +41,10 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code relabel<TAB>ZONE<TAB>LAT,LON or empty<TAB>LABEL or empty}: moves the whole store</li>
  *   <li>{@code history}: one line per signed location record, oldest first, its lines joined by {@code |}</li>
  *   <li>{@code snapshot-*}: snapshots, see {@link SnapshotService}</li>
+ *   <li>{@code policy-explain<TAB>USER<TAB>ZONE or empty<TAB>LAT,LON or empty<TAB>PATH}: lines {@code policy},
+ *       {@code caller}, {@code file}, then {@code read}, {@code write} and {@code placement}, each
+ *       {@code allowed|refused<TAB>RULE<TAB>REASON}</li>
+ *   <li>{@code policy-reload}: reloads the policy now (as SIGHUP does)</li>
  * </ul>
  */
 public final class ControlServer implements AutoCloseable {
@@ -49,13 +53,16 @@ public final class ControlServer implements AutoCloseable {
 
     private final Locations locations;
     private final SnapshotService snapshots;
+    private final PolicyGate gate;
     private final ServerSocketChannel server;
     private final Path socket;
     private final Thread acceptor;
 
-    private ControlServer(Locations locations, SnapshotService snapshots, ServerSocketChannel server, Path socket) {
+    private ControlServer(Locations locations, SnapshotService snapshots, PolicyGate gate, ServerSocketChannel server,
+                          Path socket) {
         this.locations = locations;
         this.snapshots = snapshots;
+        this.gate = gate;
         this.server = server;
         this.socket = socket;
         this.acceptor = new Thread(this::acceptLoop, "locusfs-control");
@@ -63,13 +70,13 @@ public final class ControlServer implements AutoCloseable {
     }
 
     /** Listens on {@code STORE/control.sock}, replacing a socket file left by a crash. */
-    public static ControlServer start(Locations locations, SnapshotService snapshots) throws IOException {
+    static ControlServer start(Locations locations, SnapshotService snapshots, PolicyGate gate) throws IOException {
         Path socket = locations.store().path().resolve(SOCKET_FILE);
         Files.deleteIfExists(socket);
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(socket));
         Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
-        ControlServer control = new ControlServer(locations, snapshots, server, socket);
+        ControlServer control = new ControlServer(locations, snapshots, gate, server, socket);
         control.acceptor.start();
         return control;
     }
@@ -126,6 +133,22 @@ public final class ControlServer implements AutoCloseable {
                         request[3].isEmpty() ? Optional.empty() : Optional.of(request[3]));
                 LocationRecord record = locations.relabel(location);
                 log.info("store relabelled to {} (signed by node {})", record.zone(), record.node());
+                return List.of();
+            case "policy-explain":
+                arguments(request, 5);
+                Optional<Location> from = request[2].isEmpty() ? Optional.empty()
+                        : Optional.of(new Location(ZonePath.parse(request[2]),
+                                request[3].isEmpty() ? Optional.empty() : Optional.of(Coordinates.parse(request[3])), Optional.empty()));
+                java.util.List<byte[]> parts = Names.components(request[4]);
+                long ino;
+                try {
+                    ino = SnapshotDirectory.walk(locations.store().tree().live(), parts);
+                } catch (io.locusfs.store.StoreException e) {
+                    ino = 0; // A path that does not exist yet: explained as a file about to be created here.
+                }
+                return gate.explain(request[1], from, request[4], ino);
+            case "policy-reload":
+                gate.reload();
                 return List.of();
             case "history":
                 return locations.store().locationHistory().stream().map(r -> r.encode().trim().replace('\n', '|')).toList();

@@ -1,5 +1,6 @@
 package io.locusfs.fuse;
 
+import io.locusfs.policy.Policy;
 import io.locusfs.store.FileData;
 import io.locusfs.store.Inode;
 import io.locusfs.store.Store;
@@ -40,6 +41,7 @@ public final class LocusFs extends FuseStubFS {
     private static final long UTIME_NOW = (1L << 30) - 1;
     private static final long UTIME_OMIT = (1L << 30) - 2;
     private static final int STAT_BLOCK = 512;
+    private static final int O_TRUNC = 01000;
 
     private final Store store;
     private final Tree tree;
@@ -47,8 +49,10 @@ public final class LocusFs extends FuseStubFS {
     private final OpenFiles openFiles;
     private final Locations locations;
     private final SnapshotDirectory snapshotDir;
+    private final PolicyGate gate;
 
-    public LocusFs(Store store, Locations locations) {
+    public LocusFs(Store store, Locations locations, PolicyGate gate) {
+        this.gate = gate;
         this.store = store;
         this.locations = locations;
         this.tree = store.tree();
@@ -139,6 +143,7 @@ public final class LocusFs extends FuseStubFS {
     @Override
     public int mknod(String path, @mode_t long mode, long rdev) {
         return run("mknod", path, () -> {
+            atTheDoor("mknod", path);
             createNode(path, (int) mode, rdev, null);
             return 0;
         });
@@ -147,6 +152,7 @@ public final class LocusFs extends FuseStubFS {
     @Override
     public int mkdir(String path, @mode_t long mode) {
         return run("mkdir", path, () -> {
+            atTheDoor("mkdir", path);
             createNode(path, Inode.S_IFDIR | ((int) mode & 07777), 0, null);
             return 0;
         });
@@ -155,6 +161,7 @@ public final class LocusFs extends FuseStubFS {
     @Override
     public int symlink(String target, String path) {
         return run("symlink", path, () -> {
+            atTheDoor("symlink", path);
             createNode(path, Inode.S_IFLNK | 0777, 0, Names.bytes(target));
             return 0;
         });
@@ -163,6 +170,7 @@ public final class LocusFs extends FuseStubFS {
     @Override
     public int create(String path, @mode_t long mode, FuseFileInfo fi) {
         return run("create", path, () -> {
+            atTheDoor("create", path);
             Inode inode = createNode(path, Inode.S_IFREG | ((int) mode & 07777), 0, null);
             openFiles.acquire(inode.ino, true);
             fi.fh.set(inode.ino);
@@ -195,6 +203,10 @@ public final class LocusFs extends FuseStubFS {
         return run("rename", from, () -> {
             SnapshotDirectory.refuseWrite(from);
             SnapshotDirectory.refuseWrite(to);
+            long moved = resolve(from);
+            gate.access("rename", from, moved, Policy.Operation.WRITE, caller());
+            gate.access("rename", to, moved, Policy.Operation.WRITE, caller());
+            gate.placement("rename", to, caller());
             Names.Split source = Names.split(from);
             Names.Split target = Names.split(to);
             tree.rename(resolve(source.parent()), source.name(), resolve(target.parent()), target.name(),
@@ -208,6 +220,10 @@ public final class LocusFs extends FuseStubFS {
         return run("link", path, () -> {
             SnapshotDirectory.refuseWrite(existing);
             SnapshotDirectory.refuseWrite(path);
+            long linked = resolve(existing);
+            gate.access("link", existing, linked, Policy.Operation.WRITE, caller());
+            gate.access("link", path, linked, Policy.Operation.WRITE, caller());
+            gate.placement("link", path, caller());
             Names.Split split = Names.split(path);
             tree.link(resolve(existing), resolve(split.parent()), split.name());
             return 0;
@@ -246,6 +262,7 @@ public final class LocusFs extends FuseStubFS {
         return run("truncate", path, () -> {
             // Through the open-file table, so that an open racing with this truncate sees its result.
             long ino = resolve(path);
+            gate.access("truncate", path, ino, Policy.Operation.WRITE, caller());
             OpenFile open = openFiles.acquire(ino, true);
             try {
                 open.truncate(size);
@@ -298,6 +315,10 @@ public final class LocusFs extends FuseStubFS {
             if (inode.isDirectory()) {
                 return -ErrorCodes.EISDIR();
             }
+            // A snapshot's copy is guarded by the rules of the path it has in the tree.
+            String guarded = node.inSnapshot() ? innerPath(path) : path;
+            boolean writes = writable(fi) || (fi.flags.get() & O_TRUNC) != 0;
+            gate.access("open", guarded, inode.ino, writes ? Policy.Operation.WRITE : Policy.Operation.READ, caller());
             if (node.inSnapshot()) {
                 if (writable(fi)) {
                     return -ErrorCodes.EROFS();
@@ -568,6 +589,28 @@ public final class LocusFs extends FuseStubFS {
             return locations.reservedValue(node.ino(), name);
         }
         return locations.reservedValue(node.view(), node.ino(), name, node.snapshot().locationRecord());
+    }
+
+    /** Checks access (write) and placement for a node about to be created at {@code path}. */
+    private void atTheDoor(String operation, String path) {
+        SnapshotDirectory.refuseWrite(path);
+        gate.access(operation, path, 0, Policy.Operation.WRITE, caller());
+        gate.placement(operation, path, caller());
+    }
+
+    private PolicyGate.Caller caller() {
+        FuseContext context = getContext();
+        return new PolicyGate.Caller(context.uid.get(), context.gid.get(), context.pid.get());
+    }
+
+    /** {@code /.snapshots/NAME/rest} → {@code /rest}. */
+    private static String innerPath(String path) {
+        List<byte[]> parts = Names.components(path);
+        StringBuilder inner = new StringBuilder();
+        for (int i = 2; i < parts.size(); i++) {
+            inner.append('/').append(Names.display(parts.get(i)));
+        }
+        return inner.length() == 0 ? "/" : inner.toString();
     }
 
     private static boolean writable(FuseFileInfo fi) {

@@ -65,12 +65,13 @@ public final class MountDaemon {
      *
      * @throws IOException when the store cannot be opened or the mount fails; nothing is changed then
      */
-    public static void run(Path storePath, Path mountPoint, StoreOptions options, List<String> extraOptions)
-            throws IOException {
+    public static void run(Path storePath, Path mountPoint, StoreOptions options, List<String> extraOptions,
+                           Path policyFile, Path auditFile) throws IOException {
         Store store = Store.open(storePath, options);
         Path pidFile = storePath.resolve(PID_FILE);
         CountDownLatch closed = new CountDownLatch(1);
         LocusFs fs;
+        PolicyGate gate;
         ControlServer control;
         java.util.concurrent.ScheduledExecutorService scheduler = null;
         try {
@@ -79,7 +80,8 @@ public final class MountDaemon {
                 log.info("freed {} files that were deleted while open when the store was last used", freed);
             }
             Locations locations = Locations.open(store);
-            fs = new LocusFs(store, locations);
+            gate = policyGate(storePath, locations, policyFile, auditFile);
+            fs = new LocusFs(store, locations, gate);
             LocusFs mounted = fs;
             SnapshotService snapshots = new SnapshotService(store, new SnapshotService.Mount() {
                 @Override
@@ -102,7 +104,7 @@ public final class MountDaemon {
                     return mountPoint;
                 }
             }, StoreConfig.load(storePath)); // A broken file refuses the mount, naming its line.
-            control = ControlServer.start(locations, snapshots);
+            control = ControlServer.start(locations, snapshots, gate);
             scheduler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "locusfs-snapshots");
                 t.setDaemon(true);
@@ -110,6 +112,11 @@ public final class MountDaemon {
             });
             // The schedule, retention and config reload; a tick a second keeps "every = 10s" accurate and costs a stat.
             scheduler.scheduleWithFixedDelay(() -> snapshots.tick(java.time.Instant.now()), 1, 1, TimeUnit.SECONDS);
+            PolicyGate watched = gate;
+            scheduler.scheduleWithFixedDelay(watched::reloadIfChanged, 1, 1, TimeUnit.SECONDS);
+            if (gate.enforcing()) {
+                sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> watched.reload());
+            }
             Files.writeString(pidFile, ProcessHandle.current().pid() + "\n" + mountPoint.toAbsolutePath() + "\n");
         } catch (IOException | RuntimeException e) {
             if (scheduler != null) {
@@ -140,7 +147,31 @@ public final class MountDaemon {
             throw new IOException("cannot mount " + storePath + " at " + mountPoint + ": " + e.getMessage(), e);
         } finally {
             closeAll(store, pidFile, mountPoint, closed, scheduler, control, fs);
+            try {
+                gate.close();
+            } catch (Exception e) {
+                log.warn("closing the audit log: {}", e.getMessage());
+            }
         }
+    }
+
+    /** The policy at the door: none without a policy file; a file that does not parse refuses the mount. */
+    private static PolicyGate policyGate(Path storePath, Locations locations, Path policyFile, Path auditFile)
+            throws IOException {
+        if (policyFile == null) {
+            return PolicyGate.open(locations);
+        }
+        SystemAccounts accounts = new SystemAccounts();
+        io.locusfs.policy.PolicyFile policy;
+        try {
+            policy = io.locusfs.policy.PolicyFile.load(policyFile, accounts::groupNames);
+        } catch (io.locusfs.policy.PolicyException e) {
+            throw new IOException("the policy does not parse, nothing mounted:\n" + e.getMessage(), e);
+        }
+        Path audit = auditFile != null ? auditFile : storePath.resolve("audit.log");
+        log.info("enforcing policy {} ({} access, {} placement rules); refusals go to {}", policyFile,
+                policy.current().accessRules().size(), policy.current().placementRules().size(), audit);
+        return new PolicyGate(policy, locations, accounts, new AuditLog(audit));
     }
 
     /** Stops the schedule and the control socket, commits and closes the store, then lets the signal handler go. */

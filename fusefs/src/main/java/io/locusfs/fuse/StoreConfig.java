@@ -1,20 +1,20 @@
 package io.locusfs.fuse;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.dataformat.toml.TomlMapper;
 import io.locusfs.store.Retention;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.tomlj.Toml;
+import org.tomlj.TomlParseError;
+import org.tomlj.TomlParseResult;
+import org.tomlj.TomlPosition;
+import org.tomlj.TomlTable;
 
 /**
  * A store's configuration, {@code STORE/locusfs.toml} (TOML). Optional: a store without one
@@ -40,7 +40,7 @@ import java.util.regex.Pattern;
  *
  * <p>Durations are a number and a unit: {@code s}, {@code m}, {@code h}, {@code d}, {@code w};
  * sizes a number and {@code K}, {@code M}, {@code G} or {@code T} (powers of 1024). An error names
- * the file, the line and the problem; the caller keeps its previous configuration.
+ * the file, the line, the column and the problem; the caller keeps its previous configuration.
  *
  * @param every       the snapshot schedule; zero for none
  * @param prefix      the name prefix of scheduled snapshots
@@ -79,37 +79,32 @@ public record StoreConfig(Duration every, String prefix, Retention retention, lo
 
     /** Parses {@code text}, the contents of {@code file} (named in errors). */
     public static StoreConfig parse(Path file, String text) throws Invalid {
-        JsonNode root;
-        try {
-            root = new TomlMapper().readTree(text);
-        } catch (JsonProcessingException e) {
-            var at = e.getLocation();
-            throw new Invalid(file + ":" + (at == null ? "?" : at.getLineNr() + ":" + at.getColumnNr()) + ": "
-                    + e.getOriginalMessage());
+        TomlParseResult root = Toml.parse(text);
+        if (root.hasErrors()) {
+            TomlParseError e = root.errors().get(0);
+            throw new Invalid(file + ":" + e.position().line() + ":" + e.position().column() + ": " + e.getMessage());
         }
-        Locator where = new Locator(file, text);
-        for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
-            String name = names.next();
+        Fields top = new Fields(file, root);
+        for (String name : root.keySet()) {
             if (!TABLES.contains(name)) {
-                throw new Invalid(where.table(name) + ": unknown table or key '" + name + "' (known tables: snapshots)");
+                throw top.invalid(name, "unknown table or key '" + name + "' (known tables: snapshots)");
             }
         }
-        JsonNode snapshots = root.path("snapshots");
-        if (snapshots.isMissingNode()) {
+        if (!root.contains("snapshots")) {
             return DEFAULTS;
         }
-        if (!snapshots.isObject()) {
-            throw new Invalid(where.table("snapshots") + ": 'snapshots' must be a table ([snapshots])");
+        if (!root.isTable("snapshots")) {
+            throw top.invalid("snapshots", "'snapshots' must be a table ([snapshots])");
         }
-        for (Iterator<Map.Entry<String, JsonNode>> fields = snapshots.fields(); fields.hasNext(); ) {
-            String key = fields.next().getKey();
+        TomlTable snapshots = root.getTable("snapshots");
+        Fields f = new Fields(file, snapshots);
+        for (String key : snapshots.keySet()) {
             if (!SNAPSHOT_KEYS.contains(key)) {
-                throw new Invalid(where.key(key) + ": unknown key '" + key + "' in [snapshots] (known: "
+                throw f.invalid(key, "unknown key '" + key + "' in [snapshots] (known: "
                         + String.join(", ", SNAPSHOT_KEYS.stream().sorted().toList()) + ")");
             }
         }
-        Fields f = new Fields(snapshots, where);
-        boolean hasGrid = List.of("keep_all", "hourly", "daily", "weekly", "monthly", "yearly").stream().anyMatch(snapshots::has);
+        boolean hasGrid = List.of("keep_all", "hourly", "daily", "weekly", "monthly", "yearly").stream().anyMatch(snapshots::contains);
         Retention retention = hasGrid
                 ? new Retention(f.duration("keep_all", Duration.ZERO), f.duration("hourly", Duration.ZERO),
                         f.duration("daily", Duration.ZERO), f.duration("weekly", Duration.ZERO),
@@ -120,34 +115,60 @@ public record StoreConfig(Duration every, String prefix, Retention retention, lo
         try {
             io.locusfs.store.Snapshots.checkName(prefix + "-20260101-000000");
         } catch (RuntimeException e) {
-            throw new Invalid(where.key("prefix") + ": prefix '" + prefix + "' does not make valid snapshot names");
+            throw f.invalid("prefix", "prefix '" + prefix + "' does not make valid snapshot names");
         }
         return new StoreConfig(f.duration("every", Duration.ZERO), prefix, retention, f.size("max_store_size"),
                 f.string("pre_hook", ""), f.string("post_hook", ""), f.duration("hook_timeout", DEFAULTS.hookTimeout()));
     }
 
-    /** Typed reads of the keys of one table, each error naming the key's line. */
-    private record Fields(JsonNode table, Locator where) {
+    /**
+     * Parses a duration: {@code 0}, or a number and {@code s}, {@code m}, {@code h}, {@code d} or {@code w}.
+     *
+     * @throws IllegalArgumentException saying what is wrong
+     */
+    public static Duration parseDuration(String text) {
+        if (text.strip().equals("0")) {
+            return Duration.ZERO;
+        }
+        Matcher m = DURATION.matcher(text.strip());
+        if (!m.matches()) {
+            throw new IllegalArgumentException("'" + text + "' is not a duration (a number and s, m, h, d or w, e.g. \"15m\")");
+        }
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+            case "s" -> Duration.ofSeconds(n);
+            case "m" -> Duration.ofMinutes(n);
+            case "h" -> Duration.ofHours(n);
+            case "d" -> Duration.ofDays(n);
+            default -> Duration.ofDays(7 * n);
+        };
+    }
+
+    /** Typed reads of the keys of one table, each error naming the key's line and column. */
+    private record Fields(Path file, TomlTable table) {
+        Invalid invalid(String key, String problem) {
+            TomlPosition at = table.inputPositionOf(key);
+            return new Invalid(file + (at == null ? "" : ":" + at.line() + ":" + at.column()) + ": " + problem);
+        }
+
         String string(String key, String fallback) throws Invalid {
-            JsonNode v = table.get(key);
-            if (v == null) {
+            if (!table.contains(key)) {
                 return fallback;
             }
-            if (!v.isTextual()) {
-                throw new Invalid(where.key(key) + ": '" + key + "' must be a string in double quotes");
+            if (!table.isString(key)) {
+                throw invalid(key, "'" + key + "' must be a string in quotes");
             }
-            return v.asText();
+            return table.getString(key);
         }
 
         boolean bool(String key) throws Invalid {
-            JsonNode v = table.get(key);
-            if (v == null) {
+            if (!table.contains(key)) {
                 return false;
             }
-            if (!v.isBoolean()) {
-                throw new Invalid(where.key(key) + ": '" + key + "' must be true or false");
+            if (!table.isBoolean(key)) {
+                throw invalid(key, "'" + key + "' must be true or false");
             }
-            return v.asBoolean();
+            return table.getBoolean(key);
         }
 
         Duration duration(String key, Duration fallback) throws Invalid {
@@ -155,21 +176,11 @@ public record StoreConfig(Duration every, String prefix, Retention retention, lo
             if (text == null) {
                 return fallback;
             }
-            if (text.strip().equals("0")) {
-                return Duration.ZERO;
+            try {
+                return parseDuration(text);
+            } catch (IllegalArgumentException e) {
+                throw invalid(key, e.getMessage());
             }
-            Matcher m = DURATION.matcher(text.strip());
-            if (!m.matches()) {
-                throw new Invalid(where.key(key) + ": '" + text + "' is not a duration (a number and s, m, h, d or w, e.g. \"15m\")");
-            }
-            long n = Long.parseLong(m.group(1));
-            return switch (m.group(2)) {
-                case "s" -> Duration.ofSeconds(n);
-                case "m" -> Duration.ofMinutes(n);
-                case "h" -> Duration.ofHours(n);
-                case "d" -> Duration.ofDays(n);
-                default -> Duration.ofDays(7 * n);
-            };
         }
 
         long size(String key) throws Invalid {
@@ -179,7 +190,7 @@ public record StoreConfig(Duration every, String prefix, Retention retention, lo
             }
             Matcher m = SIZE.matcher(text.strip());
             if (!m.matches()) {
-                throw new Invalid(where.key(key) + ": '" + text + "' is not a size (a number and K, M, G or T, e.g. \"100G\")");
+                throw invalid(key, "'" + text + "' is not a size (a number and K, M, G or T, e.g. \"100G\")");
             }
             int shift = switch (m.group(2).toUpperCase()) {
                 case "K" -> 10;
@@ -189,32 +200,6 @@ public record StoreConfig(Duration every, String prefix, Retention retention, lo
                 default -> 0;
             };
             return Long.parseLong(m.group(1)) << shift;
-        }
-    }
-
-    /** Finds the line of a table or key in the file's text, for error messages (TOML trees keep no positions). */
-    private record Locator(Path file, String text) {
-        String key(String key) {
-            return at(Pattern.compile("^\\s*\"?" + Pattern.quote(key) + "\"?\\s*=", Pattern.MULTILINE));
-        }
-
-        String table(String name) {
-            return at(Pattern.compile("^\\s*(\\[\\s*" + Pattern.quote(name) + "\\s*\\]|" + Pattern.quote(name) + "\\s*=)",
-                    Pattern.MULTILINE));
-        }
-
-        private String at(Pattern pattern) {
-            Matcher m = pattern.matcher(text);
-            if (!m.find()) {
-                return file.toString();
-            }
-            int line = 1;
-            for (int i = 0; i < m.start(); i++) {
-                if (text.charAt(i) == '\n') {
-                    line++;
-                }
-            }
-            return file + ":" + line;
         }
     }
 }

@@ -183,7 +183,7 @@ class SnapshotTest {
             config(m, "[snapshots]\nevery = \"1s\"\nprefix = \"tick\"\nkeep_all = \"3 seconds\"\n");
             Shell.ok("sleep 3");
             log = Files.readString(m.store.resolve("locusfs.log"));
-            assertTrue(log.contains("locusfs.toml:4: '3 seconds' is not a duration"), log);
+            assertTrue(log.contains("locusfs.toml:4:1: '3 seconds' is not a duration"), log);
             List<String> later = names(m);
             assertNotEquals(names, later, "the schedule still runs under the old configuration");
             // Offline and at mount time, a broken file is refused with the same message.
@@ -195,7 +195,7 @@ class SnapshotTest {
             assertTrue(offline.err().contains("locusfs.toml:4"), offline.err());
             config(m, "[snapshots]\nevry = \"1s\"\n");
             offline = Shell.run(L + " snapshot list " + m.store);
-            assertTrue(offline.err().contains("locusfs.toml:2: unknown key 'evry'"), offline.err());
+            assertTrue(offline.err().contains("locusfs.toml:2:1: unknown key 'evry'"), offline.err());
         }
     }
 

@@ -1,0 +1,195 @@
+package io.locusfs.fuse;
+
+import io.locusfs.policy.ClaimBook;
+import io.locusfs.policy.PathPattern;
+import io.locusfs.policy.Policy;
+import io.locusfs.policy.PolicyEngine;
+import io.locusfs.policy.PolicyException;
+import io.locusfs.policy.PolicyFile;
+import io.locusfs.store.StoreException;
+import io.locusfs.xattr.Location;
+import io.locusfs.xattr.LocationRecord;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The door: applies the location policy to the mount's operations. Builds each request from the
+ * caller (uid, groups from /proc, location from a valid claim or the node's), the file's signed
+ * location, and the path; asks {@link PolicyEngine}; a refusal becomes EACCES, a log line and an
+ * audit line. Without a policy, or for a path no rule speaks of, it costs one index lookup.
+ * Thread-safe.
+ */
+final class PolicyGate implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(PolicyGate.class);
+
+    /** Who is calling: from the FUSE request. */
+    record Caller(long uid, long gid, long pid) {
+    }
+
+    private final PolicyFile policy;
+    private final Locations locations;
+    private final SystemAccounts accounts;
+    private final AuditLog audit;
+    private final ClaimBook claims = new ClaimBook(message -> log.warn("{}", message));
+
+    PolicyGate(PolicyFile policy, Locations locations, SystemAccounts accounts, AuditLog audit) {
+        this.policy = policy;
+        this.locations = locations;
+        this.accounts = accounts;
+        this.audit = audit;
+    }
+
+    /** A gate that lets everything through: a mount without --policy. */
+    static PolicyGate open(Locations locations) {
+        return new PolicyGate(null, locations, null, null);
+    }
+
+    boolean enforcing() {
+        return policy != null;
+    }
+
+    /**
+     * Checks that {@code caller} may read or write {@code path} ({@code ino} 0: a file about to
+     * be created here).
+     *
+     * @throws StoreException ACCESS_DENIED, after logging and auditing the refusal
+     */
+    void access(String operation, String path, long ino, Policy.Operation op, Caller caller) {
+        if (policy == null) {
+            return;
+        }
+        Policy p = policy.current();
+        String text = policyPath(path);
+        List<Policy.AccessRule> rules = p.accessRulesFor(PathPattern.split(text));
+        if (rules.isEmpty()) {
+            return;
+        }
+        String user = accounts.userName(caller.uid());
+        boolean needsGroups = rules.stream().anyMatch(r -> !r.groups().isEmpty());
+        Set<String> groups = needsGroups ? accounts.groupsOf(caller.pid(), caller.gid()) : Set.of();
+        Optional<Location> from = claims.locate(user, node(), Instant.now(), p);
+        Optional<Location> file = Optional.of(fileLocation(ino));
+        PolicyEngine.Decision d = PolicyEngine.decide(new PolicyEngine.Request(op, text, user, groups, from, file), p);
+        if (!d.allowed()) {
+            refuse(operation, text, caller, user, from, file, d);
+        }
+    }
+
+    /**
+     * Checks that data may be stored at {@code path} on this node (create, rename, link).
+     *
+     * @throws StoreException ACCESS_DENIED, after logging and auditing the refusal
+     */
+    void placement(String operation, String path, Caller caller) {
+        if (policy == null) {
+            return;
+        }
+        Policy p = policy.current();
+        if (p.placementRules().isEmpty()) {
+            return;
+        }
+        String text = policyPath(path);
+        Location here = node();
+        PolicyEngine.Decision d = PolicyEngine.placement(text, here.zone(), p);
+        if (!d.allowed()) {
+            String user = accounts.userName(caller.uid());
+            refuse(operation, text, caller, user, claims.locate(user, here, Instant.now(), p), Optional.of(here), d);
+        }
+    }
+
+    /** Explains, for {@code user} (at {@code from}, or where claims put them), read and write of {@code path}. */
+    List<String> explain(String user, Optional<Location> from, String path, long ino) {
+        if (policy == null) {
+            return List.of("policy\tnone: this mount enforces no policy (mount with --policy FILE)");
+        }
+        Policy p = policy.current();
+        Optional<Location> caller = from.isPresent() ? from : claims.locate(user, node(), Instant.now(), p);
+        Optional<Location> file = Optional.of(ino == 0 ? node() : fileLocation(ino));
+        String text = policyPath(path);
+        Set<String> groups = Set.copyOf(p.groups().entrySet().stream().filter(e -> e.getValue().contains(user))
+                .map(java.util.Map.Entry::getKey).toList());
+        PolicyEngine.Decision read = PolicyEngine.decide(new PolicyEngine.Request(Policy.Operation.READ, text, user, groups, caller, file), p);
+        PolicyEngine.Decision write = PolicyEngine.decide(new PolicyEngine.Request(Policy.Operation.WRITE, text, user, groups, caller, file), p);
+        PolicyEngine.Decision place = PolicyEngine.placement(text, node().zone(), p);
+        return List.of("policy\t" + p.source(),
+                "caller\t" + caller.map(PolicyGate::describe).orElse("unknown"),
+                "file\t" + file.map(PolicyGate::describe).orElse("unknown"),
+                "read\t" + verdict(read), "write\t" + verdict(write),
+                "placement\t" + verdict(place) + "\t" + PolicyEngine.replicasWanted(text, p) + " replica(s) wanted");
+    }
+
+    /** Reloads the policy if its file changed; a broken file is logged and the old policy kept. */
+    void reloadIfChanged() {
+        if (policy == null) {
+            return;
+        }
+        try {
+            policy.reloadIfChanged();
+        } catch (PolicyException e) {
+            log.error("the policy {} was not reloaded, the previous one stays in force:\n{}", policy.file(), e.getMessage());
+            return;
+        }
+    }
+
+    /** Reloads now (SIGHUP). */
+    void reload() {
+        if (policy == null) {
+            return;
+        }
+        try {
+            policy.reload();
+            accounts.reload();
+            log.info("policy {} reloaded: {} access and {} placement rules", policy.file(),
+                    policy.current().accessRules().size(), policy.current().placementRules().size());
+        } catch (PolicyException e) {
+            log.error("the policy {} was not reloaded, the previous one stays in force:\n{}", policy.file(), e.getMessage());
+        }
+    }
+
+    private void refuse(String operation, String path, Caller caller, String user, Optional<Location> from,
+                        Optional<Location> file, PolicyEngine.Decision d) {
+        String callerZone = from.map(l -> l.zone().toString()).orElse(null);
+        String fileZone = file.map(l -> l.zone().toString()).orElse(null);
+        log.info("refused {} {} for {} (uid {}, pid {}) from {}: {}", operation, path, user, caller.uid(), caller.pid(),
+                callerZone, d.reason());
+        audit.refused(new AuditLog.Entry(caller.uid(), user, caller.pid(), operation, path, callerZone, fileZone, d.rule(), d.reason()));
+        throw new StoreException(StoreException.Kind.ACCESS_DENIED, path + ": refused by the location policy: " + d.reason());
+    }
+
+    private Location node() {
+        return locations.store().location();
+    }
+
+    private Location fileLocation(long ino) {
+        if (ino == 0) {
+            return node();
+        }
+        LocationRecord record = locations.recordOf(ino);
+        return new Location(record.zone(), record.coordinates(), Optional.empty());
+    }
+
+    /** FUSE paths carry raw name bytes one char per byte; policy patterns are UTF-8 text. */
+    private static String policyPath(String path) {
+        return new String(Names.bytes(path), StandardCharsets.UTF_8);
+    }
+
+    private static String verdict(PolicyEngine.Decision d) {
+        return (d.allowed() ? "allowed" : "refused") + "\t" + d.rule() + "\t" + d.reason();
+    }
+
+    private static String describe(Location l) {
+        return l.zone() + l.coordinates().map(c -> " (" + c + ")").orElse("");
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (audit != null) {
+            audit.close();
+        }
+    }
+}
