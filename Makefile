@@ -31,6 +31,7 @@ bench: build
 	bench/run.sh
 	bench/location.sh
 	bench/snapshot.sh
+	bench/policy.sh
 
 run: build
 	@mkdir -p $(MNT)
