@@ -111,8 +111,7 @@ final class PolicyGate implements AutoCloseable {
         Optional<Location> caller = from.isPresent() ? from : claims.locate(user, node(), Instant.now(), p);
         Optional<Location> file = Optional.of(ino == 0 ? node() : fileLocation(ino));
         String text = policyPath(path);
-        Set<String> groups = Set.copyOf(p.groups().entrySet().stream().filter(e -> e.getValue().contains(user))
-                .map(java.util.Map.Entry::getKey).toList());
+        Set<String> groups = accounts.groupsOfUser(user); // Policy groups are matched by the engine itself.
         PolicyEngine.Decision read = PolicyEngine.decide(new PolicyEngine.Request(Policy.Operation.READ, text, user, groups, caller, file), p);
         PolicyEngine.Decision write = PolicyEngine.decide(new PolicyEngine.Request(Policy.Operation.WRITE, text, user, groups, caller, file), p);
         PolicyEngine.Decision place = PolicyEngine.placement(text, node().zone(), p);

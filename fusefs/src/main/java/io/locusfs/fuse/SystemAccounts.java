@@ -4,8 +4,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -18,6 +20,8 @@ import java.util.Set;
 public final class SystemAccounts {
     private volatile Map<Long, String> users = Map.of();
     private volatile Map<Long, String> groups = Map.of();
+    /** Each user's groups by name, primary and supplementary, from the two databases (for explanations). */
+    private volatile Map<String, Set<String>> membership = Map.of();
     private volatile long lastReload;
 
     public SystemAccounts() {
@@ -26,9 +30,32 @@ public final class SystemAccounts {
 
     /** Reads the user and group databases again. */
     synchronized void reload() {
-        users = read("passwd");
-        groups = read("group");
+        List<String[]> passwd = read("passwd");
+        List<String[]> group = read("group");
+        users = byId(passwd);
+        groups = byId(group);
+        Map<String, Set<String>> members = new HashMap<>();
+        for (String[] u : passwd) {
+            if (u.length > 3) {
+                members.computeIfAbsent(u[0], k -> new LinkedHashSet<>()).add(groups.getOrDefault(parse(u[3]), u[3]));
+            }
+        }
+        for (String[] g : group) {
+            if (g.length > 3) {
+                for (String member : g[3].split(",")) {
+                    if (!member.isEmpty()) {
+                        members.computeIfAbsent(member, k -> new LinkedHashSet<>()).add(g[0]);
+                    }
+                }
+            }
+        }
+        membership = members;
         lastReload = System.nanoTime();
+    }
+
+    /** The groups user {@code name} belongs to, as the databases say (a process may run with fewer). */
+    Set<String> groupsOfUser(String name) {
+        return membership.getOrDefault(name, Set.of());
     }
 
     /** The names of every group the system knows. */
@@ -67,27 +94,41 @@ public final class SystemAccounts {
         return names;
     }
 
-    private static Map<Long, String> read(String database) {
+    private static Map<Long, String> byId(List<String[]> entries) {
         Map<Long, String> byId = new HashMap<>();
+        for (String[] f : entries) {
+            if (f.length >= 3 && parse(f[2]) != null) {
+                byId.putIfAbsent(parse(f[2]), f[0]);
+            }
+        }
+        return byId;
+    }
+
+    private static Long parse(String number) {
         try {
-            Process p = new ProcessBuilder("getent", database).redirectErrorStream(false).start();
+            return Long.parseLong(number);
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    /** The entries of a database, each split at ':' (name, password, id, …). */
+    private static List<String[]> read(String database) {
+        List<String[]> entries = new ArrayList<>();
+        try {
+            Process p = new ProcessBuilder("getent", database).start();
             String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             p.waitFor();
             for (String line : text.split("\n")) {
-                String[] f = line.split(":");
-                if (f.length >= 3) {
-                    try {
-                        byId.putIfAbsent(Long.parseLong(f[2]), f[0]);
-                    } catch (NumberFormatException e) {
-                        // A malformed line: skip it.
-                    }
+                if (!line.isBlank()) {
+                    entries.add(line.split(":", -1));
                 }
             }
         } catch (IOException e) {
-            return byId;
+            return entries;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        return byId;
+        return entries;
     }
 }

@@ -59,6 +59,12 @@ class PolicyTest {
                 groups = ["field-team", "locusfs-surveyors"]
                 within_km = 1
 
+                [[access]]
+                name = "no-interns"
+                paths = ["/projects/**", "/site/**"]
+                effect = "deny"
+                users = ["intern"]
+
                 [[placement]]
                 name = "not-in-britain"
                 paths = ["/eu-data/**"]
@@ -70,7 +76,7 @@ class PolicyTest {
     @BeforeAll
     void setUp() throws Exception {
         Shell.ok("getent group locusfs-surveyors || groupadd locusfs-surveyors");
-        for (String user : List.of("alice", "bob", "carol", "dave", "erin")) {
+        for (String user : List.of("alice", "bob", "carol", "dave", "erin", "intern")) {
             Shell.ok("id " + user + " || useradd -M -U -s /usr/sbin/nologin " + user);
         }
         Shell.ok("usermod -a -G locusfs-surveyors erin");
@@ -160,6 +166,19 @@ class PolicyTest {
         // A genuine claim for office-1 opens it.
         claim("bob", "eu/gb/london/office-1", null, "1h");
         assertAllowed("bob", cat);
+        // Every door, not only open: truncate, create, mknod, mkdir, symlink, link, rename.
+        Files.deleteIfExists(claims.resolve("alice.claim"));
+        for (String change : List.of("truncate -s 0 " + m.at("projects/plan"), "touch " + m.at("projects/new"),
+                "mkfifo " + m.at("projects/fifo"), "mkdir " + m.at("projects/dir"), "ln -s plan " + m.at("projects/link"),
+                "ln " + m.at("projects/plan") + " " + m.at("hard"), "mv " + m.at("projects/plan") + " " + m.at("moved"))) {
+            assertRefused("alice", change);
+        }
+        assertEquals("rename", lastAudit().get("operation").asText());
+        assertEquals("plan\nmore\n", Shell.ok("setpriv --reuid=bob --regid=bob --init-groups cat " + m.at("projects/plan")));
+        // Deny overrides: intern is at an office, which the allow rule accepts, but a deny rule names him.
+        claim("intern", "eu/gb/london/office-1", null, "1h");
+        assertRefused("intern", cat);
+        assertEquals("no-interns", lastAudit().get("rule").asText());
     }
 
     @Test
@@ -264,7 +283,7 @@ class PolicyTest {
         assertTrue(r.err().contains(bad + ":4:1: within_km must be a distance in km"), r.err());
         assertTrue(r.err().contains(bad + ":5:11: unknown group 'no-such-group'"), r.err());
         assertTrue(r.err().contains(bad + ":6:1: unknown key 'wombat'"), r.err());
-        assertTrue(Shell.ok(L + " policy check " + policy).contains("valid: 3 access rules, 1 placement rules"));
+        assertTrue(Shell.ok(L + " policy check " + policy).contains("valid: 4 access rules, 1 placement rules"));
 
         String explained = Shell.ok(L + " policy explain --user bob --from eu/fr/paris/office-3 " + m.at("projects/plan"));
         assertTrue(explained.contains("read: refused by rule 'two-offices'"), explained);
@@ -272,6 +291,8 @@ class PolicyTest {
                 explained);
         explained = Shell.ok(L + " policy explain --user bob --from eu/gb/london/office-1 " + m.at("projects/plan"));
         assertTrue(explained.contains("read: allowed by rule 'two-offices'"), explained);
+        explained = Shell.ok(L + " policy explain --user erin --from eu/gb/london/site --coords 51.5100,-0.1278 " + m.at("site/log"));
+        assertTrue(explained.contains("read: allowed by rule 'near-the-file'"), "erin's system group counts: " + explained);
         explained = Shell.ok(L + " policy explain --user bob " + m.at("eu-data/new"));
         assertTrue(explained.contains("placement: refused by rule 'not-in-britain'"), explained);
     }
