@@ -66,6 +66,44 @@ class SnapshotCrashTest {
     }
 
     @Test
+    void killNineDuringThinningAndDuringCreateLeavesWholeSnapshots() {
+        try (MountedStore m = MountedStore.create("eu/gb/london/hq")) {
+            java.util.Map<String, String> manifests = new java.util.TreeMap<>();
+            for (int i = 0; i < 16; i++) {
+                churn(m, "d" + i, 200);
+                String name = "h" + i;
+                Shell.ok(L + " snapshot create --scheduled --no-hooks --time 2026-01-01T" + String.format("%02d", i) + ":00:00Z "
+                        + m.store + " " + name);
+                manifests.put(name, manifest(m.mnt + "/.snapshots/" + name));
+            }
+            Shell.ok("printf '[snapshots]\\nkeep_all = \"1h\"\\n' > " + m.store.resolve("locusfs.toml"));
+            // Thinning as if a day had passed deletes all but the newest, one snapshot after another.
+            killDuring(m, L + " snapshot thin --now 2026-01-02T00:00:00Z " + m.store);
+            m.assertFsckClean();
+            Shell.ok("rm " + m.store.resolve("locusfs.toml")); // So the mount does not go on thinning while we look.
+            m.mount();
+            String left = Shell.ok("ls " + m.mnt + "/.snapshots");
+            System.out.println("after the crash the snapshots are: " + left.replace('\n', ' '));
+            assertTrue(left.contains("h15"), "the newest is never thinned");
+            for (String name : left.split("\n")) {
+                assertEquals(manifests.get(name), manifest(m.mnt + "/.snapshots/" + name), "snapshot " + name);
+            }
+            // And a crash while a snapshot is being taken: it exists whole, or not at all.
+            churn(m, "late", 500);
+            String live = manifest(m.mnt.toString());
+            killDuring(m, L + " snapshot create " + m.store + " at-crash");
+            m.assertFsckClean();
+            m.mount();
+            if (Shell.ok("ls " + m.mnt + "/.snapshots").contains("at-crash")) {
+                assertEquals(live, manifest(m.mnt + "/.snapshots/at-crash"));
+            }
+            assertEquals(live, manifest(m.mnt.toString()));
+            m.unmount();
+            m.assertFsckClean();
+        }
+    }
+
+    @Test
     void killNineDuringRollbackLeavesTheTreeAsItWasOrRolledBack() {
         try (MountedStore m = MountedStore.create("eu/gb/london/hq")) {
             churn(m, "a", 4000);
