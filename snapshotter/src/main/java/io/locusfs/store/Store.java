@@ -32,8 +32,12 @@ import org.rocksdb.WriteOptions;
  * Only one process may open a store at a time (RocksDB's own lock enforces it).
  */
 public final class Store implements AutoCloseable {
-    /** The newest store format this code reads and writes. */
-    public static final int FORMAT_VERSION = 1;
+    /**
+     * The newest store format this code reads and writes. 2: inode records carry a name hint and
+     * the meta family holds snapshot records. A format-1 store is upgraded in place when first
+     * opened for writing (its records stay readable; new ones are written in the new format).
+     */
+    public static final int FORMAT_VERSION = 2;
     public static final long ROOT_INO = 1;
     /** The epoch of a new store; until the first snapshot ends it, no older versions exist. */
     static final long FIRST_EPOCH = 1;
@@ -221,7 +225,16 @@ public final class Store implements AutoCloseable {
     public static Store open(Path path, StoreOptions options) throws IOException {
         checkFormat(path);
         try {
-            return new Store(path, options);
+            Store store = new Store(path, options);
+            if (!options.readOnly() && readFormat(path) < FORMAT_VERSION) {
+                // Older locusfs versions must now refuse this store rather than misread its new records.
+                try (WriteBatch batch = new WriteBatch()) {
+                    batch.put(store.meta, META_FORMAT, longBytes(FORMAT_VERSION));
+                    store.write(batch, true);
+                }
+                Files.writeString(path.resolve(MARKER_FILE), "locusfs-store " + FORMAT_VERSION + "\n");
+            }
+            return store;
         } catch (RocksDBException e) {
             String message = String.valueOf(e.getMessage());
             if (message.contains("lock")) {

@@ -127,4 +127,18 @@ class StoreTest {
         StoreException busy = assertThrows(StoreException.class, () -> Store.open(dir.resolve("s"), StoreOptions.defaults()));
         assertEquals(StoreException.Kind.BUSY, busy.kind());
     }
+
+    @Test
+    void aFormatOneStoreIsMarkedFormatTwoWhenFirstOpenedForWriting() throws Exception {
+        Path old = dir.resolve("old");
+        Store.create(old, Location.of("eu/gb"), 0, 0);
+        Files.writeString(old.resolve(Store.MARKER_FILE), "locusfs-store 1\n");
+        try (Store s = Store.open(old, StoreOptions.defaults().asReadOnly())) {
+            assertEquals(1, Store.readFormat(old), "a read-only open changes nothing");
+        }
+        try (Store s = Store.open(old, StoreOptions.defaults())) {
+            assertEquals(Store.FORMAT_VERSION, Store.readFormat(old));
+            assertTrue(s.tree().inode(Store.ROOT_INO).isDirectory(), "its records still read");
+        }
+    }
 }

@@ -44,7 +44,7 @@ class CliTest {
 
     @Test
     void versionNamesTheProgramAndStoreFormat() {
-        assertTrue(Shell.ok(L + " --version").matches("(?s)locusfs \\d+\\.\\d+\\.\\d+ \\(store format 1.*"));
+        assertTrue(Shell.ok(L + " --version").matches("(?s)locusfs \\d+\\.\\d+\\.\\d+ \\(store format 2.*"));
     }
 
     @Test
