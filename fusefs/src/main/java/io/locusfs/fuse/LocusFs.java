@@ -201,12 +201,7 @@ public final class LocusFs extends FuseStubFS {
     @Override
     public int rename(String from, String to) {
         return run("rename", from, () -> {
-            SnapshotDirectory.refuseWrite(from);
-            SnapshotDirectory.refuseWrite(to);
-            long moved = resolve(from);
-            gate.access("rename", from, moved, Policy.Operation.WRITE, caller());
-            gate.access("rename", to, moved, Policy.Operation.WRITE, caller());
-            gate.placement("rename", to, caller());
+            guardNewName("rename", from, to);
             Names.Split source = Names.split(from);
             Names.Split target = Names.split(to);
             tree.rename(resolve(source.parent()), source.name(), resolve(target.parent()), target.name(),
@@ -218,14 +213,9 @@ public final class LocusFs extends FuseStubFS {
     @Override
     public int link(String existing, String path) {
         return run("link", path, () -> {
-            SnapshotDirectory.refuseWrite(existing);
-            SnapshotDirectory.refuseWrite(path);
-            long linked = resolve(existing);
-            gate.access("link", existing, linked, Policy.Operation.WRITE, caller());
-            gate.access("link", path, linked, Policy.Operation.WRITE, caller());
-            gate.placement("link", path, caller());
+            long linked = guardNewName("link", existing, path);
             Names.Split split = Names.split(path);
-            tree.link(resolve(existing), resolve(split.parent()), split.name());
+            tree.link(linked, resolve(split.parent()), split.name());
             return 0;
         });
     }
@@ -591,6 +581,21 @@ public final class LocusFs extends FuseStubFS {
         return locations.reservedValue(node.view(), node.ino(), name, node.snapshot().locationRecord());
     }
 
+    /**
+     * Checks a rename or link of {@code existing} to {@code path}: neither in a snapshot, the
+     * caller may write the file under both names, and its data may be placed at {@code path}.
+     *
+     * @return the inode of {@code existing}
+     */
+    private long guardNewName(String operation, String existing, String path) {
+        SnapshotDirectory.refuseWrite(path);
+        long ino = resolve(existing);
+        gate.access(operation, existing, ino, Policy.Operation.WRITE, caller());
+        gate.access(operation, path, ino, Policy.Operation.WRITE, caller());
+        gate.placement(operation, path, caller());
+        return ino;
+    }
+
     /** Checks access (write) and placement for a node about to be created at {@code path}. */
     private void atTheDoor(String operation, String path) {
         SnapshotDirectory.refuseWrite(path);
@@ -620,18 +625,7 @@ public final class LocusFs extends FuseStubFS {
     /** The inode number of {@code path} in the live tree, for a change: never inside {@code .snapshots}. */
     private long resolve(String path) {
         SnapshotDirectory.refuseWrite(path);
-        long ino = Store.ROOT_INO;
-        for (byte[] name : Names.components(path)) {
-            long child = tree.lookup(ino, name);
-            if (child == 0) {
-                if (!tree.inode(ino).isDirectory()) {
-                    throw new StoreException(StoreException.Kind.NOT_DIRECTORY, path + ": a component is not a directory");
-                }
-                throw new StoreException(StoreException.Kind.NOT_FOUND, path + " does not exist");
-            }
-            ino = child;
-        }
-        return ino;
+        return SnapshotDirectory.walk(tree.live(), Names.components(path));
     }
 
     private int fill(FileStat stat, SnapshotDirectory.Node node) {
