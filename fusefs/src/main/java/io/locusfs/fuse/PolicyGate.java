@@ -74,7 +74,7 @@ final class PolicyGate implements AutoCloseable {
         Set<String> groups = needsGroups ? accounts.groupsOf(caller.pid(), caller.gid()) : Set.of();
         Optional<Location> from = claims.locate(user, node(), Instant.now(), p);
         Optional<Location> file = Optional.of(fileLocation(ino));
-        PolicyEngine.Decision d = PolicyEngine.decide(new PolicyEngine.Request(op, text, user, groups, from, file), p);
+        PolicyEngine.Decision d = PolicyEngine.decide(new PolicyEngine.Request(op, text, user, groups, from, file), p, rules);
         if (!d.allowed()) {
             refuse(operation, text, caller, user, from, file, d);
         }

@@ -39,7 +39,14 @@ public final class PolicyEngine {
 
     /** Decides an access request. */
     public static Decision decide(Request request, Policy policy) {
-        List<Policy.AccessRule> rules = policy.accessRulesFor(PathPattern.split(request.path()));
+        return decide(request, policy, policy.accessRulesFor(PathPattern.split(request.path())));
+    }
+
+    /**
+     * Decides an access request whose matching rules the caller has already looked up
+     * ({@link Policy#accessRulesFor} of the request's path), so the door looks them up once.
+     */
+    public static Decision decide(Request request, Policy policy, List<Policy.AccessRule> rules) {
         if (rules.isEmpty()) {
             return new Decision(true, "-", "no access rule covers " + request.path());
         }
