@@ -302,16 +302,11 @@ public final class Fsck {
 
         /** {@code group}: the versions of one key, newest first. */
         private void checkGroup(byte family, byte[] prefix, List<Versions.Version> group) {
-            long newer = Long.MAX_VALUE;
-            for (Versions.Version v : group) {
-                Long reader = readers.ceiling(v.epoch());
-                if (reader == null || reader >= newer) {
-                    long born = v.epoch();
-                    report("the version of " + describe(family, prefix) + " born in epoch " + born
-                            + " is seen by no snapshot nor the live tree", "free it");
-                    repairLive(() -> batch(b -> versions.drop(b, family, prefix, born)));
-                }
-                newer = v.epoch();
+            for (Versions.Version v : Snapshots.unseen(group, readers)) {
+                long born = v.epoch();
+                report("the version of " + describe(family, prefix) + " born in epoch " + born
+                        + " is seen by no snapshot nor the live tree", "free it");
+                repairLive(() -> batch(b -> versions.drop(b, family, prefix, born)));
             }
         }
 

@@ -239,26 +239,36 @@ public final class Snapshots {
      * the tombstones that would then hide nothing (no live version older than them is kept).
      */
     static List<Versions.Version> garbage(List<Versions.Version> newestFirst, NavigableSet<Long> readers) {
-        List<Versions.Version> dropped = new ArrayList<>();
-        List<Versions.Version> kept = new ArrayList<>();
-        long newer = Long.MAX_VALUE;
-        for (Versions.Version v : newestFirst) {
-            Long reader = readers.ceiling(v.epoch());
-            if (reader != null && reader < newer) {
-                kept.add(0, v); // Oldest first.
-            } else {
-                dropped.add(v);
-            }
-            newer = v.epoch();
-        }
+        List<Versions.Version> dropped = unseen(newestFirst, readers);
         boolean olderIsLive = false;
-        for (Versions.Version v : kept) {
+        for (int i = newestFirst.size() - 1; i >= 0; i--) { // Oldest first, over the versions kept.
+            Versions.Version v = newestFirst.get(i);
+            if (dropped.contains(v)) {
+                continue;
+            }
             if (v.tombstone() && !olderIsLive) {
                 dropped.add(v); // Readers see no value either way.
             }
             olderIsLive = !v.tombstone();
         }
         return dropped;
+    }
+
+    /**
+     * Of the versions of one key ({@code newestFirst}), those no reader sees: a version born in b
+     * is seen by the readers x with b ≤ x below the next newer version's birth.
+     */
+    static List<Versions.Version> unseen(List<Versions.Version> newestFirst, NavigableSet<Long> readers) {
+        List<Versions.Version> unseen = new ArrayList<>();
+        long newer = Long.MAX_VALUE;
+        for (Versions.Version v : newestFirst) {
+            Long reader = readers.ceiling(v.epoch());
+            if (reader == null || reader >= newer) {
+                unseen.add(v);
+            }
+            newer = v.epoch();
+        }
+        return unseen;
     }
 
     /**
