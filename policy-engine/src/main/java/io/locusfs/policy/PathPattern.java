@@ -1,5 +1,6 @@
 package io.locusfs.policy;
 
+import io.locusfs.xattr.SegmentGlob;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -53,23 +54,7 @@ public final class PathPattern {
 
     /** True when {@code path} (its segments, from the root) matches. */
     public boolean matches(List<String> path) {
-        return matches(0, path, 0);
-    }
-
-    private boolean matches(int p, List<String> path, int s) {
-        if (p == segments.size()) {
-            return s == path.size();
-        }
-        String segment = segments.get(p);
-        if (segment.equals("**")) {
-            for (int skip = s; skip <= path.size(); skip++) {
-                if (matches(p + 1, path, skip)) {
-                    return true;
-                }
-            }
-            return false;
-        }
-        return s < path.size() && globMatches(segment, 0, path.get(s), 0) && matches(p + 1, path, s + 1);
+        return SegmentGlob.matches(segments, path, (glob, name) -> globMatches(glob, 0, name, 0));
     }
 
     private static boolean globMatches(String glob, int g, String name, int n) {

@@ -43,26 +43,7 @@ public final class ZonePattern {
 
     /** True when {@code zone} matches this pattern. */
     public boolean matches(ZonePath zone) {
-        return matches(0, zone.segments(), 0);
-    }
-
-    private boolean matches(int p, List<String> zone, int z) {
-        if (p == segments.size()) {
-            return z == zone.size();
-        }
-        String segment = segments.get(p);
-        if (segment.equals("**")) {
-            for (int skip = z; skip <= zone.size(); skip++) {
-                if (matches(p + 1, zone, skip)) {
-                    return true;
-                }
-            }
-            return false;
-        }
-        if (z == zone.size()) {
-            return false;
-        }
-        return (segment.equals("*") || segment.equals(zone.get(z))) && matches(p + 1, zone, z + 1);
+        return SegmentGlob.matches(segments, zone.segments(), (pattern, name) -> pattern.equals("*") || pattern.equals(name));
     }
 
     @Override
