@@ -3,12 +3,12 @@ package io.locusfs.policy;
 import io.locusfs.xattr.Coordinates;
 import io.locusfs.xattr.Location;
 import io.locusfs.xattr.NodeIdentity;
+import io.locusfs.xattr.SignedText;
 import io.locusfs.xattr.ZonePath;
 import java.nio.charset.StandardCharsets;
 import java.security.PublicKey;
 import java.time.Instant;
 import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 
@@ -72,23 +72,9 @@ public record Claim(String user, Location location, Instant issued, Instant expi
      * @throws IllegalArgumentException saying what is wrong
      */
     public static Claim parse(String text) {
-        String[] lines = text.split("\n");
-        if (lines.length == 0 || !lines[0].equals(HEADER)) {
-            throw new IllegalArgumentException("not a location claim (first line must be '" + HEADER + "')");
-        }
-        Map<String, String> f = new LinkedHashMap<>();
-        for (int i = 1; i < lines.length; i++) {
-            int eq = lines[i].indexOf('=');
-            if (eq <= 0) {
-                throw new IllegalArgumentException("line " + (i + 1) + " of the claim is not key=value");
-            }
-            f.put(lines[i].substring(0, eq), lines[i].substring(eq + 1));
-        }
-        for (String key : new String[] {"user", "zone", "coords", "issued", "expires", "authority", "sig"}) {
-            if (!f.containsKey(key)) {
-                throw new IllegalArgumentException("the claim has no '" + key + "' line (unsigned or truncated)");
-            }
-        }
+        // A claim without its sig line is unsigned (or truncated): the missing key says so.
+        Map<String, String> f = SignedText.fields(text, HEADER, "location claim",
+                "user", "zone", "coords", "issued", "expires", "authority", "sig");
         try {
             Location location = new Location(ZonePath.parse(f.get("zone")),
                     f.get("coords").isEmpty() ? Optional.empty() : Optional.of(Coordinates.parse(f.get("coords"))), Optional.empty());

@@ -4,7 +4,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.PublicKey;
 import java.time.Instant;
 import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 
@@ -56,23 +55,8 @@ public record LocationRecord(ZonePath zone, Optional<Coordinates> coordinates, S
      * @throws IllegalArgumentException naming the line that is wrong
      */
     public static LocationRecord parse(String text) {
-        String[] lines = text.split("\n");
-        if (lines.length == 0 || !lines[0].equals(HEADER)) {
-            throw new IllegalArgumentException("not a location record (first line must be '" + HEADER + "')");
-        }
-        Map<String, String> fields = new LinkedHashMap<>();
-        for (int i = 1; i < lines.length; i++) {
-            int eq = lines[i].indexOf('=');
-            if (eq <= 0) {
-                throw new IllegalArgumentException("line " + (i + 1) + " of the location record is not key=value");
-            }
-            fields.put(lines[i].substring(0, eq), lines[i].substring(eq + 1));
-        }
-        for (String key : new String[] {"zone", "coords", "node", "store", "file", "time", "origin", "sig"}) {
-            if (!fields.containsKey(key)) {
-                throw new IllegalArgumentException("the location record has no '" + key + "' line");
-            }
-        }
+        Map<String, String> fields = SignedText.fields(text, HEADER, "location record",
+                "zone", "coords", "node", "store", "file", "time", "origin", "sig");
         try {
             String coords = fields.get("coords");
             return new LocationRecord(ZonePath.parse(fields.get("zone")),
