@@ -28,7 +28,8 @@ import picocli.CommandLine.Command;
             "Run 'locusfs COMMAND --help' for the options of one command."},
         subcommands = {InitCommand.class, MountCommand.class, UmountCommand.class, FsckCommand.class,
             LocationCommand.class, WhereCommand.class, VerifyCommand.class, SnapshotCommand.class,
-            PolicyCommand.class, ClaimCommand.class, AuthorityCommand.class,
+            PolicyCommand.class, ClaimCommand.class, AuthorityCommand.class, ExportCommand.class, ImportCommand.class,
+            FormatsCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

@@ -72,9 +72,20 @@ final class SnapshotCommand implements Runnable {
          */
         List<String> ask(Path store, String... request) throws IOException {
             Path storePath = resolve(store);
+            var answer = askDaemon(storePath, request);
+            if (answer.isPresent()) {
+                return answer.get();
+            }
+            try (Store opened = Store.open(storePath, StoreOptions.defaults())) {
+                return new SnapshotService(opened, null, StoreConfig.load(storePath)).answer(request);
+            }
+        }
+
+        /** The mount daemon's answer when {@code storePath} is mounted; empty when it is not. */
+        static java.util.Optional<List<String>> askDaemon(Path storePath, String... request) throws IOException {
             if (Files.exists(storePath.resolve(ControlServer.SOCKET_FILE))) {
                 try {
-                    return ControlClient.call(storePath, request);
+                    return java.util.Optional.of(ControlClient.call(storePath, request));
                 } catch (IOException e) {
                     if (!(e.getCause() instanceof java.net.ConnectException)) {
                         throw e;
@@ -82,12 +93,11 @@ final class SnapshotCommand implements Runnable {
                     // A socket file left by a crash: nobody serves it, the store is not mounted.
                 }
             }
-            try (Store opened = Store.open(storePath, StoreOptions.defaults())) {
-                return new SnapshotService(opened, null, StoreConfig.load(storePath)).answer(request);
-            }
+            return java.util.Optional.empty();
         }
 
-        private Path resolve(Path store) throws IOException {
+        /** The store directory: {@code store}, or the store mounted at --mount (or at {@code store} when it is a mount point). */
+        Path resolve(Path store) throws IOException {
             if (mountPoint == null) {
                 if (store == null) {
                     throw new IllegalArgumentException("give the store directory, or --mount MOUNTPOINT");

@@ -45,6 +45,7 @@ import org.slf4j.LoggerFactory;
  *       {@code caller}, {@code file}, then {@code read}, {@code write} and {@code placement}, each
  *       {@code allowed|refused<TAB>RULE<TAB>REASON}</li>
  *   <li>{@code policy-reload}: reloads the policy now (as SIGHUP does)</li>
+ *   <li>{@code export}, {@code import}: snapshots to and from open formats, see {@link TranslationRequests}</li>
  * </ul>
  */
 public final class ControlServer implements AutoCloseable {
@@ -54,12 +55,14 @@ public final class ControlServer implements AutoCloseable {
     private final Locations locations;
     private final SnapshotService snapshots;
     private final PolicyGate gate;
+    private final TranslationRequests translations;
     private final ServerSocketChannel server;
     private final Path socket;
     private final Thread acceptor;
 
-    private ControlServer(Locations locations, SnapshotService snapshots, PolicyGate gate, ServerSocketChannel server,
-                          Path socket) {
+    private ControlServer(Locations locations, SnapshotService snapshots, PolicyGate gate, TranslationRequests translations,
+                          ServerSocketChannel server, Path socket) {
+        this.translations = translations;
         this.locations = locations;
         this.snapshots = snapshots;
         this.gate = gate;
@@ -70,13 +73,14 @@ public final class ControlServer implements AutoCloseable {
     }
 
     /** Listens on {@code STORE/control.sock}, replacing a socket file left by a crash. */
-    static ControlServer start(Locations locations, SnapshotService snapshots, PolicyGate gate) throws IOException {
+    static ControlServer start(Locations locations, SnapshotService snapshots, PolicyGate gate,
+                               TranslationRequests translations) throws IOException {
         Path socket = locations.store().path().resolve(SOCKET_FILE);
         Files.deleteIfExists(socket);
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(socket));
         Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
-        ControlServer control = new ControlServer(locations, snapshots, gate, server, socket);
+        ControlServer control = new ControlServer(locations, snapshots, gate, translations, server, socket);
         control.acceptor.start();
         return control;
     }
@@ -119,6 +123,9 @@ public final class ControlServer implements AutoCloseable {
             return snapshots.answer(request);
         }
         switch (request[0]) {
+            case "export":
+            case "import":
+                return translations.answer(request);
             case "info":
                 return List.of("store-id\t" + locations.store().storeId(), "node\t" + locations.node().nodeId(),
                         "zone\t" + locations.store().location().zone());

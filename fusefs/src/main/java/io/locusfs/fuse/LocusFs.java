@@ -101,6 +101,11 @@ public final class LocusFs extends FuseStubFS {
     }
 
     /** How many files have a descriptor open for writing (a rollback refuses to run under them). */
+    /** True while some process has inode {@code ino} open here (so its data must outlive an unlink). */
+    public boolean isOpen(long ino) {
+        return openFiles.isOpen(ino);
+    }
+
     public int filesOpenForWriting() {
         return openFiles.openForWriting();
     }

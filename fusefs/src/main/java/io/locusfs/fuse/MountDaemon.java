@@ -104,7 +104,9 @@ public final class MountDaemon {
                     return mountPoint;
                 }
             }, StoreConfig.load(storePath)); // A broken file refuses the mount, naming its line.
-            control = ControlServer.start(locations, snapshots, gate);
+            control = ControlServer.start(locations, snapshots, gate, new TranslationRequests(store,
+                    new io.locusfs.translate.Translation(io.locusfs.translate.Translation.DEFAULT_CONCURRENT),
+                    mounted::isOpen, mounted::commitAll));
             scheduler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "locusfs-snapshots");
                 t.setDaemon(true);

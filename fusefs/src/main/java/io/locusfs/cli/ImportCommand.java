@@ -1,0 +1,82 @@
+package io.locusfs.cli;
+
+import io.locusfs.fuse.TranslationRequests;
+import io.locusfs.store.Store;
+import io.locusfs.store.StoreOptions;
+import io.locusfs.translate.Translation;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "import",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        sortOptions = false,
+        header = "Bring data in an open format into a store, and take a snapshot of it.",
+        description = {
+            "Reads INPUT in --format (see 'locusfs formats') into the store's live tree below --into, "
+                + "then takes a snapshot: --snapshot NAME, or the name a LocusFS tar export carries "
+                + "(with its original time), or none. The whole input is checked first: a corrupt, "
+                + "truncated or hostile input (a path with '..') is refused and the store is left as it was.",
+            "",
+            "An incremental tar (exported with --since OLDER) applies its removals and changes on top of "
+                + "the tree, and is refused unless the store has snapshot OLDER: import a series in order.",
+            "Data imported here lives here: files take this store's location, as every file written here.",
+            "",
+            "Examples:",
+            "  locusfs import /srv/new --format tar /backup/full.tar        (snapshot named as in the archive)",
+            "  locusfs import /srv/new --format tar /backup/inc.tar",
+            "  locusfs import /srv/store --format dir /home/ann/photos --into /photos --snapshot photos-in",
+            "  locusfs import /srv/store --format sqlite /var/lib/app/app.db --into /db   (a live database, consistently)",
+            "",
+            "Usage: locusfs import STORE --format FORMAT INPUT | --mount MOUNTPOINT --format FORMAT INPUT"},
+        footerHeading = "%nExit status:%n",
+        footer = {"  0  imported", "  1  refused or failed (the message says why)"})
+final class ImportCommand implements Callable<Integer> {
+    @Mixin
+    SnapshotCommand.Target target = new SnapshotCommand.Target();
+
+    @Parameters(paramLabel = "STORE INPUT", description = "The store (unless --mount) and what to import.")
+    List<String> given = new ArrayList<>();
+
+    @Option(names = {"-f", "--format"}, required = true, paramLabel = "FORMAT", description = "tar, dir, ext4-image, sqlite, or a plug-in's.")
+    String format;
+
+    @Option(names = "--into", paramLabel = "DIR", defaultValue = "/",
+            description = "The directory of the store to import into, created if missing (default: ${DEFAULT-VALUE}).")
+    String into;
+
+    @Option(names = "--snapshot", paramLabel = "NAME", description = "Take this snapshot after the import.")
+    String snapshot;
+
+    @Option(names = "--json", description = "Print a JSON summary for scripts (and no progress line).")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        List<String> args = SnapshotCommand.parameters(target, given, 1, "locusfs import STORE --format FORMAT INPUT");
+        Path input = Path.of(SnapshotCommand.rest(target, args).get(0)).toAbsolutePath();
+        Path storePath = target.resolve(SnapshotCommand.storeOf(target, args));
+        Optional<List<String>> answer = SnapshotCommand.Target.askDaemon(storePath, "import", format, input.toString(), into,
+                snapshot == null ? "" : snapshot);
+        Translation.Summary summary;
+        if (answer.isPresent()) {
+            summary = TranslationRequests.summary(answer.get());
+        } else {
+            long size = Files.isRegularFile(input) ? Files.size(input) : 0;
+            try (Store store = Store.open(storePath, StoreOptions.defaults());
+                 TerminalProgress progress = new TerminalProgress("importing", 0, size, json)) {
+                summary = new Translation(1).importInto(store, format, input, into, snapshot, ino -> false, progress);
+            }
+        }
+        ExportCommand.print(summary, json);
+        return 0;
+    }
+}

@@ -1,0 +1,7 @@
+package io.locusfs.translate;
+
+import java.nio.file.Path;
+
+/** One import: what to read, and the tree it goes into. */
+public record ImportJob(Path input, TreeBuilder target, Progress progress) {
+}

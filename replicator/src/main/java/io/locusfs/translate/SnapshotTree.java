@@ -1,0 +1,88 @@
+package io.locusfs.translate;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What an export writes: the files of one snapshot, or of the part of it that changed since an
+ * older snapshot. Paths are relative to the exported root ("" is the root itself), '/'-separated,
+ * UTF-8. Read-only; a walk may run while the store is in use, since a snapshot never changes.
+ */
+public interface SnapshotTree {
+
+    /** Which snapshot this is and where it came from. {@code since} is null for a full export. */
+    record Header(String snapshot, String since, Instant created, String storeId, String zone) {
+    }
+
+    Header header();
+
+    /** True when only what changed since {@code header().since()} is walked. */
+    default boolean incremental() {
+        return header().since() != null;
+    }
+
+    /** For an incremental tree, the paths that no longer exist (remove them before adding); else empty. */
+    List<String> removed();
+
+    /** The exported root ("" path): its attributes, whether or not {@link #walk} visits it. */
+    Node root();
+
+    /** The number of nodes and bytes of file content {@link #walk} visits, for progress. */
+    long files();
+
+    long bytes();
+
+    /** Receives the nodes of a walk. */
+    interface Visitor {
+        void visit(Node node) throws IOException;
+    }
+
+    /**
+     * Visits every node in path order, each directory before what it holds; the first path of a
+     * hard-linked file comes before its other links.
+     */
+    void walk(Visitor visitor) throws IOException;
+
+    /** The kinds of file a tree holds. */
+    enum Kind { DIRECTORY, FILE, SYMLINK, FIFO, CHAR_DEVICE, BLOCK_DEVICE, SOCKET }
+
+    /**
+     * One file, directory or other node.
+     *
+     * @param permissions    the mode's permission and set-id bits ({@code mode & 07777})
+     * @param symlinkTarget  the target of a symlink, else null
+     * @param xattrs         extended attributes by full name ({@code user.x}), the filesystem's
+     *                       reserved {@code user.location*} names left out
+     * @param zone           where the data lived ({@code user.location})
+     * @param locationRecord the signed record saying so ({@code user.location.record})
+     * @param hardLinkOf     for the second and later paths of one file, the path visited first
+     *                       (or, in an incremental tree, a path the file already had); else null
+     * @param content        the data of a regular file, else null
+     */
+    record Node(String path, Kind kind, int permissions, int uid, int gid, long atimeNanos, long mtimeNanos,
+                long ctimeNanos, long size, String symlinkTarget, long rdev, Map<String, byte[]> xattrs,
+                String zone, String locationRecord, String hardLinkOf, FileContent content) {
+    }
+
+    /** A byte range of a file that holds data; everything outside the extents reads as zeros. */
+    record Extent(long offset, long length) {
+    }
+
+    /** The data of one regular file. */
+    interface FileContent {
+        /** The ranges that hold data, in order; a file without holes has one extent of its whole size. */
+        List<Extent> extents();
+
+        /** Reads {@code length} bytes at {@code offset} into {@code buffer}; holes read as zeros. */
+        void read(long offset, byte[] buffer, int length) throws IOException;
+
+        /** The whole content, holes as zeros. */
+        InputStream open();
+    }
+
+    /** The shorthand for a node's xattrs when it has none. */
+    Map<String, byte[]> NO_XATTRS = Map.of();
+}

@@ -1,0 +1,393 @@
+package io.locusfs.translate;
+
+import io.locusfs.store.Diff;
+import io.locusfs.store.Inode;
+import io.locusfs.store.Snapshots;
+import io.locusfs.store.Store;
+import io.locusfs.store.StoreException;
+import io.locusfs.store.Tree;
+import io.locusfs.store.View;
+import io.locusfs.xattr.LocationRecord;
+import io.locusfs.xattr.ReservedAttributes;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * A snapshot of a store as a {@link SnapshotTree}: the whole snapshot (or one subtree of it), or
+ * what changed since an older snapshot, found with the snapshot diff so that an incremental
+ * export costs time proportional to the change.
+ */
+public final class StoreSnapshotTree implements SnapshotTree {
+    private static final byte[] RECORD_NAME = ReservedAttributes.RECORD.getBytes(StandardCharsets.UTF_8);
+    /** Sorts paths component by component, so a directory comes right before what it holds. */
+    private static final Comparator<String> PATH_ORDER = Comparator.comparing(p -> p.replace('/', '\0'));
+
+    private final View view;
+    private final int blockSize;
+    private final Header header;
+    private final LocationRecord storeRecord;
+    private final long rootIno;
+    /** For an incremental tree, the paths to visit (each with what it holds when it was added or renamed). */
+    private final TreeSet<String> changedPaths;
+    private final List<String> removed = new ArrayList<>();
+    private long files = -1;
+    private long bytes;
+
+    private StoreSnapshotTree(Store store, Snapshots.Snapshot snapshot, String since, long rootIno) {
+        this.view = store.snapshots().view(snapshot);
+        this.blockSize = store.blockSize();
+        String recordThen = snapshot.locationRecord();
+        this.storeRecord = recordThen.isEmpty() ? store.locationRecord().orElseThrow() : LocationRecord.parse(recordThen);
+        this.header = new Header(snapshot.name(), since, Instant.ofEpochSecond(0, snapshot.createdNanos()),
+                store.storeId(), storeRecord.zone().toString());
+        this.rootIno = rootIno;
+        this.changedPaths = since == null ? null : new TreeSet<>(PATH_ORDER);
+    }
+
+    /**
+     * Snapshot {@code name} of {@code store}, from {@code subtree} down ("/" or "" for all of it).
+     *
+     * @throws TranslationException for an unknown snapshot or a subtree that does not exist in it
+     */
+    public static StoreSnapshotTree full(Store store, String name, String subtree) throws TranslationException {
+        Snapshots.Snapshot snapshot = find(store, name);
+        View view = store.snapshots().view(snapshot);
+        long ino = Store.ROOT_INO;
+        for (String component : subtree.split("/")) {
+            if (component.isEmpty()) {
+                continue;
+            }
+            ino = view.lookup(ino, component.getBytes(StandardCharsets.UTF_8));
+            if (ino == 0) {
+                throw new TranslationException("'" + subtree + "' does not exist in snapshot '" + name + "'");
+            }
+        }
+        return new StoreSnapshotTree(store, snapshot, null, ino);
+    }
+
+    /**
+     * What changed in {@code store} from snapshot {@code since} to snapshot {@code name}.
+     *
+     * @throws TranslationException for an unknown snapshot, or {@code since} not older than {@code name}
+     */
+    public static StoreSnapshotTree since(Store store, String name, String since) throws TranslationException {
+        Snapshots.Snapshot newer = find(store, name);
+        Snapshots.Snapshot older = find(store, since);
+        if (older.epoch() >= newer.epoch()) {
+            throw new TranslationException("snapshot '" + since + "' is not older than '" + name + "'");
+        }
+        StoreSnapshotTree tree = new StoreSnapshotTree(store, newer, since, Store.ROOT_INO);
+        for (Diff.Change change : store.snapshots().diff(since, name)) {
+            String path = relative(change.path());
+            switch (change.kind()) {
+                case REMOVED -> tree.removed.add(path);
+                case MODIFIED -> tree.changedPaths.add(path);
+                case ADDED -> tree.addSubtree(path);
+                case RENAMED -> {
+                    tree.removed.add(path);
+                    tree.addSubtree(relative(change.to()));
+                }
+            }
+        }
+        // A changed file's directory is listed too, so that its times come out as in the snapshot.
+        for (String path : List.copyOf(tree.changedPaths)) {
+            int slash = path.lastIndexOf('/');
+            tree.changedPaths.add(slash < 0 ? "" : path.substring(0, slash));
+        }
+        for (String path : tree.removed) {
+            int slash = path.lastIndexOf('/');
+            tree.changedPaths.add(slash < 0 ? "" : path.substring(0, slash));
+        }
+        return tree;
+    }
+
+    private static Snapshots.Snapshot find(Store store, String name) throws TranslationException {
+        return store.snapshots().find(name).orElseThrow(
+                () -> new TranslationException("no snapshot '" + name + "' in " + store.path()));
+    }
+
+    private static String relative(byte[] path) {
+        String text = new String(path, StandardCharsets.UTF_8);
+        return text.startsWith("/") ? text.substring(1) : text;
+    }
+
+    private void addSubtree(String path) {
+        changedPaths.add(path);
+        long ino = resolve(path);
+        if (ino != 0 && view.inode(ino).isDirectory()) {
+            descend(ino, path, (child, childPath) -> changedPaths.add(childPath));
+        }
+    }
+
+    private long resolve(String path) {
+        long ino = rootIno;
+        for (String component : path.split("/")) {
+            if (!component.isEmpty()) {
+                ino = view.lookup(ino, component.getBytes(StandardCharsets.UTF_8));
+                if (ino == 0) {
+                    return 0;
+                }
+            }
+        }
+        return ino;
+    }
+
+    private interface PathVisitor {
+        void visit(long ino, String path) throws IOException;
+    }
+
+    /** Visits what directory {@code dir} holds, recursively, in name order, each directory before its contents. */
+    private void descend(long dir, String path, PathVisitor visitor) {
+        List<Tree.Entry> entries = new ArrayList<>();
+        view.list(dir, entries::add);
+        for (Tree.Entry entry : entries) {
+            String childPath = (path.isEmpty() ? "" : path + "/") + new String(entry.name(), StandardCharsets.UTF_8);
+            try {
+                visitor.visit(entry.ino(), childPath);
+            } catch (IOException e) {
+                throw new WalkFailure(e);
+            }
+            if (entry.type() == (Inode.S_IFDIR >> 12)) {
+                descend(entry.ino(), childPath, visitor);
+            }
+        }
+    }
+
+    /** Carries a visitor's IOException out of the store's scan callbacks. */
+    private static final class WalkFailure extends RuntimeException {
+        WalkFailure(IOException cause) {
+            super(cause);
+        }
+    }
+
+    @Override
+    public Header header() {
+        return header;
+    }
+
+    @Override
+    public Node root() {
+        return node(rootIno, "", new HashMap<>());
+    }
+
+    @Override
+    public List<String> removed() {
+        return List.copyOf(removed);
+    }
+
+    @Override
+    public long files() {
+        count();
+        return files;
+    }
+
+    @Override
+    public long bytes() {
+        count();
+        return bytes;
+    }
+
+    private void count() {
+        if (files >= 0) {
+            return;
+        }
+        long[] totals = new long[2];
+        try {
+            paths((ino, path) -> {
+                totals[0]++;
+                Inode inode = view.inode(ino);
+                if (inode.isRegular()) {
+                    totals[1] += inode.size;
+                }
+            });
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        files = totals[0];
+        bytes = totals[1];
+    }
+
+    /** Visits the paths of this tree in path order. */
+    private void paths(PathVisitor visitor) throws IOException {
+        try {
+            if (changedPaths == null) {
+                visitor.visit(rootIno, "");
+                if (view.inode(rootIno).isDirectory()) {
+                    descend(rootIno, "", visitor);
+                }
+                return;
+            }
+            for (String path : changedPaths) {
+                long ino = resolve(path);
+                if (ino != 0) {
+                    visitor.visit(ino, path);
+                }
+            }
+        } catch (WalkFailure e) {
+            throw (IOException) e.getCause();
+        }
+    }
+
+    @Override
+    public void walk(Visitor visitor) throws IOException {
+        Map<Long, String> firstPaths = new HashMap<>();
+        paths((ino, path) -> visitor.visit(node(ino, path, firstPaths)));
+    }
+
+    private Node node(long ino, String path, Map<Long, String> firstPaths) {
+        Inode inode = view.inode(ino);
+        String linkOf = null;
+        if (!inode.isDirectory() && inode.nlink > 1) {
+            linkOf = firstPaths.get(ino);
+            if (linkOf == null) {
+                firstPaths.put(ino, path);
+                if (incremental()) {
+                    linkOf = existingPath(inode, path);
+                }
+            }
+        }
+        LocationRecord record = ownRecord(ino);
+        Map<String, byte[]> xattrs = new LinkedHashMap<>();
+        for (byte[] name : view.listXattrs(ino)) {
+            String text = new String(name, StandardCharsets.UTF_8);
+            if (!ReservedAttributes.isReserved(text)) {
+                xattrs.put(text, view.getXattr(ino, name));
+            }
+        }
+        Kind kind = kindOf(inode.mode);
+        return new Node(path, kind, inode.mode & 07777, inode.uid, inode.gid, inode.atimeNanos, inode.mtimeNanos,
+                inode.ctimeNanos, kind == Kind.DIRECTORY ? 0 : inode.size,
+                inode.isSymlink() ? new String(inode.symlinkTarget, StandardCharsets.UTF_8) : null, inode.rdev,
+                xattrs, record.zone().toString(), record.encode(), linkOf,
+                inode.isRegular() && linkOf == null ? new StoreContent(ino, inode.size) : null);
+    }
+
+    /**
+     * In an incremental tree, another path the hard-linked file {@code inode} had in the newer
+     * snapshot that is not itself in the export (found through the inode's name hint), so the
+     * import links to it instead of storing a second copy; null when there is none.
+     */
+    private String existingPath(Inode inode, String path) {
+        if (inode.parent == 0 || view.lookup(inode.parent, inode.name) != inode.ino) {
+            return null;
+        }
+        List<String> names = new ArrayList<>();
+        names.add(new String(inode.name, StandardCharsets.UTF_8));
+        long dir = inode.parent;
+        while (dir != Store.ROOT_INO) {
+            Inode d = view.inodeOrNull(dir);
+            if (d == null || d.parent == 0 || view.lookup(d.parent, d.name) != dir) {
+                return null;
+            }
+            names.add(0, new String(d.name, StandardCharsets.UTF_8));
+            dir = d.parent;
+        }
+        String candidate = String.join("/", names);
+        return candidate.equals(path) || changedPaths.contains(candidate) ? null : candidate;
+    }
+
+    private LocationRecord ownRecord(long ino) {
+        try {
+            return LocationRecord.parse(new String(view.getXattr(ino, RECORD_NAME), StandardCharsets.UTF_8));
+        } catch (StoreException e) {
+            if (e.kind() != StoreException.Kind.NO_ATTRIBUTE) {
+                throw e;
+            }
+            return storeRecord;
+        }
+    }
+
+    static Kind kindOf(int mode) {
+        return switch (mode & Inode.S_IFMT) {
+            case Inode.S_IFDIR -> Kind.DIRECTORY;
+            case Inode.S_IFLNK -> Kind.SYMLINK;
+            case Inode.S_IFIFO -> Kind.FIFO;
+            case Inode.S_IFCHR -> Kind.CHAR_DEVICE;
+            case Inode.S_IFBLK -> Kind.BLOCK_DEVICE;
+            case Inode.S_IFSOCK -> Kind.SOCKET;
+            default -> Kind.FILE;
+        };
+    }
+
+    /** A file's data read from the snapshot block by block; holes are the blocks never stored. */
+    private final class StoreContent implements FileContent {
+        private final long ino;
+        private final long size;
+
+        StoreContent(long ino, long size) {
+            this.ino = ino;
+            this.size = size;
+        }
+
+        @Override
+        public List<Extent> extents() {
+            BitSet stored = view.storedBlocks(ino);
+            List<Extent> extents = new ArrayList<>();
+            for (int start = stored.nextSetBit(0); start >= 0; ) {
+                int end = stored.nextClearBit(start);
+                long offset = (long) start * blockSize;
+                long limit = Math.min(size, (long) end * blockSize);
+                if (offset < limit) {
+                    extents.add(new Extent(offset, limit - offset));
+                }
+                start = stored.nextSetBit(end);
+            }
+            return extents;
+        }
+
+        @Override
+        public void read(long offset, byte[] buffer, int length) {
+            byte[] block = new byte[blockSize];
+            int done = 0;
+            while (done < length) {
+                long at = offset + done;
+                long index = at / blockSize;
+                int within = (int) (at % blockSize);
+                int n = Math.min(length - done, blockSize - within);
+                int stored = view.readBlockInto(ino, index, block);
+                int copy = Math.max(0, Math.min(n, stored - within));
+                System.arraycopy(block, within, buffer, done, copy);
+                java.util.Arrays.fill(buffer, done + copy, done + n, (byte) 0);
+                done += n;
+            }
+        }
+
+        @Override
+        public InputStream open() {
+            return new InputStream() {
+                private long position;
+
+                @Override
+                public int read() {
+                    byte[] one = new byte[1];
+                    return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+                }
+
+                @Override
+                public int read(byte[] target, int off, int len) {
+                    if (position >= size) {
+                        return -1;
+                    }
+                    int n = (int) Math.min(len, size - position);
+                    byte[] chunk = off == 0 ? target : new byte[n];
+                    StoreContent.this.read(position, chunk, n);
+                    if (chunk != target) {
+                        System.arraycopy(chunk, 0, target, off, n);
+                    }
+                    position += n;
+                    return n;
+                }
+            };
+        }
+    }
+}

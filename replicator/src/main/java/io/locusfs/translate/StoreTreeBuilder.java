@@ -1,0 +1,271 @@
+package io.locusfs.translate;
+
+import io.locusfs.store.FileData;
+import io.locusfs.store.Inode;
+import io.locusfs.store.Snapshots;
+import io.locusfs.store.Store;
+import io.locusfs.store.StoreException;
+import io.locusfs.store.Tree;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.function.LongPredicate;
+
+/**
+ * Builds an imported tree in the live tree of a store, below one directory, then takes a
+ * snapshot of it. All-zero blocks become holes. Directory times are set last, since adding what
+ * a directory holds changes them. Not thread-safe: one import per builder.
+ */
+public final class StoreTreeBuilder implements TreeBuilder {
+    /** Blocks written per batch: bounds the memory one file's import holds. */
+    private static final int BLOCKS_PER_COMMIT = 64;
+
+    private final Store store;
+    private final Tree tree;
+    private final FileData data;
+    private final long rootIno;
+    private final LongPredicate isOpen;
+    private final List<Inode> directoryTimes = new ArrayList<>();
+    private final String snapshotName;
+    private SnapshotTree.Header described;
+    private long files;
+    private long bytes;
+
+    /**
+     * A builder writing below {@code into} (created if missing) in {@code store}'s live tree;
+     * {@code isOpen} tells which inodes a mount has open, so that removing one keeps its data;
+     * {@link #finish} takes snapshot {@code snapshotName}, or when null the one the input names.
+     *
+     * @throws TranslationException when snapshot {@code snapshotName} exists already
+     */
+    public StoreTreeBuilder(Store store, String into, LongPredicate isOpen, String snapshotName) throws TranslationException {
+        if (snapshotName != null && store.snapshots().find(snapshotName).isPresent()) {
+            throw new TranslationException("snapshot '" + snapshotName + "' exists already in " + store.path());
+        }
+        this.snapshotName = snapshotName;
+        this.store = store;
+        this.tree = store.tree();
+        this.data = store.data();
+        this.isOpen = isOpen;
+        long ino = Store.ROOT_INO;
+        for (String component : into.split("/")) {
+            if (component.isEmpty()) {
+                continue;
+            }
+            byte[] name = bytes(component);
+            long next = tree.lookup(ino, name);
+            if (next == 0) {
+                next = tree.create(ino, name, Inode.S_IFDIR | 0755, 0, 0, 0, null).ino;
+            } else if (!tree.inode(next).isDirectory()) {
+                throw new TranslationException("'" + into + "' is not a directory in the store");
+            }
+            ino = next;
+        }
+        this.rootIno = ino;
+    }
+
+    @Override
+    public void requireBase(String since) throws TranslationException {
+        if (store.snapshots().find(since).isEmpty()) {
+            throw new TranslationException("this is an incremental export since snapshot '" + since
+                    + "', which " + store.path() + " does not have: import that one first");
+        }
+    }
+
+    @Override
+    public void describe(SnapshotTree.Header header) throws TranslationException {
+        if (snapshotName == null && store.snapshots().find(header.snapshot()).isPresent()) {
+            throw new TranslationException("the input is snapshot '" + header.snapshot() + "', which " + store.path()
+                    + " has already; give another name with --snapshot");
+        }
+        described = header;
+    }
+
+    /** What the input said about itself, or null. */
+    public SnapshotTree.Header described() {
+        return described;
+    }
+
+    public long files() {
+        return files;
+    }
+
+    public long bytes() {
+        return bytes;
+    }
+
+    @Override
+    public void remove(String path) throws TranslationException {
+        Located at = locate(path, false);
+        if (at == null || at.ino == 0) {
+            return;
+        }
+        removeEntry(at.parent, at.name, at.ino);
+    }
+
+    private void removeEntry(long parent, byte[] name, long ino) {
+        if (tree.inode(ino).isDirectory()) {
+            List<Tree.Entry> entries = new ArrayList<>();
+            tree.list(ino, entries::add);
+            for (Tree.Entry entry : entries) {
+                removeEntry(ino, entry.name(), entry.ino());
+            }
+            tree.rmdir(parent, name);
+        } else {
+            tree.unlink(parent, name, isOpen);
+        }
+    }
+
+    @Override
+    public void add(SnapshotTree.Node node, InputStream content) throws IOException {
+        Located at = locate(node.path(), true);
+        if (at.name == null) {
+            attributes(rootIno, node);
+            return;
+        }
+        if (at.ino != 0) {
+            boolean bothDirectories = node.kind() == SnapshotTree.Kind.DIRECTORY && tree.inode(at.ino).isDirectory();
+            if (bothDirectories) {
+                attributes(at.ino, node);
+                return;
+            }
+            removeEntry(at.parent, at.name, at.ino);
+        }
+        Inode inode;
+        try {
+            if (node.hardLinkOf() != null) {
+                Located target = locate(node.hardLinkOf(), false);
+                if (target == null || target.ino == 0) {
+                    throw new TranslationException("'" + node.path() + "' is a hard link to '" + node.hardLinkOf()
+                            + "', which the import does not have");
+                }
+                tree.link(target.ino, at.parent, at.name);
+                files++;
+                return;
+            }
+            int type = switch (node.kind()) {
+                case DIRECTORY -> Inode.S_IFDIR;
+                case FILE -> Inode.S_IFREG;
+                case SYMLINK -> Inode.S_IFLNK;
+                case FIFO -> Inode.S_IFIFO;
+                case CHAR_DEVICE -> Inode.S_IFCHR;
+                case BLOCK_DEVICE -> Inode.S_IFBLK;
+                case SOCKET -> Inode.S_IFSOCK;
+            };
+            inode = tree.create(at.parent, at.name, type | node.permissions(), node.uid(), node.gid(), node.rdev(),
+                    node.symlinkTarget() == null ? null : bytes(node.symlinkTarget()));
+            if (node.kind() == SnapshotTree.Kind.FILE && content != null) {
+                write(inode.ino, content, node.mtimeNanos());
+            }
+        } catch (StoreException e) {
+            throw new TranslationException("'" + node.path() + "': " + e.getMessage(), e);
+        }
+        attributes(inode.ino, node);
+        files++;
+    }
+
+    private void write(long ino, InputStream content, long mtimeNanos) throws IOException {
+        int blockSize = data.blockSize();
+        BitSet stored = new BitSet();
+        List<FileData.BlockWrite> pending = new ArrayList<>();
+        long size = 0;
+        while (true) {
+            byte[] block = content.readNBytes(blockSize);
+            if (block.length > 0) {
+                pending.add(new FileData.BlockWrite(size / blockSize, block, block.length));
+                size += block.length;
+                bytes += block.length;
+            }
+            if (pending.size() == BLOCKS_PER_COMMIT || (block.length < blockSize && !pending.isEmpty())) {
+                data.commit(ino, pending, size, mtimeNanos, stored);
+                pending = new ArrayList<>();
+            }
+            if (block.length < blockSize) {
+                return;
+            }
+        }
+    }
+
+    private void attributes(long ino, SnapshotTree.Node node) throws TranslationException {
+        try {
+            for (var xattr : node.xattrs().entrySet()) {
+                tree.setXattr(ino, bytes(xattr.getKey()), xattr.getValue(), 0);
+            }
+            Inode stored = tree.update(ino, inode -> {
+                inode.mode = (inode.mode & Inode.S_IFMT) | node.permissions();
+                inode.uid = node.uid();
+                inode.gid = node.gid();
+                inode.atimeNanos = node.atimeNanos();
+                inode.mtimeNanos = node.mtimeNanos();
+            });
+            if (stored.isDirectory()) {
+                directoryTimes.add(stored);
+            }
+        } catch (StoreException e) {
+            throw new TranslationException("'" + node.path() + "': " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Sets the directories' times as the input gave them, now that nothing more is added below
+     * them, and takes the snapshot: the one named at construction, else the one the input
+     * described (dated as the input says), else none.
+     *
+     * @return the snapshot taken, or null
+     */
+    public Snapshots.Snapshot finish() {
+        for (int i = directoryTimes.size() - 1; i >= 0; i--) {
+            Inode wanted = directoryTimes.get(i);
+            tree.update(wanted.ino, inode -> {
+                inode.atimeNanos = wanted.atimeNanos;
+                inode.mtimeNanos = wanted.mtimeNanos;
+            });
+        }
+        directoryTimes.clear();
+        store.sync();
+        String name = snapshotName != null ? snapshotName : described == null ? null : described.snapshot();
+        if (name == null) {
+            return null;
+        }
+        java.time.Instant created = snapshotName == null ? described.created() : java.time.Instant.now();
+        return store.snapshots().create(name, created.getEpochSecond() * 1_000_000_000L + created.getNano(), true);
+    }
+
+    /** An entry's directory, name (null for the import's root) and inode (0 when it does not exist). */
+    private record Located(long parent, byte[] name, long ino) {
+    }
+
+    /**
+     * Finds {@code path} below the import's root; with {@code makeParents}, missing directories on
+     * the way are created (mode 0755, owned by root), else a missing one gives null.
+     */
+    private Located locate(String path, boolean makeParents) throws TranslationException {
+        String[] components = path.isEmpty() ? new String[0] : path.split("/");
+        if (components.length == 0) {
+            return new Located(rootIno, null, rootIno);
+        }
+        long dir = rootIno;
+        for (int i = 0; i < components.length - 1; i++) {
+            byte[] name = bytes(components[i]);
+            long next = tree.lookup(dir, name);
+            if (next == 0) {
+                if (!makeParents) {
+                    return null;
+                }
+                next = tree.create(dir, name, Inode.S_IFDIR | 0755, 0, 0, 0, null).ino;
+            } else if (!tree.inode(next).isDirectory()) {
+                throw new TranslationException("'" + path + "': '" + components[i] + "' is not a directory");
+            }
+            dir = next;
+        }
+        byte[] name = bytes(components[components.length - 1]);
+        return new Located(dir, name, tree.lookup(dir, name));
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+}

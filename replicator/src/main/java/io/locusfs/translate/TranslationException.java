@@ -1,0 +1,14 @@
+package io.locusfs.translate;
+
+import java.io.IOException;
+
+/** A translation that cannot be done: an unknown format, bad input, a failed verification. */
+public class TranslationException extends IOException {
+    public TranslationException(String message) {
+        super(message);
+    }
+
+    public TranslationException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}
