@@ -5,7 +5,10 @@ For every path (relative, starting with '/'; the root is '/'): type, mode, uid, 
 size and sha256 (files), target (symlinks), nlink and the other paths of the same inode (files),
 and xattrs except user.location* (which the filesystem writes itself). Directory sizes and
 atimes are left out: they differ between filesystems without meaning anything.
-usage: manifest.py ROOT
+usage: manifest.py ROOT [--seconds] [--symlink-usec] [--exclude NAME]
+  --seconds       compare mtimes to the whole second (ext4 images made with mke2fs -d)
+  --symlink-usec  compare symlink mtimes to the microsecond (lutimes, as the JDK sets them)
+  --exclude NAME  leave out the top-level entry NAME (lost+found of an image)
 """
 import hashlib
 import json
@@ -14,9 +17,15 @@ import stat
 import sys
 
 root = sys.argv[1]
+seconds = '--seconds' in sys.argv
+symlink_usec = '--symlink-usec' in sys.argv
+excluded = {sys.argv[i + 1] for i, a in enumerate(sys.argv) if a == '--exclude'}
 entries = {}
 inodes = {}
 for dirpath, dirnames, filenames in os.walk(root):
+    if dirpath == root:
+        dirnames[:] = [d for d in dirnames if d not in excluded]
+        filenames = [f for f in filenames if f not in excluded]
     dirnames.sort()
     for name in [''] + sorted(dirnames + filenames) if dirpath == root else sorted(dirnames + filenames):
         full = os.path.join(dirpath, name) if name else dirpath
@@ -39,6 +48,10 @@ for dirpath, dirnames, filenames in os.walk(root):
                 if not x.startswith('user.location'):
                     xattrs[x] = os.getxattr(full, x, follow_symlinks=False).hex()
             e['xattrs'] = xattrs
+        if seconds:
+            e['mtime'] -= e['mtime'] % 1_000_000_000
+        elif symlink_usec and stat.S_ISLNK(st.st_mode):
+            e['mtime'] -= e['mtime'] % 1000
         entries[rel] = e
 for rel, e in sorted(entries.items()):
     key = e.pop('_key', None)

@@ -10,8 +10,8 @@ import java.util.Set;
 /**
  * The {@code ext4-image} format: a raw ext4 disk image of the snapshot, ready for
  * {@code mount -o loop,ro} or a VM. Built with {@code mke2fs -d} from a directory export (so
- * modes, owners, links, holes and xattrs carry over; times to the whole second, as
- * {@code mke2fs -d} copies them) and checked with {@code e2fsck -fn}. An import checks the
+ * modes, owners, links, holes and xattrs carry over; times to the whole second and up to
+ * 2038, as {@code mke2fs -d} 1.47 copies them) and checked with {@code e2fsck -fn}. An import checks the
  * image the same way, then mounts it read-only through a loop device (root only) and reads the
  * tree from there.
  */
@@ -52,6 +52,10 @@ public final class Ext4ImageTranslator implements Translator {
             Files.deleteIfExists(job.output());
             ExternalCommand.run("mke2fs", "-q", "-F", "-t", "ext4", "-I", "256", "-N", Long.toString(inodes), "-L", label(job),
                     "-d", staging.toString(), job.output().toString(), (bytes / 1024 + 1) + "k");
+            // mke2fs adds lost+found to the root after copying it, which moves the root's mtime to now.
+            SnapshotTree.Node root = job.tree().root();
+            ExternalCommand.run("debugfs", "-w", "-R", "set_inode_field / mtime @" + Math.floorDiv(root.mtimeNanos(), 1_000_000_000L),
+                    job.output().toString());
         } finally {
             Translation.deleteRecursively(staging);
         }

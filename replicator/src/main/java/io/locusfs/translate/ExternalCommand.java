@@ -1,6 +1,7 @@
 package io.locusfs.translate;
 
 import java.io.IOException;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -18,7 +19,8 @@ final class ExternalCommand {
     }
 
     static Result exec(List<String> command) throws IOException {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        Process process = new ProcessBuilder(command.stream().map(ExternalCommand::argument).toList())
+                .redirectErrorStream(true).start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
         try {
             return new Result(process.waitFor(), output);
@@ -26,6 +28,16 @@ final class ExternalCommand {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while running " + command.get(0), e);
         }
+    }
+
+    /**
+     * An argument as the JDK will pass it: it encodes arguments with the default charset, while
+     * paths were decoded with the file-name charset (the launcher sets ISO-8859-1 and UTF-8), so
+     * a path with non-ASCII letters needs its file-name bytes carried over unchanged.
+     */
+    private static String argument(String text) {
+        Charset names = Charset.forName(System.getProperty("sun.jnu.encoding", Charset.defaultCharset().name()));
+        return new String(text.getBytes(names), Charset.defaultCharset());
     }
 
     /**

@@ -111,9 +111,9 @@ public final class TarTranslator implements Translator {
             records.put(COMMENT, PaxWriter.utf8(comment));
         }
         for (var xattr : node.xattrs().entrySet()) {
-            if (isText(xattr.getValue())) {
-                records.put(XATTR + xattr.getKey(), xattr.getValue());
-            } else {
+            records.put(XATTR + xattr.getKey(), xattr.getValue());
+            if (!isText(xattr.getValue())) {
+                // Raw bytes are what GNU tar reads; readers that take values as text (ours too) need base64.
                 records.put(BINARY_XATTR + URLEncoder.encode(xattr.getKey(), StandardCharsets.UTF_8),
                         PaxWriter.utf8(Base64.getEncoder().encodeToString(xattr.getValue())));
             }
@@ -397,7 +397,7 @@ public final class TarTranslator implements Translator {
         for (var record : entry.getExtraPaxHeaders().entrySet()) {
             String key = record.getKey();
             if (key.startsWith(XATTR)) {
-                xattrs.put(key.substring(XATTR.length()), PaxWriter.utf8(record.getValue()));
+                xattrs.putIfAbsent(key.substring(XATTR.length()), PaxWriter.utf8(record.getValue()));
             } else if (key.startsWith(BINARY_XATTR)) {
                 xattrs.put(URLDecoder.decode(key.substring(BINARY_XATTR.length()), StandardCharsets.UTF_8),
                         Base64.getDecoder().decode(record.getValue()));
