@@ -323,6 +323,8 @@ public final class StoreSnapshotTree implements SnapshotTree {
     private final class StoreContent implements FileContent {
         private final long ino;
         private final long size;
+        /** One block read from the store; a file's content is read by one thread at a time. */
+        private byte[] block;
 
         StoreContent(long ino, long size) {
             this.ino = ino;
@@ -347,7 +349,9 @@ public final class StoreSnapshotTree implements SnapshotTree {
 
         @Override
         public void read(long offset, byte[] buffer, int length) {
-            byte[] block = new byte[blockSize];
+            if (block == null) {
+                block = new byte[blockSize];
+            }
             int done = 0;
             while (done < length) {
                 long at = offset + done;

@@ -45,6 +45,7 @@ public final class TarTranslator implements Translator {
     private static final String COMMENT = "comment";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int CHUNK = 1 << 20;
+    private static final byte[] ZEROS = new byte[64 << 10];
 
     @Override
     public String name() {
@@ -182,7 +183,7 @@ public final class TarTranslator implements Translator {
         CRC32C crc = new CRC32C();
         long position = 0;
         for (SnapshotTree.Extent extent : extents) {
-            crc = zeros(crc, extent.offset() - position, buffer);
+            crc = zeros(crc, extent.offset() - position);
             for (long done = 0; done < extent.length(); ) {
                 int n = (int) Math.min(buffer.length, extent.length() - done);
                 node.content().read(extent.offset() + done, buffer, n);
@@ -192,7 +193,7 @@ public final class TarTranslator implements Translator {
             }
             position = end(extent);
         }
-        crc = zeros(crc, node.size() - position, buffer);
+        crc = zeros(crc, node.size() - position);
         return Long.toHexString(crc.getValue());
     }
 
@@ -200,11 +201,11 @@ public final class TarTranslator implements Translator {
         return extent.offset() + extent.length();
     }
 
-    private static CRC32C zeros(CRC32C crc, long count, byte[] buffer) {
-        java.util.Arrays.fill(buffer, (byte) 0);
+    /** Adds {@code count} zero bytes (a hole) to {@code crc}. */
+    private static CRC32C zeros(CRC32C crc, long count) {
         for (long left = count; left > 0; ) {
-            int n = (int) Math.min(buffer.length, left);
-            crc.update(buffer, 0, n);
+            int n = (int) Math.min(ZEROS.length, left);
+            crc.update(ZEROS, 0, n);
             left -= n;
         }
         return crc;
