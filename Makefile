@@ -32,6 +32,7 @@ bench: build
 	bench/location.sh
 	bench/snapshot.sh
 	bench/policy.sh
+	bench/translate.sh
 
 run: build
 	@mkdir -p $(MNT)

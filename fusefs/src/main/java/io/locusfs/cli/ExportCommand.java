@@ -81,7 +81,9 @@ final class ExportCommand implements Callable<Integer> {
         } else {
             try (Store store = Store.open(storePath, StoreOptions.defaults())) {
                 var tree = since == null ? StoreSnapshotTree.full(store, snapshot, subtree) : StoreSnapshotTree.since(store, snapshot, since);
-                try (TerminalProgress progress = new TerminalProgress("exporting", tree.files(), tree.bytes(), json)) {
+                boolean shown = TerminalProgress.shown(json); // the totals cost a walk of the tree: only for a terminal
+                try (TerminalProgress progress = new TerminalProgress("exporting", shown ? tree.files() : 0,
+                        shown ? tree.bytes() : 0, json)) {
                     summary = new Translation(1).export(store, format, snapshot, since, subtree, absolute, progress);
                 }
             }

@@ -30,20 +30,25 @@ record RecordCheck(Path path, LocationRecord record, String problem) {
 
     /** Public keys of trusted nodes by node id: the store's own and those in a directory of {@code *.pub}. */
     static Map<String, PublicKey> trustedKeys(Path store, Path trustedDir) throws IOException {
-        Map<String, PublicKey> keys = new HashMap<>();
+        Map<String, PublicKey> keys = trustedDir == null ? new HashMap<>() : directoryKeys(trustedDir);
         PublicKey own = NodeIdentity.loadPublicKey(store.resolve(NodeIdentity.PUBLIC_KEY_FILE));
         keys.put(NodeIdentity.nodeIdOf(own), own);
-        if (trustedDir != null) {
-            try (DirectoryStream<Path> files = Files.newDirectoryStream(trustedDir, "*.pub")) {
-                for (Path file : files) {
-                    PublicKey key = NodeIdentity.loadPublicKey(file);
-                    keys.put(NodeIdentity.nodeIdOf(key), key);
-                }
+        return keys;
+    }
+
+    /** The public keys ({@code *.pub}) in {@code dir}, by node id. */
+    static Map<String, PublicKey> directoryKeys(Path dir) throws IOException {
+        Map<String, PublicKey> keys = new HashMap<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.pub")) {
+            for (Path file : files) {
+                PublicKey key = NodeIdentity.loadPublicKey(file);
+                keys.put(NodeIdentity.nodeIdOf(key), key);
             }
         }
         return keys;
     }
 
+    /** Checks {@code path}'s record against {@code trusted} keys and, unless {@code storeId} is null, store {@code storeId}. */
     static RecordCheck of(Path path, String storeId, Map<String, PublicKey> trusted) throws IOException {
         UserDefinedFileAttributeView view = Files.getFileAttributeView(path, UserDefinedFileAttributeView.class);
         String name = ReservedAttributes.RECORD.substring("user.".length());
@@ -65,6 +70,9 @@ record RecordCheck(Path path, LocationRecord record, String problem) {
         if (!record.verify(key)) {
             return new RecordCheck(path, record, "forged: the signature does not match the record");
         }
+        if (storeId == null) {
+            return new RecordCheck(path, record, null); // a copy outside LocusFS: the signature is all there is to check
+        }
         long ino = (Long) Files.getAttribute(path, "unix:ino");
         boolean storeWide = record.file().equals(LocationRecord.EVERY_FILE) && record.store().equals(storeId);
         boolean ownRecord = record.file().equals(storeId + ":" + ino);
@@ -83,6 +91,7 @@ record RecordCheck(Path path, LocationRecord record, String problem) {
         private final Path trustedDir;
         private final Map<Path, String> storeIds = new HashMap<>();
         private final Map<Path, Map<String, PublicKey>> keys = new HashMap<>();
+        private Map<String, PublicKey> copyKeys;
 
         Checker(Path trustedDir) {
             this.trustedDir = trustedDir;
@@ -94,13 +103,32 @@ record RecordCheck(Path path, LocationRecord record, String problem) {
          * @throws IllegalArgumentException when {@code path} is not on a LocusFS mount
          */
         RecordCheck check(Path path) throws IOException {
-            MountedStore mount = MountedStore.of(path).orElseThrow(
-                    () -> new IllegalArgumentException(path + " is not on a LocusFS mount"));
+            var mounted = MountedStore.of(path);
+            if (mounted.isEmpty()) {
+                return ofCopy(path);
+            }
+            MountedStore mount = mounted.get();
             if (!storeIds.containsKey(mount.store())) {
                 storeIds.put(mount.store(), storeIdOf(mount.store()));
                 keys.put(mount.store(), trustedKeys(mount.store(), trustedDir));
             }
             return of(path, storeIds.get(mount.store()), keys.get(mount.store()));
+        }
+
+        /**
+         * A file outside LocusFS that kept its record as a plain xattr (extracted with
+         * {@code tar --xattrs}, copied with {@code cp -a}): the record can only be checked for its
+         * signature by a key in --trusted-keys; which file it belonged to cannot be told.
+         */
+        private RecordCheck ofCopy(Path path) throws IOException {
+            if (trustedDir == null) {
+                throw new IllegalArgumentException(path + " is not on a LocusFS mount: give --trusted-keys DIR to check "
+                        + "the signature of the record it carries");
+            }
+            if (copyKeys == null) {
+                copyKeys = directoryKeys(trustedDir);
+            }
+            return of(path, null, copyKeys);
         }
     }
 

@@ -27,7 +27,12 @@ final class TerminalProgress implements Progress, AutoCloseable {
         this.verb = verb;
         this.totalFiles = totalFiles;
         this.totalBytes = totalBytes;
-        this.shown = !quiet && System.console() != null;
+        this.shown = shown(quiet);
+    }
+
+    /** True when a progress line would be drawn: standard error is a terminal and nobody asked for quiet. */
+    static boolean shown(boolean quiet) {
+        return !quiet && System.console() != null;
     }
 
     @Override

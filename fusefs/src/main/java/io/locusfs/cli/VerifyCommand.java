@@ -17,13 +17,17 @@ import picocli.CommandLine.Parameters;
                 + "--trusted-keys DIR), and belonging to that file (the store-wide record of the same "
                 + "store, or a record naming the file). Prints one line per file.",
             "",
+            "A PATH outside LocusFS that carries a record as a plain xattr (extracted from a LocusFS tar "
+                + "export with 'tar --xattrs', or copied with 'cp -a') is checked for its signature by a key "
+                + "in --trusted-keys: its provenance, not which file it was.",
+            "",
             "Example:",
             "  locusfs verify --trusted-keys /etc/locusfs/nodes /mnt/locus/*"},
         footerHeading = "%nExit status:%n",
         footer = {"  0  every record checks out", "  1  a record is missing, forged, untrusted or belongs elsewhere"})
 final class VerifyCommand implements Callable<Integer> {
 
-    @Parameters(paramLabel = "PATH", arity = "1..*", description = "Files and directories on a LocusFS mount.")
+    @Parameters(paramLabel = "PATH", arity = "1..*", description = "Files and directories on a LocusFS mount, or copies carrying a record.")
     List<Path> paths;
 
     @Option(names = "--trusted-keys", paramLabel = "DIR", description = "Directory of trusted node public keys (*.pub).")

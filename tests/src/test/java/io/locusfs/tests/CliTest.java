@@ -33,7 +33,7 @@ class CliTest {
 
     @Test
     void everyCommandHasManPageStyleHelp() {
-        for (String command : new String[] {"", "init ", "mount ", "umount ", "fsck "}) {
+        for (String command : new String[] {"", "init ", "mount ", "umount ", "fsck ", "export ", "import ", "formats "}) {
             String help = Shell.ok(L + " " + command + "--help");
             assertTrue(help.contains("Usage: locusfs"), help);
             assertTrue(help.length() > 300, "help of '" + command + "' is too thin:\n" + help);

@@ -70,6 +70,15 @@ class TranslateTest {
             assertTrue(allocated < (2 << 20), "the 50 MiB sparse file takes " + allocated + " bytes extracted");
             assertEquals("eu/gb/london/hq", Shell.ok("getfattr --only-values -n user.location " + gnu + "/sparse0"));
             assertTrue(Shell.ok("getfattr --only-values -n user.location.record " + gnu + "/sparse0").contains("sig="));
+            // The record's signature still checks outside LocusFS, against the exporting node's key; a forged one does not.
+            Path keys = m.root.resolve("keys");
+            Shell.ok("mkdir " + keys + " && cp " + m.store.resolve("node.pub") + " " + keys);
+            assertTrue(Shell.ok(L + " verify --trusted-keys " + keys + " " + gnu + "/sparse0").contains(": ok (eu/gb/london/hq"));
+            Shell.ok("r=$(getfattr --only-values -n user.location.record " + gnu + "/sparse1 | sed 's#zone=eu/gb/london/hq#zone=us/ny#')"
+                    + " && setfattr -n user.location.record -v \"$r\" " + gnu + "/sparse1");
+            Shell.Result forged = Shell.run(L + " verify --trusted-keys " + keys + " " + gnu + "/sparse1");
+            assertEquals(1, forged.exit(), forged.out());
+            assertTrue(forged.out().contains("forged"), forged.out());
 
             // Into another store, through its mount daemon: same tree, the snapshot's name, and this store's location.
             Shell.run(300, L + " import " + other.store + " --format tar " + tar).ok();
