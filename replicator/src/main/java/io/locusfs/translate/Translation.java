@@ -18,6 +18,7 @@ import java.util.stream.Stream;
  * wait their turn, so a burst of requests cannot exhaust memory. Thread-safe.
  */
 public final class Translation {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Translation.class);
     /** The default cap on jobs at once: each holds a few MiB of buffers and one reader of the store. */
     public static final int DEFAULT_CONCURRENT = 2;
 
@@ -48,7 +49,7 @@ public final class Translation {
             throw new TranslationException(absolute + " is a directory that is not empty; give a new path");
         }
         Path partial = absolute.resolveSibling("." + absolute.getFileName() + ".partial");
-        slots.acquire();
+        acquire("export of " + snapshot + " to " + absolute);
         long start = System.nanoTime();
         try {
             deleteRecursively(partial);
@@ -80,7 +81,7 @@ public final class Translation {
             Snapshots.checkName(snapshot);
         }
         StoreTreeBuilder builder = new StoreTreeBuilder(store, into, isOpen, snapshot);
-        slots.acquire();
+        acquire("import of " + input);
         long start = System.nanoTime();
         Snapshots.Snapshot taken;
         try {
@@ -92,6 +93,15 @@ public final class Translation {
         return new Summary("import", format, taken == null ? null : taken.name(),
                 builder.described() == null ? null : builder.described().since(), input.toAbsolutePath(), builder.files(),
                 builder.bytes(), System.nanoTime() - start);
+    }
+
+    /** Takes a slot, saying so in the log when the job has to wait for one. */
+    private void acquire(String job) throws InterruptedException {
+        if (!slots.tryAcquire()) {
+            log.info("{} waits: the most jobs allowed at once are running", job);
+            slots.acquire();
+        }
+        log.info("{} started", job);
     }
 
     private static Translator capable(String format, Translator.Capability needed, boolean incremental)

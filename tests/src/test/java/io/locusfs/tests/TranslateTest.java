@@ -256,6 +256,41 @@ class TranslateTest {
     }
 
     @Test
+    void exportsAskedAtOnceRunTwoAtATimeAndAllFinishVerified() throws Exception {
+        try (MountedStore m = MountedStore.create("eu/gb/london/hq")) {
+            Shell.ok("for i in $(seq 40); do head -c 4000000 /dev/urandom > " + m.mnt + "/f$i; done");
+            Shell.ok(L + " snapshot create " + m.store + " s1");
+            StringBuilder burst = new StringBuilder();
+            for (int i = 1; i <= 5; i++) {
+                burst.append(L).append(" export ").append(m.store).append(" s1 --format tar --output ").append(m.root)
+                        .append("/burst").append(i).append(".tar > ").append(m.root).append("/burst").append(i).append(".out 2>&1 & ");
+            }
+            Shell.run(300, burst + "wait").ok();
+            for (int i = 1; i <= 5; i++) {
+                assertTrue(Shell.ok("cat " + m.root + "/burst" + i + ".out").contains("verified"));
+                Shell.ok("tar -tf " + m.root + "/burst" + i + ".tar | grep -qx f40");
+            }
+            String log = Files.readString(m.store.resolve("locusfs.log"));
+            assertTrue(log.contains("waits: the most jobs allowed at once are running"), "a burst queues behind the cap");
+        }
+    }
+
+    @Test
+    void anExportOnATerminalShowsProgress() throws Exception {
+        try (MountedStore m = MountedStore.create("eu/gb/london/hq")) {
+            Shell.ok("head -c 50000000 /dev/urandom > " + m.at("big") + " && " + L + " snapshot create " + m.store + " s1");
+            m.unmount();
+            String shown = Shell.ok("script -qec " + Shell.quote(L + " export " + m.store + " s1 --format tar --output "
+                    + m.root.resolve("t.tar")) + " /dev/null");
+            assertTrue(shown.contains("exporting: "), shown);
+            assertTrue(shown.contains("verified"), shown);
+            assertTrue(!Shell.ok(L + " export " + m.store + " s1 --format tar --output " + m.root.resolve("u.tar") + " 2>&1")
+                    .contains("exporting: "), "no progress line when the output is not a terminal");
+            m.mount();
+        }
+    }
+
+    @Test
     void aThirdPartyTranslatorJarIsListedAndUsed() throws Exception {
         try (MountedStore m = MountedStore.create("eu/gb/london/hq")) {
             Path source = MountedStore.HOME.resolve("tests/src/test/resources/plugin");
