@@ -101,7 +101,7 @@ public final class Translation {
             log.info("{} waits: the most jobs allowed at once are running", job);
             slots.acquire();
         }
-        log.info("{} started", job);
+        log.debug("{} started", job);
     }
 
     private static Translator capable(String format, Translator.Capability needed, boolean incremental)
