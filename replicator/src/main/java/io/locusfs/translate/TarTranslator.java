@@ -282,8 +282,14 @@ public final class TarTranslator implements Translator {
                     continue;
                 }
                 String path = ArchivePath.normalise(entry.getName());
+                checkParents(scan.kinds, path, input);
                 if (entry.isLink()) {
-                    ArchivePath.normalise(entry.getLinkName());
+                    String target = ArchivePath.normalise(entry.getLinkName());
+                    boolean incremental = scan.header != null && !scan.header.path("since").isNull();
+                    if (!incremental && scan.kinds.get(target) != SnapshotTree.Kind.FILE) {
+                        throw new TranslationException(input + ": '" + path + "' is a hard link to '" + target
+                                + "', which is not a file earlier in the archive");
+                    }
                 }
                 scan.kinds.put(path, kindOf(entry));
                 if (kindOf(entry) == SnapshotTree.Kind.FILE && !entry.isLink()) {
@@ -313,6 +319,20 @@ public final class TarTranslator implements Translator {
             }
         }
         return scan;
+    }
+
+    /**
+     * Refuses a path below something the archive made a non-directory (a symlink, say), which
+     * an import could not apply, so that it is found before anything is written.
+     */
+    private static void checkParents(Map<String, SnapshotTree.Kind> kinds, String path, Path input) throws TranslationException {
+        for (int slash = path.indexOf('/'); slash >= 0; slash = path.indexOf('/', slash + 1)) {
+            SnapshotTree.Kind parent = kinds.get(path.substring(0, slash));
+            if (parent != null && parent != SnapshotTree.Kind.DIRECTORY) {
+                throw new TranslationException(input + ": '" + path + "' lies below '" + path.substring(0, slash)
+                        + "', which the archive made a " + parent.name().toLowerCase());
+            }
+        }
     }
 
     private static TarArchiveInputStream open(Path input) throws IOException {

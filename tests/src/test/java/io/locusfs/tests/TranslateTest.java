@@ -227,6 +227,11 @@ class TranslateTest {
             Path hostile = m.root.resolve("hostile.tar");
             Shell.ok("/usr/bin/python3 -c \"import tarfile, io; t = tarfile.open('" + hostile + "', 'w', format=tarfile.PAX_FORMAT);"
                     + " i = tarfile.TarInfo('../../etc/evil'); i.size = 1; t.addfile(i, io.BytesIO(b'x')); t.close()\"");
+            Path throughLink = m.root.resolve("through-link.tar");
+            Shell.ok("/usr/bin/python3 -c \"import tarfile, io; t = tarfile.open('" + throughLink + "', 'w', format=tarfile.PAX_FORMAT);"
+                    + " i = tarfile.TarInfo('ok'); i.size = 1; t.addfile(i, io.BytesIO(b'x'));"
+                    + " l = tarfile.TarInfo('etc'); l.type = tarfile.SYMTYPE; l.linkname = '/etc'; t.addfile(l);"
+                    + " i = tarfile.TarInfo('etc/passwd'); i.size = 1; t.addfile(i, io.BytesIO(b'x')); t.close()\"");
             Path garbage = m.root.resolve("garbage");
             Shell.ok("head -c 100000 /dev/urandom > " + garbage);
             record Refusal(String command, String says) {
@@ -236,6 +241,7 @@ class TranslateTest {
                     new Refusal("--format tar " + cut, "runcated"),
                     new Refusal("--format tar " + cutAtEntry, "truncated"),
                     new Refusal("--format tar " + hostile, "'..'"),
+                    new Refusal("--format tar " + throughLink, "which the archive made a symlink"),
                     new Refusal("--format tar " + garbage, "not a readable tar"),
                     new Refusal("--format ext4-image " + garbage, "not an ext4 image"),
                     new Refusal("--format sqlite " + garbage, "not an SQLite database"),
@@ -247,6 +253,9 @@ class TranslateTest {
             }
             assertEquals(before, Shell.ok("ls -AR " + target.mnt) + Shell.ok(L + " snapshot list " + target.store));
             assertEquals("", Shell.ok("ls -A " + target.mnt.resolve(".snapshots/before") + " | grep -v mine || true"));
+            // --path exports one directory of the snapshot, as its root.
+            Shell.ok(L + " export " + m.store + " s1 --path /d --format tar --output " + m.root.resolve("d.tar"));
+            assertEquals("./\nbig\n", Shell.ok("tar -tf " + m.root.resolve("d.tar") + " | sort -u"));
             // An export that cannot be done leaves nothing at its destination.
             Shell.Result noSnapshot = Shell.run(L + " export " + m.store + " nope --format tar --output " + m.root.resolve("x.tar"));
             assertEquals(1, noSnapshot.exit());
