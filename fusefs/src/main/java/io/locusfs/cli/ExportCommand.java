@@ -48,11 +48,11 @@ final class ExportCommand implements Callable<Integer> {
     @Mixin
     SnapshotCommand.Target target = new SnapshotCommand.Target();
 
+    @Mixin
+    FormatOptions options = new FormatOptions();
+
     @Parameters(paramLabel = "STORE SNAPSHOT", description = "The store (unless --mount) and the snapshot to export.")
     List<String> given = new ArrayList<>();
-
-    @Option(names = {"-f", "--format"}, required = true, paramLabel = "FORMAT", description = "tar, dir, ext4-image, sqlite, or a plug-in's.")
-    String format;
 
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "PATH", description = "The file (or, for dir, the new directory) to write.")
     Path output;
@@ -64,16 +64,13 @@ final class ExportCommand implements Callable<Integer> {
             description = "Export only this directory (or, for sqlite, this file) of the snapshot (default: ${DEFAULT-VALUE}).")
     String subtree;
 
-    @Option(names = "--json", description = "Print a JSON summary for scripts (and no progress line).")
-    boolean json;
-
     @Override
     public Integer call() throws Exception {
         List<String> args = SnapshotCommand.parameters(target, given, 1, "locusfs export STORE SNAPSHOT --format FORMAT --output PATH");
         String snapshot = SnapshotCommand.rest(target, args).get(0);
         Path storePath = target.resolve(SnapshotCommand.storeOf(target, args));
         Path absolute = output.toAbsolutePath();
-        Optional<List<String>> answer = SnapshotCommand.Target.askDaemon(storePath, "export", format, snapshot,
+        Optional<List<String>> answer = SnapshotCommand.Target.askDaemon(storePath, "export", options.format, snapshot,
                 since == null ? "" : since, subtree, absolute.toString());
         Translation.Summary summary;
         if (answer.isPresent()) {
@@ -81,14 +78,14 @@ final class ExportCommand implements Callable<Integer> {
         } else {
             try (Store store = Store.open(storePath, StoreOptions.defaults())) {
                 var tree = since == null ? StoreSnapshotTree.full(store, snapshot, subtree) : StoreSnapshotTree.since(store, snapshot, since);
-                boolean shown = TerminalProgress.shown(json); // the totals cost a walk of the tree: only for a terminal
+                boolean shown = TerminalProgress.shown(options.json); // the totals cost a walk of the tree: only for a terminal
                 try (TerminalProgress progress = new TerminalProgress("exporting", shown ? tree.files() : 0,
-                        shown ? tree.bytes() : 0, json)) {
-                    summary = new Translation(1).export(store, format, snapshot, since, subtree, absolute, progress);
+                        shown ? tree.bytes() : 0, options.json)) {
+                    summary = new Translation(1).export(store, options.format, snapshot, since, subtree, absolute, progress);
                 }
             }
         }
-        print(summary, json);
+        print(summary, options.json);
         return 0;
     }
 

@@ -43,11 +43,11 @@ final class ImportCommand implements Callable<Integer> {
     @Mixin
     SnapshotCommand.Target target = new SnapshotCommand.Target();
 
+    @Mixin
+    FormatOptions options = new FormatOptions();
+
     @Parameters(paramLabel = "STORE INPUT", description = "The store (unless --mount) and what to import.")
     List<String> given = new ArrayList<>();
-
-    @Option(names = {"-f", "--format"}, required = true, paramLabel = "FORMAT", description = "tar, dir, ext4-image, sqlite, or a plug-in's.")
-    String format;
 
     @Option(names = "--into", paramLabel = "DIR", defaultValue = "/",
             description = "The directory of the store to import into, created if missing (default: ${DEFAULT-VALUE}).")
@@ -56,15 +56,12 @@ final class ImportCommand implements Callable<Integer> {
     @Option(names = "--snapshot", paramLabel = "NAME", description = "Take this snapshot after the import.")
     String snapshot;
 
-    @Option(names = "--json", description = "Print a JSON summary for scripts (and no progress line).")
-    boolean json;
-
     @Override
     public Integer call() throws Exception {
         List<String> args = SnapshotCommand.parameters(target, given, 1, "locusfs import STORE --format FORMAT INPUT");
         Path input = Path.of(SnapshotCommand.rest(target, args).get(0)).toAbsolutePath();
         Path storePath = target.resolve(SnapshotCommand.storeOf(target, args));
-        Optional<List<String>> answer = SnapshotCommand.Target.askDaemon(storePath, "import", format, input.toString(), into,
+        Optional<List<String>> answer = SnapshotCommand.Target.askDaemon(storePath, "import", options.format, input.toString(), into,
                 snapshot == null ? "" : snapshot);
         Translation.Summary summary;
         if (answer.isPresent()) {
@@ -72,11 +69,11 @@ final class ImportCommand implements Callable<Integer> {
         } else {
             long size = Files.isRegularFile(input) ? Files.size(input) : 0;
             try (Store store = Store.open(storePath, StoreOptions.defaults());
-                 TerminalProgress progress = new TerminalProgress("importing", 0, size, json)) {
-                summary = new Translation(1).importInto(store, format, input, into, snapshot, ino -> false, progress);
+                 TerminalProgress progress = new TerminalProgress("importing", 0, size, options.json)) {
+                summary = new Translation(1).importInto(store, options.format, input, into, snapshot, ino -> false, progress);
             }
         }
-        ExportCommand.print(summary, json);
+        ExportCommand.print(summary, options.json);
         return 0;
     }
 }
