@@ -52,5 +52,5 @@ for path in rng.sample(files, 10):
 os.chmod(os.path.join(root, dirs[2]), 0o1777)
 for dirpath, dirnames, filenames in os.walk(root, topdown=False):
     for name in filenames + dirnames:
-        ns = rng.randrange(10**18, 2 * 10**18)  # 2001 to 2033: mke2fs -d stores no times past 2038
+        ns = rng.randrange(10**18, 27 * 10**17)  # 2001 to 2055: past 2038 too
         os.utime(os.path.join(dirpath, name), ns=(ns, ns), follow_symlinks=False)

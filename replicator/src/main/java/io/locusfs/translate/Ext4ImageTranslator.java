@@ -10,8 +10,8 @@ import java.util.Set;
 /**
  * The {@code ext4-image} format: a raw ext4 disk image of the snapshot, ready for
  * {@code mount -o loop,ro} or a VM. Built with {@code mke2fs -d} from a directory export (so
- * modes, owners, links, holes and xattrs carry over; times to the whole second and up to
- * 2038, as {@code mke2fs -d} 1.47 copies them) and checked with {@code e2fsck -fn}. An import checks the
+ * modes, owners, links, holes and xattrs carry over), with the times then set to the
+ * nanosecond by {@code debugfs}, and checked with {@code e2fsck -fn}. An import checks the
  * image the same way, then mounts it read-only through a loop device (root only) and reads the
  * tree from there.
  */
@@ -52,13 +52,47 @@ public final class Ext4ImageTranslator implements Translator {
             Files.deleteIfExists(job.output());
             ExternalCommand.run("mke2fs", "-q", "-F", "-t", "ext4", "-I", "256", "-N", Long.toString(inodes), "-L", label(job),
                     "-d", staging.toString(), job.output().toString(), (bytes / 1024 + 1) + "k");
-            // mke2fs adds lost+found to the root after copying it, which moves the root's mtime to now.
-            SnapshotTree.Node root = job.tree().root();
-            ExternalCommand.run("debugfs", "-w", "-R", "set_inode_field / mtime @" + Math.floorDiv(root.mtimeNanos(), 1_000_000_000L),
-                    job.output().toString());
+            setTimes(job, staging.resolveSibling(staging.getFileName() + ".times"));
         } finally {
             Translation.deleteRecursively(staging);
         }
+    }
+
+    /**
+     * Sets every inode's mtime and atime to the nanosecond with one {@code debugfs} run:
+     * {@code mke2fs -d} copies whole seconds only, wraps times past 2038, and moves the root's
+     * mtime when it adds lost+found. The low 32 bits of the seconds go in the time field; the
+     * extra field holds the nanoseconds (shifted by 2) and the two epoch bits above them.
+     */
+    private static void setTimes(ExportJob job, Path commands) throws IOException {
+        StringBuilder script = new StringBuilder();
+        job.tree().walk(node -> {
+            if (node.kind() == SnapshotTree.Kind.SOCKET || node.hardLinkOf() != null || node.path().contains("\n")) {
+                return; // sockets are not in the image; a link's inode is set through its first path
+            }
+            String path = "\"/" + node.path().replace("\"", "\"\"") + "\"";
+            time(script, path, "mtime", node.mtimeNanos());
+            time(script, path, "atime", node.atimeNanos());
+        });
+        Files.writeString(commands, script);
+        try {
+            ExternalCommand.Result result = ExternalCommand.exec(List.of("debugfs", "-w", "-f", commands.toString(),
+                    job.output().toString()));
+            for (String line : result.output().split("\n")) {
+                if (!line.startsWith("debugfs") && !line.isBlank()) {
+                    throw new TranslationException("setting times in the image failed: " + line);
+                }
+            }
+        } finally {
+            Files.deleteIfExists(commands);
+        }
+    }
+
+    private static void time(StringBuilder script, String path, String field, long nanos) {
+        long seconds = Math.floorDiv(nanos, 1_000_000_000L);
+        long extra = (Math.floorMod(nanos, 1_000_000_000L) << 2) | (((seconds - (int) seconds) >> 32) & 3);
+        script.append("set_inode_field ").append(path).append(' ').append(field).append(" @").append(seconds).append('\n');
+        script.append("set_inode_field ").append(path).append(' ').append(field).append("_extra ").append(extra).append('\n');
     }
 
     private static String label(ExportJob job) {
