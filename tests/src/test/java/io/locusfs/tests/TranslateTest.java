@@ -267,7 +267,7 @@ class TranslateTest {
     @Test
     void exportsAskedAtOnceRunTwoAtATimeAndAllFinishVerified() throws Exception {
         try (MountedStore m = MountedStore.create("eu/gb/london/hq")) {
-            Shell.ok("for i in $(seq 40); do head -c 4000000 /dev/urandom > " + m.mnt + "/f$i; done");
+            Shell.ok("for i in $(seq 80); do head -c 4000000 /dev/urandom > " + m.mnt + "/f$i; done");
             Shell.ok(L + " snapshot create " + m.store + " s1");
             StringBuilder burst = new StringBuilder();
             for (int i = 1; i <= 5; i++) {
@@ -277,7 +277,7 @@ class TranslateTest {
             Shell.run(300, burst + "wait").ok();
             for (int i = 1; i <= 5; i++) {
                 assertTrue(Shell.ok("cat " + m.root + "/burst" + i + ".out").contains("verified"));
-                Shell.ok("tar -tf " + m.root + "/burst" + i + ".tar | grep -qx f40");
+                Shell.ok("tar -tf " + m.root + "/burst" + i + ".tar | grep -qx f80");
             }
             String log = Files.readString(m.store.resolve("locusfs.log"));
             assertTrue(log.contains("waits: the most jobs allowed at once are running"), "a burst queues behind the cap");
