@@ -186,7 +186,7 @@ public final class DirTranslator implements Translator {
             if (!Files.exists(path, NOFOLLOW)) {
                 throw new TranslationException(path + " is missing when read back");
             }
-            SnapshotTree.Kind kind = kindOf((Integer) Files.getAttribute(path, "unix:mode", NOFOLLOW));
+            SnapshotTree.Kind kind = SnapshotTree.Kind.of((Integer) Files.getAttribute(path, "unix:mode", NOFOLLOW));
             if (kind != node.kind()) {
                 throw new TranslationException(path + " is a " + kind + " when read back, not a " + node.kind());
             }
@@ -212,10 +212,6 @@ public final class DirTranslator implements Translator {
             crc.update(buffer, 0, n);
         }
         return crc.getValue();
-    }
-
-    static SnapshotTree.Kind kindOf(int mode) {
-        return StoreSnapshotTree.kindOf(mode);
     }
 
     @Override
@@ -251,7 +247,7 @@ public final class DirTranslator implements Translator {
             private void add(Path path) throws IOException {
                 Map<String, Object> unix = Files.readAttributes(path, "unix:*", NOFOLLOW);
                 int mode = (Integer) unix.get("mode");
-                SnapshotTree.Kind kind = kindOf(mode);
+                SnapshotTree.Kind kind = SnapshotTree.Kind.of(mode);
                 if (kind == SnapshotTree.Kind.SOCKET) {
                     return;
                 }

@@ -47,7 +47,22 @@ public interface SnapshotTree {
     void walk(Visitor visitor) throws IOException;
 
     /** The kinds of file a tree holds. */
-    enum Kind { DIRECTORY, FILE, SYMLINK, FIFO, CHAR_DEVICE, BLOCK_DEVICE, SOCKET }
+    enum Kind {
+        DIRECTORY, FILE, SYMLINK, FIFO, CHAR_DEVICE, BLOCK_DEVICE, SOCKET;
+
+        /** The kind a POSIX {@code st_mode} says (its {@code S_IFMT} bits). */
+        public static Kind of(int mode) {
+            return switch (mode & 0170000) {
+                case 0040000 -> DIRECTORY;
+                case 0120000 -> SYMLINK;
+                case 0010000 -> FIFO;
+                case 0020000 -> CHAR_DEVICE;
+                case 0060000 -> BLOCK_DEVICE;
+                case 0140000 -> SOCKET;
+                default -> FILE;
+            };
+        }
+    }
 
     /**
      * One file, directory or other node.

@@ -264,7 +264,7 @@ public final class StoreSnapshotTree implements SnapshotTree {
                 xattrs.put(text, view.getXattr(ino, name));
             }
         }
-        Kind kind = kindOf(inode.mode);
+        Kind kind = Kind.of(inode.mode);
         return new Node(path, kind, inode.mode & 07777, inode.uid, inode.gid, inode.atimeNanos, inode.mtimeNanos,
                 inode.ctimeNanos, kind == Kind.DIRECTORY ? 0 : inode.size,
                 inode.isSymlink() ? new String(inode.symlinkTarget, StandardCharsets.UTF_8) : null, inode.rdev,
@@ -305,18 +305,6 @@ public final class StoreSnapshotTree implements SnapshotTree {
             }
             return storeRecord;
         }
-    }
-
-    static Kind kindOf(int mode) {
-        return switch (mode & Inode.S_IFMT) {
-            case Inode.S_IFDIR -> Kind.DIRECTORY;
-            case Inode.S_IFLNK -> Kind.SYMLINK;
-            case Inode.S_IFIFO -> Kind.FIFO;
-            case Inode.S_IFCHR -> Kind.CHAR_DEVICE;
-            case Inode.S_IFBLK -> Kind.BLOCK_DEVICE;
-            case Inode.S_IFSOCK -> Kind.SOCKET;
-            default -> Kind.FILE;
-        };
     }
 
     /** A file's data read from the snapshot block by block; holes are the blocks never stored. */
