@@ -191,6 +191,13 @@ public final class StoreTreeBuilder implements TreeBuilder {
 
     private void attributes(long ino, SnapshotTree.Node node) throws TranslationException {
         try {
+            // A directory kept in place may hold xattrs the input no longer has.
+            for (byte[] name : tree.listXattrs(ino)) {
+                String text = new String(name, StandardCharsets.UTF_8);
+                if (!node.xattrs().containsKey(text) && !io.locusfs.xattr.ReservedAttributes.isReserved(text)) {
+                    tree.removeXattr(ino, name);
+                }
+            }
             for (var xattr : node.xattrs().entrySet()) {
                 tree.setXattr(ino, bytes(xattr.getKey()), xattr.getValue(), 0);
             }

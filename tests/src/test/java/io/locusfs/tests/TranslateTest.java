@@ -103,9 +103,10 @@ class TranslateTest {
                     + " && mkdir -p new/deeper && echo n > new/deeper/file && mv " + Shell.quote(dirs[0]) + " moved-dir"
                     + " && ln \"$(find . -name 'f3-*' | head -1)\" new/link-to-old && chmod 700 new"
                     + " && setfattr -n user.note -v changed \"$(find . -name 'f4-*' | head -1)\" && rm -rf " + Shell.quote(dirs[1])
-                    + " && truncate -s 20M sparse0 && ln -s moved-dir new/sym");
+                    + " && truncate -s 20M sparse0 && ln -s moved-dir new/sym && setfattr -n user.tag -v x moved-dir");
             Shell.ok(L + " snapshot create " + m.store + " s2");
-            Shell.ok("cd " + m.mnt + " && rm -rf new && echo back > moved-dir/again && mkfifo fifo2 && touch -d '2001-02-03 04:05:06.7' sparse1");
+            Shell.ok("cd " + m.mnt + " && rm -rf new && echo back > moved-dir/again && mkfifo fifo2 && touch -d '2001-02-03 04:05:06.7' sparse1"
+                    + " && setfattr -x user.tag moved-dir");
             Shell.ok(L + " snapshot create " + m.store + " s3");
             Path full = m.root.resolve("full.tar");
             Path inc2 = m.root.resolve("inc2.tar");
