@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.locusfs.fuse.TranslationRequests;
 import io.locusfs.store.Store;
 import io.locusfs.store.StoreOptions;
-import io.locusfs.translate.StoreSnapshotTree;
 import io.locusfs.translate.Translation;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -77,11 +76,10 @@ final class ExportCommand implements Callable<Integer> {
             summary = TranslationRequests.summary(answer.get());
         } else {
             try (Store store = Store.open(storePath, StoreOptions.defaults())) {
-                var tree = since == null ? StoreSnapshotTree.full(store, snapshot, subtree) : StoreSnapshotTree.since(store, snapshot, since);
-                boolean shown = TerminalProgress.shown(options.json); // the totals cost a walk of the tree: only for a terminal
-                try (TerminalProgress progress = new TerminalProgress("exporting", shown ? tree.files() : 0,
-                        shown ? tree.bytes() : 0, options.json)) {
-                    summary = new Translation(1).export(store, options.format, snapshot, since, subtree, absolute, progress);
+                // One tree for the progress line's totals and the export: it counts its nodes once.
+                var tree = Translation.tree(store, snapshot, since, subtree);
+                try (TerminalProgress progress = new TerminalProgress("exporting", tree.files(), tree.bytes(), options.json)) {
+                    summary = new Translation(1).export(options.format, tree, absolute, progress);
                 }
             }
         }

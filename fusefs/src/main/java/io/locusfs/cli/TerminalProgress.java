@@ -27,12 +27,7 @@ final class TerminalProgress implements Progress, AutoCloseable {
         this.verb = verb;
         this.totalFiles = totalFiles;
         this.totalBytes = totalBytes;
-        this.shown = shown(quiet);
-    }
-
-    /** True when a progress line would be drawn: standard error is a terminal and nobody asked for quiet. */
-    static boolean shown(boolean quiet) {
-        return !quiet && System.console() != null;
+        this.shown = !quiet && System.console() != null;
     }
 
     @Override

@@ -36,7 +36,7 @@ public final class TranslationRequests {
     List<String> answer(String[] request) throws IOException {
         try {
             if (request[0].equals("export") && request.length == 6) {
-                return lines(translation.export(store, request[1], request[2], empty(request[3]), request[4],
+                return lines(translation.export(request[1], Translation.tree(store, request[2], empty(request[3]), request[4]),
                         Path.of(request[5]), Progress.NONE));
             }
             if (request[0].equals("import") && request.length == 5) {

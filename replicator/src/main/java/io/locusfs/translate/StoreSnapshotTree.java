@@ -99,14 +99,12 @@ public final class StoreSnapshotTree implements SnapshotTree {
                 }
             }
         }
-        // A changed file's directory is listed too, so that its times come out as in the snapshot.
+        // The directory of a changed or removed path is listed too, so that its times come out as in the snapshot.
         for (String path : List.copyOf(tree.changedPaths)) {
-            int slash = path.lastIndexOf('/');
-            tree.changedPaths.add(slash < 0 ? "" : path.substring(0, slash));
+            tree.changedPaths.add(parentOf(path));
         }
         for (String path : tree.removed) {
-            int slash = path.lastIndexOf('/');
-            tree.changedPaths.add(slash < 0 ? "" : path.substring(0, slash));
+            tree.changedPaths.add(parentOf(path));
         }
         return tree;
     }
@@ -114,6 +112,11 @@ public final class StoreSnapshotTree implements SnapshotTree {
     private static Snapshots.Snapshot find(Store store, String name) throws TranslationException {
         return store.snapshots().find(name).orElseThrow(
                 () -> new TranslationException("no snapshot '" + name + "' in " + store.path()));
+    }
+
+    private static String parentOf(String path) {
+        int slash = path.lastIndexOf('/');
+        return slash < 0 ? "" : path.substring(0, slash);
     }
 
     private static String relative(byte[] path) {

@@ -290,8 +290,9 @@ public final class TarTranslator implements Translator {
                                 + "', which is not a file earlier in the archive");
                     }
                 }
-                scan.kinds.put(path, kindOf(entry));
-                if (kindOf(entry) == SnapshotTree.Kind.FILE && !entry.isLink()) {
+                SnapshotTree.Kind kind = kindOf(entry);
+                scan.kinds.put(path, kind);
+                if (kind == SnapshotTree.Kind.FILE && !entry.isLink()) {
                     CRC32C crc = new CRC32C();
                     for (int n; (n = read(tar, buffer, input)) > 0; ) {
                         crc.update(buffer, 0, n);

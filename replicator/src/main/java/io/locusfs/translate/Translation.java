@@ -34,16 +34,23 @@ public final class Translation {
     }
 
     /**
-     * Exports snapshot {@code snapshot} of {@code store} (only what changed since {@code since}
-     * when not null; only {@code subtree} of it) to {@code output} in {@code format}.
+     * What an export of snapshot {@code snapshot} of {@code store} writes: only what changed
+     * since {@code since} when not null, else {@code subtree} of it ("/" for all).
      *
-     * @throws TranslationException for an unknown format or snapshot, a format that cannot do it, or a failed verification
+     * @throws TranslationException for an unknown snapshot or subtree
      */
-    public Summary export(Store store, String format, String snapshot, String since, String subtree, Path output,
-                          Progress progress) throws IOException, InterruptedException {
-        Translator translator = capable(format, Translator.Capability.EXPORT, since != null);
-        SnapshotTree tree = since == null ? StoreSnapshotTree.full(store, snapshot, subtree)
-                : StoreSnapshotTree.since(store, snapshot, since);
+    public static SnapshotTree tree(Store store, String snapshot, String since, String subtree) throws TranslationException {
+        return since == null ? StoreSnapshotTree.full(store, snapshot, subtree) : StoreSnapshotTree.since(store, snapshot, since);
+    }
+
+    /**
+     * Exports {@code tree} (see {@link #tree}) to {@code output} in {@code format}.
+     *
+     * @throws TranslationException for an unknown format, a format that cannot do it, or a failed verification
+     */
+    public Summary export(String format, SnapshotTree tree, Path output, Progress progress) throws IOException, InterruptedException {
+        Translator translator = capable(format, Translator.Capability.EXPORT, tree.incremental());
+        String snapshot = tree.header().snapshot();
         Path absolute = output.toAbsolutePath();
         if (Files.isDirectory(absolute) && !isEmptyDirectory(absolute)) {
             throw new TranslationException(absolute + " is a directory that is not empty; give a new path");
@@ -61,7 +68,8 @@ public final class Translation {
             slots.release();
             deleteRecursively(partial);
         }
-        return new Summary("export", format, snapshot, since, absolute, tree.files(), tree.bytes(), System.nanoTime() - start);
+        return new Summary("export", format, snapshot, tree.header().since(), absolute, tree.files(), tree.bytes(),
+                System.nanoTime() - start);
     }
 
     /**
