@@ -24,10 +24,25 @@ final class TerminalProgress implements Progress, AutoCloseable {
 
     /** A progress line for {@code verb} ("exporting") out of the totals; a total of 0 or less is unknown. */
     TerminalProgress(String verb, long totalFiles, long totalBytes, boolean quiet) {
+        this(verb, totalFiles, totalBytes, quiet, System.console() != null);
+    }
+
+    /** As above, shown when {@code terminal} (for commands whose standard output is data, not a terminal). */
+    TerminalProgress(String verb, long totalFiles, long totalBytes, boolean quiet, boolean terminal) {
         this.verb = verb;
         this.totalFiles = totalFiles;
         this.totalBytes = totalBytes;
-        this.shown = !quiet && System.console() != null;
+        this.shown = !quiet && terminal;
+    }
+
+    /** True when standard error is a terminal (System.console() needs standard input and output to be one). */
+    static boolean stderrIsTerminal() {
+        try {
+            String target = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/self/fd/2")).toString();
+            return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
+        } catch (java.io.IOException | UnsupportedOperationException e) {
+            return false;
+        }
     }
 
     @Override

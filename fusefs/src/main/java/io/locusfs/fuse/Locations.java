@@ -68,6 +68,16 @@ public final class Locations {
 
     /** The value of reserved attribute {@code name} of {@code ino}. */
     public byte[] reservedValue(long ino, String name) {
+        if (name.equals(ReservedAttributes.ORIGINS)) {
+            return store.tree().getXattr(ino, name.getBytes(StandardCharsets.UTF_8));
+        }
+        if (name.equals(ReservedAttributes.REPLICAS)) {
+            String zones = String.join("\n", io.locusfs.replicate.ReplicaBook.zonesOf(store, ino));
+            if (zones.isEmpty()) {
+                throw new StoreException(StoreException.Kind.NO_ATTRIBUTE, "no replica recorded");
+            }
+            return zones.getBytes(StandardCharsets.UTF_8);
+        }
         return valueOf(recordOf(ino), name);
     }
 
@@ -77,6 +87,9 @@ public final class Locations {
      * snapshot was taken (the current one if the snapshot kept none).
      */
     public byte[] reservedValue(io.locusfs.store.View view, long ino, String name, String storeRecordThen) {
+        if (name.equals(ReservedAttributes.ORIGINS)) {
+            return view.getXattr(ino, name.getBytes(StandardCharsets.UTF_8));
+        }
         LocationRecord record;
         try {
             record = LocationRecord.parse(new String(view.getXattr(ino, ReservedAttributes.RECORD.getBytes(StandardCharsets.UTF_8)),

@@ -120,7 +120,11 @@ public final class PolicyEngine {
 
     /** Whether data at {@code path} may be stored in {@code zone}. */
     public static Decision placement(String path, ZonePath zone, Policy policy) {
-        List<Policy.PlacementRule> rules = policy.placementRulesFor(PathPattern.split(path));
+        return placement(path, zone, policy.placementRulesFor(PathPattern.split(path)));
+    }
+
+    /** Whether data at {@code path} may be stored in {@code zone}, by {@code rules}: the placement rules that cover it. */
+    public static Decision placement(String path, ZonePath zone, List<Policy.PlacementRule> rules) {
         for (Policy.PlacementRule rule : rules) {
             for (ZonePattern deny : rule.deny()) {
                 if (deny.matches(zone)) {

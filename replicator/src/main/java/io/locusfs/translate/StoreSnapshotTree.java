@@ -263,7 +263,7 @@ public final class StoreSnapshotTree implements SnapshotTree {
         Map<String, byte[]> xattrs = new LinkedHashMap<>();
         for (byte[] name : view.listXattrs(ino)) {
             String text = new String(name, StandardCharsets.UTF_8);
-            if (!ReservedAttributes.isReserved(text)) {
+            if (!ReservedAttributes.isReserved(text) || text.equals(ReservedAttributes.ORIGINS)) {
                 xattrs.put(text, view.getXattr(ino, name));
             }
         }

@@ -121,16 +121,32 @@ public final class StoreTreeBuilder implements TreeBuilder {
 
     @Override
     public void add(SnapshotTree.Node node, InputStream content) throws IOException {
+        addNode(node, content);
+    }
+
+    /**
+     * Adds {@code node} as {@link #add} does, a regular file with the node's size but no data
+     * yet (it reads as zeros until {@link #writeAt} fills it), and returns its inode number.
+     */
+    public long create(SnapshotTree.Node node) throws IOException {
+        long ino = addNode(node, null);
+        if (node.kind() == SnapshotTree.Kind.FILE && node.hardLinkOf() == null && node.size() > 0) {
+            tree.update(ino, inode -> inode.size = node.size());
+        }
+        return ino;
+    }
+
+    private long addNode(SnapshotTree.Node node, InputStream content) throws IOException {
         Located at = locate(node.path(), true);
         if (at.name == null) {
             attributes(rootIno, node);
-            return;
+            return rootIno;
         }
         if (at.ino != 0) {
             boolean bothDirectories = node.kind() == SnapshotTree.Kind.DIRECTORY && tree.inode(at.ino).isDirectory();
             if (bothDirectories) {
                 attributes(at.ino, node);
-                return;
+                return at.ino;
             }
             removeEntry(at.parent, at.name, at.ino);
         }
@@ -144,7 +160,7 @@ public final class StoreTreeBuilder implements TreeBuilder {
                 }
                 tree.link(target.ino, at.parent, at.name);
                 files++;
-                return;
+                return target.ino;
             }
             int type = switch (node.kind()) {
                 case DIRECTORY -> Inode.S_IFDIR;
@@ -165,6 +181,75 @@ public final class StoreTreeBuilder implements TreeBuilder {
         }
         attributes(inode.ino, node);
         files++;
+        return inode.ino;
+    }
+
+    /** The file {@link #writeAt} wrote last, and which of its blocks hold data. */
+    private long writingIno;
+    private BitSet writingStored;
+
+    /**
+     * Writes {@code length} bytes of {@code bytes} at {@code offset} of regular file {@code ino}
+     * (made by {@link #create}), keeping its size and mtime; blocks only partly covered are
+     * read, merged and written back, so any offset works whatever this store's block size.
+     */
+    public void writeAt(long ino, long offset, byte[] bytes, int length) {
+        int blockSize = data.blockSize();
+        if (ino != writingIno) {
+            writingIno = ino;
+            writingStored = data.storedBlocks(ino);
+        }
+        Inode inode = tree.inode(ino);
+        List<FileData.BlockWrite> writes = new ArrayList<>();
+        for (int done = 0; done < length; ) {
+            long at = offset + done;
+            long index = at / blockSize;
+            int within = (int) (at % blockSize);
+            int n = Math.min(blockSize - within, length - done);
+            if (within == 0 && (n == blockSize || at + n >= inode.size)) {
+                writes.add(new FileData.BlockWrite(index, java.util.Arrays.copyOfRange(bytes, done, done + n), n));
+            } else {
+                byte[] block = new byte[blockSize];
+                byte[] old = writingStored.get((int) index) ? data.readBlock(ino, index) : null;
+                int oldLength = old == null ? 0 : old.length;
+                if (old != null) {
+                    System.arraycopy(old, 0, block, 0, oldLength);
+                }
+                System.arraycopy(bytes, done, block, within, n);
+                long blockEnd = Math.min(inode.size - index * blockSize, blockSize);
+                writes.add(new FileData.BlockWrite(index, block, (int) Math.max(Math.max(oldLength, within + n), blockEnd)));
+            }
+            done += n;
+            this.bytes += n;
+        }
+        data.commit(ino, writes, Math.max(inode.size, offset + length), inode.mtimeNanos, writingStored);
+    }
+
+    /** Sets the times of directory {@code path} (one that exists), as a stream's TIMES record says. */
+    public void setTimes(String path, long atimeNanos, long mtimeNanos) throws TranslationException {
+        Located at = locate(path, false);
+        if (at == null || at.ino == 0) {
+            throw new TranslationException("'" + path + "' does not exist, so its times cannot be set");
+        }
+        tree.update(at.ino, inode -> {
+            inode.atimeNanos = atimeNanos;
+            inode.mtimeNanos = mtimeNanos;
+        });
+    }
+
+    /** The inode at {@code path} below the import's root, or 0. */
+    public long inoOf(String path) throws TranslationException {
+        Located at = locate(path, false);
+        return at == null ? 0 : at.ino;
+    }
+
+    /** Removes everything below the import's root: a full stream replaces what was there. */
+    public void clear() {
+        List<Tree.Entry> entries = new ArrayList<>();
+        tree.list(rootIno, entries::add);
+        for (Tree.Entry entry : entries) {
+            removeEntry(rootIno, entry.name(), entry.ino());
+        }
     }
 
     private void write(long ino, InputStream content, long mtimeNanos) throws IOException {

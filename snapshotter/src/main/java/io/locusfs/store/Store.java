@@ -435,6 +435,48 @@ public final class Store implements AutoCloseable {
         return key;
     }
 
+    /** Meta keys under this prefix belong to replication (FORMAT.md, "Replication notes"). */
+    private static final String NOTE_PREFIX = "note/";
+
+    /**
+     * The value of replication note {@code name} (meta key {@code note/NAME}), if set. Notes are
+     * small records other modules keep with the store: a mirror's resume token, the origin it
+     * replicates, the replicas an origin knows of.
+     */
+    public Optional<byte[]> note(String name) {
+        try {
+            return Optional.ofNullable(db.get(meta, bytes(NOTE_PREFIX + name)));
+        } catch (RocksDBException e) {
+            throw new StoreException(StoreException.Kind.IO, "reading note " + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Sets (or with a null value removes) note {@code name}, durably: the WAL is synced with it. */
+    public void putNote(String name, byte[] value) {
+        try (WriteBatch batch = new WriteBatch()) {
+            if (value == null) {
+                batch.delete(meta, bytes(NOTE_PREFIX + name));
+            } else {
+                batch.put(meta, bytes(NOTE_PREFIX + name), value);
+            }
+            write(batch, true);
+        } catch (RocksDBException e) {
+            throw new StoreException(StoreException.Kind.IO, "writing note " + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The notes whose names start with {@code prefix}, by name. */
+    public java.util.SortedMap<String, byte[]> notes(String prefix) {
+        java.util.SortedMap<String, byte[]> found = new java.util.TreeMap<>();
+        byte[] start = bytes(NOTE_PREFIX + prefix);
+        try (org.rocksdb.RocksIterator it = db.newIterator(meta, readOptions)) {
+            for (it.seek(start); it.isValid() && Keys.startsWith(it.key(), start); it.next()) {
+                found.put(new String(it.key(), StandardCharsets.UTF_8).substring(NOTE_PREFIX.length()), it.value());
+            }
+        }
+        return found;
+    }
+
     /** Inode numbers handed out so far (the next one to allocate). */
     long readNextIno() throws RocksDBException {
         byte[] v = db.get(meta, META_NEXT_INO);

@@ -9,6 +9,14 @@ package io.locusfs.xattr;
 public final class ReservedAttributes {
     public static final String LOCATION = "user.location";
     public static final String RECORD = "user.location.record";
+    /**
+     * On a replica: the signed records of the stores the file came through, oldest first, one
+     * per paragraph (blank line between). Stored with the file, readable by name, not listed, so
+     * copies made with cp -a or tar do not carry another store's provenance.
+     */
+    public static final String ORIGINS = "user.location.origins";
+    /** On an origin: the zones its replicas live in, one line each (computed, not stored). */
+    public static final String REPLICAS = "user.location.replicas";
     /** The reserved names every file shows, in listxattr order. */
     public static final java.util.List<String> SHOWN = java.util.List.of(LOCATION, RECORD);
 

@@ -1,0 +1,197 @@
+package io.locusfs.replicate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.locusfs.translate.Progress;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.security.MessageDigest;
+import java.security.cert.Certificate;
+import java.util.HexFormat;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+
+/** The sender's side of the mirror protocol: asks a mirror who it is, sends it streams. One connection per call. */
+public final class MirrorClient {
+    private final SSLContext context;
+    private final String host;
+    private final int port;
+    private final int timeoutMillis;
+
+    public MirrorClient(SSLContext context, String host, int port, int timeoutMillis) {
+        this.context = context;
+        this.host = host;
+        this.port = port;
+        this.timeoutMillis = timeoutMillis;
+    }
+
+    /**
+     * What a mirror says of itself. {@code certificate} is the SHA-256 of its TLS certificate, so
+     * a changed certificate is noticed; {@code tokenStream}/{@code tokenFrames} describe an
+     * unfinished receive (null/0 without one).
+     */
+    public record Info(String store, String zone, String record, String certificate, String sourceStore, String lastSnapshot,
+                       java.util.List<String> snapshots, String tokenStream, long tokenFrames) {
+    }
+
+    /** What a finished send did. */
+    public record Outcome(Info mirror, String zone, String record, StreamSender.Result result, long firstFrame, long acked) {
+    }
+
+    private SSLSocket connect() throws IOException {
+        Socket raw = new Socket();
+        raw.connect(new InetSocketAddress(host, port), timeoutMillis);
+        SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket(raw, host, port, true);
+        socket.setEnabledProtocols(new String[] {Tls.PROTOCOL});
+        socket.setSoTimeout(timeoutMillis);
+        socket.startHandshake();
+        return socket;
+    }
+
+    /** Asks the mirror who it is (also the heartbeat). */
+    public Info hello() throws IOException {
+        try (SSLSocket socket = connect()) {
+            OutputStream out = socket.getOutputStream();
+            MirrorProtocol.write(out, MirrorProtocol.object().put("op", "hello"));
+            JsonNode info = MirrorProtocol.read(socket.getInputStream());
+            if (info.has("error")) {
+                throw new IOException("mirror " + host + ":" + port + ": " + info.path("error").asText());
+            }
+            java.util.List<String> snapshots = new java.util.ArrayList<>();
+            info.path("snapshots").forEach(n -> snapshots.add(n.asText()));
+            JsonNode source = info.path("source");
+            JsonNode token = info.path("token");
+            return new Info(info.path("store").asText(), info.path("zone").asText(), info.path("record").asText(),
+                    fingerprint(socket.getSession().getPeerCertificates()),
+                    source.isMissingNode() ? null : source.path("store").asText(),
+                    source.isMissingNode() ? null : source.path("snapshot").asText(), snapshots,
+                    token.isMissingNode() ? null : token.path("stream").asText(), token.path("frames").asLong(0));
+        }
+    }
+
+    private static String fingerprint(Certificate[] chain) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(chain[0].getEncoded()));
+        } catch (Exception e) {
+            return "";
+        }
+    }
+
+    /**
+     * Sends {@code snapshot} (the change since {@code since}) to the mirror, resuming its
+     * unfinished receive of the same stream when it has one, at most {@code bytesPerSecond}
+     * (0: no limit). {@code acked} receives the frames the mirror has made durable.
+     *
+     * @throws StreamException when the mirror refused the stream (its message); other IOExceptions when the link failed
+     */
+    public Outcome send(StreamSender sender, String snapshot, String since, long bytesPerSecond, Progress progress,
+                        AtomicLong acked) throws IOException {
+        Info mirror = hello();
+        StreamHeader header = sender.header(snapshot, since);
+        long first = header.stream().equals(mirror.tokenStream()) ? mirror.tokenFrames() : 0;
+        try (SSLSocket socket = connect()) {
+            socket.setSoTimeout(0); // the mirror answers only at the end of a long stream; acks are not a heartbeat
+            InputStream in = new BufferedInputStream(socket.getInputStream());
+            AtomicReference<JsonNode> last = new AtomicReference<>();
+            AtomicReference<IOException> readFailure = new AtomicReference<>();
+            Thread reader = new Thread(() -> {
+                try {
+                    while (true) {
+                        JsonNode line = MirrorProtocol.read(in);
+                        if (line.has("ack")) {
+                            acked.set(line.path("ack").asLong());
+                            continue;
+                        }
+                        last.set(line);
+                        return;
+                    }
+                } catch (IOException e) {
+                    readFailure.set(e);
+                }
+            }, "mirror-acks");
+            reader.setDaemon(true);
+            reader.start();
+            OutputStream out = new BufferedOutputStream(throttled(socket.getOutputStream(), bytesPerSecond), 1 << 16);
+            MirrorProtocol.write(out, MirrorProtocol.object().put("op", "send").put("stream", header.stream()).put("first", first));
+            StreamSender.Result result;
+            try {
+                result = sender.send(snapshot, since, out, first, progress);
+                out.flush();
+            } catch (IOException e) {
+                // The mirror may have refused mid-stream and closed: its answer says why.
+                reader.join(2000);
+                if (last.get() != null && last.get().has("error")) {
+                    throw refusal(last.get());
+                }
+                throw e;
+            }
+            reader.join();
+            JsonNode answer = last.get();
+            if (answer == null) {
+                throw new IOException("mirror " + host + ":" + port + " closed the connection before answering"
+                        + (readFailure.get() == null ? "" : ": " + readFailure.get().getMessage()));
+            }
+            if (answer.has("error")) {
+                throw refusal(answer);
+            }
+            return new Outcome(mirror, answer.path("zone").asText(), answer.path("record").asText(), result, first, acked.get());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted");
+        }
+    }
+
+    private IOException refusal(JsonNode answer) {
+        String message = "mirror " + host + ":" + port + ": " + answer.path("error").asText();
+        return answer.path("resumable").asBoolean(false) ? new IOException(message) : new StreamException(message);
+    }
+
+    /** An output that sends at most {@code bytesPerSecond} on average (token bucket, one second deep). */
+    static OutputStream throttled(OutputStream out, long bytesPerSecond) {
+        if (bytesPerSecond <= 0) {
+            return out;
+        }
+        return new FilterOutputStream(out) {
+            private final long start = System.nanoTime();
+            private long sent;
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                while (len > 0) {
+                    int n = (int) Math.min(len, Math.max(1, bytesPerSecond / 10));
+                    pace(n);
+                    out.write(b, off, n);
+                    off += n;
+                    len -= n;
+                }
+            }
+
+            @Override
+            public void write(int b) throws IOException {
+                pace(1);
+                out.write(b);
+            }
+
+            private void pace(int n) throws IOException {
+                sent += n;
+                long due = start + (long) ((sent - bytesPerSecond) * 1e9 / bytesPerSecond); // one second of burst
+                long wait = due - System.nanoTime();
+                if (wait > 0) {
+                    try {
+                        Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new java.io.InterruptedIOException("interrupted");
+                    }
+                }
+            }
+        };
+    }
+}

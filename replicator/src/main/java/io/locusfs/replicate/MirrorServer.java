@@ -1,0 +1,185 @@
+package io.locusfs.replicate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.locusfs.policy.Policy;
+import io.locusfs.store.Snapshots;
+import io.locusfs.store.Store;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.util.concurrent.locks.ReentrantLock;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSocket;
+
+/**
+ * A mirror: accepts senders over TLS 1.3 with client certificates and applies their streams to
+ * its store, one at a time. A client whose certificate is untrusted or revoked fails the
+ * handshake, before a byte of request is read. The TLS files are read again when they change
+ * (a renewed CRL takes effect for the next connection). Thread-safe.
+ */
+public final class MirrorServer implements AutoCloseable {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(MirrorServer.class);
+    /** A sender that goes silent this long is dropped (its receive stays resumable). */
+    private static final int READ_TIMEOUT_MILLIS = 120_000;
+
+    private final Store store;
+    private final StreamReceiver receiver;
+    private final Tls tls;
+    private final ServerSocket listener;
+    private final ReentrantLock receiving = new ReentrantLock();
+    private volatile SSLContext context;
+    private volatile long contextFiles;
+    private volatile boolean closed;
+    private Thread acceptor;
+
+    public MirrorServer(Store store, Policy policy, Tls tls, InetSocketAddress listen) throws IOException {
+        this.store = store;
+        this.receiver = new StreamReceiver(store, policy, ino -> false);
+        this.tls = tls;
+        this.context = tls.context();
+        this.contextFiles = tls.lastModified();
+        this.listener = new ServerSocket();
+        listener.setReuseAddress(true);
+        listener.bind(listen);
+    }
+
+    /** Where it listens (the port chosen, when 0 was asked). */
+    public InetSocketAddress address() {
+        return (InetSocketAddress) listener.getLocalSocketAddress();
+    }
+
+    public void start() {
+        acceptor = new Thread(this::acceptLoop, "mirror-accept");
+        acceptor.setDaemon(true);
+        acceptor.start();
+    }
+
+    private void acceptLoop() {
+        while (!closed) {
+            try {
+                Socket raw = listener.accept();
+                Thread t = new Thread(() -> serve(raw), "mirror-" + raw.getRemoteSocketAddress());
+                t.setDaemon(true);
+                t.start();
+            } catch (IOException e) {
+                if (!closed) {
+                    log.warn("accepting a connection failed: {}", e.getMessage());
+                }
+            }
+        }
+    }
+
+    private SSLContext currentContext() {
+        long files = tls.lastModified();
+        if (files != contextFiles) {
+            try {
+                context = tls.context();
+                contextFiles = files;
+                log.info("TLS files changed; using them from now on");
+            } catch (IOException e) {
+                log.error("TLS files changed but cannot be used, keeping the previous ones: {}", e.getMessage());
+            }
+        }
+        return context;
+    }
+
+    private void serve(Socket raw) {
+        String peer = String.valueOf(raw.getRemoteSocketAddress());
+        try (raw; SSLSocket socket = (SSLSocket) currentContext().getSocketFactory().createSocket(raw,
+                raw.getInetAddress().getHostAddress(), raw.getPort(), true)) {
+            socket.setUseClientMode(false);
+            socket.setNeedClientAuth(true);
+            socket.setEnabledProtocols(new String[] {Tls.PROTOCOL});
+            socket.setSoTimeout(READ_TIMEOUT_MILLIS);
+            try {
+                socket.startHandshake();
+            } catch (SSLException e) {
+                log.warn("refused {}: TLS handshake failed (untrusted or revoked certificate?): {}", peer, e.getMessage());
+                return;
+            }
+            String who = socket.getSession().getPeerPrincipal().getName();
+            InputStream in = new BufferedInputStream(socket.getInputStream(), 1 << 20);
+            OutputStream out = new BufferedOutputStream(socket.getOutputStream());
+            JsonNode request = MirrorProtocol.read(in);
+            String op = request.path("op").asText();
+            switch (op) {
+                case "hello" -> MirrorProtocol.write(out, hello());
+                case "send" -> receive(in, out, who);
+                default -> MirrorProtocol.write(out, MirrorProtocol.object().put("error", "unknown request '" + op + "'"));
+            }
+        } catch (SocketTimeoutException e) {
+            log.warn("{} went silent; dropped (an unfinished receive can resume)", peer);
+        } catch (IOException e) {
+            if (!closed) {
+                log.warn("connection from {} ended: {}", peer, e.getMessage());
+            }
+        }
+    }
+
+    /** Who this mirror is and what it holds. */
+    private ObjectNode hello() {
+        ObjectNode info = MirrorProtocol.object();
+        info.put("store", store.storeId());
+        info.put("zone", store.location().zone().toString());
+        info.put("record", store.locationRecord().map(r -> r.encode()).orElse(""));
+        receiver.source().ifPresent(s -> info.set("source", StreamHeader.JSON.valueToTree(s)));
+        receiver.token().ifPresent(t -> info.putObject("token").put("stream", t.stream()).put("frames", t.frames())
+                .put("chain", t.chain()));
+        var names = info.putArray("snapshots");
+        for (Snapshots.Snapshot s : store.snapshots().list()) {
+            names.add(s.name());
+        }
+        info.put("receiving", receiving.isLocked());
+        return info;
+    }
+
+    private void receive(InputStream in, OutputStream out, String who) throws IOException {
+        if (!receiving.tryLock()) {
+            MirrorProtocol.write(out, MirrorProtocol.object().put("error", "busy: another sender's stream is being applied")
+                    .put("resumable", true));
+            return;
+        }
+        try {
+            log.info("receiving a stream from {}", who);
+            StreamReceiver.Result result = receiver.receive(in, true,
+                    (frames, bytes) -> MirrorProtocol.write(out, MirrorProtocol.object().put("ack", frames).put("bytes", bytes)),
+                    io.locusfs.translate.Progress.NONE);
+            log.info("received snapshot {} from {} ({} files, {} bytes of stream{})", result.header().snapshot(), who,
+                    result.files(), result.bytesRead(), result.resumed() ? ", resumed at frame " + result.framesSkipped() : "");
+            MirrorProtocol.write(out, MirrorProtocol.object().put("done", result.header().snapshot())
+                    .put("store", store.storeId()).put("zone", store.location().zone().toString())
+                    .put("record", store.locationRecord().map(r -> r.encode()).orElse("")));
+        } catch (StreamException e) {
+            log.warn("stream from {} {}: {}", who, e.resumable() ? "stopped" : "refused and undone", e.getMessage());
+            try {
+                MirrorProtocol.write(out, MirrorProtocol.object().put("error", e.getMessage()).put("resumable", e.resumable()));
+            } catch (IOException ignored) {
+                // the sender is gone; the log says what happened
+            }
+        } finally {
+            receiving.unlock();
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        closed = true;
+        listener.close();
+        // Give a receive in progress a moment to finish; what it made durable stays resumable either way.
+        try {
+            if (receiving.tryLock(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                receiving.unlock();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,219 @@
+package io.locusfs.replicate;
+
+import io.locusfs.translate.SnapshotTree;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The records inside a RECORDS frame (STREAM.md): REMOVE a path, NODE (a file's metadata, its
+ * placement constraint and provenance), DATA (bytes of a file at an offset), TIMES (a directory's
+ * times, set once everything below it is in).
+ */
+final class Records {
+    static final int REMOVE = 1;
+    static final int NODE = 2;
+    static final int DATA = 3;
+    static final int TIMES = 4;
+    /** Longest string a record may hold (paths, link targets, constraints, provenance). */
+    private static final int MAX_STRING = 1 << 20;
+
+    private Records() {
+    }
+
+    /** A file as the stream describes it: its node, the placement rules covering it, and where it came from. */
+    record NodeRecord(SnapshotTree.Node node, String constraint, String provenance) {
+    }
+
+    record Data(String path, long offset, byte[] bytes) {
+    }
+
+    record Times(String path, long atimeNanos, long mtimeNanos) {
+    }
+
+    /** Collects records until a frame's worth is ready. */
+    static final class Buffer {
+        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream(1 << 20);
+        private final DataOutputStream out = new DataOutputStream(bytes);
+        private long records;
+
+        int size() {
+            return bytes.size();
+        }
+
+        long records() {
+            return records;
+        }
+
+        byte[] take() {
+            byte[] payload = bytes.toByteArray();
+            bytes.reset();
+            return payload;
+        }
+
+        void remove(String path) throws IOException {
+            out.writeByte(REMOVE);
+            string(path);
+            records++;
+        }
+
+        void node(SnapshotTree.Node n, String constraint, String provenance) throws IOException {
+            out.writeByte(NODE);
+            string(n.path());
+            out.writeByte(n.kind().ordinal());
+            out.writeInt(n.permissions());
+            out.writeInt(n.uid());
+            out.writeInt(n.gid());
+            out.writeLong(n.atimeNanos());
+            out.writeLong(n.mtimeNanos());
+            out.writeLong(n.ctimeNanos());
+            out.writeLong(n.size());
+            out.writeLong(n.rdev());
+            optional(n.symlinkTarget());
+            optional(n.hardLinkOf());
+            out.writeInt(n.xattrs().size());
+            for (var x : n.xattrs().entrySet()) {
+                string(x.getKey());
+                out.writeInt(x.getValue().length);
+                out.write(x.getValue());
+            }
+            string(constraint);
+            string(provenance);
+            records++;
+        }
+
+        void data(String path, long offset, byte[] data, int length) throws IOException {
+            out.writeByte(DATA);
+            string(path);
+            out.writeLong(offset);
+            out.writeInt(length);
+            out.write(data, 0, length);
+            records++;
+        }
+
+        void times(String path, long atimeNanos, long mtimeNanos) throws IOException {
+            out.writeByte(TIMES);
+            string(path);
+            out.writeLong(atimeNanos);
+            out.writeLong(mtimeNanos);
+            records++;
+        }
+
+        private void optional(String text) throws IOException {
+            out.writeBoolean(text != null);
+            if (text != null) {
+                string(text);
+            }
+        }
+
+        private void string(String text) throws IOException {
+            byte[] b = text.getBytes(StandardCharsets.UTF_8);
+            out.writeInt(b.length);
+            out.write(b);
+        }
+    }
+
+    /** Receives the records of a frame. */
+    interface Visitor {
+        void remove(String path) throws IOException;
+
+        void node(NodeRecord record) throws IOException;
+
+        void data(Data data) throws IOException;
+
+        void times(Times times) throws IOException;
+    }
+
+    /** Decodes every record of {@code payload}; anything malformed is a StreamException. */
+    static void read(byte[] payload, long frame, Visitor visitor) throws IOException {
+        DataInputStream in = new DataInputStream(new ByteArrayInputStream(payload));
+        try {
+            while (in.available() > 0) {
+                int type = in.readUnsignedByte();
+                switch (type) {
+                    case REMOVE -> visitor.remove(path(in));
+                    case NODE -> visitor.node(node(in));
+                    case DATA -> {
+                        String path = path(in);
+                        long offset = in.readLong();
+                        int length = in.readInt();
+                        if (offset < 0 || length < 0 || length > in.available()) {
+                            throw new StreamException("a DATA record of '" + path + "' has a bad offset or length");
+                        }
+                        visitor.data(new Data(path, offset, in.readNBytes(length)));
+                    }
+                    case TIMES -> visitor.times(new Times(path(in), in.readLong(), in.readLong()));
+                    default -> throw new StreamException("unknown record type " + type);
+                }
+            }
+        } catch (EOFException | IllegalArgumentException e) {
+            throw new StreamException("frame " + frame + " holds a malformed record: " + e.getMessage());
+        }
+    }
+
+    private static Records.NodeRecord node(DataInputStream in) throws IOException {
+        String path = path(in);
+        int kind = in.readUnsignedByte();
+        if (kind >= SnapshotTree.Kind.values().length) {
+            throw new StreamException("'" + path + "' has an unknown kind " + kind);
+        }
+        int permissions = in.readInt();
+        int uid = in.readInt();
+        int gid = in.readInt();
+        long atime = in.readLong();
+        long mtime = in.readLong();
+        long ctime = in.readLong();
+        long size = in.readLong();
+        long rdev = in.readLong();
+        String symlink = in.readBoolean() ? string(in) : null;
+        String hardLinkOf = in.readBoolean() ? path(in) : null;
+        int count = in.readInt();
+        if (count < 0 || count > 65536) {
+            throw new StreamException("'" + path + "' declares " + count + " xattrs");
+        }
+        Map<String, byte[]> xattrs = new LinkedHashMap<>();
+        for (int i = 0; i < count; i++) {
+            String name = string(in);
+            int length = in.readInt();
+            if (length < 0 || length > in.available()) {
+                throw new StreamException("xattr " + name + " of '" + path + "' has a bad length");
+            }
+            xattrs.put(name, in.readNBytes(length));
+        }
+        String constraint = string(in);
+        String provenance = string(in);
+        SnapshotTree.Node node = new SnapshotTree.Node(path, SnapshotTree.Kind.values()[kind], permissions & 07777, uid, gid,
+                atime, mtime, ctime, size, symlink, rdev, xattrs, null, null, hardLinkOf, null);
+        return new NodeRecord(node, constraint, provenance);
+    }
+
+    /** A path: relative, no empty, "." or ".." component (a hostile stream must not climb out). */
+    private static String path(DataInputStream in) throws IOException {
+        String path = string(in);
+        if (path.startsWith("/") || path.contains("\0")) {
+            throw new StreamException("path '" + path + "' is not a relative path");
+        }
+        if (!path.isEmpty()) {
+            for (String c : path.split("/", -1)) {
+                if (c.isEmpty() || c.equals(".") || c.equals("..")) {
+                    throw new StreamException("path '" + path + "' has an empty, '.' or '..' component");
+                }
+            }
+        }
+        return path;
+    }
+
+    private static String string(DataInputStream in) throws IOException {
+        int length = in.readInt();
+        if (length < 0 || length > MAX_STRING || length > in.available()) {
+            throw new StreamException("a string of " + length + " bytes does not fit its frame");
+        }
+        return new String(in.readNBytes(length), StandardCharsets.UTF_8);
+    }
+}

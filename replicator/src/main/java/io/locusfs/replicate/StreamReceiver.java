@@ -1,0 +1,365 @@
+package io.locusfs.replicate;
+
+import io.locusfs.policy.PlacementConstraint;
+import io.locusfs.policy.Policy;
+import io.locusfs.policy.PolicyEngine;
+import io.locusfs.store.Snapshots;
+import io.locusfs.store.Store;
+import io.locusfs.store.StoreException;
+import io.locusfs.translate.Progress;
+import io.locusfs.translate.SnapshotTree;
+import io.locusfs.translate.StoreTreeBuilder;
+import io.locusfs.xattr.NodeIdentity;
+import io.locusfs.xattr.ReservedAttributes;
+import io.locusfs.xattr.ZonePath;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.PublicKey;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Applies a replication stream (STREAM.md) to a store, all or nothing: the stream is written
+ * into the live tree as it arrives and the snapshot it brings is taken only after its END frame
+ * checked out (digest, signature, frame count). A stream that turns out corrupt, forged or
+ * refused by placement is undone (the live tree rolled back to the snapshot it started from); a
+ * stream that was cut short (kill -9, a dropped link) leaves a resume token, so the next
+ * receive of the same stream continues after the last frame made durable. The store's
+ * snapshots are thus always whole: the old one or the new one. Not thread-safe: one receive at a time.
+ */
+public final class StreamReceiver {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(StreamReceiver.class);
+    /** Note holding the resume token of an unfinished receive. */
+    static final String TOKEN_NOTE = "receive";
+    /** Note naming the store this one replicates, and its key: a mirror takes streams from one lineage. */
+    static final String SOURCE_NOTE = "source";
+    /** Make the applied frames durable and record the token this often (bytes of stream). */
+    private static final long CHECKPOINT_BYTES = 16L << 20;
+    private static final long CHECKPOINT_NANOS = 1_000_000_000L;
+
+    private final Store store;
+    private final Policy policy;
+    private final java.util.function.LongPredicate isOpen;
+
+    /** @param policy this store's own policy, whose placement rules a received file must also satisfy; null for none */
+    public StreamReceiver(Store store, Policy policy, java.util.function.LongPredicate isOpen) {
+        this.store = store;
+        this.policy = policy;
+        this.isOpen = isOpen;
+    }
+
+    /**
+     * Where an unfinished receive stands.
+     *
+     * @param frames frames applied and durable: the next frame to apply
+     * @param chain  the stream's digest chain after those frames (hex)
+     * @param base   the snapshot the store was at when the stream started, null for none
+     */
+    public record Token(String stream, StreamHeader header, String base, long frames, String chain, long bytes) {
+    }
+
+    /** What this store replicates: the sender's store id and key, the last snapshot received. */
+    public record Source(String store, String key, String zone, String snapshot, long createdNanos) {
+    }
+
+    /** What a receive did. */
+    public record Result(StreamHeader header, Snapshots.Snapshot snapshot, long frames, long framesSkipped, long bytesRead,
+                         long files, long contentBytes, boolean resumed) {
+    }
+
+    /** Told each time received frames are made durable (a mirror acknowledges them to its sender). */
+    public interface Listener {
+        Listener NONE = (frames, bytes) -> { };
+
+        void durable(long frames, long bytes) throws IOException;
+    }
+
+    public Optional<Token> token() {
+        return store.note(TOKEN_NOTE).map(b -> read(b, Token.class));
+    }
+
+    public Optional<Source> source() {
+        return store.note(SOURCE_NOTE).map(b -> read(b, Source.class));
+    }
+
+    private static <T> T read(byte[] json, Class<T> type) {
+        try {
+            return StreamHeader.JSON.readValue(json, type);
+        } catch (IOException e) {
+            throw new StoreException(StoreException.Kind.CORRUPT, "an unreadable replication note: " + e.getMessage(), e);
+        }
+    }
+
+    private void write(String note, Object value) {
+        try {
+            store.putNote(note, value == null ? null : StreamHeader.JSON.writeValueAsBytes(value));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Undoes an unfinished receive: the live tree goes back to the snapshot it started from (or
+     * empty, if the store had none) and the token is dropped.
+     *
+     * @return true when there was one
+     */
+    public boolean abort() throws IOException {
+        Optional<Token> token = token();
+        if (token.isEmpty()) {
+            return false;
+        }
+        undo(token.get());
+        return true;
+    }
+
+    private void undo(Token token) throws IOException {
+        if (store.snapshots().find(token.header().snapshot()).isEmpty()) {
+            if (token.base() != null) {
+                store.snapshots().rollback(token.base());
+            } else {
+                new StoreTreeBuilder(store, "/", isOpen, null).clear();
+            }
+            log.info("undid the unfinished receive of {} (back to {})", token.header().snapshot(),
+                    token.base() == null ? "an empty tree" : token.base());
+        }
+        write(TOKEN_NOTE, null);
+    }
+
+    /**
+     * Reads a stream from {@code in} and applies it. With {@code resume}, a stream matching the
+     * unfinished receive continues after its last durable frame (a stream from a file is read
+     * again from its start, its frames up to there checked and skipped; a resumed send starts
+     * there); without it, an unfinished receive is undone first.
+     *
+     * @throws StreamException for a stream that cannot be applied; the store is left as it was
+     */
+    public Result receive(InputStream in, boolean resume, Listener listener, Progress progress) throws IOException {
+        Token token = token().orElse(null);
+        if (token != null && store.snapshots().find(token.header().snapshot()).isPresent()) {
+            write(TOKEN_NOTE, null); // finished, but the crash came before the token was dropped
+            token = null;
+        }
+        Token known = token;
+        Frames.Reader reader = new Frames.Reader(in,
+                first -> known != null && known.frames() == first ? HexFormat.of().parseHex(known.chain()) : null);
+        StreamHeader header;
+        long skipUntil = 0;
+        boolean resumed = false;
+        if (reader.firstIndex() > 0) {
+            header = token.header();
+            skipUntil = token.frames();
+            resumed = true;
+        } else {
+            Frames.Frame first = reader.next();
+            if (first.type() != Frames.HEADER) {
+                throw new StreamException("the stream does not start with its HEADER frame");
+            }
+            header = StreamHeader.decode(first.payload());
+            if (token != null && resume && token.stream().equals(header.stream())) {
+                skipUntil = token.frames();
+                resumed = true;
+            } else if (token != null) {
+                undo(token);
+                token = null;
+            }
+        }
+        PublicKey key = accept(header);
+        if (!resumed) {
+            String base = store.snapshots().list().stream().reduce((a, b) -> b).map(Snapshots.Snapshot::name).orElse(null);
+            token = new Token(header.stream(), header, base, 1, HexFormat.of().formatHex(reader.digest()), reader.bytesRead());
+            write(TOKEN_NOTE, token);
+        }
+        Applier applier = new Applier(new StoreTreeBuilder(store, "/", isOpen, null), progress);
+        try {
+            if (!resumed && header.since() == null) {
+                applier.builder.clear(); // a full stream replaces the whole tree
+            }
+            long lastCheckpointBytes = reader.bytesRead();
+            long lastCheckpointNanos = System.nanoTime();
+            long framesBeforeEnd;
+            Frames.Frame frame;
+            while (true) {
+                frame = reader.next();
+                if (frame.type() == Frames.END) {
+                    framesBeforeEnd = frame.index();
+                    break;
+                }
+                if (frame.type() != Frames.RECORDS) {
+                    throw new StreamException("frame " + frame.index() + " has unexpected type " + frame.type());
+                }
+                if (frame.index() < skipUntil) {
+                    if (frame.index() == skipUntil - 1 && !HexFormat.of().formatHex(reader.digest()).equals(token.chain())) {
+                        throw new StreamException("the stream differs from the one this receive was resuming");
+                    }
+                    continue;
+                }
+                Records.read(frame.payload(), frame.index(), applier);
+                if (reader.bytesRead() - lastCheckpointBytes >= CHECKPOINT_BYTES
+                        || System.nanoTime() - lastCheckpointNanos >= CHECKPOINT_NANOS) {
+                    store.sync();
+                    token = new Token(token.stream(), header, token.base(), frame.index() + 1,
+                            HexFormat.of().formatHex(reader.digest()), reader.bytesRead());
+                    write(TOKEN_NOTE, token);
+                    listener.durable(frame.index() + 1, reader.bytesRead());
+                    lastCheckpointBytes = reader.bytesRead();
+                    lastCheckpointNanos = System.nanoTime();
+                }
+            }
+            StreamHeader.End end = StreamHeader.End.decode(frame.payload());
+            byte[] digest = reader.digest();
+            if (end.frames() != framesBeforeEnd || end.digest() == null || !end.digest().equals(HexFormat.of().formatHex(digest))) {
+                throw new StreamException("the stream's digest or frame count does not match its END frame (corrupt or spliced)");
+            }
+            byte[] signature;
+            try {
+                signature = Base64.getDecoder().decode(String.valueOf(end.signature()));
+            } catch (IllegalArgumentException e) {
+                throw new StreamException("the stream's signature is not base64");
+            }
+            if (!NodeIdentity.verify(key, StreamHeader.signedMessage(header.stream(), digest), signature)) {
+                throw new StreamException("the stream's signature does not verify with the sender's key (forged)");
+            }
+            applier.builder.finish();
+            Snapshots.Snapshot snapshot = store.snapshots().create(header.snapshot(), header.createdNanos(), true);
+            write(SOURCE_NOTE, new Source(header.sender(), header.senderKey(), zoneOf(header.senderRecord()), header.snapshot(),
+                    header.createdNanos()));
+            write(TOKEN_NOTE, null);
+            listener.durable(framesBeforeEnd + 1, reader.bytesRead());
+            return new Result(header, snapshot, framesBeforeEnd + 1, skipUntil, reader.bytesRead(), applier.files,
+                    applier.contentBytes, resumed);
+        } catch (StreamException e) {
+            if (e.resumable()) {
+                throw e;
+            }
+            undo(token);
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            undo(token);
+            throw new StreamException("the stream cannot be applied: " + e.getMessage(), e);
+        }
+    }
+
+    private static String zoneOf(String record) {
+        try {
+            return io.locusfs.xattr.LocationRecord.parse(record).zone().toString();
+        } catch (RuntimeException e) {
+            return "";
+        }
+    }
+
+    /**
+     * Checks that this store may take {@code header}'s stream: from the store it replicates
+     * (with the same key), continuing from a snapshot it has, bringing one it has not.
+     */
+    private PublicKey accept(StreamHeader header) throws StreamException {
+        PublicKey key = header.publicKey();
+        Optional<Source> source = source();
+        if (source.isPresent() && !source.get().store().equals(header.sender())) {
+            throw new StreamException("this store replicates store " + source.get().store() + ", not " + header.sender());
+        }
+        if (source.isPresent() && !source.get().key().equals(header.senderKey())) {
+            throw new StreamException("the sender's node key differs from the one store " + header.sender()
+                    + " used before (a different node, or a forgery)");
+        }
+        if (source.isEmpty() && !store.snapshots().list().isEmpty()) {
+            throw new StreamException("this store has snapshots of its own; a mirror must start empty");
+        }
+        if (store.snapshots().find(header.snapshot()).isPresent()) {
+            throw new StreamException("this store has snapshot '" + header.snapshot() + "' already");
+        }
+        if (header.since() != null) {
+            String latest = store.snapshots().list().stream().reduce((a, b) -> b).map(Snapshots.Snapshot::name).orElse(null);
+            if (!header.since().equals(latest)) {
+                throw new StreamException("the stream continues from snapshot '" + header.since() + "', but this store is at "
+                        + (latest == null ? "no snapshot" : "'" + latest + "'") + ": send from '" + latest + "' or a full stream");
+            }
+        }
+        return key;
+    }
+
+    /** Applies records to the store, checking placement as each file arrives. */
+    private final class Applier implements Records.Visitor {
+        final StoreTreeBuilder builder;
+        private final Progress progress;
+        private final ZonePath zone = store.location().zone();
+        private String dataPath;
+        private long dataIno;
+        long files;
+        long contentBytes;
+
+        Applier(StoreTreeBuilder builder, Progress progress) {
+            this.builder = builder;
+            this.progress = progress;
+        }
+
+        @Override
+        public void remove(String path) throws IOException {
+            builder.remove(path);
+            dataPath = null;
+        }
+
+        @Override
+        public void node(Records.NodeRecord record) throws IOException {
+            SnapshotTree.Node n = record.node();
+            String path = "/" + n.path();
+            PolicyEngine.Decision carried;
+            try {
+                carried = PlacementConstraint.check(path, record.constraint(), zone);
+            } catch (IllegalArgumentException e) {
+                throw new StreamException("'" + n.path() + "' carries an unreadable placement constraint: " + e.getMessage());
+            }
+            if (!carried.allowed()) {
+                throw new StreamException("refused: '" + n.path() + "' may not be stored in " + zone + ": " + carried.reason());
+            }
+            if (policy != null) {
+                PolicyEngine.Decision own = PolicyEngine.placement(path, zone, policy);
+                if (!own.allowed()) {
+                    throw new StreamException("refused by this store's policy: '" + n.path() + "': " + own.reason());
+                }
+            }
+            Map<String, byte[]> xattrs = new LinkedHashMap<>(n.xattrs());
+            xattrs.keySet().removeIf(name -> ReservedAttributes.isReserved(name));
+            if (!record.provenance().isEmpty()) {
+                xattrs.put(ReservedAttributes.ORIGINS, record.provenance().getBytes(StandardCharsets.UTF_8));
+            }
+            SnapshotTree.Node stamped = new SnapshotTree.Node(n.path(), n.kind(), n.permissions(), n.uid(), n.gid(),
+                    n.atimeNanos(), n.mtimeNanos(), n.ctimeNanos(), n.size(), n.symlinkTarget(), n.rdev(), xattrs, null, null,
+                    n.hardLinkOf(), null);
+            long ino = builder.create(stamped);
+            dataPath = n.path();
+            dataIno = ino;
+            files++;
+            progress.advance(1, 0);
+        }
+
+        @Override
+        public void data(Records.Data data) throws IOException {
+            if (!data.path().equals(dataPath)) {
+                dataIno = builder.inoOf(data.path());
+                dataPath = data.path();
+            }
+            if (dataIno == 0 || !store.tree().inode(dataIno).isRegular()) {
+                throw new StreamException("data for '" + data.path() + "', which is not a regular file here");
+            }
+            builder.writeAt(dataIno, data.offset(), data.bytes(), data.bytes().length);
+            contentBytes += data.bytes().length;
+            progress.advance(0, data.bytes().length);
+        }
+
+        @Override
+        public void times(Records.Times times) throws IOException {
+            builder.setTimes(times.path(), times.atimeNanos(), times.mtimeNanos());
+        }
+    }
+
+    /** The snapshots of this store that came from its source, newest last. */
+    public List<Snapshots.Snapshot> snapshots() {
+        return store.snapshots().list();
+    }
+}

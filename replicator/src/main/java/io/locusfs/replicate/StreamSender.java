@@ -1,0 +1,192 @@
+package io.locusfs.replicate;
+
+import io.locusfs.policy.PlacementConstraint;
+import io.locusfs.policy.Policy;
+import io.locusfs.policy.PolicyEngine;
+import io.locusfs.store.Snapshots;
+import io.locusfs.store.Store;
+import io.locusfs.store.View;
+import io.locusfs.translate.Progress;
+import io.locusfs.translate.SnapshotTree;
+import io.locusfs.translate.Translation;
+import io.locusfs.xattr.NodeIdentity;
+import io.locusfs.xattr.ReservedAttributes;
+import io.locusfs.xattr.ZonePath;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Writes a replication stream (STREAM.md) of one snapshot of a store, whole or as the change
+ * since an older snapshot. Files whose placement forbids the destination's zone are left out,
+ * and every file carries the placement rules that cover it, so the receiver can check them too.
+ * Reads only snapshots, so it may run while the store is mounted and written.
+ */
+public final class StreamSender {
+    /** Raw bytes per RECORDS frame: large enough to compress well, small enough to resume close to where a transfer stopped. */
+    static final int FRAME_BYTES = 1 << 20;
+
+    private final Store store;
+    private final NodeIdentity identity;
+    private final Policy policy;
+    private final ZonePath toZone;
+    private final Codec codec;
+
+    /**
+     * @param policy the origin's policy (placement rules), or null for none: every file may go anywhere
+     * @param toZone the destination's zone, or null to leave nothing out (a stream for any receiver)
+     */
+    public StreamSender(Store store, NodeIdentity identity, Policy policy, ZonePath toZone, Codec codec) {
+        this.store = store;
+        this.identity = identity;
+        this.policy = policy;
+        this.toZone = toZone;
+        this.codec = codec;
+    }
+
+    /** What a send did. {@code leftOut} lists the paths placement kept back. */
+    public record Result(StreamHeader header, long frames, long framesSent, long bytesSent, long files, long contentBytes,
+                         List<String> leftOut, Set<Long> leftOutInodes) {
+    }
+
+    /** The header a send of {@code snapshot} (since {@code since}) would start with: its id, for a resume. */
+    public StreamHeader header(String snapshot, String since) throws IOException {
+        return header(Translation.tree(store, snapshot, since, "/"));
+    }
+
+    private StreamHeader header(SnapshotTree tree) throws IOException {
+        Snapshots.Snapshot snap = store.snapshots().get(tree.header().snapshot());
+        String key = Base64.getEncoder().encodeToString(identity.publicKey().getEncoded());
+        String record = store.locationRecord().map(r -> r.encode()).orElse("");
+        String zone = toZone == null ? null : toZone.toString();
+        String id = streamId(store.storeId(), tree.header().since(), snap, zone);
+        return new StreamHeader(id, store.storeId(), key, record, snap.name(), tree.header().since(), snap.createdNanos(), zone,
+                tree.files(), tree.bytes());
+    }
+
+    /** Same sender, snapshots (by name and epoch), destination zone and policy: same stream, same id. */
+    private String streamId(String sender, String since, Snapshots.Snapshot snap, String zone) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            String policyText = policy == null ? "" : String.valueOf(policy.source());
+            sha.update((sender + "\n" + since + "\n" + snap.name() + "\n" + snap.epoch() + "\n" + zone + "\n" + policyText)
+                    .getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(sha.digest(), 0, 16);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Writes the stream of {@code snapshot} (the change since {@code since}, when not null) to
+     * {@code out}. Frames before {@code firstSent} are computed but not written: a resumed send.
+     */
+    public Result send(String snapshot, String since, OutputStream out, long firstSent, Progress progress) throws IOException {
+        SnapshotTree tree = Translation.tree(store, snapshot, since, "/");
+        StreamHeader header = header(tree);
+        Frames.Writer writer = new Frames.Writer(out, codec, firstSent);
+        writer.frame(Frames.HEADER, header.encode(), header.encode().length);
+        Records.Buffer buffer = new Records.Buffer();
+        for (String removed : tree.removed()) {
+            buffer.remove(removed);
+        }
+        List<String> leftOut = new ArrayList<>();
+        Set<String> leftOutSet = new HashSet<>();
+        List<Records.Times> directories = new ArrayList<>();
+        byte[] chunk = new byte[FRAME_BYTES];
+        long[] counts = new long[2];
+        tree.walk(node -> {
+            String path = node.path();
+            if (node.kind() != SnapshotTree.Kind.DIRECTORY && node.hardLinkOf() != null && leftOutSet.contains(node.hardLinkOf())) {
+                leftOut.add(path); // a second name of a file kept back stays back
+                leftOutSet.add(path);
+                return;
+            }
+            if (toZone != null && policy != null && !path.isEmpty()
+                    && !PolicyEngine.placement("/" + path, toZone, policy).allowed()) {
+                leftOut.add(path);
+                leftOutSet.add(path);
+                return;
+            }
+            String constraint = policy == null ? "" : PlacementConstraint.of("/" + path, policy);
+            buffer.node(node, constraint, provenance(node));
+            counts[0]++;
+            if (node.kind() == SnapshotTree.Kind.DIRECTORY) {
+                directories.add(new Records.Times(path, node.atimeNanos(), node.mtimeNanos()));
+            }
+            if (node.content() != null) {
+                for (SnapshotTree.Extent extent : node.content().extents()) {
+                    for (long at = extent.offset(); at < extent.offset() + extent.length(); ) {
+                        // Cut at FRAME_BYTES boundaries of the file, so a receiver's blocks line up.
+                        long next = Math.min(extent.offset() + extent.length(), (at / FRAME_BYTES + 1) * FRAME_BYTES);
+                        int length = (int) (next - at);
+                        node.content().read(at, chunk, length);
+                        buffer.data(path, at, chunk, length);
+                        counts[1] += length;
+                        progress.advance(0, length);
+                        at = next;
+                        if (buffer.size() >= FRAME_BYTES) {
+                            flush(writer, buffer);
+                        }
+                    }
+                }
+            }
+            progress.advance(1, 0);
+            if (buffer.size() >= FRAME_BYTES) {
+                flush(writer, buffer);
+            }
+        });
+        for (int i = directories.size() - 1; i >= 0; i--) {
+            Records.Times t = directories.get(i);
+            buffer.times(t.path(), t.atimeNanos(), t.mtimeNanos());
+        }
+        if (buffer.size() > 0) {
+            flush(writer, buffer);
+        }
+        long frames = writer.frames();
+        byte[] digest = writer.digest();
+        String signature = Base64.getEncoder().encodeToString(identity.sign(StreamHeader.signedMessage(header.stream(), digest)));
+        byte[] end = new StreamHeader.End(frames, buffer.records(), counts[1], HexFormat.of().formatHex(digest), signature).encode();
+        writer.frame(Frames.END, end, end.length);
+        writer.flush();
+        return new Result(header, frames + 1, Math.max(0, frames + 1 - firstSent), writer.bytesWritten(), counts[0], counts[1],
+                leftOut, inodesOf(snapshot, leftOut));
+    }
+
+    private static void flush(Frames.Writer writer, Records.Buffer buffer) throws IOException {
+        byte[] payload = buffer.take();
+        writer.frame(Frames.RECORDS, payload, payload.length);
+    }
+
+    /**
+     * Where the file has been: the records of the stores it came through (its
+     * {@code user.location.origins}) and then the record of where it is now, one per paragraph.
+     */
+    private static String provenance(SnapshotTree.Node node) {
+        byte[] earlier = node.xattrs().get(ReservedAttributes.ORIGINS);
+        String now = node.locationRecord() == null ? "" : node.locationRecord().strip();
+        return earlier == null ? now : new String(earlier, StandardCharsets.UTF_8).strip() + "\n\n" + now;
+    }
+
+    private Set<Long> inodesOf(String snapshot, List<String> paths) {
+        Set<Long> inodes = new HashSet<>();
+        View view = store.snapshots().view(store.snapshots().get(snapshot));
+        for (String path : paths) {
+            long ino = Store.ROOT_INO;
+            for (String c : path.split("/")) {
+                ino = ino == 0 ? 0 : view.lookup(ino, c.getBytes(StandardCharsets.UTF_8));
+            }
+            if (ino != 0) {
+                inodes.add(ino);
+            }
+        }
+        return inodes;
+    }
+}
