@@ -29,7 +29,8 @@ import picocli.CommandLine.Command;
         subcommands = {InitCommand.class, MountCommand.class, UmountCommand.class, FsckCommand.class,
             LocationCommand.class, WhereCommand.class, VerifyCommand.class, SnapshotCommand.class,
             PolicyCommand.class, ClaimCommand.class, AuthorityCommand.class, ExportCommand.class, ImportCommand.class,
-            FormatsCommand.class, SendCommand.class, ReceiveCommand.class,
+            FormatsCommand.class, SendCommand.class, ReceiveCommand.class, MirrorCommand.class, ReplicateCommand.class,
+            StatusCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

@@ -64,6 +64,11 @@ final class MountCommand implements Callable<Integer> {
             description = "Where refusals are recorded, one JSON object per line (default: STORE/audit.log).")
     Path audit;
 
+    @Option(names = "--replicate", paramLabel = "CONFIG",
+            description = "Replicate this store to the mirrors in CONFIG while mounted (see 'locusfs replicate --help'). "
+                    + "CONFIG is watched: mirrors added, removed or changed take effect without a remount.")
+    Path replicate;
+
     @Option(names = "--block-cache", paramLabel = "SIZE", converter = SizeConverter.class, defaultValue = "64M",
             description = "RocksDB block cache (default: ${DEFAULT-VALUE}).")
     long blockCache;
@@ -79,9 +84,13 @@ final class MountCommand implements Callable<Integer> {
         if (policy != null) {
             PolicyCommand.checkOrThrow(policy);
         }
+        if (replicate != null) {
+            io.locusfs.replicate.ReplicationConfig.load(replicate); // refuse a broken one before forking, naming its line
+        }
         if (foreground) {
             MountDaemon.run(store, mountPoint, new StoreOptions(blockCache, memtables, false), fuseOptions,
-                    policy == null ? null : policy.toAbsolutePath(), audit == null ? null : audit.toAbsolutePath());
+                    policy == null ? null : policy.toAbsolutePath(), audit == null ? null : audit.toAbsolutePath(),
+                    replicate == null ? null : replicate.toAbsolutePath());
             return 0;
         }
         return startDaemon();
@@ -123,6 +132,9 @@ final class MountCommand implements Callable<Integer> {
         }
         if (audit != null) {
             command.addAll(List.of("--audit", audit.toAbsolutePath().toString()));
+        }
+        if (replicate != null) {
+            command.addAll(List.of("--replicate", replicate.toAbsolutePath().toString()));
         }
         command.add(0, "setsid");
         Path logFile = store.resolve("locusfs.log");

@@ -66,13 +66,14 @@ public final class MountDaemon {
      * @throws IOException when the store cannot be opened or the mount fails; nothing is changed then
      */
     public static void run(Path storePath, Path mountPoint, StoreOptions options, List<String> extraOptions,
-                           Path policyFile, Path auditFile) throws IOException {
+                           Path policyFile, Path auditFile, Path replicationConfig) throws IOException {
         Store store = Store.open(storePath, options);
         Path pidFile = storePath.resolve(PID_FILE);
         CountDownLatch closed = new CountDownLatch(1);
         LocusFs fs;
         PolicyGate gate;
         ControlServer control;
+        io.locusfs.replicate.Replicator replicator = null;
         java.util.concurrent.ScheduledExecutorService scheduler = null;
         try {
             int freed = store.tree().releaseAllOrphans();
@@ -119,10 +120,17 @@ public final class MountDaemon {
             if (gate.enforcing()) {
                 sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> watched.reload());
             }
+            if (replicationConfig != null) {
+                // A configuration that cannot be used refuses the mount, naming its line; later broken edits are only logged.
+                replicator = new io.locusfs.replicate.Replicator(store, locations.node(), replicationConfig);
+            }
             Files.writeString(pidFile, ProcessHandle.current().pid() + "\n" + mountPoint.toAbsolutePath() + "\n");
         } catch (IOException | RuntimeException e) {
             if (scheduler != null) {
                 scheduler.shutdownNow();
+            }
+            if (replicator != null) {
+                replicator.close();
             }
             store.close();
             throw e;
@@ -148,6 +156,9 @@ public final class MountDaemon {
         } catch (RuntimeException | InterruptedException e) {
             throw new IOException("cannot mount " + storePath + " at " + mountPoint + ": " + e.getMessage(), e);
         } finally {
+            if (replicator != null) {
+                replicator.close(); // before the store closes: a transfer in flight stops, resumable
+            }
             closeAll(store, pidFile, mountPoint, closed, scheduler, control, fs);
             try {
                 gate.close();

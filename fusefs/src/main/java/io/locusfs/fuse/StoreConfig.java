@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import io.locusfs.policy.ConfigFields;
 import org.tomlj.Toml;
 import org.tomlj.TomlParseError;
 import org.tomlj.TomlParseResult;
@@ -61,15 +62,6 @@ public record StoreConfig(Duration every, String prefix, Retention retention, lo
     private static final Set<String> SNAPSHOT_KEYS = Set.of("every", "prefix", "keep_all", "hourly", "daily", "weekly",
             "monthly", "yearly", "thin_manual", "max_store_size", "pre_hook", "post_hook", "hook_timeout");
     private static final Set<String> TABLES = Set.of("snapshots", "policy", "replication");
-    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*([smhdw])");
-    private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([KMGT]?)i?B?", Pattern.CASE_INSENSITIVE);
-
-    /** A configuration that cannot be used: the message names the file, the line and the problem. */
-    public static final class Invalid extends IOException {
-        public Invalid(String message) {
-            super(message);
-        }
-    }
 
     /** The configuration of the store at {@code store}: its file, or the defaults when it has none. */
     public static StoreConfig load(Path store) throws IOException {
@@ -78,13 +70,13 @@ public record StoreConfig(Duration every, String prefix, Retention retention, lo
     }
 
     /** Parses {@code text}, the contents of {@code file} (named in errors). */
-    public static StoreConfig parse(Path file, String text) throws Invalid {
+    public static StoreConfig parse(Path file, String text) throws ConfigFields.Invalid {
         TomlParseResult root = Toml.parse(text);
         if (root.hasErrors()) {
             TomlParseError e = root.errors().get(0);
-            throw new Invalid(file + ":" + e.position().line() + ":" + e.position().column() + ": " + e.getMessage());
+            throw new ConfigFields.Invalid(file + ":" + e.position().line() + ":" + e.position().column() + ": " + e.getMessage());
         }
-        Fields top = new Fields(file, root);
+        ConfigFields top = new ConfigFields(file, root);
         for (String name : root.keySet()) {
             if (!TABLES.contains(name)) {
                 throw top.invalid(name, "unknown table or key '" + name + "' (known tables: snapshots)");
@@ -97,7 +89,7 @@ public record StoreConfig(Duration every, String prefix, Retention retention, lo
             throw top.invalid("snapshots", "'snapshots' must be a table ([snapshots])");
         }
         TomlTable snapshots = root.getTable("snapshots");
-        Fields f = new Fields(file, snapshots);
+        ConfigFields f = new ConfigFields(file, snapshots);
         for (String key : snapshots.keySet()) {
             if (!SNAPSHOT_KEYS.contains(key)) {
                 throw f.invalid(key, "unknown key '" + key + "' in [snapshots] (known: "
@@ -121,85 +113,8 @@ public record StoreConfig(Duration every, String prefix, Retention retention, lo
                 f.string("pre_hook", ""), f.string("post_hook", ""), f.duration("hook_timeout", DEFAULTS.hookTimeout()));
     }
 
-    /**
-     * Parses a duration: {@code 0}, or a number and {@code s}, {@code m}, {@code h}, {@code d} or {@code w}.
-     *
-     * @throws IllegalArgumentException saying what is wrong
-     */
+    /** See {@link ConfigFields#parseDuration}. */
     public static Duration parseDuration(String text) {
-        if (text.strip().equals("0")) {
-            return Duration.ZERO;
-        }
-        Matcher m = DURATION.matcher(text.strip());
-        if (!m.matches()) {
-            throw new IllegalArgumentException("'" + text + "' is not a duration (a number and s, m, h, d or w, e.g. \"15m\")");
-        }
-        long n = Long.parseLong(m.group(1));
-        return switch (m.group(2)) {
-            case "s" -> Duration.ofSeconds(n);
-            case "m" -> Duration.ofMinutes(n);
-            case "h" -> Duration.ofHours(n);
-            case "d" -> Duration.ofDays(n);
-            default -> Duration.ofDays(7 * n);
-        };
-    }
-
-    /** Typed reads of the keys of one table, each error naming the key's line and column. */
-    private record Fields(Path file, TomlTable table) {
-        Invalid invalid(String key, String problem) {
-            TomlPosition at = table.inputPositionOf(key);
-            return new Invalid(file + (at == null ? "" : ":" + at.line() + ":" + at.column()) + ": " + problem);
-        }
-
-        String string(String key, String fallback) throws Invalid {
-            if (!table.contains(key)) {
-                return fallback;
-            }
-            if (!table.isString(key)) {
-                throw invalid(key, "'" + key + "' must be a string in quotes");
-            }
-            return table.getString(key);
-        }
-
-        boolean bool(String key) throws Invalid {
-            if (!table.contains(key)) {
-                return false;
-            }
-            if (!table.isBoolean(key)) {
-                throw invalid(key, "'" + key + "' must be true or false");
-            }
-            return table.getBoolean(key);
-        }
-
-        Duration duration(String key, Duration fallback) throws Invalid {
-            String text = string(key, null);
-            if (text == null) {
-                return fallback;
-            }
-            try {
-                return parseDuration(text);
-            } catch (IllegalArgumentException e) {
-                throw invalid(key, e.getMessage());
-            }
-        }
-
-        long size(String key) throws Invalid {
-            String text = string(key, null);
-            if (text == null) {
-                return 0;
-            }
-            Matcher m = SIZE.matcher(text.strip());
-            if (!m.matches()) {
-                throw invalid(key, "'" + text + "' is not a size (a number and K, M, G or T, e.g. \"100G\")");
-            }
-            int shift = switch (m.group(2).toUpperCase()) {
-                case "K" -> 10;
-                case "M" -> 20;
-                case "G" -> 30;
-                case "T" -> 40;
-                default -> 0;
-            };
-            return Long.parseLong(m.group(1)) << shift;
-        }
+        return ConfigFields.parseDuration(text);
     }
 }

@@ -58,7 +58,19 @@ public final class StreamSender {
 
     /** The header a send of {@code snapshot} (since {@code since}) would start with: its id, for a resume. */
     public StreamHeader header(String snapshot, String since) throws IOException {
-        return header(Translation.tree(store, snapshot, since, "/"));
+        return header(tree(snapshot, since));
+    }
+
+    /** The last tree made: a header and the send that follows it share one walk of the snapshot (or one diff). */
+    private SnapshotTree lastTree;
+
+    private SnapshotTree tree(String snapshot, String since) throws IOException {
+        SnapshotTree tree = lastTree;
+        if (tree == null || !tree.header().snapshot().equals(snapshot) || !java.util.Objects.equals(tree.header().since(), since)) {
+            tree = Translation.tree(store, snapshot, since, "/");
+            lastTree = tree;
+        }
+        return tree;
     }
 
     private StreamHeader header(SnapshotTree tree) throws IOException {
@@ -89,7 +101,7 @@ public final class StreamSender {
      * {@code out}. Frames before {@code firstSent} are computed but not written: a resumed send.
      */
     public Result send(String snapshot, String since, OutputStream out, long firstSent, Progress progress) throws IOException {
-        SnapshotTree tree = Translation.tree(store, snapshot, since, "/");
+        SnapshotTree tree = tree(snapshot, since);
         StreamHeader header = header(tree);
         Frames.Writer writer = new Frames.Writer(out, codec, firstSent);
         writer.frame(Frames.HEADER, header.encode(), header.encode().length);

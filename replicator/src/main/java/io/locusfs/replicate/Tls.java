@@ -77,7 +77,13 @@ public record Tls(Path cert, Path key, Path ca, Path crl) {
             tmf.init(new CertPathTrustManagerParameters(params));
 
             SSLContext context = SSLContext.getInstance(PROTOCOL, Conscrypt.newProvider());
-            context.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+            javax.net.ssl.TrustManager[] trust = tmf.getTrustManagers();
+            for (int i = 0; i < trust.length; i++) {
+                if (trust[i] instanceof javax.net.ssl.X509ExtendedTrustManager x) {
+                    trust[i] = new Tls13AuthType(x);
+                }
+            }
+            context.init(kmf.getKeyManagers(), trust, null);
             return context;
         } catch (GeneralSecurityException e) {
             throw new IOException("TLS files " + cert + ", " + key + ", " + ca + (crl == null ? "" : ", " + crl)
@@ -128,5 +134,61 @@ public record Tls(Path cert, Path key, Path ca, Path crl) {
     /** True when Conscrypt's native library loads on this machine. */
     public static boolean available() {
         return Conscrypt.isAvailable();
+    }
+
+    /**
+     * Conscrypt names the key exchange of TLS 1.3 "GENERIC", which the JDK's PKIX trust manager
+     * does not know; the JDK itself says "UNKNOWN" there (TLS 1.3 does not tie the certificate to
+     * a key exchange), so the name is translated and the JDK does the whole path check.
+     */
+    private static final class Tls13AuthType extends javax.net.ssl.X509ExtendedTrustManager {
+        private final javax.net.ssl.X509ExtendedTrustManager jdk;
+
+        Tls13AuthType(javax.net.ssl.X509ExtendedTrustManager jdk) {
+            this.jdk = jdk;
+        }
+
+        private static String authType(String authType) {
+            return "GENERIC".equals(authType) ? "UNKNOWN" : authType;
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType, java.net.Socket socket)
+                throws java.security.cert.CertificateException {
+            jdk.checkClientTrusted(chain, authType(authType), socket);
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType, java.net.Socket socket)
+                throws java.security.cert.CertificateException {
+            jdk.checkServerTrusted(chain, authType(authType), socket);
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine)
+                throws java.security.cert.CertificateException {
+            jdk.checkClientTrusted(chain, authType(authType), engine);
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine)
+                throws java.security.cert.CertificateException {
+            jdk.checkServerTrusted(chain, authType(authType), engine);
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType) throws java.security.cert.CertificateException {
+            jdk.checkClientTrusted(chain, authType(authType));
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType) throws java.security.cert.CertificateException {
+            jdk.checkServerTrusted(chain, authType(authType));
+        }
+
+        @Override
+        public X509Certificate[] getAcceptedIssuers() {
+            return jdk.getAcceptedIssuers();
+        }
     }
 }

@@ -1,0 +1,518 @@
+package io.locusfs.replicate;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.locusfs.policy.Policy;
+import io.locusfs.policy.PolicyException;
+import io.locusfs.policy.PolicyFile;
+import io.locusfs.store.Snapshots;
+import io.locusfs.store.Store;
+import io.locusfs.xattr.NodeIdentity;
+import io.locusfs.xattr.ZonePath;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.SSLContext;
+
+/**
+ * The replication daemon for one store: ships the store's newest snapshot to each configured
+ * mirror, as the change since the snapshot the mirror last acknowledged, on each mirror's own
+ * rhythm. Mirrors are asked whether they are there every heartbeat; one that does not answer is
+ * marked down and its transfers wait; when it answers again they start by themselves, the ones
+ * that failed most first. A failed transfer is retried with exponential backoff, and resumes
+ * where the mirror's durable frames end. The configuration file is watched: mirrors added,
+ * removed or changed take effect within a second, a broken file changes nothing. A mirror whose
+ * zone changed gets a full stream made for its new zone (placement checked again); a changed
+ * certificate is reported. Status goes to a JSON file ({@code locusfs status}) and, if
+ * configured, Prometheus metrics. Runs where the store is open: the mount daemon, a mirror's
+ * server, or {@code locusfs replicate} on an unmounted store.
+ */
+public final class Replicator implements AutoCloseable {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Replicator.class);
+    public static final String STATUS_FILE = "replication.status.json";
+    private static final long TICK_MILLIS = 250;
+    private static final Duration FIRST_BACKOFF = Duration.ofSeconds(2);
+    private static final Duration MAX_BACKOFF = Duration.ofMinutes(5);
+    private static final int CONNECT_TIMEOUT_MILLIS = 5000;
+
+    private final Store store;
+    private final NodeIdentity identity;
+    private final Path configFile;
+    private final Path statusFile;
+    private final Map<String, MirrorState> mirrors = new LinkedHashMap<>();
+    private final ExecutorService heartbeats = Executors.newCachedThreadPool(daemonThreads("replication-heartbeat"));
+    private final ExecutorService transfers = Executors.newCachedThreadPool(daemonThreads("replication-transfer"));
+    private final Thread scheduler;
+    private volatile boolean closed;
+    private ReplicationConfig config;
+    private FileTime configTime;
+    private PolicyFile policy;
+    private SSLContext tlsContext;
+    private long tlsFiles;
+    private MetricsServer metrics;
+    private long lastStatusWrite;
+
+    /** What the daemon knows of one mirror. Guarded by the Replicator's lock, except the transfer counters. */
+    static final class MirrorState {
+        ReplicationConfig.Mirror config;
+        String state = "unknown"; // unknown, up, down, sending
+        String zone;
+        String certificate;
+        String storeId;
+        String lastSnapshot;
+        boolean heartbeatRunning;
+        long nextHeartbeat;
+        boolean transferRunning;
+        long nextAttempt;
+        long lastShipped;
+        int failures;
+        String lastError;
+        boolean fullResend;
+        boolean removed;
+        // the transfer in progress
+        String sendingSnapshot;
+        String sendingSince;
+        long sendingTotal;
+        long sendingStarted;
+        final AtomicLong sendingBytes = new AtomicLong();
+        final AtomicLong acked = new AtomicLong();
+        // counters, for metrics
+        final AtomicLong bytesSent = new AtomicLong();
+        final AtomicLong transfersDone = new AtomicLong();
+        final AtomicLong transfersFailed = new AtomicLong();
+
+        MirrorState(ReplicationConfig.Mirror config) {
+            this.config = config;
+        }
+    }
+
+    /**
+     * Starts replicating {@code store} as {@code configFile} says.
+     *
+     * @throws IOException when the configuration (or its policy or TLS files) cannot be used
+     */
+    public Replicator(Store store, NodeIdentity identity, Path configFile) throws IOException {
+        this.store = store;
+        this.identity = identity;
+        this.configFile = configFile.toAbsolutePath();
+        this.statusFile = store.path().resolve(STATUS_FILE);
+        apply(ReplicationConfig.load(this.configFile));
+        this.scheduler = new Thread(this::run, "replication-scheduler");
+        scheduler.setDaemon(true);
+        scheduler.start();
+        log.info("replicating {} to {} mirror(s) as {} says", store.path(), mirrors.size(), this.configFile);
+    }
+
+    private static java.util.concurrent.ThreadFactory daemonThreads(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    /** Takes a new configuration: every part is checked before any is used. */
+    private synchronized void apply(ReplicationConfig next) throws IOException {
+        PolicyFile nextPolicy = null;
+        if (next.policy() != null) {
+            try {
+                nextPolicy = PolicyFile.load(next.policy(), java.util.Set::of);
+            } catch (PolicyException e) {
+                throw new IOException("the policy " + next.policy() + " does not parse:\n" + e.getMessage(), e);
+            }
+        }
+        SSLContext nextContext = next.tls() == null ? null : next.tls().context();
+        MetricsServer nextMetrics = metrics;
+        String oldMetrics = config == null ? null : config.metrics();
+        if (!java.util.Objects.equals(oldMetrics, next.metrics())) {
+            nextMetrics = next.metrics() == null ? null : new MetricsServer(next.metrics(), this::metricsText);
+            if (metrics != null) {
+                metrics.close();
+            }
+        }
+        metrics = nextMetrics;
+        policy = nextPolicy;
+        tlsContext = nextContext;
+        tlsFiles = next.tls() == null ? 0 : next.tls().lastModified();
+        configTime = modified(next.file());
+        Map<String, ReplicationConfig.Mirror> wanted = new LinkedHashMap<>();
+        for (ReplicationConfig.Mirror m : next.mirrors()) {
+            wanted.put(m.name(), m);
+        }
+        for (var it = mirrors.entrySet().iterator(); it.hasNext(); ) {
+            var e = it.next();
+            if (!wanted.containsKey(e.getKey())) {
+                log.info("mirror {} removed from the configuration", e.getKey());
+                e.getValue().removed = true;
+                it.remove();
+            }
+        }
+        for (ReplicationConfig.Mirror m : next.mirrors()) {
+            MirrorState s = mirrors.get(m.name());
+            if (s == null) {
+                mirrors.put(m.name(), new MirrorState(m));
+                if (config != null) {
+                    log.info("mirror {} ({}) added", m.name(), m.address());
+                }
+            } else if (!s.config.equals(m)) {
+                if (!s.config.address().equals(m.address())) {
+                    s.state = "unknown";
+                    s.nextHeartbeat = 0;
+                }
+                s.config = m;
+                log.info("mirror {} changed: {}", m.name(), m);
+            }
+        }
+        config = next;
+    }
+
+    private static FileTime modified(Path file) {
+        try {
+            return Files.getLastModifiedTime(file);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private void run() {
+        while (!closed) {
+            try {
+                tick();
+                Thread.sleep(TICK_MILLIS);
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                log.error("replication scheduler: {}", e.toString(), e);
+            }
+        }
+    }
+
+    private synchronized void tick() {
+        reloadIfChanged();
+        long now = System.nanoTime();
+        for (MirrorState s : mirrors.values()) {
+            if (!s.heartbeatRunning && now >= s.nextHeartbeat) {
+                s.heartbeatRunning = true;
+                s.nextHeartbeat = now + config.heartbeat().toNanos();
+                heartbeats.submit(() -> heartbeat(s));
+            }
+        }
+        startDueTransfers(now);
+        if (now - lastStatusWrite >= 1_000_000_000L) {
+            lastStatusWrite = now;
+            writeStatus();
+        }
+    }
+
+    private void reloadIfChanged() {
+        FileTime time = modified(configFile);
+        boolean tlsChanged = config.tls() != null && config.tls().lastModified() != tlsFiles;
+        if ((time != null && !time.equals(configTime)) || tlsChanged) {
+            configTime = time;
+            try {
+                apply(ReplicationConfig.load(configFile));
+                log.info("configuration {} reloaded: {} mirror(s)", configFile, mirrors.size());
+            } catch (IOException e) {
+                log.error("configuration {} not reloaded, the previous one stays in force: {}", configFile, e.getMessage());
+            }
+        }
+        if (policy != null) {
+            try {
+                policy.reloadIfChanged();
+            } catch (PolicyException e) {
+                log.error("policy {} not reloaded, the previous one stays in force: {}", policy.file(), e.getMessage());
+            }
+        }
+    }
+
+    private MirrorClient client(ReplicationConfig.Mirror m) {
+        return new MirrorClient(tlsContext, m.host(), m.port(), CONNECT_TIMEOUT_MILLIS);
+    }
+
+    private void heartbeat(MirrorState s) {
+        ReplicationConfig.Mirror m;
+        synchronized (this) {
+            m = s.config;
+        }
+        try {
+            MirrorClient.Info info = client(m).hello();
+            synchronized (this) {
+                noticeChanges(s, info);
+                if (!s.state.equals("up") && !s.state.equals("sending")) {
+                    log.info("mirror {} ({}) is {}: zone {}, at snapshot {}", m.name(), m.address(),
+                            s.state.equals("down") ? "back" : "up", info.zone(), info.lastSnapshot());
+                    s.state = "up";
+                    s.nextAttempt = 0; // what waited for it starts now
+                }
+                s.lastSnapshot = info.lastSnapshot();
+            }
+        } catch (IOException e) {
+            synchronized (this) {
+                if (!s.state.equals("down")) {
+                    log.warn("mirror {} ({}) is down: {}", m.name(), m.address(), e.getMessage());
+                }
+                if (!s.state.equals("sending")) {
+                    s.state = "down";
+                }
+                s.lastError = e.getMessage();
+            }
+        } finally {
+            synchronized (this) {
+                s.heartbeatRunning = false;
+            }
+        }
+    }
+
+    /** A mirror that now presents another zone, store or certificate: reported, and a zone change re-checks placement. */
+    private void noticeChanges(MirrorState s, MirrorClient.Info info) {
+        String name = s.config.name();
+        if (s.zone != null && !s.zone.equals(info.zone())) {
+            log.warn("mirror {} moved: zone {} -> {}; placement will be checked again for {} with a full stream", name, s.zone,
+                    info.zone(), info.zone());
+            s.fullResend = true;
+        }
+        if (s.storeId != null && !s.storeId.equals(info.store())) {
+            log.warn("mirror {} is now another store ({} -> {}); it gets a full stream", name, s.storeId, info.store());
+            s.fullResend = true;
+        }
+        if (s.certificate != null && !s.certificate.equals(info.certificate())) {
+            log.warn("mirror {} presents a different certificate (sha256 {} -> {})", name, s.certificate, info.certificate());
+        }
+        s.zone = info.zone();
+        s.storeId = info.store();
+        s.certificate = info.certificate();
+    }
+
+    private Optional<Snapshots.Snapshot> newest() {
+        List<Snapshots.Snapshot> all = store.snapshots().list();
+        return all.isEmpty() ? Optional.empty() : Optional.of(all.get(all.size() - 1));
+    }
+
+    private void startDueTransfers(long now) {
+        Optional<Snapshots.Snapshot> newest = newest();
+        if (newest.isEmpty()) {
+            return;
+        }
+        long running = mirrors.values().stream().filter(s -> s.transferRunning).count();
+        List<MirrorState> due = new ArrayList<>();
+        for (MirrorState s : mirrors.values()) {
+            boolean behind = !newest.get().name().equals(s.lastSnapshot) || s.fullResend;
+            boolean rhythm = s.lastShipped == 0 || now - s.lastShipped >= s.config.every().toNanos();
+            if (s.state.equals("up") && !s.transferRunning && now >= s.nextAttempt && behind && rhythm) {
+                due.add(s);
+            }
+        }
+        // Priority first; a mirror whose transfers failed (its link was down) moves up, to catch up first.
+        due.sort(Comparator.comparingInt((MirrorState s) -> -(s.config.priority() + 100 * Math.min(s.failures, 10))));
+        for (MirrorState s : due) {
+            if (running >= config.concurrent()) {
+                log.debug("mirror {} waits: {} transfers running", s.config.name(), running);
+                return;
+            }
+            running++;
+            s.transferRunning = true;
+            s.state = "sending";
+            String snapshot = newest.get().name();
+            transfers.submit(() -> transfer(s, snapshot));
+        }
+    }
+
+    private void transfer(MirrorState s, String snapshot) {
+        ReplicationConfig.Mirror m;
+        Policy rules;
+        boolean full;
+        synchronized (this) {
+            m = s.config;
+            rules = policy == null ? null : policy.current();
+            full = s.fullResend;
+        }
+        long started = System.nanoTime();
+        try {
+            MirrorClient client = client(m);
+            MirrorClient.Info info = client.hello();
+            synchronized (this) {
+                noticeChanges(s, info);
+                full |= s.fullResend;
+            }
+            if (info.sourceStore() != null && !info.sourceStore().isEmpty() && !info.sourceStore().equals(store.storeId())) {
+                throw new StreamException("mirror " + m.name() + " replicates another store (" + info.sourceStore() + ")");
+            }
+            String since = info.lastSnapshot();
+            if (snapshot.equals(since) && !full) {
+                synchronized (this) {
+                    s.lastSnapshot = since;
+                }
+                return;
+            }
+            if (full || since == null || store.snapshots().find(since).isEmpty()) {
+                since = null;
+            }
+            StreamSender sender = new StreamSender(store, identity, rules, ZonePath.parse(info.zone()), m.codec());
+            StreamHeader header = sender.header(snapshot, since);
+            synchronized (this) {
+                s.sendingSnapshot = snapshot;
+                s.sendingSince = since;
+                s.sendingTotal = header.bytes();
+                s.sendingStarted = System.nanoTime();
+                s.sendingBytes.set(0);
+                s.acked.set(0);
+            }
+            MirrorClient.Outcome outcome = client.send(sender, snapshot, since, m.bandwidth(),
+                    (files, bytes) -> s.sendingBytes.addAndGet(bytes), s.acked);
+            StreamSender.Result r = outcome.result();
+            ReplicaBook.acknowledge(store, info.store(), m.name(), outcome.zone(), outcome.record(), snapshot, r.leftOutInodes(),
+                    since == null);
+            s.bytesSent.addAndGet(r.bytesSent());
+            s.transfersDone.incrementAndGet();
+            log.info("replicated snapshot {}{} to mirror {} ({}): {} files, {} bytes of content, {} bytes sent in {} s{}{}",
+                    snapshot, since == null ? " (full)" : " (since " + since + ")", m.name(), outcome.zone(), r.files(),
+                    r.contentBytes(), r.bytesSent(), String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - started) / 1e9),
+                    outcome.firstFrame() > 0 ? ", resumed at frame " + outcome.firstFrame() : "",
+                    r.leftOut().isEmpty() ? "" : ", " + r.leftOut().size() + " path(s) left out by placement");
+            synchronized (this) {
+                s.lastSnapshot = snapshot;
+                s.lastShipped = System.nanoTime();
+                s.failures = 0;
+                s.lastError = null;
+                s.fullResend = false;
+                s.state = "up";
+            }
+        } catch (IOException | RuntimeException e) {
+            s.transfersFailed.incrementAndGet();
+            synchronized (this) {
+                s.failures++;
+                long backoff = Math.min(MAX_BACKOFF.toNanos(), FIRST_BACKOFF.toNanos() << Math.min(s.failures - 1, 20));
+                s.nextAttempt = System.nanoTime() + backoff;
+                s.lastError = e.getMessage();
+                s.state = e instanceof StreamException ? "up" : "down";
+                log.warn("transfer of {} to mirror {} failed ({} in a row; next try in {} s): {}", snapshot, m.name(), s.failures,
+                        backoff / 1_000_000_000L, e.getMessage());
+            }
+        } finally {
+            synchronized (this) {
+                s.transferRunning = false;
+                s.sendingSnapshot = null;
+            }
+        }
+    }
+
+    /** The status as {@code locusfs status --json} prints it. */
+    public synchronized ObjectNode status() {
+        ObjectNode root = StreamHeader.JSON.createObjectNode();
+        root.put("updated", Instant.now().toString());
+        root.put("pid", ProcessHandle.current().pid());
+        root.put("store", store.path().toString());
+        root.put("config", configFile.toString());
+        Optional<Snapshots.Snapshot> newest = newest();
+        root.put("newestSnapshot", newest.map(Snapshots.Snapshot::name).orElse(null));
+        ArrayNode list = root.putArray("mirrors");
+        for (MirrorState s : mirrors.values()) {
+            ObjectNode m = list.addObject();
+            m.put("name", s.config.name());
+            m.put("address", s.config.address());
+            m.put("state", s.state);
+            m.put("zone", s.zone);
+            m.put("certificate", s.certificate);
+            m.put("lastSnapshot", s.lastSnapshot);
+            m.put("lagSeconds", lagSeconds(s, newest));
+            m.put("failures", s.failures);
+            m.put("lastError", s.lastError);
+            m.put("priority", s.config.priority());
+            if (s.sendingSnapshot != null) {
+                ObjectNode t = m.putObject("transfer");
+                double seconds = Math.max(1e-3, (System.nanoTime() - s.sendingStarted) / 1e9);
+                long bytes = s.sendingBytes.get();
+                double rate = bytes / seconds;
+                t.put("snapshot", s.sendingSnapshot);
+                t.put("since", s.sendingSince);
+                t.put("bytes", bytes);
+                t.put("totalBytes", s.sendingTotal);
+                t.put("bytesPerSecond", (long) rate);
+                t.put("etaSeconds", rate > 0 ? (long) ((s.sendingTotal - bytes) / rate) : -1);
+                t.put("framesAcked", s.acked.get());
+            }
+        }
+        return root;
+    }
+
+    private long lagSeconds(MirrorState s, Optional<Snapshots.Snapshot> newest) {
+        if (newest.isEmpty()) {
+            return 0;
+        }
+        Optional<Snapshots.Snapshot> acked = s.lastSnapshot == null ? Optional.empty() : store.snapshots().find(s.lastSnapshot);
+        long from = acked.map(Snapshots.Snapshot::createdNanos).orElse(store.snapshots().list().get(0).createdNanos());
+        if (acked.isPresent() && acked.get().name().equals(newest.get().name())) {
+            return 0;
+        }
+        return Math.max(0, (System.currentTimeMillis() * 1_000_000L - from) / 1_000_000_000L);
+    }
+
+    private void writeStatus() {
+        try {
+            Path partial = statusFile.resolveSibling("." + STATUS_FILE + ".partial");
+            Files.write(partial, StreamHeader.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(status()));
+            Files.move(partial, statusFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            log.warn("cannot write {}: {}", statusFile, e.getMessage());
+        }
+    }
+
+    /** The metrics in Prometheus text format. */
+    synchronized String metricsText() {
+        StringBuilder out = new StringBuilder();
+        Optional<Snapshots.Snapshot> newest = newest();
+        metric(out, "locusfs_replication_bytes_sent_total", "counter", "Bytes of stream sent to the mirror.",
+                s -> s.bytesSent.get() + s.sendingBytes.get() * (s.sendingSnapshot == null ? 0 : 1));
+        metric(out, "locusfs_replication_transfers_total", "counter", "Transfers finished.", s -> s.transfersDone.get());
+        metric(out, "locusfs_replication_failures_total", "counter", "Transfers that failed.", s -> s.transfersFailed.get());
+        metric(out, "locusfs_replication_lag_seconds", "gauge", "Age of the newest snapshot the mirror lacks (0: up to date).",
+                s -> lagSeconds(s, newest));
+        metric(out, "locusfs_replication_mirror_up", "gauge", "1 when the mirror answers its heartbeat.",
+                s -> s.state.equals("up") || s.state.equals("sending") ? 1 : 0);
+        return out.toString();
+    }
+
+    private void metric(StringBuilder out, String name, String type, String help, java.util.function.ToLongFunction<MirrorState> value) {
+        out.append("# HELP ").append(name).append(' ').append(help).append('\n');
+        out.append("# TYPE ").append(name).append(' ').append(type).append('\n');
+        for (MirrorState s : mirrors.values()) {
+            out.append(name).append("{mirror=\"").append(s.config.name().replace("\\", "\\\\").replace("\"", "\\\""))
+                    .append("\"} ").append(value.applyAsLong(s)).append('\n');
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        scheduler.interrupt();
+        heartbeats.shutdownNow();
+        transfers.shutdownNow();
+        try {
+            // A transfer stops at its next write; the mirror keeps what it made durable, so the next run resumes.
+            transfers.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        synchronized (this) {
+            if (metrics != null) {
+                metrics.close();
+            }
+            writeStatus();
+        }
+        log.info("replication of {} stopped", store.path());
+    }
+}
