@@ -31,6 +31,10 @@ record RecordCheck(Path path, LocationRecord record, String problem) {
     /** Public keys of trusted nodes by node id: the store's own and those in a directory of {@code *.pub}. */
     static Map<String, PublicKey> trustedKeys(Path store, Path trustedDir) throws IOException {
         Map<String, PublicKey> keys = trustedDir == null ? new HashMap<>() : directoryKeys(trustedDir);
+        Path sources = store.resolve(io.locusfs.replicate.StreamReceiver.SOURCE_KEYS_DIR);
+        if (Files.isDirectory(sources)) {
+            keys.putAll(directoryKeys(sources)); // the keys of the stores this one replicates (a mirror)
+        }
         PublicKey own = NodeIdentity.loadPublicKey(store.resolve(NodeIdentity.PUBLIC_KEY_FILE));
         keys.put(NodeIdentity.nodeIdOf(own), own);
         return keys;
@@ -113,6 +117,16 @@ record RecordCheck(Path path, LocationRecord record, String problem) {
                 keys.put(mount.store(), trustedKeys(mount.store(), trustedDir));
             }
             return of(path, storeIds.get(mount.store()), keys.get(mount.store()));
+        }
+
+        /** The trusted keys for {@code path}: its store's, when it is on a mount, else --trusted-keys. */
+        Map<String, PublicKey> keysOf(Path path) throws IOException {
+            var mounted = MountedStore.of(path);
+            if (mounted.isPresent()) {
+                check(path);
+                return keys.get(mounted.get().store());
+            }
+            return trustedDir == null ? Map.of() : directoryKeys(trustedDir);
         }
 
         /**

@@ -27,7 +27,9 @@ import picocli.CommandLine.Parameters;
         description = {
             "For each PATH on a LocusFS mount, prints where its data lives: zone, coordinates, the "
                 + "node where it originated, the node that signed the record, and whether the "
-                + "signature checks out. Replica locations appear here once replication records them.",
+                + "signature checks out; on an origin, the zones of the file's replicas (as the mirrors "
+                + "acknowledged them); on a replica, the stores it came through, oldest first, each signature checked "
+                + "(the keys of the stores a mirror replicates are kept in STORE/sources/).",
             "",
             "With --zone PATTERN MOUNTPOINT, lists every file of the mount whose data lives in a "
                 + "zone matching PATTERN ('*' one segment, '**' any number, e.g. 'eu/**'), from the "
@@ -71,10 +73,11 @@ final class WhereCommand implements Callable<Integer> {
         RecordCheck.Checker checker = new RecordCheck.Checker(trustedKeys);
         for (Path path : paths) {
             RecordCheck check = checker.check(path);
+            Copies copies = Copies.of(path, checker.keysOf(path));
             if (json) {
-                out.add(toJson(check));
+                out.add(toJson(check, copies));
             } else {
-                System.out.println(describe(check));
+                System.out.println(describe(check, copies));
             }
         }
         if (json) {
@@ -83,7 +86,7 @@ final class WhereCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static String describe(RecordCheck check) {
+    private static String describe(RecordCheck check, Copies copies) {
         LocationRecord r = check.record();
         if (r == null) {
             return check.path() + "\t" + check.problem();
@@ -91,7 +94,57 @@ final class WhereCommand implements Callable<Integer> {
         return check.path() + "\t" + r.zone() + "\tcoords=" + coords(r)
                 + "\torigin=" + r.origin() + "\tsigned-by=" + r.node() + "\tsignature=" + (check.ok() ? "valid" : check.problem())
                 + "\trecord=" + (r.file().equals(LocationRecord.EVERY_FILE) ? "store-wide" : "own")
-                + "\treplicas=none recorded";
+                + "\treplicas=" + (copies.replicas().isEmpty() ? "none recorded" : String.join("; ", copies.replicas()))
+                + (copies.provenance().isEmpty() ? "" : "\tcame-from=" + copies.provenance().stream()
+                        .map(h -> h.record().zone() + " (node " + h.record().node() + ", store " + h.record().store() + ", signature "
+                                + h.signature() + ")")
+                        .collect(java.util.stream.Collectors.joining(" -> ")));
+    }
+
+    /** One hop of a replica's provenance: the signed record of a store it came through, and whether its signature checks out. */
+    record Hop(LocationRecord record, String signature) {
+    }
+
+    /**
+     * Where else a file lives: on an origin, the zones of its replicas ({@code user.location.replicas});
+     * on a replica, the stores it came through, oldest first ({@code user.location.origins}).
+     */
+    record Copies(List<String> replicas, List<Hop> provenance) {
+        static Copies of(Path path, Map<String, PublicKey> keys) throws java.io.IOException {
+            List<String> replicas = new ArrayList<>();
+            for (String line : read(path, io.locusfs.xattr.ReservedAttributes.REPLICAS).split("\n")) {
+                if (!line.isBlank()) {
+                    replicas.add(line);
+                }
+            }
+            List<Hop> hops = new ArrayList<>();
+            for (String paragraph : read(path, io.locusfs.xattr.ReservedAttributes.ORIGINS).split("\n\n")) {
+                if (paragraph.isBlank()) {
+                    continue;
+                }
+                try {
+                    LocationRecord r = LocationRecord.parse(paragraph.strip() + "\n");
+                    PublicKey key = keys.get(r.node());
+                    hops.add(new Hop(r, key == null ? "unknown signer" : r.verify(key) ? "valid" : "FORGED"));
+                } catch (IllegalArgumentException e) {
+                    hops.add(new Hop(null, "unreadable: " + e.getMessage()));
+                }
+            }
+            hops.removeIf(h -> h.record() == null);
+            return new Copies(replicas, hops);
+        }
+
+        private static String read(Path path, String name) throws java.io.IOException {
+            var view = java.nio.file.Files.getFileAttributeView(path, java.nio.file.attribute.UserDefinedFileAttributeView.class);
+            String bare = name.substring("user.".length());
+            try {
+                java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(view.size(bare));
+                view.read(bare, buffer);
+                return new String(buffer.array(), 0, buffer.position(), java.nio.charset.StandardCharsets.UTF_8);
+            } catch (java.nio.file.FileSystemException e) {
+                return ""; // not set: no replica recorded, or not a replica
+            }
+        }
     }
 
     private static String coords(LocationRecord r) {
@@ -102,7 +155,7 @@ final class WhereCommand implements Callable<Integer> {
         r.coordinates().ifPresent(c -> node.putArray("coordinates").add(c.latitude()).add(c.longitude()));
     }
 
-    private ObjectNode toJson(RecordCheck check) {
+    private ObjectNode toJson(RecordCheck check, Copies copies) {
         ObjectNode node = mapper.createObjectNode();
         node.put("path", check.path().toString());
         LocationRecord r = check.record();
@@ -115,7 +168,17 @@ final class WhereCommand implements Callable<Integer> {
             node.put("record", r.file().equals(LocationRecord.EVERY_FILE) ? "store-wide" : "own");
         }
         node.put("signature", check.ok() ? "valid" : check.problem());
-        node.putArray("replicas");
+        ArrayNode replicas = node.putArray("replicas");
+        copies.replicas().forEach(replicas::add);
+        ArrayNode hops = node.putArray("cameFrom");
+        for (Hop h : copies.provenance()) {
+            ObjectNode hop = hops.addObject();
+            hop.put("zone", h.record().zone().toString());
+            hop.put("node", h.record().node());
+            hop.put("store", h.record().store());
+            hop.put("time", h.record().time().toString());
+            hop.put("signature", h.signature());
+        }
         return node;
     }
 

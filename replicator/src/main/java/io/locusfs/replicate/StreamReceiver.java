@@ -38,6 +38,8 @@ public final class StreamReceiver {
     static final String TOKEN_NOTE = "receive";
     /** Note naming the store this one replicates, and its key: a mirror takes streams from one lineage. */
     static final String SOURCE_NOTE = "source";
+    /** Directory of a store holding the public keys of the stores it replicates ({@code NODE-ID.pub}), for 'where'. */
+    public static final String SOURCE_KEYS_DIR = "sources";
     /** Make the applied frames durable and record the token this often (bytes of stream). */
     private static final long CHECKPOINT_BYTES = 16L << 20;
     private static final long CHECKPOINT_NANOS = 1_000_000_000L;
@@ -227,6 +229,7 @@ public final class StreamReceiver {
             }
             applier.builder.finish();
             Snapshots.Snapshot snapshot = store.snapshots().create(header.snapshot(), header.createdNanos(), true);
+            keepSourceKey(key);
             write(SOURCE_NOTE, new Source(header.sender(), header.senderKey(), zoneOf(header.senderRecord()), header.snapshot(),
                     header.createdNanos()));
             write(TOKEN_NOTE, null);
@@ -242,6 +245,18 @@ public final class StreamReceiver {
         } catch (IOException | RuntimeException e) {
             undo(token);
             throw new StreamException("the stream cannot be applied: " + e.getMessage(), e);
+        }
+    }
+
+    /** Writes the sender's key beside the store, so that 'locusfs where' can check the provenance it signed. */
+    private void keepSourceKey(PublicKey key) throws IOException {
+        java.nio.file.Path dir = store.path().resolve(SOURCE_KEYS_DIR);
+        java.nio.file.Files.createDirectories(dir);
+        java.nio.file.Path file = dir.resolve(NodeIdentity.nodeIdOf(key) + ".pub");
+        if (!java.nio.file.Files.exists(file)) {
+            java.nio.file.Files.writeString(file, "-----BEGIN PUBLIC KEY-----\n"
+                    + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(key.getEncoded())
+                    + "\n-----END PUBLIC KEY-----\n");
         }
     }
 
