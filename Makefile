@@ -7,7 +7,7 @@ STORE ?= var/store
 MNT ?= mnt
 LOCATION ?= local/dev
 PREFIX ?= /usr/local
-APT_PACKAGES := fuse libfuse2 attr rsync git bindfs python3 bc psmisc openjdk-17-jdk-headless maven e2fsprogs sqlite3 libarchive-tools
+APT_PACKAGES := fuse libfuse2 attr rsync git bindfs python3 bc psmisc openjdk-17-jdk-headless maven e2fsprogs sqlite3 libarchive-tools openssl curl restic
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps build test bench run stop install clean
@@ -52,6 +52,7 @@ install: build
 	$(SUDO) install -m 644 fusefs/target/locusfs.jar $(PREFIX)/lib/locusfs/
 	$(SUDO) install -m 644 fusefs/target/lib/*.jar $(PREFIX)/lib/locusfs/lib/
 	$(SUDO) install -m 755 packaging/bin/locusfs $(PREFIX)/bin/locusfs
+	$(SUDO) install -m 755 packaging/bin/locusfs-tls $(PREFIX)/bin/locusfs-tls
 	@echo "installed $(PREFIX)/bin/locusfs"
 
 clean:

@@ -96,6 +96,7 @@ final class MirrorCommand implements Runnable {
                 server = new MirrorServer(opened, Policies.load(policy), new Tls(cert, key, clientCa, crl), address);
                 if (replicate != null) {
                     onward = new Replicator(opened, NodeIdentity.load(store), replicate);
+                    onward.start();
                 }
             } catch (Exception e) {
                 opened.close();

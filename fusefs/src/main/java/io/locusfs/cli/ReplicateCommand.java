@@ -6,6 +6,7 @@ import io.locusfs.store.Store;
 import io.locusfs.store.StoreOptions;
 import io.locusfs.xattr.NodeIdentity;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -43,16 +44,21 @@ import picocli.CommandLine.Parameters;
             "  address = \"10.0.0.2:7443\"",
             "  every = \"1d\"",
             "",
-            "Example:",
-            "  locusfs replicate /srv/store --config /etc/locusfs/replication.toml"},
+            "Examples:",
+            "  locusfs replicate /srv/store --config /etc/locusfs/replication.toml",
+            "  locusfs replicate /srv/store --config /etc/locusfs/replication.toml --once"},
         footerHeading = "%nExit status:%n",
-        footer = {"  0  stopped by a signal", "  1  could not start (the message says why)"})
+        footer = {"  0  stopped by a signal (with --once: every mirror has the newest snapshot)",
+            "  1  could not start, or (with --once) a mirror did not get the snapshot"})
 final class ReplicateCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "STORE", description = "The store (default: 'source' in CONFIG).")
     Path store;
 
     @Option(names = "--config", required = true, paramLabel = "CONFIG", description = "The replication configuration (TOML).")
     Path config;
+
+    @Option(names = "--once", description = "Send the newest snapshot to every mirror now, then exit (for cron and scripts).")
+    boolean once;
 
     @Override
     public Integer call() throws Exception {
@@ -73,6 +79,20 @@ final class ReplicateCommand implements Callable<Integer> {
             opened.close();
             throw e;
         }
+        if (once) {
+            try {
+                List<String> failed = replicator.once();
+                if (!failed.isEmpty()) {
+                    System.err.println("locusfs replicate: not replicated to " + String.join(", ", failed) + " (the log above says why)");
+                    return 1;
+                }
+                return 0;
+            } finally {
+                replicator.close();
+                opened.close();
+            }
+        }
+        replicator.start();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             replicator.close();

@@ -122,7 +122,7 @@ public final class MountDaemon {
             }
             if (replicationConfig != null) {
                 // A configuration that cannot be used refuses the mount, naming its line; later broken edits are only logged.
-                replicator = new io.locusfs.replicate.Replicator(store, locations.node(), replicationConfig);
+                replicator = new io.locusfs.replicate.Replicator(store, locations.node(), replicationConfig).start();
             }
             Files.writeString(pidFile, ProcessHandle.current().pid() + "\n" + mountPoint.toAbsolutePath() + "\n");
         } catch (IOException | RuntimeException e) {

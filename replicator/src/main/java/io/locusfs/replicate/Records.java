@@ -12,15 +12,16 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The records inside a RECORDS frame (STREAM.md): REMOVE a path, NODE (a file's metadata, its
- * placement constraint and provenance), DATA (bytes of a file at an offset), TIMES (a directory's
- * times, set once everything below it is in).
+ * The records inside a RECORDS frame (STREAM.md): REMOVE a path, RENAME one (with what it
+ * holds), NODE (a file's metadata, its placement constraint and provenance), DATA (bytes of a
+ * file at an offset), TIMES (a directory's times, set once everything below it is in).
  */
 final class Records {
     static final int REMOVE = 1;
     static final int NODE = 2;
     static final int DATA = 3;
     static final int TIMES = 4;
+    static final int RENAME = 5;
     /** Longest string a record may hold (paths, link targets, constraints, provenance). */
     private static final int MAX_STRING = 1 << 20;
 
@@ -88,6 +89,13 @@ final class Records {
             records++;
         }
 
+        void rename(String from, String to) throws IOException {
+            out.writeByte(RENAME);
+            string(from);
+            string(to);
+            records++;
+        }
+
         void data(String path, long offset, byte[] data, int length) throws IOException {
             out.writeByte(DATA);
             string(path);
@@ -125,6 +133,8 @@ final class Records {
 
         void node(NodeRecord record) throws IOException;
 
+        void rename(String from, String to) throws IOException;
+
         void data(Data data) throws IOException;
 
         void times(Times times) throws IOException;
@@ -149,6 +159,7 @@ final class Records {
                         visitor.data(new Data(path, offset, in.readNBytes(length)));
                     }
                     case TIMES -> visitor.times(new Times(path(in), in.readLong(), in.readLong()));
+                    case RENAME -> visitor.rename(path(in), path(in));
                     default -> throw new StreamException("unknown record type " + type);
                 }
             }

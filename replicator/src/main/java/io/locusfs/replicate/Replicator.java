@@ -113,8 +113,43 @@ public final class Replicator implements AutoCloseable {
         apply(ReplicationConfig.load(this.configFile));
         this.scheduler = new Thread(this::run, "replication-scheduler");
         scheduler.setDaemon(true);
+    }
+
+    /** Starts the daemon: heartbeats, schedules, config watching, until {@link #close}. */
+    public Replicator start() {
         scheduler.start();
-        log.info("replicating {} to {} mirror(s) as {} says", store.path(), mirrors.size(), this.configFile);
+        log.info("replicating {} to {} mirror(s) as {} says", store.path(), mirrors.size(), configFile);
+        return this;
+    }
+
+    /**
+     * Replicates the newest snapshot to every mirror once, in this thread, one mirror after the
+     * other, whatever the schedule (for cron, scripts and benchmarks).
+     *
+     * @return the mirrors that did not get it (down, or the transfer failed), by name
+     */
+    public List<String> once() {
+        List<String> failed = new ArrayList<>();
+        Optional<Snapshots.Snapshot> newest = newest();
+        if (newest.isEmpty()) {
+            log.warn("{} has no snapshot to replicate", store.path());
+            return failed;
+        }
+        List<MirrorState> all;
+        synchronized (this) {
+            all = List.copyOf(mirrors.values());
+        }
+        for (MirrorState s : all) {
+            heartbeat(s);
+            if (s.state.equals("up")) {
+                transfer(s, newest.get().name());
+            }
+            if (!newest.get().name().equals(s.lastSnapshot)) {
+                failed.add(s.config.name());
+            }
+        }
+        writeStatus();
+        return failed;
     }
 
     private static java.util.concurrent.ThreadFactory daemonThreads(String name) {
@@ -498,7 +533,9 @@ public final class Replicator implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        scheduler.interrupt();
+        if (scheduler.isAlive()) {
+            scheduler.interrupt();
+        }
         heartbeats.shutdownNow();
         transfers.shutdownNow();
         try {

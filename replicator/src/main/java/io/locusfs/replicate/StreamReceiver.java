@@ -354,6 +354,20 @@ public final class StreamReceiver {
         }
 
         @Override
+        public void rename(String from, String to) throws IOException {
+            if (policy != null && !to.startsWith(".locusfs-moving-")) {
+                PolicyEngine.Decision own = PolicyEngine.placement("/" + to, zone, policy);
+                if (!own.allowed()) {
+                    throw new StreamException("refused by this store's policy: '" + from + "' moved to '" + to + "': " + own.reason());
+                }
+            }
+            if (!builder.rename(from, to)) {
+                throw new StreamException("the stream moves '" + from + "', which this store does not have");
+            }
+            dataPath = null;
+        }
+
+        @Override
         public void data(Records.Data data) throws IOException {
             if (!data.path().equals(dataPath)) {
                 dataIno = builder.inoOf(data.path());

@@ -8,7 +8,7 @@ import io.locusfs.store.Store;
 import io.locusfs.store.View;
 import io.locusfs.translate.Progress;
 import io.locusfs.translate.SnapshotTree;
-import io.locusfs.translate.Translation;
+import io.locusfs.translate.StoreSnapshotTree;
 import io.locusfs.xattr.NodeIdentity;
 import io.locusfs.xattr.ReservedAttributes;
 import io.locusfs.xattr.ZonePath;
@@ -67,10 +67,39 @@ public final class StreamSender {
     private SnapshotTree tree(String snapshot, String since) throws IOException {
         SnapshotTree tree = lastTree;
         if (tree == null || !tree.header().snapshot().equals(snapshot) || !java.util.Objects.equals(tree.header().since(), since)) {
-            tree = Translation.tree(store, snapshot, since, "/");
+            tree = since == null ? StoreSnapshotTree.full(store, snapshot, "/") : StoreSnapshotTree.since(store, snapshot, since, this::movable);
             lastTree = tree;
         }
         return tree;
+    }
+
+    /**
+     * Whether a rename can travel as one: always, unless placement is checked and the path, its
+     * old path, or anything below it is forbidden at the destination (then it travels as a
+     * removal and the files placement allows, and what is forbidden stays out).
+     */
+    private boolean movable(String from, String to, java.util.function.Supplier<List<String>> below) {
+        if (toZone == null || policy == null) {
+            return true;
+        }
+        if (!allowed(from) || !allowed(to)) {
+            return false;
+        }
+        for (String path : below.get()) {
+            if (!allowed(to + "/" + path) || !allowed(from + "/" + path)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private boolean allowed(String path) {
+        return PolicyEngine.placement("/" + path, toZone, policy).allowed();
+    }
+
+    /** Where a renamed path waits between the two halves of the renames (so that swaps and chains work). */
+    private static String staging(String stream, int index) {
+        return ".locusfs-moving-" + stream + "-" + index;
     }
 
     private StreamHeader header(SnapshotTree tree) throws IOException {
@@ -108,6 +137,21 @@ public final class StreamSender {
         Records.Buffer buffer = new Records.Buffer();
         for (String removed : tree.removed()) {
             buffer.remove(removed);
+        }
+        // Renames in two halves: every moved path to a staging name (deepest first), then each to
+        // its new path (shallowest first), so that swaps, chains and moves inside moves come out right.
+        List<SnapshotTree.Rename> renames = new ArrayList<>(tree.renamed());
+        renames.sort(java.util.Comparator.comparingInt((SnapshotTree.Rename r) -> -depth(r.from())));
+        for (int i = 0; i < renames.size(); i++) {
+            buffer.rename(renames.get(i).from(), staging(header.stream(), i));
+        }
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < renames.size(); i++) {
+            order.add(i);
+        }
+        order.sort(java.util.Comparator.comparingInt(i -> depth(renames.get(i).to())));
+        for (int i : order) {
+            buffer.rename(staging(header.stream(), i), renames.get(i).to());
         }
         List<String> leftOut = new ArrayList<>();
         Set<String> leftOutSet = new HashSet<>();
@@ -170,6 +214,10 @@ public final class StreamSender {
         writer.flush();
         return new Result(header, frames + 1, Math.max(0, frames + 1 - firstSent), writer.bytesWritten(), counts[0], counts[1],
                 leftOut, inodesOf(snapshot, leftOut));
+    }
+
+    private static int depth(String path) {
+        return path.isEmpty() ? 0 : path.split("/").length;
     }
 
     private static void flush(Frames.Writer writer, Records.Buffer buffer) throws IOException {

@@ -27,6 +27,19 @@ public interface SnapshotTree {
     /** For an incremental tree, the paths that no longer exist (remove them before adding); else empty. */
     List<String> removed();
 
+    /** A path moved, with everything below it, from {@code from} (in the older snapshot) to {@code to}. */
+    record Rename(String from, String to) {
+    }
+
+    /**
+     * For an incremental tree made to keep renames (replication streams), the paths moved as a
+     * whole, to apply after {@link #removed} and before the walk's nodes; else empty, and a moved
+     * path shows as removed and added again.
+     */
+    default List<Rename> renamed() {
+        return List.of();
+    }
+
     /** The exported root ("" path): its attributes, whether or not {@link #walk} visits it. */
     Node root();
 

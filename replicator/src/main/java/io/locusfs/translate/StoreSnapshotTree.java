@@ -40,6 +40,7 @@ public final class StoreSnapshotTree implements SnapshotTree {
     /** For an incremental tree, the paths to visit (each with what it holds when it was added or renamed). */
     private final TreeSet<String> changedPaths;
     private final List<String> removed = new ArrayList<>();
+    private final List<Rename> renames = new ArrayList<>();
     private long files = -1;
     private long bytes;
 
@@ -81,6 +82,20 @@ public final class StoreSnapshotTree implements SnapshotTree {
      * @throws TranslationException for an unknown snapshot, or {@code since} not older than {@code name}
      */
     public static StoreSnapshotTree since(Store store, String name, String since) throws TranslationException {
+        return since(store, name, since, null);
+    }
+
+    /** Decides whether a rename may travel as a rename; {@code below} lists the paths under {@code to}, relative to it. */
+    public interface RenameFilter {
+        boolean movable(String from, String to, java.util.function.Supplier<List<String>> below);
+    }
+
+    /**
+     * As {@link #since(Store, String, String)}, but a rename {@code renames} accepts is kept as a
+     * rename ({@link #renamed()}): nothing below it is walked unless it changed itself, so moving
+     * a directory costs one record, not its content. Null keeps none.
+     */
+    public static StoreSnapshotTree since(Store store, String name, String since, RenameFilter renames) throws TranslationException {
         Snapshots.Snapshot newer = find(store, name);
         Snapshots.Snapshot older = find(store, since);
         if (older.epoch() >= newer.epoch()) {
@@ -94,8 +109,18 @@ public final class StoreSnapshotTree implements SnapshotTree {
                 case MODIFIED -> tree.changedPaths.add(path);
                 case ADDED -> tree.addSubtree(path);
                 case RENAMED -> {
-                    tree.removed.add(path);
-                    tree.addSubtree(relative(change.to()));
+                    String to = relative(change.to());
+                    if (renames != null && renames.movable(path, to, () -> tree.pathsBelow(to))) {
+                        tree.renames.add(new Rename(path, to));
+                        tree.changedPaths.add(parentOf(path));
+                        tree.changedPaths.add(parentOf(to));
+                        if (change.modified()) {
+                            tree.changedPaths.add(to);
+                        }
+                    } else {
+                        tree.removed.add(path);
+                        tree.addSubtree(to);
+                    }
                 }
             }
         }
@@ -122,6 +147,21 @@ public final class StoreSnapshotTree implements SnapshotTree {
     private static String relative(byte[] path) {
         String text = new String(path, StandardCharsets.UTF_8);
         return text.startsWith("/") ? text.substring(1) : text;
+    }
+
+    @Override
+    public List<Rename> renamed() {
+        return renames;
+    }
+
+    /** The paths below {@code path} in the newer snapshot, relative to it. */
+    private List<String> pathsBelow(String path) {
+        List<String> below = new ArrayList<>();
+        long ino = resolve(path);
+        if (ino != 0 && view.inode(ino).isDirectory()) {
+            descend(ino, "", (child, childPath) -> below.add(childPath));
+        }
+        return below;
     }
 
     private void addSubtree(String path) {

@@ -237,6 +237,27 @@ public final class StoreTreeBuilder implements TreeBuilder {
         });
     }
 
+    /**
+     * Moves {@code from} (with what it holds) to {@code to}, replacing what is there as rename(2)
+     * does; missing directories on the way to {@code to} are created. Applying it twice is
+     * harmless: when {@code from} is gone and {@code to} exists, it was done already.
+     *
+     * @return false when neither exists (the move cannot be made)
+     */
+    public boolean rename(String from, String to) throws TranslationException {
+        Located source = locate(from, false);
+        Located target = locate(to, true);
+        if (source == null || source.ino == 0) {
+            return target.ino != 0;
+        }
+        try {
+            tree.rename(source.parent, source.name, target.parent, target.name, isOpen);
+        } catch (StoreException e) {
+            throw new TranslationException("moving '" + from + "' to '" + to + "': " + e.getMessage(), e);
+        }
+        return true;
+    }
+
     /** The inode at {@code path} below the import's root, or 0. */
     public long inoOf(String path) throws TranslationException {
         Located at = locate(path, false);

@@ -44,7 +44,14 @@ public final class Diff {
      * One line of a diff. Paths are raw bytes starting with '/'; {@code to} is the new path of a
      * rename, null otherwise; {@code type} is the file type ({@code mode >> 12}).
      */
-    public record Change(Kind kind, byte[] path, byte[] to, int type) {
+    public record Change(Kind kind, byte[] path, byte[] to, int type, boolean modified) {
+        /**
+         * A change whose {@code modified} says whether the file itself changed: true for MODIFIED;
+         * for RENAMED, whether its content or attributes changed too (a rename alone is false).
+         */
+        public Change(Kind kind, byte[] path, byte[] to, int type) {
+            this(kind, path, to, type, kind == Kind.MODIFIED);
+        }
     }
 
     private final View a;
@@ -117,7 +124,8 @@ public final class Diff {
             int i = 0;
             if (before != null && after != null) {
                 for (; i < Math.min(removed.size(), added.size()); i++) {
-                    changes.add(new Change(Kind.RENAMED, path(a, removed.get(i)), path(b, added.get(i)), type(after)));
+                    changes.add(new Change(Kind.RENAMED, path(a, removed.get(i)), path(b, added.get(i)), type(after),
+                            dataChanged.contains(ino) || !sameAttributes(before, after)));
                 }
             }
             for (int r = i; r < removed.size(); r++) {

@@ -33,13 +33,16 @@ class CliTest {
 
     @Test
     void everyCommandHasManPageStyleHelp() {
-        for (String command : new String[] {"", "init ", "mount ", "umount ", "fsck ", "export ", "import ", "formats "}) {
+        for (String command : new String[] {"", "init ", "mount ", "umount ", "fsck ", "export ", "import ", "formats ",
+            "send ", "receive ", "mirror serve ", "replicate ", "status "}) {
             String help = Shell.ok(L + " " + command + "--help");
             assertTrue(help.contains("Usage: locusfs"), help);
             assertTrue(help.length() > 300, "help of '" + command + "' is too thin:\n" + help);
         }
         assertTrue(Shell.ok(L + " mount --help").contains("--foreground"));
         assertTrue(Shell.ok(L + " fsck --help").contains("Exit status"));
+        assertTrue(Shell.ok(L + " receive --help").contains("--resume"));
+        assertTrue(Shell.ok(MountedStore.HOME.resolve("packaging/bin/locusfs-tls") + " --help").contains("revoke DIR NAME"));
     }
 
     @Test

@@ -27,13 +27,19 @@ final class MountedStore implements AutoCloseable {
 
     /** Creates a store at location {@code zone} and mounts it. */
     static MountedStore create(String zone) {
+        MountedStore m = unmounted(zone);
+        m.mount();
+        return m;
+    }
+
+    /** Creates a store at location {@code zone}, not mounted (a mirror's store, say). */
+    static MountedStore unmounted(String zone) {
         try {
             // World-traversable, so that tests running as an unprivileged user reach the mount.
             MountedStore m = new MountedStore(Files.createTempDirectory("locusfs-e2e",
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x"))));
             Files.createDirectories(m.mnt);
             Shell.ok(LOCUSFS + " init " + m.store + " --location " + zone);
-            m.mount();
             return m;
         } catch (IOException e) {
             throw new AssertionError(e);
@@ -41,7 +47,12 @@ final class MountedStore implements AutoCloseable {
     }
 
     void mount() {
-        Shell.ok(LOCUSFS + " mount " + store + " " + mnt);
+        mount("");
+    }
+
+    /** Mounts with extra options of {@code locusfs mount} ("--policy P --replicate C"). */
+    void mount(String options) {
+        Shell.ok(LOCUSFS + " mount " + store + " " + mnt + " " + options);
     }
 
     void unmount() {

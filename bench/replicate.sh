@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Replication over loopback against rsync and restic, on one machine:
+#   LocusFS: 'locusfs replicate --once' to a 'locusfs mirror serve' on 127.0.0.1 (TLS 1.3, zstd)
+#   rsync:   'rsync -a --delete' to an rsync daemon on 127.0.0.1 (a plain directory)
+#   restic:  'restic backup' to a repository on local disk
+# First the whole tree (initial), then a 1% change of it (files rewritten, added, removed), the
+# same change on the native tree (rsync, restic) and through the mount (LocusFS). Times are whole
+# commands (JVM start included); page cache dropped before each run; bytes are what went over the
+# wire (LocusFS: stream bytes; rsync: --stats "Total bytes sent"; restic: data added to the repo).
+#   bench/replicate.sh        (BENCH_DIR, BENCH_FILES, BENCH_BIG_FILES to change the defaults)
+set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+WORK=${BENCH_DIR:-/var/tmp/locusfs-replicate}
+FILES=${BENCH_FILES:-100000}     # small files, 1-20 KiB
+BIG=${BENCH_BIG_FILES:-1000}     # 1 MiB each
+export RESTIC_PASSWORD=bench RESTIC_CACHE_DIR="$WORK/restic-cache"
+rm -rf "$WORK"; mkdir -p "$WORK/src" "$WORK/m" "$WORK/rsync-dst"
+mirror_pid=""; rsyncd_pid=""
+cleanup() {
+  [ -z "$mirror_pid" ] || kill "$mirror_pid" 2>/dev/null || true
+  [ -z "$rsyncd_pid" ] || kill "$rsyncd_pid" 2>/dev/null || true
+  mountpoint -q "$WORK/m" && "$L" umount "$WORK/m" >/dev/null
+  sleep 1; rm -rf "$WORK"
+}
+trap cleanup EXIT
+drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+echo "[bench] a tree of $BIG files of 1 MiB and $FILES of 1-20 KiB" >&2
+python3 - "$WORK/src" "$BIG" "$FILES" <<'EOF'
+import os, random, sys
+root, big, small = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+rng = random.Random(1)
+for d in range(200):
+    os.mkdir(os.path.join(root, 'd%d' % d))
+for i in range(big):
+    with open(os.path.join(root, 'd%d' % (i % 200), 'big%d' % i), 'wb') as f: f.write(os.urandom(1 << 20))
+for i in range(small):
+    with open(os.path.join(root, 'd%d' % (i % 200), 'small%d' % i), 'wb') as f: f.write(os.urandom(rng.randint(1024, 20480)))
+EOF
+bytes=$(du -sb "$WORK/src" | cut -f1)
+total=$((BIG + FILES))
+
+# The 1% change, applied the same way (same seed) to a tree: rewrite, add and remove files.
+change() {
+  python3 - "$1" "$BIG" "$FILES" <<'EOF'
+import os, random, sys
+root, big, small = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+rng = random.Random(2)
+n = (big + small) // 100
+changed = 0
+for i in rng.sample(range(small), n * 4 // 10):            # 0.4%: small files rewritten
+    p = os.path.join(root, 'd%d' % (i % 200), 'small%d' % i)
+    data = os.urandom(rng.randint(1024, 20480)); changed += len(data)
+    with open(p, 'wb') as f: f.write(data)
+for i in rng.sample(range(big), max(1, big // 100)):       # 1% of the big files rewritten
+    p = os.path.join(root, 'd%d' % (i % 200), 'big%d' % i)
+    data = os.urandom(1 << 20); changed += len(data)
+    with open(p, 'wb') as f: f.write(data)
+for i in range(n * 3 // 10):                               # 0.3%: files added
+    p = os.path.join(root, 'd%d' % (i % 200), 'new%d' % i)
+    data = os.urandom(rng.randint(1024, 20480)); changed += len(data)
+    with open(p, 'wb') as f: f.write(data)
+for i in rng.sample(range(small), n * 3 // 10):            # 0.3%: files removed
+    p = os.path.join(root, 'd%d' % (i % 200), 'small%d' % i)
+    if os.path.exists(p): os.remove(p)
+print(changed)
+EOF
+}
+
+# --- LocusFS: origin store filled by a dir import, a mirror on loopback with TLS ---
+"$L" init "$WORK/origin" --location bench/origin >/dev/null
+"$L" init "$WORK/mirror" --location bench/mirror >/dev/null
+"$L" import "$WORK/origin" --format dir "$WORK/src" --snapshot s1 >/dev/null
+"$ROOT/packaging/bin/locusfs-tls" init "$WORK/tls" >/dev/null
+"$ROOT/packaging/bin/locusfs-tls" issue "$WORK/tls" mirror >/dev/null
+"$ROOT/packaging/bin/locusfs-tls" issue "$WORK/tls" origin >/dev/null
+port=$(free_port)
+"$L" mirror serve "$WORK/mirror" --listen "127.0.0.1:$port" --tls-cert "$WORK/tls/mirror.crt" --tls-key "$WORK/tls/mirror.key" \
+  --client-ca "$WORK/tls/ca.crt" 2>"$WORK/mirror.log" &
+mirror_pid=$!
+cat > "$WORK/replication.toml" <<EOF
+[tls]
+cert = "$WORK/tls/origin.crt"
+key = "$WORK/tls/origin.key"
+ca = "$WORK/tls/ca.crt"
+[[mirror]]
+name = "bench"
+address = "127.0.0.1:$port"
+EOF
+sleep 3
+sent_bytes() { grep -o '[0-9]* bytes sent' "$1" | tail -1 | cut -d' ' -f1; }
+drop; locus_initial=$(seconds "$L" replicate "$WORK/origin" --config "$WORK/replication.toml" --once 2>"$WORK/initial.log")
+locus_initial_bytes=$(sent_bytes "$WORK/initial.log")
+
+# --- rsync: daemon on loopback ---
+rport=$(free_port)
+cat > "$WORK/rsyncd.conf" <<EOF
+[dst]
+path = $WORK/rsync-dst
+read only = false
+use chroot = false
+uid = root
+gid = root
+EOF
+rsync --daemon --no-detach --address=127.0.0.1 --port="$rport" --config="$WORK/rsyncd.conf" &
+rsyncd_pid=$!
+sleep 1
+rsync_stats() { rsync -a --delete --stats "$WORK/src/" "rsync://127.0.0.1:$rport/dst/" > "$WORK/rsync.out"; }
+drop; rsync_initial=$(seconds rsync_stats)
+rsync_initial_bytes=$(grep 'Total bytes sent' "$WORK/rsync.out" | tr -dc '0-9')
+
+# --- restic: local repository ---
+restic init --repo "$WORK/restic" >/dev/null
+restic_backup() { restic backup --repo "$WORK/restic" --json --quiet "$WORK/src" > "$WORK/restic.out"; }
+drop; restic_initial=$(seconds restic_backup)
+restic_initial_bytes=$(grep -o '"data_added":[0-9]*' "$WORK/restic.out" | tail -1 | cut -d: -f2)
+
+# --- the 1% change ---
+changed=$(change "$WORK/src")
+"$L" mount "$WORK/origin" "$WORK/m" >/dev/null
+change "$WORK/m" >/dev/null
+"$L" snapshot create "$WORK/origin" s2 >/dev/null
+"$L" umount "$WORK/m" >/dev/null
+
+drop; locus_inc=$(seconds "$L" replicate "$WORK/origin" --config "$WORK/replication.toml" --once 2>"$WORK/inc.log")
+locus_inc_bytes=$(sent_bytes "$WORK/inc.log")
+drop; rsync_inc=$(seconds rsync_stats)
+rsync_inc_bytes=$(grep 'Total bytes sent' "$WORK/rsync.out" | tr -dc '0-9')
+drop; restic_inc=$(seconds restic_backup)
+restic_inc_bytes=$(grep -o '"data_added":[0-9]*' "$WORK/restic.out" | tail -1 | cut -d: -f2)
+grep -q 'replicated snapshot s2 (since s1)' "$WORK/inc.log" || { echo "the incremental run did not replicate s2:"; cat "$WORK/inc.log"; exit 1; }
+
+mb() { echo "scale=1; $1 / 1048576" | bc -l; }
+mbs() { echo "scale=0; $bytes / $1 / 1000000" | bc -l; }
+echo
+printf 'tree: %d files, %d MiB; change: %d files (1%%), %s MiB of data\n' "$total" "$((bytes / 1048576))" "$((total / 100))" "$(mb "$changed")"
+printf '%-34s %9s %7s %12s | %9s %12s %11s\n' "" "initial s" "MB/s" "sent MiB" "1% chg s" "sent MiB" "sent/chg"
+row() { printf '%-34s %9.2f %7s %12s | %9.2f %12s %11.2f\n' "$1" "$2" "$(mbs "$2")" "$(mb "$3")" "$4" "$(mb "$5")" "$(echo "$5 / $changed" | bc -l)"; }
+row "locusfs replicate --once (TLS)" "$locus_initial" "$locus_initial_bytes" "$locus_inc" "$locus_inc_bytes"
+row "rsync -a --delete (daemon)" "$rsync_initial" "$rsync_initial_bytes" "$rsync_inc" "$rsync_inc_bytes"
+row "restic backup (local repo)" "$restic_initial" "$restic_initial_bytes" "$restic_inc" "$restic_inc_bytes"
+printf 'incremental: rsync/locusfs %.1fx, restic/locusfs %.1fx; initial throughput locusfs/rsync %.2f\n' \
+  "$(echo "$rsync_inc / $locus_inc" | bc -l)" "$(echo "$restic_inc / $locus_inc" | bc -l)" "$(echo "$rsync_initial / $locus_initial" | bc -l)"

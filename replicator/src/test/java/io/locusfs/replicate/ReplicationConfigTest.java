@@ -1,0 +1,70 @@
+package io.locusfs.replicate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.locusfs.policy.ConfigFields;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class ReplicationConfigTest {
+    private static final Path FILE = Path.of("/etc/locusfs/replication.toml");
+
+    @Test
+    void readsEveryKeyWithPathsRelativeToTheFile() throws Exception {
+        ReplicationConfig c = ReplicationConfig.parse(FILE, """
+                [replication]
+                policy = "policy.toml"
+                concurrent = 3
+                heartbeat = "10s"
+                metrics = "127.0.0.1:9187"
+                [tls]
+                cert = "tls/node.crt"
+                key = "tls/node.key"
+                ca = "/srv/ca.crt"
+                [[mirror]]
+                name = "fra"
+                address = "10.0.0.2:7443"
+                every = "1d"
+                priority = 5
+                bandwidth = "20M"
+                compress = "lz4"
+                [[mirror]]
+                name = "nyc"
+                address = "nyc.example:7443"
+                """);
+        assertEquals(Path.of("/etc/locusfs/policy.toml"), c.policy());
+        assertEquals(3, c.concurrent());
+        assertEquals(Duration.ofSeconds(10), c.heartbeat());
+        assertEquals(Path.of("/etc/locusfs/tls/node.crt"), c.tls().cert());
+        assertNull(c.tls().crl());
+        ReplicationConfig.Mirror fra = c.mirrors().get(0);
+        assertEquals(new ReplicationConfig.Mirror("fra", "10.0.0.2", 7443, Duration.ofDays(1), 5, 20L << 20, Codec.LZ4), fra);
+        ReplicationConfig.Mirror nyc = c.mirrors().get(1);
+        assertEquals(Duration.ZERO, nyc.every());
+        assertEquals(0, nyc.bandwidth());
+        assertEquals(Codec.ZSTD, nyc.codec());
+    }
+
+    @Test
+    void errorsNameTheLineAndTheProblem() {
+        String tls = "[tls]\ncert = \"a\"\nkey = \"b\"\nca = \"c\"\n";
+        assertError("[[mirror]]\nname = \"x\"\naddress = \"nowhere\"\n" + tls, ":3:1: 'address' must be HOST:PORT");
+        assertError("[replication]\nheartbeat = \"soon\"\n", ":2:1: 'soon' is not a duration");
+        assertError("[replication]\nconcurrent = 0\n", "'concurrent' must be a whole number from 1 to 64");
+        assertError("[replication]\nspeed = 1\n", "unknown key 'speed' in [replication]");
+        assertError("[[mirror]]\nname = \"x\"\naddress = \"h:1\"\n", "[tls] needs 'cert'");
+        assertError("[[mirror]]\nname = \"x\"\naddress = \"h:1\"\n[[mirror]]\nname = \"x\"\naddress = \"h:2\"\n" + tls,
+                "two mirrors are named 'x'");
+        assertError("[[mirror]]\nname = \"x\"\naddress = \"h:1\"\ncompress = \"gzip\"\n" + tls, "unknown compression 'gzip'");
+        assertError("[replication\n", FILE + ":1:");
+    }
+
+    private static void assertError(String text, String expected) {
+        ConfigFields.Invalid e = assertThrows(ConfigFields.Invalid.class, () -> ReplicationConfig.parse(FILE, text));
+        assertTrue(e.getMessage().startsWith(FILE.toString()) && e.getMessage().contains(expected), e.getMessage());
+    }
+}

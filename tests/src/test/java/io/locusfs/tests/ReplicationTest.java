@@ -1,0 +1,461 @@
+package io.locusfs.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Replication between real processes: an origin mounted with {@code --replicate}, mirrors run as
+ * {@code locusfs mirror serve} in their own processes on loopback ports, TLS 1.3 with
+ * certificates from a CA made by {@code locusfs-tls} (openssl). Trees are compared file by file
+ * (sha256, modes, owners, ns times, links, xattrs) with the manifest script.
+ */
+class ReplicationTest {
+    private static final String L = MountedStore.LOCUSFS;
+    private static final String MANIFEST = MountedStore.HOME.resolve("tests/src/test/resources/manifest.py").toString();
+    private static final String MAKE_TREE = MountedStore.HOME.resolve("tests/src/test/resources/make_tree.py").toString();
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String SECRET_POLICY = """
+            [[placement]]
+            name = "secret-stays-in-eu"
+            paths = ["/secret", "/secret/**"]
+            allow = ["eu/**"]
+            """;
+
+    private static Certificates ca;
+    private static Certificates rogue;
+
+    @BeforeAll
+    static void certificates() {
+        ca = Certificates.authority("origin", "mirror-a", "mirror-b", "a-onward", "revoked");
+        ca.revoke("revoked");
+        rogue = Certificates.authority("origin");
+    }
+
+    @AfterAll
+    static void deleteCertificates() {
+        ca.delete();
+        rogue.delete();
+    }
+
+    /** A [[mirror]] table. */
+    private static String mirror(String name, MirrorProcess m, String extra) {
+        return "[[mirror]]\nname = \"" + name + "\"\naddress = \"" + m.address() + "\"\n" + extra + "\n";
+    }
+
+    /** Writes a replication config beside {@code origin}'s store: heartbeat 1 s, the given tables. */
+    private static Path config(MountedStore origin, String replicationKeys, String tls, String... mirrors) throws IOException {
+        Path file = origin.root.resolve("replication.toml");
+        writeAtomically(file, "[replication]\nheartbeat = \"1s\"\n" + replicationKeys + "\n" + tls + "\n" + String.join("\n", mirrors));
+        return file;
+    }
+
+    /** Replaces a file by rename, as editors do, so the daemon never reads half of it. */
+    private static void writeAtomically(Path file, String text) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.writeString(tmp, text);
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private static JsonNode status(MountedStore origin) {
+        try {
+            return JSON.readTree(Shell.ok(L + " status " + origin.store + " --json"));
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static JsonNode mirrorStatus(MountedStore origin, String name) {
+        for (JsonNode m : status(origin).path("mirrors")) {
+            if (m.path("name").asText().equals(name)) {
+                return m;
+            }
+        }
+        return JSON.createObjectNode();
+    }
+
+    private static void awaitAcknowledged(MountedStore origin, String mirror, String snapshot, long seconds) {
+        Waits.until(seconds, () -> Files.exists(origin.store.resolve("replication.status.json"))
+                && snapshot.equals(mirrorStatus(origin, mirror).path("lastSnapshot").asText()),
+                "mirror " + mirror + " to acknowledge " + snapshot + "; origin log:\n" + tail(origin.store.resolve("locusfs.log")));
+    }
+
+    private static String tail(Path log) {
+        return Shell.run("tail -n 30 " + log).out();
+    }
+
+    private static String manifest(Path tree) {
+        return Shell.run(300, "/usr/bin/python3 " + MANIFEST + " " + Shell.quote(tree.toString())).ok().out();
+    }
+
+    private static void assertSameTree(Path expected, Path actual) {
+        String[] a = manifest(expected).split("\n");
+        String[] b = manifest(actual).split("\n");
+        for (int i = 0; i < Math.min(a.length, b.length); i++) {
+            assertEquals(a[i], b[i], actual + " differs from " + expected);
+        }
+        assertEquals(a.length, b.length, actual + " has another number of entries than " + expected);
+    }
+
+    private static List<String> snapshots(MountedStore store) {
+        List<String> names = new ArrayList<>();
+        try {
+            for (JsonNode s : JSON.readTree(Shell.ok(L + " snapshot list " + store.store + " --json")).path("snapshots")) {
+                names.add(s.path("name").asText());
+            }
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+        return names;
+    }
+
+    /** The "N bytes sent" of the origin log's line for the transfer of {@code snapshot} to {@code mirror}. */
+    private static long bytesSent(MountedStore origin, String snapshot, String mirror) throws IOException {
+        Matcher m = Pattern.compile("replicated snapshot " + snapshot + " .* to mirror " + mirror + " .* (\\d+) bytes sent")
+                .matcher(Files.readString(origin.store.resolve("locusfs.log")));
+        long last = -1;
+        while (m.find()) {
+            last = Long.parseLong(m.group(1));
+        }
+        assertTrue(last >= 0, "the origin logged the transfer of " + snapshot);
+        return last;
+    }
+
+    @Test
+    void fullThenIncrementalReplicationIsEqualOnBothSidesAndStampsEachSidesLocation() throws Exception {
+        try (MountedStore origin = MountedStore.unmounted("eu/de/fra");
+             MountedStore replica = MountedStore.unmounted("us/east/nyc");
+             MirrorProcess mirror = new MirrorProcess(replica, ca, "mirror-a", "")) {
+            int metricsPort = MirrorProcess.freePort();
+            Path conf = config(origin, "metrics = \"127.0.0.1:" + metricsPort + "\"", ca.tlsTable("origin", ca),
+                    mirror("nyc", mirror, "every = \"0\""));
+            origin.mount("--replicate " + conf);
+            Shell.run(300, "/usr/bin/python3 " + MAKE_TREE + " " + origin.mnt + " 11").ok();
+            Shell.ok(L + " snapshot create " + origin.store + " s1");
+            awaitAcknowledged(origin, "nyc", "s1", 180);
+
+            // A change of known size: a new 6 MiB file, a file rewritten, one removed, a directory renamed.
+            Shell.ok("cd " + origin.mnt + " && head -c 6291456 /dev/urandom > new.bin && head -c 300000 /dev/urandom > rewritten.bin"
+                    + " && rm -f \"$(ls | grep '^f' | head -1)\" && mv \"$(find . -mindepth 1 -maxdepth 1 -type d | head -1)\" renamed-dir");
+            Shell.ok(L + " snapshot create " + origin.store + " s2");
+            awaitAcknowledged(origin, "nyc", "s2", 120);
+            long changed = 6291456 + 300000;
+            long sent = bytesSent(origin, "s2", "nyc");
+            assertTrue(sent <= changed * 1.1 + 65536, "the incremental stream is " + sent + " bytes for " + changed + " changed");
+
+            String metrics = Shell.ok("curl -s http://127.0.0.1:" + metricsPort + "/metrics");
+            assertTrue(metrics.contains("locusfs_replication_transfers_total{mirror=\"nyc\"} 2"), metrics);
+            assertTrue(metrics.contains("locusfs_replication_mirror_up{mirror=\"nyc\"} 1"), metrics);
+            assertTrue(metrics.contains("locusfs_replication_lag_seconds{mirror=\"nyc\"} 0"), metrics);
+            String where = Shell.ok(L + " where " + origin.at("new.bin"));
+            assertTrue(where.contains("replicas=us/east/nyc snapshot s2 (nyc)"), where);
+            String text = Shell.ok(L + " status " + origin.store);
+            assertTrue(text.contains("nyc") && text.contains("up") && text.contains("us/east/nyc") && text.contains("s2"), text);
+
+            mirror.stop();
+            replica.mount();
+            assertEquals(List.of("s1", "s2"), snapshots(replica));
+            assertSameTree(origin.mnt.resolve(".snapshots/s1"), replica.mnt.resolve(".snapshots/s1"));
+            assertSameTree(origin.mnt.resolve(".snapshots/s2"), replica.mnt.resolve(".snapshots/s2"));
+            assertSameTree(origin.mnt.resolve(".snapshots/s2"), replica.mnt);
+            // Each side says where its copy lives; the replica keeps the origin as signed provenance.
+            assertEquals("eu/de/fra", Shell.ok("getfattr --only-values -n user.location " + origin.at("new.bin")));
+            assertEquals("us/east/nyc", Shell.ok("getfattr --only-values -n user.location " + replica.at("new.bin")));
+            String provenance = Shell.ok(L + " where " + replica.at("new.bin"));
+            assertTrue(provenance.contains("\tus/east/nyc\t") && provenance.contains("came-from=eu/de/fra")
+                    && provenance.contains("signature valid)"), provenance);
+            replica.unmount();
+            replica.assertFsckClean();
+        }
+    }
+
+    @Test
+    void aFileWhosePlacementForbidsTheMirrorNeverReachesItAndAHandCraftedStreamCarryingOneIsRefused() throws Exception {
+        try (MountedStore origin = MountedStore.unmounted("eu/de/fra");
+             MountedStore replica = MountedStore.unmounted("us/east/nyc");
+             MirrorProcess mirror = new MirrorProcess(replica, ca, "mirror-a", "")) {
+            Path policy = origin.root.resolve("policy.toml");
+            Files.writeString(policy, SECRET_POLICY);
+            Path conf = config(origin, "policy = \"" + policy + "\"", ca.tlsTable("origin", ca), mirror("nyc", mirror, ""));
+            origin.mount("--policy " + policy + " --replicate " + conf);
+            // The secret's first bytes are a marker to look for in the stores' files; its blocks are stored raw (blob files).
+            String marker = "SECRET-MARKER-" + Long.toHexString(System.nanoTime());
+            Shell.ok("mkdir " + origin.at("secret") + " " + origin.at("docs") + " && (printf %s " + marker
+                    + "; head -c 200000 /dev/urandom) > " + origin.at("secret/plans.bin") + " && echo public > " + origin.at("docs/readme")
+                    + " && head -c 100000 /dev/urandom > " + origin.at("docs/data.bin"));
+            Shell.ok(L + " snapshot create " + origin.store + " s1");
+            awaitAcknowledged(origin, "nyc", "s1", 60);
+            Shell.ok("sync");
+            assertEquals(0, Shell.run("grep -r -a -q -F " + marker + " " + origin.store).exit(), "the scan finds the secret where it lives");
+            String whereSecret = Shell.ok(L + " where " + origin.at("secret/plans.bin"));
+            assertTrue(whereSecret.contains("replicas=none recorded"), whereSecret);
+            assertTrue(Shell.ok(L + " where " + origin.at("docs/readme")).contains("replicas=us/east/nyc snapshot s1"));
+            Shell.ok("echo more >> " + origin.at("docs/readme"));
+            Shell.ok(L + " snapshot create " + origin.store + " s2");
+            awaitAcknowledged(origin, "nyc", "s2", 60);
+            mirror.stop();
+            assertEquals(1, Shell.run("grep -r -a -q -F " + marker + " " + replica.store).exit(), "no byte of the secret on the mirror");
+            origin.unmount();
+
+            // A stream made for an EU site carries the secret (with its signed constraint); the US mirror refuses it whole.
+            Shell.ok(L + " mount " + origin.store + " " + origin.mnt + " && echo again >> " + origin.at("docs/readme") + " && "
+                    + L + " snapshot create " + origin.store + " s3 && " + L + " umount " + origin.mnt);
+            Path eu = origin.root.resolve("eu.lstream");
+            Shell.ok(L + " send " + origin.store + " s3 --to-zone eu/fr/par --policy " + policy + " -o " + eu);
+            assertEquals(0, Shell.run("grep -a -q -F " + marker + " " + eu).exit(), "the EU stream carries the secret");
+            Shell.Result refused = Shell.run(L + " receive " + replica.store + " -i " + eu);
+            assertEquals(1, refused.exit(), refused.out() + refused.err());
+            assertTrue(refused.err().contains("refused: 'secret") && refused.err().contains("us/east/nyc"), refused.err());
+            assertEquals(List.of("s1", "s2"), snapshots(replica));
+            assertTrue(Shell.ok(L + " receive " + replica.store + " --abort").contains("no unfinished receive"));
+            replica.assertFsckClean();
+            replica.mount();
+            assertSameTree(replica.mnt.resolve(".snapshots/s2"), replica.mnt);
+            assertFalse(Files.exists(replica.mnt.resolve("secret")));
+            replica.unmount();
+            assertEquals(1, Shell.run("grep -r -a -q -F " + marker + " " + replica.store).exit(), "still no byte of the secret");
+        }
+    }
+
+    @Test
+    void aStreamWithAFlippedByteIsRejectedAndOneCutShortResumesWithoutStartingOver() throws Exception {
+        try (MountedStore origin = MountedStore.unmounted("eu/de/fra"); MountedStore replica = MountedStore.unmounted("eu/fr/par")) {
+            origin.mount();
+            Shell.ok("head -c 31457280 /dev/urandom > " + origin.at("big.bin") + " && mkdir " + origin.at("d") + " && echo x > "
+                    + origin.at("d/small"));
+            Shell.ok(L + " snapshot create " + origin.store + " s1");
+            origin.unmount();
+            Path stream = origin.root.resolve("s1.lstream");
+            Shell.ok(L + " send " + origin.store + " s1 > " + stream);
+            long size = Files.size(stream);
+
+            Path bad = origin.root.resolve("bad.lstream");
+            Files.copy(stream, bad);
+            Shell.ok("/usr/bin/python3 -c \"f=open('" + bad + "','r+b'); f.seek(" + size / 2 + "); b=f.read(1); f.seek(" + size / 2
+                    + "); f.write(bytes([b[0]^0x5a]))\"");
+            Shell.Result corrupt = Shell.run(L + " receive " + replica.store + " < " + bad);
+            assertEquals(1, corrupt.exit(), corrupt.err());
+            assertTrue(corrupt.err().contains("CRC32C"), corrupt.err());
+            assertEquals(List.of(), snapshots(replica));
+            assertTrue(Shell.ok(L + " receive " + replica.store + " --abort").contains("no unfinished receive"));
+            replica.assertFsckClean();
+            replica.mount();
+            assertEquals("", Shell.ok("ls -A " + replica.mnt), "the undone receive left nothing");
+            replica.unmount();
+
+            Shell.ok("head -c " + size * 3 / 5 + " " + stream + " > " + origin.root.resolve("cut.lstream"));
+            Shell.Result cut = Shell.run(L + " receive " + replica.store + " < " + origin.root.resolve("cut.lstream"));
+            assertEquals(2, cut.exit(), cut.err());
+            assertTrue(cut.err().contains("--resume"), cut.err());
+            assertEquals(List.of(), snapshots(replica));
+            replica.assertFsckClean();
+            String resumed = Shell.ok(L + " receive " + replica.store + " --resume < " + stream);
+            Matcher frames = Pattern.compile("resumed: (\\d+) frames were already applied").matcher(resumed);
+            assertTrue(frames.find() && Long.parseLong(frames.group(1)) > 5, resumed);
+            Shell.ok(L + " mount " + origin.store + " " + origin.mnt);
+            replica.mount();
+            assertSameTree(origin.mnt.resolve(".snapshots/s1"), replica.mnt.resolve(".snapshots/s1"));
+            replica.unmount();
+            replica.assertFsckClean();
+        }
+    }
+
+    @Test
+    void renamesTravelAsRenamesEvenSwapsAndMovesInsideMoves() throws Exception {
+        try (MountedStore origin = MountedStore.unmounted("eu/de/fra"); MountedStore replica = MountedStore.unmounted("eu/fr/par")) {
+            origin.mount();
+            Shell.ok("cd " + origin.mnt + " && mkdir -p a/inner b c && head -c 20971520 /dev/urandom > a/inner/big.bin"
+                    + " && echo b > b/file && echo c > c/file && head -c 5000000 /dev/urandom > c/movie.bin && ln c/file c/link");
+            Shell.ok(L + " snapshot create " + origin.store + " s1");
+            // Swap a and b, move a's inner directory (now under b) elsewhere, rename a big file and edit another.
+            Shell.ok("cd " + origin.mnt + " && mv a tmp && mv b a && mv tmp b && mv b/inner top && mv c/movie.bin c/film.bin"
+                    + " && echo more >> c/file && mv c/link c/link2");
+            Shell.ok(L + " snapshot create " + origin.store + " s2");
+            origin.unmount();
+            Path full = origin.root.resolve("full.lstream");
+            Path inc = origin.root.resolve("inc.lstream");
+            Shell.ok(L + " send " + origin.store + " s1 -o " + full + " && " + L + " send " + origin.store + " s2 --since s1 -o " + inc);
+            assertTrue(Files.size(inc) < 64 * 1024, "moving 25 MB of files costs " + Files.size(inc) + " bytes of stream");
+            Shell.ok(L + " receive " + replica.store + " -i " + full + " && " + L + " receive " + replica.store + " -i " + inc);
+            origin.mount();
+            replica.mount();
+            assertSameTree(origin.mnt.resolve(".snapshots/s2"), replica.mnt);
+            assertSameTree(origin.mnt.resolve(".snapshots/s1"), replica.mnt.resolve(".snapshots/s1"));
+            replica.unmount();
+            replica.assertFsckClean();
+        }
+    }
+
+    /** {@code locusfs replicate} in the background on an unmounted store; stopped with SIGTERM. */
+    private static Process replicate(MountedStore origin, Path conf, Path log) throws IOException {
+        return new ProcessBuilder("bash", "-c", "exec " + L + " replicate " + origin.store + " --config " + conf)
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    private static void stop(Process p) throws InterruptedException {
+        p.destroy();
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "replicate stops on SIGTERM");
+    }
+
+    @Test
+    void senderCertificatesThatAreUntrustedOrRevokedAreRefusedBeforeAnyData() throws Exception {
+        try (MountedStore origin = MountedStore.unmounted("eu/de/fra"); MountedStore replica = MountedStore.unmounted("eu/fr/par");
+             MirrorProcess mirror = new MirrorProcess(replica, ca, "mirror-a", "")) {
+            origin.mount();
+            Shell.ok("echo data > " + origin.at("f") + " && " + L + " snapshot create " + origin.store + " s1");
+            origin.unmount();
+            String[][] refusedCertificates = {{"untrusted", null}, {"revoked", "revoked"}};
+            for (String[] attempt : refusedCertificates) {
+                Certificates issuer = attempt[1] == null ? rogue : ca;
+                String name = attempt[1] == null ? "origin" : attempt[1];
+                Path conf = config(origin, "", issuer.tlsTable(name, ca), mirror("par", mirror, ""));
+                Path log = origin.root.resolve("replicate-" + attempt[0] + ".log");
+                int refusalsBefore = mirror.logText().split("refused /127.0.0.1").length;
+                Process daemon = replicate(origin, conf, log);
+                Waits.until(30, () -> mirror.logText().split("refused /127.0.0.1").length > refusalsBefore, attempt[0] + " refused");
+                Waits.until(30, () -> Files.exists(origin.store.resolve("replication.status.json"))
+                        && mirrorStatus(origin, "par").path("state").asText().equals("down"), "the mirror shown down");
+                stop(daemon);
+                assertFalse(mirror.logText().contains("receiving a stream"), attempt[0] + ": no stream was accepted");
+            }
+            // The same setup with a valid certificate goes through: the refusals above were about the certificate.
+            Path conf = config(origin, "", ca.tlsTable("origin", ca), mirror("par", mirror, ""));
+            Process daemon = replicate(origin, conf, origin.root.resolve("replicate-ok.log"));
+            awaitAcknowledged(origin, "par", "s1", 60);
+            stop(daemon);
+            mirror.stop();
+            assertEquals(List.of("s1"), snapshots(replica));
+        }
+    }
+
+    @Test
+    void killingTheMirrorOrTheSenderMidTransferLeavesWholeSnapshotsAndResumesWithFewerBytes() throws Exception {
+        try (MountedStore origin = MountedStore.unmounted("eu/de/fra"); MountedStore replica = MountedStore.unmounted("eu/fr/par");
+             MirrorProcess mirror = new MirrorProcess(replica, ca, "mirror-a", "")) {
+            // 25 MB/s: the 200 MiB transfers take about 8 s, time to kill each side in the middle.
+            Path conf = config(origin, "", ca.tlsTable("origin", ca), mirror("par", mirror, "bandwidth = \"25M\"\ncompress = \"lz4\""));
+            origin.mount("--replicate " + conf);
+            long big = 200L << 20;
+            Shell.run(300, "head -c " + big + " /dev/urandom > " + origin.at("one.bin")).ok();
+            Shell.ok(L + " snapshot create " + origin.store + " s1");
+            Waits.until(60, () -> mirrorStatus(origin, "par").path("transfer").path("framesAcked").asLong() > 20, "frames acknowledged");
+            mirror.crash();
+            replica.assertFsckClean();
+            assertEquals(List.of(), snapshots(replica), "the receiver killed mid-stream has no snapshot, not half of one");
+            mirror.start();
+            awaitAcknowledged(origin, "par", "s1", 120);
+            String log = Files.readString(origin.store.resolve("locusfs.log"));
+            assertTrue(log.contains("replicated snapshot s1 (full) to mirror par") && log.contains(", resumed at frame "), tail(origin.store.resolve("locusfs.log")));
+            assertTrue(bytesSent(origin, "s1", "par") < big * 0.9, "the resumed transfer sent less than the whole stream");
+
+            Shell.run(300, "head -c " + big + " /dev/urandom > " + origin.at("two.bin")).ok();
+            Shell.ok(L + " snapshot create " + origin.store + " s2");
+            Waits.until(60, () -> mirrorStatus(origin, "par").path("transfer").path("framesAcked").asLong() > 20, "frames acknowledged");
+            origin.crash();
+            Waits.until(30, () -> mirror.logText().contains("stopped:") || mirror.logText().contains("ended:"), "the mirror to see the sender go");
+            origin.mount("--replicate " + conf);
+            awaitAcknowledged(origin, "par", "s2", 120);
+            assertTrue(bytesSent(origin, "s2", "par") < big * 0.9, "the resumed transfer sent less than the whole stream");
+            mirror.stop();
+            replica.assertFsckClean();
+            assertEquals(List.of("s1", "s2"), snapshots(replica));
+            replica.mount();
+            assertEquals(Shell.ok("cd " + origin.mnt + " && sha256sum one.bin two.bin"), Shell.ok("cd " + replica.mnt + " && sha256sum one.bin two.bin"));
+            replica.unmount();
+        }
+    }
+
+    @Test
+    void mirrorsComeAndGoWithoutARestart() throws Exception {
+        try (MountedStore origin = MountedStore.unmounted("eu/de/fra");
+             MountedStore storeA = MountedStore.unmounted("eu/fr/par");
+             MountedStore storeB = MountedStore.unmounted("eu/nl/ams");
+             MirrorProcess a = new MirrorProcess(storeA, ca, "mirror-a", "");
+             MirrorProcess b = new MirrorProcess(storeB, ca, "mirror-b", "")) {
+            Path conf = config(origin, "", ca.tlsTable("origin", ca), mirror("par", a, ""));
+            origin.mount("--replicate " + conf);
+            Shell.ok("echo one > " + origin.at("f") + " && " + L + " snapshot create " + origin.store + " s1");
+            awaitAcknowledged(origin, "par", "s1", 60);
+
+            // A broken edit is reported with its line and changes nothing; a good one adds mirror B at once.
+            writeAtomically(conf, Files.readString(conf) + "\n[[mirror]]\nname = \"ams\"\naddress = \"nowhere\"\n");
+            Waits.until(30, () -> tail(origin.store.resolve("locusfs.log")).contains("not reloaded"), "the broken edit to be reported");
+            String reported = tail(origin.store.resolve("locusfs.log"));
+            assertTrue(reported.contains(conf + ":") && reported.contains("'address' must be HOST:PORT"), reported);
+            config(origin, "", ca.tlsTable("origin", ca), mirror("par", a, ""), mirror("ams", b, ""));
+            awaitAcknowledged(origin, "ams", "s1", 60);
+
+            // B goes away: marked down; the origin moves on; B catches up by itself when it is back.
+            b.stop();
+            Waits.until(30, () -> mirrorStatus(origin, "ams").path("state").asText().equals("down"), "ams marked down");
+            Shell.ok("echo two >> " + origin.at("f") + " && " + L + " snapshot create " + origin.store + " s2");
+            awaitAcknowledged(origin, "par", "s2", 60);
+            assertEquals("s1", mirrorStatus(origin, "ams").path("lastSnapshot").asText());
+            assertTrue(mirrorStatus(origin, "ams").path("lagSeconds").asLong() >= 0);
+            b.start();
+            awaitAcknowledged(origin, "ams", "s2", 60);
+            assertTrue(tail(origin.store.resolve("locusfs.log")).contains("mirror ams (" + b.address() + ") is back"));
+
+            // Removing A from the config stops replication to it.
+            config(origin, "", ca.tlsTable("origin", ca), mirror("ams", b, ""));
+            Waits.until(30, () -> status(origin).path("mirrors").size() == 1, "par removed");
+            Shell.ok("echo three >> " + origin.at("f") + " && " + L + " snapshot create " + origin.store + " s3");
+            awaitAcknowledged(origin, "ams", "s3", 60);
+            a.stop();
+            b.stop();
+            assertEquals(List.of("s1", "s2"), snapshots(storeA));
+            assertEquals(List.of("s1", "s2", "s3"), snapshots(storeB));
+        }
+    }
+
+    @Test
+    void aMirrorReplicatesOnwardAndTheLastHopRecordsBoth() throws Exception {
+        try (MountedStore origin = MountedStore.unmounted("eu/de/fra");
+             MountedStore storeA = MountedStore.unmounted("eu/fr/par");
+             MountedStore storeB = MountedStore.unmounted("us/east/nyc");
+             MirrorProcess b = new MirrorProcess(storeB, ca, "mirror-b", "")) {
+            Path onward = storeA.root.resolve("onward.toml");
+            Files.writeString(onward, "[replication]\nheartbeat = \"1s\"\n" + ca.tlsTable("a-onward", ca) + mirror("nyc", b, ""));
+            try (MirrorProcess a = new MirrorProcess(storeA, ca, "mirror-a", "--replicate " + onward)) {
+                Path conf = config(origin, "", ca.tlsTable("origin", ca), mirror("par", a, ""));
+                origin.mount("--replicate " + conf);
+                Shell.ok("mkdir " + origin.at("d") + " && head -c 500000 /dev/urandom > " + origin.at("d/f") + " && "
+                        + L + " snapshot create " + origin.store + " s1");
+                awaitAcknowledged(origin, "par", "s1", 60);
+                Waits.until(60, () -> a.logText().contains("replicated snapshot s1 (full) to mirror nyc")
+                        || tailOf(storeA).contains("replicated snapshot s1 (full) to mirror nyc"), "A to pass s1 on to B");
+                a.stop();
+            }
+            b.stop();
+            storeB.mount();
+            assertEquals(Shell.ok("sha256sum < " + origin.at("d/f")), Shell.ok("sha256sum < " + storeB.at("d/f")));
+            // B knows A's key (its source); the origin's key is handed to 'where' as a trusted key.
+            Path keys = storeB.root.resolve("keys");
+            Shell.ok("mkdir " + keys + " && cp " + origin.store.resolve("node.pub") + " " + keys + "/origin.pub");
+            String where = Shell.ok(L + " where --trusted-keys " + keys + " " + storeB.at("d/f"));
+            assertTrue(where.contains("\tus/east/nyc\t") && where.contains("came-from=eu/de/fra") && where.contains(" -> eu/fr/par"), where);
+            assertFalse(where.contains("unknown signer") || where.contains("FORGED"), where);
+            String hops = Shell.ok("getfattr --only-values -n user.location.origins " + storeB.at("d/f"));
+            assertEquals(2, hops.split("\n\n").length, hops);
+            storeB.unmount();
+            storeB.assertFsckClean();
+        }
+    }
+
+    private static String tailOf(MountedStore store) {
+        return Files.exists(store.store.resolve("locusfs.log")) ? tail(store.store.resolve("locusfs.log")) : "";
+    }
+}
