@@ -415,7 +415,7 @@ public final class Replicator implements AutoCloseable {
             s.transfersDone.incrementAndGet();
             log.info("replicated snapshot {}{} to mirror {} ({}): {} files, {} bytes of content, {} bytes sent in {} s{}{}",
                     snapshot, since == null ? " (full)" : " (since " + since + ")", m.name(), outcome.zone(), r.files(),
-                    r.contentBytes(), r.bytesSent(), String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - started) / 1e9),
+                    r.contentBytes(), r.bytesSent(), String.format(java.util.Locale.ROOT, "%.2f", (System.nanoTime() - started) / 1e9),
                     outcome.firstFrame() > 0 ? ", resumed at frame " + outcome.firstFrame() : "",
                     r.leftOut().isEmpty() ? "" : ", " + r.leftOut().size() + " path(s) left out by placement");
             synchronized (this) {
