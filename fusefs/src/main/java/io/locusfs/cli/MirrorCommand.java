@@ -89,7 +89,7 @@ final class MirrorCommand implements Runnable {
             if (SnapshotCommand.Target.askDaemon(store, "info").isPresent()) {
                 throw new IllegalArgumentException(store + " is mounted; a mirror's store is served unmounted");
             }
-            Store opened = Store.open(store, StoreOptions.defaults());
+            Store opened = Store.open(store, StoreOptions.defaults().asBulk()); // receives sync at their checkpoints
             MirrorServer server;
             Replicator onward = null;
             try {

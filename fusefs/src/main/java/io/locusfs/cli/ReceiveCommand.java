@@ -59,9 +59,13 @@ final class ReceiveCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "No progress bar.")
     boolean quiet;
 
+    @Option(names = "--json", description = "Print the summary as JSON.")
+    boolean json;
+
     @Override
     public Integer call() throws Exception {
-        try (Store opened = Store.open(store, StoreOptions.defaults())) {
+        // Bulk: the receiver syncs at its checkpoints and redoes what follows the last one after a crash.
+        try (Store opened = Store.open(store, StoreOptions.defaults().asBulk())) {
             StreamReceiver receiver = new StreamReceiver(opened, Policies.load(policy), ino -> false);
             if (abort) {
                 System.out.println(receiver.abort() ? "undid the unfinished receive" : "no unfinished receive");
@@ -70,7 +74,7 @@ final class ReceiveCommand implements Callable<Integer> {
             StreamReceiver.Result result;
             try (InputStream in = new BufferedInputStream(input == null ? new FileInputStream(java.io.FileDescriptor.in)
                     : new FileInputStream(input.toFile()), 1 << 20);
-                 TerminalProgress progress = new TerminalProgress("receiving", 0, 0, quiet, TerminalProgress.stderrIsTerminal())) {
+                 TerminalProgress progress = new TerminalProgress("receiving", 0, 0, quiet || json, TerminalProgress.stderrIsTerminal())) {
                 result = receiver.receive(in, resume, StreamReceiver.Listener.NONE, progress);
             } catch (io.locusfs.replicate.StreamException e) {
                 if (e.resumable()) {
@@ -78,6 +82,14 @@ final class ReceiveCommand implements Callable<Integer> {
                     return 2;
                 }
                 throw e;
+            }
+            if (json) {
+                System.out.println(new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
+                        .put("snapshot", result.header().snapshot()).put("since", result.header().since())
+                        .put("sender", result.header().sender()).put("files", result.files())
+                        .put("contentBytes", result.contentBytes()).put("streamBytes", result.bytesRead())
+                        .put("resumed", result.resumed()).put("framesSkipped", result.framesSkipped()).toPrettyString());
+                return 0;
             }
             System.out.printf(Locale.ROOT, "received snapshot %s%s from store %s: %,d files, %s of content; %s of stream%s%n",
                     result.header().snapshot(), result.header().since() == null ? "" : " (since " + result.header().since() + ")",

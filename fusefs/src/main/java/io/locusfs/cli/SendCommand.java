@@ -65,6 +65,9 @@ final class SendCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "No progress bar.")
     boolean quiet;
 
+    @Option(names = "--json", description = "Print the summary as JSON (on standard error: standard output is the stream).")
+    boolean json;
+
     @Override
     public Integer call() throws Exception {
         if (SnapshotCommand.Target.askDaemon(store, "info").isPresent()) {
@@ -81,9 +84,18 @@ final class SendCommand implements Callable<Integer> {
             StreamSender.Result result;
             try (OutputStream out = new BufferedOutputStream(output == null ? new FileOutputStream(java.io.FileDescriptor.out)
                     : new FileOutputStream(output.toFile()), 1 << 20);
-                 TerminalProgress progress = new TerminalProgress("sending", header.files(), header.bytes(), quiet,
+                 TerminalProgress progress = new TerminalProgress("sending", header.files(), header.bytes(), quiet || json,
                          TerminalProgress.stderrIsTerminal())) {
                 result = sender.send(snapshot, since, out, 0, progress);
+            }
+            if (json) {
+                var out = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode().put("snapshot", snapshot)
+                        .put("since", since).put("stream", result.header().stream()).put("files", result.files())
+                        .put("contentBytes", result.contentBytes()).put("streamBytes", result.bytesSent()).put("frames", result.frames());
+                var left = out.putArray("leftOut");
+                result.leftOut().forEach(p -> left.add("/" + p));
+                System.err.println(out.toPrettyString());
+                return 0;
             }
             for (String path : result.leftOut()) {
                 System.err.println("left out (placement forbids " + toZone + "): /" + path);

@@ -1,5 +1,6 @@
 package io.locusfs.fuse;
 
+import io.locusfs.policy.ConfigFields;
 import io.locusfs.store.Retention;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -8,13 +9,6 @@ import java.time.Duration;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import io.locusfs.policy.ConfigFields;
-import org.tomlj.Toml;
-import org.tomlj.TomlParseError;
-import org.tomlj.TomlParseResult;
-import org.tomlj.TomlPosition;
 import org.tomlj.TomlTable;
 
 /**
@@ -71,17 +65,8 @@ public record StoreConfig(Duration every, String prefix, Retention retention, lo
 
     /** Parses {@code text}, the contents of {@code file} (named in errors). */
     public static StoreConfig parse(Path file, String text) throws ConfigFields.Invalid {
-        TomlParseResult root = Toml.parse(text);
-        if (root.hasErrors()) {
-            TomlParseError e = root.errors().get(0);
-            throw new ConfigFields.Invalid(file + ":" + e.position().line() + ":" + e.position().column() + ": " + e.getMessage());
-        }
-        ConfigFields top = new ConfigFields(file, root);
-        for (String name : root.keySet()) {
-            if (!TABLES.contains(name)) {
-                throw top.invalid(name, "unknown table or key '" + name + "' (known tables: snapshots)");
-            }
-        }
+        ConfigFields top = ConfigFields.top(file, text, TABLES, "snapshots, policy, replication");
+        TomlTable root = top.table();
         if (!root.contains("snapshots")) {
             return DEFAULTS;
         }
@@ -90,12 +75,7 @@ public record StoreConfig(Duration every, String prefix, Retention retention, lo
         }
         TomlTable snapshots = root.getTable("snapshots");
         ConfigFields f = new ConfigFields(file, snapshots);
-        for (String key : snapshots.keySet()) {
-            if (!SNAPSHOT_KEYS.contains(key)) {
-                throw f.invalid(key, "unknown key '" + key + "' in [snapshots] (known: "
-                        + String.join(", ", SNAPSHOT_KEYS.stream().sorted().toList()) + ")");
-            }
-        }
+        f.onlyKeys(SNAPSHOT_KEYS, "unknown key '%s' in [snapshots] (known: " + String.join(", ", SNAPSHOT_KEYS.stream().sorted().toList()) + ")");
         boolean hasGrid = List.of("keep_all", "hourly", "daily", "weekly", "monthly", "yearly").stream().anyMatch(snapshots::contains);
         Retention retention = hasGrid
                 ? new Retention(f.duration("keep_all", Duration.ZERO), f.duration("hourly", Duration.ZERO),

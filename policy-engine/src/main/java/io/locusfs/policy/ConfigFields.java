@@ -26,6 +26,30 @@ public record ConfigFields(Path file, TomlTable table) {
         }
     }
 
+    /**
+     * Parses {@code text}, the contents of {@code file}, and reads its top level: a syntax error,
+     * or a top-level name not in {@code known}, is an error naming the line and column.
+     */
+    public static ConfigFields top(Path file, String text, java.util.Set<String> known, String knownText) throws Invalid {
+        org.tomlj.TomlParseResult root = org.tomlj.Toml.parse(text);
+        if (root.hasErrors()) {
+            org.tomlj.TomlParseError e = root.errors().get(0);
+            throw new Invalid(file + ":" + e.position().line() + ":" + e.position().column() + ": " + e.getMessage());
+        }
+        ConfigFields top = new ConfigFields(file, root);
+        top.onlyKeys(known, "unknown table or key '%s' (known: " + knownText + ")");
+        return top;
+    }
+
+    /** Refuses any key of this table not in {@code known}; {@code message} has a %s for the key. */
+    public void onlyKeys(java.util.Set<String> known, String message) throws Invalid {
+        for (String key : table.keySet()) {
+            if (!known.contains(key)) {
+                throw invalid(key, String.format(Locale.ROOT, message, key));
+            }
+        }
+    }
+
     /** An error about {@code key}, at its line and column. */
     public Invalid invalid(String key, String problem) {
         TomlPosition at = table.inputPositionOf(key);

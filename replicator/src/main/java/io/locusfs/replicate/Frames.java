@@ -58,9 +58,12 @@ public final class Frames {
         private final DataOutputStream out;
         private final Codec codec;
         private final long firstSent;
+        /** Frames after an incompressible one that are sent without trying to compress them. */
+        private static final int SKIP_AFTER_INCOMPRESSIBLE = 8;
         private byte[] chain = chainStart();
         private long index;
         private long bytesWritten;
+        private int incompressibleRun;
 
         public Writer(OutputStream out, Codec codec, long firstSent) throws IOException {
             this.out = new DataOutputStream(out);
@@ -81,9 +84,12 @@ public final class Frames {
                 return;
             }
             Codec used = codec;
-            byte[] stored = codec == Codec.NONE ? null : codec.compress(payload, length);
+            byte[] stored = codec == Codec.NONE || incompressibleRun > 0 ? null : codec.compress(payload, length);
             if (stored == null || stored.length >= length) {
-                used = Codec.NONE; // incompressible (already compressed data): store it as it is
+                // Incompressible (already compressed data): stored as it is, and the next frames are
+                // not even tried until a later one is sampled again.
+                incompressibleRun = incompressibleRun > 0 ? incompressibleRun - 1 : (stored == null ? 0 : SKIP_AFTER_INCOMPRESSIBLE);
+                used = Codec.NONE;
                 stored = java.util.Arrays.copyOf(payload, length);
             }
             byte[] head = new byte[10];

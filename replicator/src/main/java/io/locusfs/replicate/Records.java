@@ -156,7 +156,7 @@ final class Records {
                         if (offset < 0 || length < 0 || length > in.available()) {
                             throw new StreamException("a DATA record of '" + path + "' has a bad offset or length");
                         }
-                        visitor.data(new Data(path, offset, in.readNBytes(length)));
+                        visitor.data(new Data(path, offset, bytes(in, length)));
                     }
                     case TIMES -> visitor.times(new Times(path(in), in.readLong(), in.readLong()));
                     case RENAME -> visitor.rename(path(in), path(in));
@@ -195,7 +195,7 @@ final class Records {
             if (length < 0 || length > in.available()) {
                 throw new StreamException("xattr " + name + " of '" + path + "' has a bad length");
             }
-            xattrs.put(name, in.readNBytes(length));
+            xattrs.put(name, bytes(in, length));
         }
         String constraint = string(in);
         String provenance = string(in);
@@ -225,6 +225,13 @@ final class Records {
         if (length < 0 || length > MAX_STRING || length > in.available()) {
             throw new StreamException("a string of " + length + " bytes does not fit its frame");
         }
-        return new String(in.readNBytes(length), StandardCharsets.UTF_8);
+        return new String(bytes(in, length), StandardCharsets.UTF_8);
+    }
+
+    /** Exactly {@code length} bytes (InputStream.readNBytes would copy them through 8 KiB chunks). */
+    private static byte[] bytes(DataInputStream in, int length) throws IOException {
+        byte[] b = new byte[length];
+        in.readFully(b);
+        return b;
     }
 }

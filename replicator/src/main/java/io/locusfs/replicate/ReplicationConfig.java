@@ -11,8 +11,6 @@ import java.util.List;
 import java.util.Set;
 import org.tomlj.Toml;
 import org.tomlj.TomlArray;
-import org.tomlj.TomlParseError;
-import org.tomlj.TomlParseResult;
 import org.tomlj.TomlTable;
 
 /**
@@ -65,17 +63,8 @@ public record ReplicationConfig(Path file, Path source, Path policy, int concurr
     }
 
     public static ReplicationConfig parse(Path file, String text) throws ConfigFields.Invalid {
-        TomlParseResult root = Toml.parse(text);
-        if (root.hasErrors()) {
-            TomlParseError e = root.errors().get(0);
-            throw new ConfigFields.Invalid(file + ":" + e.position().line() + ":" + e.position().column() + ": " + e.getMessage());
-        }
-        ConfigFields top = new ConfigFields(file, root);
-        for (String name : root.keySet()) {
-            if (!TABLES.contains(name)) {
-                throw top.invalid(name, "unknown table '" + name + "' (known: [replication], [tls], [[mirror]])");
-            }
-        }
+        ConfigFields top = ConfigFields.top(file, text, TABLES, "[replication], [tls], [[mirror]]");
+        TomlTable root = top.table();
         TomlTable replication = table(top, root, "replication");
         ConfigFields r = new ConfigFields(file, replication);
         known(r, replication, REPLICATION_KEYS, "[replication]");
@@ -152,7 +141,7 @@ public record ReplicationConfig(Path file, Path source, Path policy, int concurr
         return dir.resolve(path).normalize();
     }
 
-    private static TomlTable table(ConfigFields top, TomlParseResult root, String name) throws ConfigFields.Invalid {
+    private static TomlTable table(ConfigFields top, TomlTable root, String name) throws ConfigFields.Invalid {
         if (!root.contains(name)) {
             return Toml.parse("");
         }
@@ -163,11 +152,6 @@ public record ReplicationConfig(Path file, Path source, Path policy, int concurr
     }
 
     private static void known(ConfigFields fields, TomlTable table, Set<String> keys, String where) throws ConfigFields.Invalid {
-        for (String key : table.keySet()) {
-            if (!keys.contains(key)) {
-                throw fields.invalid(key, "unknown key '" + key + "' in " + where + " (known: "
-                        + String.join(", ", keys.stream().sorted().toList()) + ")");
-            }
-        }
+        fields.onlyKeys(keys, "unknown key '%s' in " + where + " (known: " + String.join(", ", keys.stream().sorted().toList()) + ")");
     }
 }

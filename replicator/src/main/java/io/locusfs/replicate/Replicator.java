@@ -315,6 +315,10 @@ public final class Replicator implements AutoCloseable {
     /** A mirror that now presents another zone, store or certificate: reported, and a zone change re-checks placement. */
     private void noticeChanges(MirrorState s, MirrorClient.Info info) {
         String name = s.config.name();
+        if (s.zone == null) {
+            // What the mirror acknowledged last time, possibly before this daemon started.
+            ReplicaBook.find(store, info.store()).ifPresent(known -> s.zone = known.zone());
+        }
         if (s.zone != null && !s.zone.equals(info.zone())) {
             log.warn("mirror {} moved: zone {} -> {}; placement will be checked again for {} with a full stream", name, s.zone,
                     info.zone(), info.zone());
@@ -397,7 +401,10 @@ public final class Replicator implements AutoCloseable {
                 since = null;
             }
             StreamSender sender = new StreamSender(store, identity, rules, ZonePath.parse(info.zone()), m.codec());
+            long beforeHeader = System.nanoTime();
             StreamHeader header = sender.header(snapshot, since);
+            log.debug("mirror {}: hello {} ms, snapshot diff and totals {} ms", m.name(), (beforeHeader - started) / 1_000_000,
+                    (System.nanoTime() - beforeHeader) / 1_000_000);
             synchronized (this) {
                 s.sendingSnapshot = snapshot;
                 s.sendingSince = since;

@@ -227,7 +227,9 @@ public final class StreamReceiver {
             if (!NodeIdentity.verify(key, StreamHeader.signedMessage(header.stream(), digest), signature)) {
                 throw new StreamException("the stream's signature does not verify with the sender's key (forged)");
             }
+            long finishing = System.nanoTime();
             applier.builder.finish();
+            log.debug("stream {} applied; directory times and sync took {} ms", header.stream(), (System.nanoTime() - finishing) / 1_000_000);
             Snapshots.Snapshot snapshot = store.snapshots().create(header.snapshot(), header.createdNanos(), true);
             keepSourceKey(key);
             write(SOURCE_NOTE, new Source(header.sender(), header.senderKey(), zoneOf(header.senderRecord()), header.snapshot(),

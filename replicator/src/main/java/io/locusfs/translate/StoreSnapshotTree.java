@@ -14,6 +14,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -36,6 +37,7 @@ public final class StoreSnapshotTree implements SnapshotTree {
     private final int blockSize;
     private final Header header;
     private final LocationRecord storeRecord;
+    private final String storeRecordText;
     private final long rootIno;
     /** For an incremental tree, the paths to visit (each with what it holds when it was added or renamed). */
     private final TreeSet<String> changedPaths;
@@ -49,6 +51,7 @@ public final class StoreSnapshotTree implements SnapshotTree {
         this.blockSize = store.blockSize();
         String recordThen = snapshot.locationRecord();
         this.storeRecord = recordThen.isEmpty() ? store.locationRecord().orElseThrow() : LocationRecord.parse(recordThen);
+        this.storeRecordText = storeRecord.encode();
         this.header = new Header(snapshot.name(), since, Instant.ofEpochSecond(0, snapshot.createdNanos()),
                 store.storeId(), storeRecord.zone().toString());
         this.rootIno = rootIno;
@@ -299,19 +302,22 @@ public final class StoreSnapshotTree implements SnapshotTree {
                 }
             }
         }
-        LocationRecord record = ownRecord(ino);
         Map<String, byte[]> xattrs = new LinkedHashMap<>();
+        boolean ownRecord = false;
         for (byte[] name : view.listXattrs(ino)) {
             String text = new String(name, StandardCharsets.UTF_8);
             if (!ReservedAttributes.isReserved(text) || text.equals(ReservedAttributes.ORIGINS)) {
                 xattrs.put(text, view.getXattr(ino, name));
             }
+            ownRecord |= Arrays.equals(name, RECORD_NAME);
         }
+        // Most files have no record of their own: the store's, encoded once, saves a read and a signature's text per file.
+        LocationRecord record = ownRecord ? ownRecord(ino) : storeRecord;
         Kind kind = Kind.of(inode.mode);
         return new Node(path, kind, inode.mode & 07777, inode.uid, inode.gid, inode.atimeNanos, inode.mtimeNanos,
                 inode.ctimeNanos, kind == Kind.DIRECTORY ? 0 : inode.size,
                 inode.isSymlink() ? new String(inode.symlinkTarget, StandardCharsets.UTF_8) : null, inode.rdev,
-                xattrs, record.zone().toString(), record.encode(), linkOf,
+                xattrs, record.zone().toString(), record == storeRecord ? storeRecordText : record.encode(), linkOf,
                 inode.isRegular() && linkOf == null ? new StoreContent(ino, inode.size) : null);
     }
 
@@ -362,8 +368,16 @@ public final class StoreSnapshotTree implements SnapshotTree {
             this.size = size;
         }
 
+        /** A file of one block is read whole when its extents are asked for, and kept: one read instead of two. */
+        private int singleBlockLength = -1;
+
         @Override
         public List<Extent> extents() {
+            if (size <= blockSize) {
+                block = block == null ? new byte[blockSize] : block;
+                singleBlockLength = view.readBlockInto(ino, 0, block);
+                return singleBlockLength == 0 || size == 0 ? List.of() : List.of(new Extent(0, size));
+            }
             BitSet stored = view.storedBlocks(ino);
             List<Extent> extents = new ArrayList<>();
             for (int start = stored.nextSetBit(0); start >= 0; ) {
@@ -380,6 +394,12 @@ public final class StoreSnapshotTree implements SnapshotTree {
 
         @Override
         public void read(long offset, byte[] buffer, int length) {
+            if (singleBlockLength >= 0 && offset + length <= blockSize) {
+                int copy = (int) Math.max(0, Math.min(length, singleBlockLength - offset));
+                System.arraycopy(block, (int) offset, buffer, 0, copy);
+                java.util.Arrays.fill(buffer, copy, length, (byte) 0);
+                return;
+            }
             if (block == null) {
                 block = new byte[blockSize];
             }

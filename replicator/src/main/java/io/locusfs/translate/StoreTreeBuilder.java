@@ -179,11 +179,14 @@ public final class StoreTreeBuilder implements TreeBuilder {
         } catch (StoreException e) {
             throw new TranslationException("'" + node.path() + "': " + e.getMessage(), e);
         }
-        attributes(inode.ino, node);
+        attributes(inode.ino, node, true);
         files++;
+        createdIno = inode.ino;
         return inode.ino;
     }
 
+    /** The inode the last {@link #add}/{@link #create} made (not one it kept in place). */
+    private long createdIno;
     /** The file {@link #writeAt} wrote last, and which of its blocks hold data. */
     private long writingIno;
     private BitSet writingStored;
@@ -197,7 +200,7 @@ public final class StoreTreeBuilder implements TreeBuilder {
         int blockSize = data.blockSize();
         if (ino != writingIno) {
             writingIno = ino;
-            writingStored = data.storedBlocks(ino);
+            writingStored = ino == createdIno ? new BitSet() : data.storedBlocks(ino); // a file just made has no blocks
         }
         Inode inode = tree.inode(ino);
         List<FileData.BlockWrite> writes = new ArrayList<>();
@@ -296,9 +299,14 @@ public final class StoreTreeBuilder implements TreeBuilder {
     }
 
     private void attributes(long ino, SnapshotTree.Node node) throws TranslationException {
+        attributes(ino, node, false);
+    }
+
+    /** Sets a node's attributes; a {@code fresh} inode (just created) has no xattrs to remove. */
+    private void attributes(long ino, SnapshotTree.Node node, boolean fresh) throws TranslationException {
         try {
             // A directory kept in place may hold xattrs the input no longer has.
-            for (byte[] name : tree.listXattrs(ino)) {
+            for (byte[] name : fresh ? List.<byte[]>of() : tree.listXattrs(ino)) {
                 String text = new String(name, StandardCharsets.UTF_8);
                 if (!node.xattrs().containsKey(text) && !io.locusfs.xattr.ReservedAttributes.isReserved(text)) {
                     tree.removeXattr(ino, name);

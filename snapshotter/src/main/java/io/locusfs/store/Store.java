@@ -83,6 +83,8 @@ public final class Store implements AutoCloseable {
      * Held shared by every writer that builds a batch outside the tree lock (data commits) and
      * exclusively while the epoch changes, so no batch is built in one epoch and written in the next.
      */
+    /** The write-ahead log is buffered until a sync ({@link StoreOptions#bulk}). */
+    private final boolean bulk;
     final java.util.concurrent.locks.ReentrantReadWriteLock epochLock = new java.util.concurrent.locks.ReentrantReadWriteLock();
     private Snapshots snapshots;
     private final Versions versions;
@@ -96,6 +98,7 @@ public final class Store implements AutoCloseable {
     private Store(Path path, StoreOptions options) throws RocksDBException {
         this.path = path;
         this.readOnly = options.readOnly();
+        this.bulk = options.bulk();
         LRUCache cache = track(new LRUCache(options.blockCacheBytes()));
         WriteBufferManager writeBuffers = track(new WriteBufferManager(options.memtableBytes(), cache));
         DBOptions dbOptions = track(new DBOptions()
@@ -105,6 +108,7 @@ public final class Store implements AutoCloseable {
                 .setMaxBackgroundJobs(2)
                 .setBytesPerSync(1 << 20)
                 .setKeepLogFileNum(5)
+                .setManualWalFlush(options.bulk())
                 .setInfoLogLevel(org.rocksdb.InfoLogLevel.WARN_LEVEL));
         BlockBasedTableConfig table = new BlockBasedTableConfig()
                 .setBlockCache(cache)
@@ -495,6 +499,9 @@ public final class Store implements AutoCloseable {
         if (sync) {
             try (WriteOptions syncing = new WriteOptions().setSync(true)) {
                 db.write(syncing, batch);
+            }
+            if (bulk) {
+                db.flushWal(true); // with the log buffered, a synced write is durable once the buffer is written and synced
             }
         } else {
             db.write(writeOptions, batch);

@@ -227,6 +227,19 @@ class ReplicationTest {
             assertFalse(Files.exists(replica.mnt.resolve("secret")));
             replica.unmount();
             assertEquals(1, Shell.run("grep -r -a -q -F " + marker + " " + replica.store).exit(), "still no byte of the secret");
+
+            // The mirror moves to the EU: the origin notices, checks placement again and sends a full stream for the new zone.
+            Shell.ok(L + " location set " + replica.store + " eu/fr/par");
+            mirror.start();
+            origin.mount("--policy " + policy + " --replicate " + conf);
+            awaitAcknowledged(origin, "nyc", "s3", 60);
+            String log = tail(origin.store.resolve("locusfs.log"));
+            assertTrue(log.contains("mirror nyc moved: zone us/east/nyc -> eu/fr/par") && log.contains("replicated snapshot s3 (full)"), log);
+            mirror.stop();
+            replica.mount();
+            assertEquals(Shell.ok("sha256sum < " + origin.at(".snapshots/s3/secret/plans.bin")),
+                    Shell.ok("sha256sum < " + replica.at("secret/plans.bin")), "the EU mirror holds the secret now");
+            replica.unmount();
         }
     }
 
