@@ -33,6 +33,7 @@ bench: build
 	bench/snapshot.sh
 	bench/policy.sh
 	bench/translate.sh
+	bench/replicate.sh
 
 run: build
 	@mkdir -p $(MNT)

@@ -45,8 +45,24 @@ public final class MirrorClient {
     public record Outcome(Info mirror, String zone, String record, StreamSender.Result result, long firstFrame, long acked) {
     }
 
+    /** The connection in use, closed by {@link #abort}. */
+    private volatile Socket current;
+
+    /** Stops a call in progress from another thread: its socket is closed, the call fails with an IOException. */
+    public void abort() {
+        Socket s = current;
+        if (s != null) {
+            try {
+                s.close();
+            } catch (IOException e) {
+                // closing is all that was asked
+            }
+        }
+    }
+
     private SSLSocket connect() throws IOException {
         Socket raw = new Socket();
+        current = raw;
         raw.connect(new InetSocketAddress(host, port), timeoutMillis);
         SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket(raw, host, port, true);
         socket.setEnabledProtocols(new String[] {Tls.PROTOCOL});

@@ -35,6 +35,8 @@ public final class MirrorServer implements AutoCloseable {
     private final Tls tls;
     private final ServerSocket listener;
     private final ReentrantLock receiving = new ReentrantLock();
+    /** Open connections, closed at shutdown so that a receive in progress stops (resumable) before the store closes. */
+    private final java.util.Set<Socket> connections = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile SSLContext context;
     private volatile long contextFiles;
     private volatile boolean closed;
@@ -93,6 +95,7 @@ public final class MirrorServer implements AutoCloseable {
 
     private void serve(Socket raw) {
         String peer = String.valueOf(raw.getRemoteSocketAddress());
+        connections.add(raw);
         try (raw; SSLSocket socket = (SSLSocket) currentContext().getSocketFactory().createSocket(raw,
                 raw.getInetAddress().getHostAddress(), raw.getPort(), true)) {
             socket.setUseClientMode(false);
@@ -121,6 +124,8 @@ public final class MirrorServer implements AutoCloseable {
             if (!closed) {
                 log.warn("connection from {} ended: {}", peer, e.getMessage());
             }
+        } finally {
+            connections.remove(raw);
         }
     }
 
@@ -173,10 +178,15 @@ public final class MirrorServer implements AutoCloseable {
     public void close() throws IOException {
         closed = true;
         listener.close();
-        // Give a receive in progress a moment to finish; what it made durable stays resumable either way.
+        // A receive in progress stops at its next read; what it made durable stays resumable.
+        for (Socket c : connections) {
+            c.close();
+        }
         try {
-            if (receiving.tryLock(10, java.util.concurrent.TimeUnit.SECONDS)) {
+            if (receiving.tryLock(60, java.util.concurrent.TimeUnit.SECONDS)) {
                 receiving.unlock();
+            } else {
+                log.error("a receive did not stop within 60 s of the shutdown");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

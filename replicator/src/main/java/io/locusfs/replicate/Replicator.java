@@ -57,6 +57,8 @@ public final class Replicator implements AutoCloseable {
     private final ExecutorService heartbeats = Executors.newCachedThreadPool(daemonThreads("replication-heartbeat"));
     private final ExecutorService transfers = Executors.newCachedThreadPool(daemonThreads("replication-transfer"));
     private final Thread scheduler;
+    /** Clients of transfers in progress, aborted at close so that none outlives the store. */
+    private final java.util.Set<MirrorClient> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
     private ReplicationConfig config;
     private FileTime configTime;
@@ -380,8 +382,12 @@ public final class Replicator implements AutoCloseable {
             full = s.fullResend;
         }
         long started = System.nanoTime();
+        MirrorClient client = client(m);
+        inFlight.add(client);
         try {
-            MirrorClient client = client(m);
+            if (closed) {
+                return;
+            }
             MirrorClient.Info info = client.hello();
             synchronized (this) {
                 noticeChanges(s, info);
@@ -445,6 +451,7 @@ public final class Replicator implements AutoCloseable {
                         backoff / 1_000_000_000L, e.getMessage());
             }
         } finally {
+            inFlight.remove(client);
             synchronized (this) {
                 s.transferRunning = false;
                 s.sendingSnapshot = null;
@@ -545,9 +552,14 @@ public final class Replicator implements AutoCloseable {
         }
         heartbeats.shutdownNow();
         transfers.shutdownNow();
+        // A transfer in progress stops now; the mirror keeps what it made durable, so the next run resumes.
+        for (MirrorClient client : inFlight) {
+            client.abort();
+        }
         try {
-            // A transfer stops at its next write; the mirror keeps what it made durable, so the next run resumes.
-            transfers.awaitTermination(10, TimeUnit.SECONDS);
+            if (!transfers.awaitTermination(60, TimeUnit.SECONDS) || !heartbeats.awaitTermination(10, TimeUnit.SECONDS)) {
+                log.error("a transfer did not stop within 60 s of the shutdown");
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
