@@ -60,6 +60,8 @@ public final class Frames {
         private final long firstSent;
         /** Frames after an incompressible one that are sent without trying to compress them. */
         private static final int SKIP_AFTER_INCOMPRESSIBLE = 8;
+        /** Frames smaller than this do not count as a sample of the data's compressibility. */
+        private static final int SAMPLE_BYTES = 64 * 1024;
         private byte[] chain = chainStart();
         private long index;
         private long bytesWritten;
@@ -88,7 +90,9 @@ public final class Frames {
             if (stored == null || stored.length >= length) {
                 // Incompressible (already compressed data): stored as it is, and the next frames are
                 // not even tried until a later one is sampled again.
-                incompressibleRun = incompressibleRun > 0 ? incompressibleRun - 1 : (stored == null ? 0 : SKIP_AFTER_INCOMPRESSIBLE);
+                // (A small frame, such as the header, says nothing about the data that follows.)
+                incompressibleRun = incompressibleRun > 0 ? incompressibleRun - 1
+                        : stored == null || length < SAMPLE_BYTES ? 0 : SKIP_AFTER_INCOMPRESSIBLE;
                 used = Codec.NONE;
                 stored = java.util.Arrays.copyOf(payload, length);
             }

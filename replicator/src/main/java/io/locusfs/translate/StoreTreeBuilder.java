@@ -11,7 +11,9 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.LongPredicate;
 
 /**
@@ -129,11 +131,7 @@ public final class StoreTreeBuilder implements TreeBuilder {
      * yet (it reads as zeros until {@link #writeAt} fills it), and returns its inode number.
      */
     public long create(SnapshotTree.Node node) throws IOException {
-        long ino = addNode(node, null);
-        if (node.kind() == SnapshotTree.Kind.FILE && node.hardLinkOf() == null && node.size() > 0) {
-            tree.update(ino, inode -> inode.size = node.size());
-        }
-        return ino;
+        return addNode(node, null);
     }
 
     private long addNode(SnapshotTree.Node node, InputStream content) throws IOException {
@@ -171,15 +169,32 @@ public final class StoreTreeBuilder implements TreeBuilder {
                 case BLOCK_DEVICE -> Inode.S_IFBLK;
                 case SOCKET -> Inode.S_IFSOCK;
             };
+            // One batch: the inode with the input's owner, mode and times, and its xattrs. A file
+            // without content given here takes its size now (it reads as zeros until writeAt).
+            Map<byte[], byte[]> xattrs = new LinkedHashMap<>();
+            for (var xattr : node.xattrs().entrySet()) {
+                xattrs.put(bytes(xattr.getKey()), xattr.getValue());
+            }
             inode = tree.create(at.parent, at.name, type | node.permissions(), node.uid(), node.gid(), node.rdev(),
-                    node.symlinkTarget() == null ? null : bytes(node.symlinkTarget()));
+                    node.symlinkTarget() == null ? null : bytes(node.symlinkTarget()), created -> {
+                        created.mode = (created.mode & Inode.S_IFMT) | node.permissions();
+                        created.uid = node.uid();
+                        created.gid = node.gid();
+                        created.atimeNanos = node.atimeNanos();
+                        created.mtimeNanos = node.mtimeNanos();
+                        if (node.kind() == SnapshotTree.Kind.FILE && content == null) {
+                            created.size = node.size();
+                        }
+                    }, xattrs);
             if (node.kind() == SnapshotTree.Kind.FILE && content != null) {
                 write(inode.ino, content, node.mtimeNanos());
             }
         } catch (StoreException e) {
             throw new TranslationException("'" + node.path() + "': " + e.getMessage(), e);
         }
-        attributes(inode.ino, node, true);
+        if (inode.isDirectory()) {
+            directoryTimes.add(inode);
+        }
         files++;
         createdIno = inode.ino;
         return inode.ino;
@@ -299,14 +314,9 @@ public final class StoreTreeBuilder implements TreeBuilder {
     }
 
     private void attributes(long ino, SnapshotTree.Node node) throws TranslationException {
-        attributes(ino, node, false);
-    }
-
-    /** Sets a node's attributes; a {@code fresh} inode (just created) has no xattrs to remove. */
-    private void attributes(long ino, SnapshotTree.Node node, boolean fresh) throws TranslationException {
         try {
             // A directory kept in place may hold xattrs the input no longer has.
-            for (byte[] name : fresh ? List.<byte[]>of() : tree.listXattrs(ino)) {
+            for (byte[] name : tree.listXattrs(ino)) {
                 String text = new String(name, StandardCharsets.UTF_8);
                 if (!node.xattrs().containsKey(text) && !io.locusfs.xattr.ReservedAttributes.isReserved(text)) {
                     tree.removeXattr(ino, name);

@@ -56,6 +56,32 @@ class FramesTest {
     }
 
     @Test
+    void afterAnIncompressibleFrameTheNextOnesAreSentAsTheyAreThenSampledAgain() throws IOException {
+        Random random = new Random(3);
+        byte[] noise = new byte[200_000];
+        random.nextBytes(noise);
+        byte[] text = "compressible text\n".repeat(20_000).getBytes();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        Frames.Writer w = new Frames.Writer(out, Codec.ZSTD, 0);
+        w.frame(Frames.RECORDS, noise, noise.length);
+        long afterNoise = w.bytesWritten();
+        w.frame(Frames.RECORDS, text, text.length);
+        long skipped = w.bytesWritten() - afterNoise;
+        assertEquals(text.length + 14, skipped, "the frame after an incompressible one is stored raw");
+        for (int i = 0; i < 8; i++) {
+            w.frame(Frames.RECORDS, text, text.length);
+        }
+        long before = w.bytesWritten();
+        w.frame(Frames.RECORDS, text, text.length);
+        assertTrue(w.bytesWritten() - before < text.length / 10, "compression is tried again after 8 frames");
+        Frames.Reader r = new Frames.Reader(new ByteArrayInputStream(out.toByteArray()), f -> null);
+        assertArrayEquals(noise, r.next().payload());
+        for (int i = 0; i < 10; i++) {
+            assertArrayEquals(text, r.next().payload());
+        }
+    }
+
+    @Test
     void aFlippedByteAnywhereIsCaughtByTheFramesCrc() throws IOException {
         byte[] stream = write(Codec.ZSTD, 0);
         for (int at = 18; at < stream.length; at += 997) {

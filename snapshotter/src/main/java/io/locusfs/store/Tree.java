@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.LongPredicate;
@@ -89,6 +90,16 @@ public final class Tree {
      * @throws StoreException EXISTS, NOT_DIRECTORY, NOT_FOUND, NAME_TOO_LONG, INVALID
      */
     public Inode create(long parent, byte[] name, int mode, int uid, int gid, long rdev, byte[] symlinkTarget) {
+        return create(parent, name, mode, uid, gid, rdev, symlinkTarget, null, Map.of());
+    }
+
+    /**
+     * As {@link #create(long, byte[], int, int, int, long, byte[])}, then {@code init} changes the
+     * new inode (its times, size, mode bits, as an import says) and {@code xattrs} (name to value)
+     * are set, all in the same batch: an import of a file is one write instead of several.
+     */
+    public Inode create(long parent, byte[] name, int mode, int uid, int gid, long rdev, byte[] symlinkTarget,
+                        Consumer<Inode> init, Map<byte[], byte[]> xattrs) {
         checkName(name);
         lock.lock();
         try (WriteBatch batch = new WriteBatch()) {
@@ -115,6 +126,15 @@ public final class Tree {
             if (symlinkTarget != null) {
                 inode.symlinkTarget = symlinkTarget;
                 inode.size = symlinkTarget.length;
+            }
+            if (init != null) {
+                init.accept(inode);
+            }
+            for (Map.Entry<byte[], byte[]> xattr : xattrs.entrySet()) {
+                byte[] stored = new byte[xattr.getValue().length + 1];
+                stored[0] = XATTR_PRESENT;
+                System.arraycopy(xattr.getValue(), 0, stored, 1, xattr.getValue().length);
+                versions.put(batch, store.xattrs, Versions.XATTRS, Keys.namedKey(inode.ino, xattr.getKey()), stored);
             }
             putInode(batch, inode);
             putEntry(batch, parent, name, inode);

@@ -37,15 +37,15 @@ final class Versions {
      */
     byte[] get(ColumnFamilyHandle cf, byte[] prefix, long epoch) {
         try {
-            if (epoch == store.currentEpoch()) {
-                // Nothing is newer than the current epoch, so an exact hit is the newest version.
-                byte[] exact = store.db().get(cf, store.readOptions, Keys.versioned(prefix, epoch));
-                if (exact != null) {
-                    return exact.length == 0 ? null : exact;
-                }
-                if (epoch == Store.FIRST_EPOCH) {
-                    return null; // No older epoch exists to hold a version.
-                }
+            // A version born in the epoch read is the newest at or before it: an exact get (cheap,
+            // bloom-filtered when it misses) saves the seek. It always hits for what the live tree
+            // wrote since the last snapshot, and for a snapshot, what changed just before it.
+            byte[] exact = store.db().get(cf, store.readOptions, Keys.versioned(prefix, epoch));
+            if (exact != null) {
+                return exact.length == 0 ? null : exact;
+            }
+            if (epoch == Store.FIRST_EPOCH) {
+                return null; // No older epoch exists to hold a version.
             }
             try (RocksIterator it = store.db().newIterator(cf, store.readOptions)) {
                 it.seek(Keys.versioned(prefix, epoch));
@@ -74,14 +74,12 @@ final class Versions {
      */
     int getInto(ColumnFamilyHandle cf, byte[] prefix, long epoch, byte[] target) {
         try {
-            if (epoch == store.currentEpoch()) {
-                int length = store.db().get(cf, store.readOptions, Keys.versioned(prefix, epoch), target);
-                if (length != RocksDB.NOT_FOUND) {
-                    return checkFits(length, target);
-                }
-                if (epoch == Store.FIRST_EPOCH) {
-                    return 0;
-                }
+            int length = store.db().get(cf, store.readOptions, Keys.versioned(prefix, epoch), target); // see get
+            if (length != RocksDB.NOT_FOUND) {
+                return checkFits(length, target);
+            }
+            if (epoch == Store.FIRST_EPOCH) {
+                return 0;
             }
             try (RocksIterator it = store.db().newIterator(cf, store.readOptions)) {
                 it.seek(Keys.versioned(prefix, epoch));
