@@ -173,7 +173,7 @@ public final class StreamReceiver {
         }
         PublicKey key = accept(header);
         if (!resumed) {
-            String base = store.snapshots().list().stream().reduce((a, b) -> b).map(Snapshots.Snapshot::name).orElse(null);
+            String base = newestSnapshot();
             token = new Token(header.stream(), header, base, 1, HexFormat.of().formatHex(reader.digest()), reader.bytesRead());
             write(TOKEN_NOTE, token);
         }
@@ -262,6 +262,12 @@ public final class StreamReceiver {
         }
     }
 
+    /** The name of this store's newest snapshot, or null. */
+    private String newestSnapshot() {
+        List<Snapshots.Snapshot> all = store.snapshots().list();
+        return all.isEmpty() ? null : all.get(all.size() - 1).name();
+    }
+
     private static String zoneOf(String record) {
         try {
             return io.locusfs.xattr.LocationRecord.parse(record).zone().toString();
@@ -291,7 +297,7 @@ public final class StreamReceiver {
             throw new StreamException("this store has snapshot '" + header.snapshot() + "' already");
         }
         if (header.since() != null) {
-            String latest = store.snapshots().list().stream().reduce((a, b) -> b).map(Snapshots.Snapshot::name).orElse(null);
+            String latest = newestSnapshot();
             if (!header.since().equals(latest)) {
                 throw new StreamException("the stream continues from snapshot '" + header.since() + "', but this store is at "
                         + (latest == null ? "no snapshot" : "'" + latest + "'") + ": send from '" + latest + "' or a full stream");
@@ -387,10 +393,5 @@ public final class StreamReceiver {
         public void times(Records.Times times) throws IOException {
             builder.setTimes(times.path(), times.atimeNanos(), times.mtimeNanos());
         }
-    }
-
-    /** The snapshots of this store that came from its source, newest last. */
-    public List<Snapshots.Snapshot> snapshots() {
-        return store.snapshots().list();
     }
 }
