@@ -7,7 +7,8 @@
 # same change on the native tree (rsync, restic) and through the mount (LocusFS). Times are whole
 # commands (JVM start included); page cache dropped before each run; bytes are what went over the
 # wire (LocusFS: stream bytes; rsync: --stats "Total bytes sent"; restic: data added to the repo).
-#   bench/replicate.sh        (BENCH_DIR, BENCH_FILES, BENCH_BIG_FILES to change the defaults)
+#   bench/replicate.sh        (BENCH_DIR, BENCH_FILES, BENCH_BIG_FILES to change the defaults;
+#                              BENCH_KEEP=1 keeps the stores and logs in BENCH_DIR for profiling)
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
