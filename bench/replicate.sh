@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Replication over loopback against rsync and restic, on one machine:
-#   LocusFS: 'locusfs replicate --once' to a 'locusfs mirror serve' on 127.0.0.1 (TLS 1.3, zstd)
+#   LocusFS: the origin mounted with --replicate (the daemon as it runs; times from its log and
+#            from 'snapshot create' to the acknowledgement), and 'locusfs replicate --once' (a cold
+#            process), to a 'locusfs mirror serve' on 127.0.0.1 (TLS 1.3, zstd)
 #   rsync:   'rsync -a --delete' to an rsync daemon on 127.0.0.1 (a plain directory)
 #   restic:  'restic backup' to a repository on local disk
 # First the whole tree (initial), then a 1% change of it (files rewritten, added, removed), the
-# same change on the native tree (rsync, restic) and through the mount (LocusFS). Times are whole
-# commands (JVM start included); page cache dropped before each run; bytes are what went over the
+# same change on the native tree (rsync, restic) and through the mount (LocusFS). Times of rsync,
+# restic and --once are whole commands; page cache dropped before each run; bytes are what went over the
 # wire (LocusFS: stream bytes; rsync: --stats "Total bytes sent"; restic: data added to the repo).
 #   bench/replicate.sh        (BENCH_DIR, BENCH_FILES, BENCH_BIG_FILES to change the defaults;
 #                              BENCH_KEEP=1 keeps the stores and logs in BENCH_DIR for profiling)
