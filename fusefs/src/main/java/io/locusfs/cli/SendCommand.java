@@ -86,7 +86,7 @@ final class SendCommand implements Callable<Integer> {
                     : new FileOutputStream(output.toFile()), 1 << 20);
                  TerminalProgress progress = new TerminalProgress("sending", header.files(), header.bytes(), quiet || json,
                          TerminalProgress.stderrIsTerminal())) {
-                result = sender.send(snapshot, since, out, 0, progress);
+                result = sender.send(header, out, 0, progress);
             }
             if (json) {
                 var out = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode().put("snapshot", snapshot)

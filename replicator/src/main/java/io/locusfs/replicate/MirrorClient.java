@@ -101,16 +101,15 @@ public final class MirrorClient {
     }
 
     /**
-     * Sends {@code snapshot} (the change since {@code since}) to the mirror, resuming its
-     * unfinished receive of the same stream when it has one, at most {@code bytesPerSecond}
-     * (0: no limit). {@code acked} receives the frames the mirror has made durable.
+     * Sends the stream {@code header} describes (made by {@code sender}) to the mirror, which said
+     * {@code mirror} in its {@link #hello} just before: its unfinished receive of the same stream,
+     * if any, is resumed. At most {@code bytesPerSecond} (0: no limit); {@code acked} receives the
+     * frames the mirror has made durable.
      *
      * @throws StreamException when the mirror refused the stream (its message); other IOExceptions when the link failed
      */
-    public Outcome send(StreamSender sender, String snapshot, String since, long bytesPerSecond, Progress progress,
+    public Outcome send(Info mirror, StreamSender sender, StreamHeader header, long bytesPerSecond, Progress progress,
                         AtomicLong acked) throws IOException {
-        Info mirror = hello();
-        StreamHeader header = sender.header(snapshot, since);
         long first = header.stream().equals(mirror.tokenStream()) ? mirror.tokenFrames() : 0;
         try (SSLSocket socket = connect()) {
             socket.setSoTimeout(0); // the mirror answers only at the end of a long stream; acks are not a heartbeat
@@ -138,7 +137,7 @@ public final class MirrorClient {
             MirrorProtocol.write(out, MirrorProtocol.object().put("op", "send").put("stream", header.stream()).put("first", first));
             StreamSender.Result result;
             try {
-                result = sender.send(snapshot, since, out, first, progress);
+                result = sender.send(header, out, first, progress);
                 out.flush();
             } catch (IOException e) {
                 // The mirror may have refused mid-stream and closed: its answer says why.

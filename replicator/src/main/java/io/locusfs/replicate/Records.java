@@ -22,6 +22,8 @@ final class Records {
     static final int DATA = 3;
     static final int TIMES = 4;
     static final int RENAME = 5;
+    /** Names under the root where renamed paths wait between the two halves of a stream's renames. */
+    static final String STAGING_PREFIX = ".locusfs-moving-";
     /** Longest string a record may hold (paths, link targets, constraints, provenance). */
     private static final int MAX_STRING = 1 << 20;
 

@@ -132,7 +132,7 @@ public final class Replicator implements AutoCloseable {
      */
     public List<String> once() {
         List<String> failed = new ArrayList<>();
-        Optional<Snapshots.Snapshot> newest = newest();
+        Optional<Snapshots.Snapshot> newest = store.snapshots().newest();
         if (newest.isEmpty()) {
             log.warn("{} has no snapshot to replicate", store.path());
             return failed;
@@ -338,13 +338,8 @@ public final class Replicator implements AutoCloseable {
         s.certificate = info.certificate();
     }
 
-    private Optional<Snapshots.Snapshot> newest() {
-        List<Snapshots.Snapshot> all = store.snapshots().list();
-        return all.isEmpty() ? Optional.empty() : Optional.of(all.get(all.size() - 1));
-    }
-
     private void startDueTransfers(long now) {
-        Optional<Snapshots.Snapshot> newest = newest();
+        Optional<Snapshots.Snapshot> newest = store.snapshots().newest();
         if (newest.isEmpty()) {
             return;
         }
@@ -419,7 +414,7 @@ public final class Replicator implements AutoCloseable {
                 s.sendingBytes.set(0);
                 s.acked.set(0);
             }
-            MirrorClient.Outcome outcome = client.send(sender, snapshot, since, m.bandwidth(),
+            MirrorClient.Outcome outcome = client.send(info, sender, header, m.bandwidth(),
                     (files, bytes) -> s.sendingBytes.addAndGet(bytes), s.acked);
             StreamSender.Result r = outcome.result();
             ReplicaBook.acknowledge(store, info.store(), m.name(), outcome.zone(), outcome.record(), snapshot, r.leftOutInodes(),
@@ -466,7 +461,7 @@ public final class Replicator implements AutoCloseable {
         root.put("pid", ProcessHandle.current().pid());
         root.put("store", store.path().toString());
         root.put("config", configFile.toString());
-        Optional<Snapshots.Snapshot> newest = newest();
+        Optional<Snapshots.Snapshot> newest = store.snapshots().newest();
         root.put("newestSnapshot", newest.map(Snapshots.Snapshot::name).orElse(null));
         ArrayNode list = root.putArray("mirrors");
         for (MirrorState s : mirrors.values()) {
@@ -523,7 +518,7 @@ public final class Replicator implements AutoCloseable {
     /** The metrics in Prometheus text format. */
     synchronized String metricsText() {
         StringBuilder out = new StringBuilder();
-        Optional<Snapshots.Snapshot> newest = newest();
+        Optional<Snapshots.Snapshot> newest = store.snapshots().newest();
         metric(out, "locusfs_replication_bytes_sent_total", "counter", "Bytes of stream sent to the mirror.",
                 s -> s.bytesSent.get() + s.sendingBytes.get() * (s.sendingSnapshot == null ? 0 : 1));
         metric(out, "locusfs_replication_transfers_total", "counter", "Transfers finished.", s -> s.transfersDone.get());

@@ -19,7 +19,6 @@ import java.security.PublicKey;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -264,8 +263,7 @@ public final class StreamReceiver {
 
     /** The name of this store's newest snapshot, or null. */
     private String newestSnapshot() {
-        List<Snapshots.Snapshot> all = store.snapshots().list();
-        return all.isEmpty() ? null : all.get(all.size() - 1).name();
+        return store.snapshots().newest().map(Snapshots.Snapshot::name).orElse(null);
     }
 
     private static String zoneOf(String record) {
@@ -340,14 +338,9 @@ public final class StreamReceiver {
             if (!carried.allowed()) {
                 throw new StreamException("refused: '" + n.path() + "' may not be stored in " + zone + ": " + carried.reason());
             }
-            if (policy != null) {
-                PolicyEngine.Decision own = PolicyEngine.placement(path, zone, policy);
-                if (!own.allowed()) {
-                    throw new StreamException("refused by this store's policy: '" + n.path() + "': " + own.reason());
-                }
-            }
+            checkOwnPolicy(n.path(), "'" + n.path() + "'");
             Map<String, byte[]> xattrs = new LinkedHashMap<>(n.xattrs());
-            xattrs.keySet().removeIf(name -> ReservedAttributes.isReserved(name));
+            xattrs.keySet().removeIf(ReservedAttributes::isReserved);
             if (!record.provenance().isEmpty()) {
                 xattrs.put(ReservedAttributes.ORIGINS, record.provenance().getBytes(StandardCharsets.UTF_8));
             }
@@ -356,18 +349,15 @@ public final class StreamReceiver {
                     n.hardLinkOf(), null);
             long ino = builder.create(stamped);
             dataPath = n.path();
-            dataIno = ino;
+            dataIno = n.kind() == SnapshotTree.Kind.FILE ? ino : 0;
             files++;
             progress.advance(1, 0);
         }
 
         @Override
         public void rename(String from, String to) throws IOException {
-            if (policy != null && !to.startsWith(".locusfs-moving-")) {
-                PolicyEngine.Decision own = PolicyEngine.placement("/" + to, zone, policy);
-                if (!own.allowed()) {
-                    throw new StreamException("refused by this store's policy: '" + from + "' moved to '" + to + "': " + own.reason());
-                }
+            if (!to.startsWith(Records.STAGING_PREFIX)) {
+                checkOwnPolicy(to, "'" + from + "' moved to '" + to + "'");
             }
             if (!builder.rename(from, to)) {
                 throw new StreamException("the stream moves '" + from + "', which this store does not have");
@@ -378,15 +368,26 @@ public final class StreamReceiver {
         @Override
         public void data(Records.Data data) throws IOException {
             if (!data.path().equals(dataPath)) {
-                dataIno = builder.inoOf(data.path());
+                long ino = builder.inoOf(data.path());
+                dataIno = ino != 0 && store.tree().inode(ino).isRegular() ? ino : 0;
                 dataPath = data.path();
             }
-            if (dataIno == 0 || !store.tree().inode(dataIno).isRegular()) {
+            if (dataIno == 0) {
                 throw new StreamException("data for '" + data.path() + "', which is not a regular file here");
             }
             builder.writeAt(dataIno, data.offset(), data.bytes(), data.bytes().length);
             contentBytes += data.bytes().length;
             progress.advance(0, data.bytes().length);
+        }
+
+        /** Refuses {@code path} (relative) when this store's own placement rules forbid its zone. */
+        private void checkOwnPolicy(String path, String what) throws StreamException {
+            if (policy != null) {
+                PolicyEngine.Decision own = PolicyEngine.placement("/" + path, zone, policy);
+                if (!own.allowed()) {
+                    throw new StreamException("refused by this store's policy: " + what + ": " + own.reason());
+                }
+            }
         }
 
         @Override

@@ -5,7 +5,6 @@ import io.locusfs.policy.Policy;
 import io.locusfs.policy.PolicyEngine;
 import io.locusfs.store.Snapshots;
 import io.locusfs.store.Store;
-import io.locusfs.store.View;
 import io.locusfs.translate.Progress;
 import io.locusfs.translate.SnapshotTree;
 import io.locusfs.translate.StoreSnapshotTree;
@@ -62,10 +61,10 @@ public final class StreamSender {
     }
 
     /** The last tree made: a header and the send that follows it share one walk of the snapshot (or one diff). */
-    private SnapshotTree lastTree;
+    private StoreSnapshotTree lastTree;
 
-    private SnapshotTree tree(String snapshot, String since) throws IOException {
-        SnapshotTree tree = lastTree;
+    private StoreSnapshotTree tree(String snapshot, String since) throws IOException {
+        StoreSnapshotTree tree = lastTree;
         if (tree == null || !tree.header().snapshot().equals(snapshot) || !java.util.Objects.equals(tree.header().since(), since)) {
             tree = since == null ? StoreSnapshotTree.full(store, snapshot, "/") : StoreSnapshotTree.since(store, snapshot, since, this::movable);
             lastTree = tree;
@@ -97,11 +96,6 @@ public final class StreamSender {
         return PolicyEngine.placement("/" + path, toZone, policy).allowed();
     }
 
-    /** Where a renamed path waits between the two halves of the renames (so that swaps and chains work). */
-    private static String staging(String stream, int index) {
-        return ".locusfs-moving-" + stream + "-" + index;
-    }
-
     private StreamHeader header(SnapshotTree tree) throws IOException {
         Snapshots.Snapshot snap = store.snapshots().get(tree.header().snapshot());
         String key = Base64.getEncoder().encodeToString(identity.publicKey().getEncoded());
@@ -126,14 +120,14 @@ public final class StreamSender {
     }
 
     /**
-     * Writes the stream of {@code snapshot} (the change since {@code since}, when not null) to
-     * {@code out}. Frames before {@code firstSent} are computed but not written: a resumed send.
+     * Writes the stream {@code header} (from {@link #header}) describes to {@code out}. Frames
+     * before {@code firstSent} are computed but not written: a resumed send.
      */
-    public Result send(String snapshot, String since, OutputStream out, long firstSent, Progress progress) throws IOException {
-        SnapshotTree tree = tree(snapshot, since);
-        StreamHeader header = header(tree);
+    public Result send(StreamHeader header, OutputStream out, long firstSent, Progress progress) throws IOException {
+        StoreSnapshotTree tree = tree(header.snapshot(), header.since());
         Frames.Writer writer = new Frames.Writer(out, codec, firstSent);
-        writer.frame(Frames.HEADER, header.encode(), header.encode().length);
+        byte[] encoded = header.encode();
+        writer.frame(Frames.HEADER, encoded, encoded.length);
         Records.Buffer buffer = new Records.Buffer();
         for (String removed : tree.removed()) {
             buffer.remove(removed);
@@ -143,7 +137,7 @@ public final class StreamSender {
         List<SnapshotTree.Rename> renames = new ArrayList<>(tree.renamed());
         renames.sort(java.util.Comparator.comparingInt((SnapshotTree.Rename r) -> -depth(r.from())));
         for (int i = 0; i < renames.size(); i++) {
-            buffer.rename(renames.get(i).from(), staging(header.stream(), i));
+            buffer.rename(renames.get(i).from(), Records.STAGING_PREFIX + header.stream() + "-" + i);
         }
         List<Integer> order = new ArrayList<>();
         for (int i = 0; i < renames.size(); i++) {
@@ -151,24 +145,18 @@ public final class StreamSender {
         }
         order.sort(java.util.Comparator.comparingInt(i -> depth(renames.get(i).to())));
         for (int i : order) {
-            buffer.rename(staging(header.stream(), i), renames.get(i).to());
+            buffer.rename(Records.STAGING_PREFIX + header.stream() + "-" + i, renames.get(i).to());
         }
-        List<String> leftOut = new ArrayList<>();
-        Set<String> leftOutSet = new HashSet<>();
+        Set<String> leftOut = new java.util.LinkedHashSet<>();
         List<Records.Times> directories = new ArrayList<>();
         byte[] chunk = new byte[FRAME_BYTES];
         long[] counts = new long[2];
         tree.walk(node -> {
             String path = node.path();
-            if (node.kind() != SnapshotTree.Kind.DIRECTORY && node.hardLinkOf() != null && leftOutSet.contains(node.hardLinkOf())) {
-                leftOut.add(path); // a second name of a file kept back stays back
-                leftOutSet.add(path);
-                return;
-            }
-            if (toZone != null && policy != null && !path.isEmpty()
-                    && !PolicyEngine.placement("/" + path, toZone, policy).allowed()) {
+            boolean linkToLeftOut = node.kind() != SnapshotTree.Kind.DIRECTORY && node.hardLinkOf() != null
+                    && leftOut.contains(node.hardLinkOf()); // a second name of a file kept back stays back
+            if (linkToLeftOut || (toZone != null && policy != null && !path.isEmpty() && !allowed(path))) {
                 leftOut.add(path);
-                leftOutSet.add(path);
                 return;
             }
             String constraint = policy == null ? "" : PlacementConstraint.of("/" + path, policy);
@@ -212,8 +200,15 @@ public final class StreamSender {
         byte[] end = new StreamHeader.End(frames, buffer.records(), counts[1], HexFormat.of().formatHex(digest), signature).encode();
         writer.frame(Frames.END, end, end.length);
         writer.flush();
+        Set<Long> leftOutInodes = new HashSet<>();
+        for (String path : leftOut) {
+            long ino = tree.inodeOf(path);
+            if (ino != 0) {
+                leftOutInodes.add(ino);
+            }
+        }
         return new Result(header, frames + 1, Math.max(0, frames + 1 - firstSent), writer.bytesWritten(), counts[0], counts[1],
-                leftOut, inodesOf(snapshot, leftOut));
+                List.copyOf(leftOut), leftOutInodes);
     }
 
     private static int depth(String path) {
@@ -233,20 +228,5 @@ public final class StreamSender {
         byte[] earlier = node.xattrs().get(ReservedAttributes.ORIGINS);
         String now = node.locationRecord() == null ? "" : node.locationRecord().strip();
         return earlier == null ? now : new String(earlier, StandardCharsets.UTF_8).strip() + "\n\n" + now;
-    }
-
-    private Set<Long> inodesOf(String snapshot, List<String> paths) {
-        Set<Long> inodes = new HashSet<>();
-        View view = store.snapshots().view(store.snapshots().get(snapshot));
-        for (String path : paths) {
-            long ino = Store.ROOT_INO;
-            for (String c : path.split("/")) {
-                ino = ino == 0 ? 0 : view.lookup(ino, c.getBytes(StandardCharsets.UTF_8));
-            }
-            if (ino != 0) {
-                inodes.add(ino);
-            }
-        }
-        return inodes;
     }
 }

@@ -175,6 +175,11 @@ public final class StoreSnapshotTree implements SnapshotTree {
         }
     }
 
+    /** The inode at {@code path} (relative to the tree's root) in the snapshot, or 0. */
+    public long inodeOf(String path) {
+        return resolve(path);
+    }
+
     private long resolve(String path) {
         long ino = rootIno;
         for (String component : path.split("/")) {

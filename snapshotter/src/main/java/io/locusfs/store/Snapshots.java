@@ -116,6 +116,12 @@ public final class Snapshots {
         return all;
     }
 
+    /** The newest snapshot (the highest epoch), if there is one. */
+    public Optional<Snapshot> newest() {
+        List<Snapshot> all = list();
+        return all.isEmpty() ? Optional.empty() : Optional.of(all.get(all.size() - 1));
+    }
+
     public Optional<Snapshot> find(String name) {
         try {
             byte[] value = store.db().get(store.meta, recordKey(name));
