@@ -39,9 +39,13 @@ public final class StreamReceiver {
     static final String SOURCE_NOTE = "source";
     /** Directory of a store holding the public keys of the stores it replicates ({@code NODE-ID.pub}), for 'where'. */
     public static final String SOURCE_KEYS_DIR = "sources";
-    /** Make the applied frames durable and record the token this often (bytes of stream). */
-    private static final long CHECKPOINT_BYTES = 16L << 20;
-    private static final long CHECKPOINT_NANOS = 1_000_000_000L;
+    /**
+     * Make the applied frames durable and record the token this often (bytes of stream, time).
+     * Each checkpoint flushes the store's memtables (a bulk store has no write-ahead log), so
+     * they are far enough apart for flushes to write large files; a crash redoes at most this much.
+     */
+    private static final long CHECKPOINT_BYTES = 64L << 20;
+    private static final long CHECKPOINT_NANOS = 2_000_000_000L;
 
     private final Store store;
     private final Policy policy;

@@ -79,12 +79,12 @@ public final class Store implements AutoCloseable {
     private final int blockSize;
     private final boolean readOnly;
     private volatile long epoch;
+    /** No write-ahead log; writes are durable at a sync, which flushes the memtables ({@link StoreOptions#bulk}). */
+    private final boolean bulk;
     /**
      * Held shared by every writer that builds a batch outside the tree lock (data commits) and
      * exclusively while the epoch changes, so no batch is built in one epoch and written in the next.
      */
-    /** The write-ahead log is buffered until a sync ({@link StoreOptions#bulk}). */
-    private final boolean bulk;
     final java.util.concurrent.locks.ReentrantReadWriteLock epochLock = new java.util.concurrent.locks.ReentrantReadWriteLock();
     private Snapshots snapshots;
     private final Versions versions;
@@ -108,7 +108,10 @@ public final class Store implements AutoCloseable {
                 .setMaxBackgroundJobs(2)
                 .setBytesPerSync(1 << 20)
                 .setKeepLogFileNum(5)
-                .setManualWalFlush(options.bulk())
+                .setAtomicFlush(options.bulk())
+                // Files are stored in key order, so reading one (or sending a snapshot) reads table and
+                // blob files forward: let the kernel read ahead (RocksDB's default advises random access).
+                .setAdviseRandomOnOpen(false)
                 .setInfoLogLevel(org.rocksdb.InfoLogLevel.WARN_LEVEL));
         BlockBasedTableConfig table = new BlockBasedTableConfig()
                 .setBlockCache(cache)
@@ -147,7 +150,7 @@ public final class Store implements AutoCloseable {
         xattrs = handles.get(4);
         births = handles.get(5);
         blockmap = handles.get(6);
-        writeOptions = track(new WriteOptions());
+        writeOptions = track(new WriteOptions().setDisableWAL(bulk));
         readOptions = track(new ReadOptions());
         byte[] epochBytes = db.get(meta, META_EPOCH);
         epoch = epochBytes == null ? FIRST_EPOCH : Keys.getLong(epochBytes, 0);
@@ -496,27 +499,43 @@ public final class Store implements AutoCloseable {
         if (readOnly) {
             throw new StoreException(StoreException.Kind.READ_ONLY, "store " + path + " is open read-only");
         }
-        if (sync) {
+        if (bulk) {
+            db.write(writeOptions, batch);
+            if (sync) {
+                flushMemtables();
+            }
+        } else if (sync) {
             try (WriteOptions syncing = new WriteOptions().setSync(true)) {
                 db.write(syncing, batch);
-            }
-            if (bulk) {
-                db.flushWal(true); // with the log buffered, a synced write is durable once the buffer is written and synced
             }
         } else {
             db.write(writeOptions, batch);
         }
     }
 
-    /** Makes every write so far durable (syncs the WAL). */
+    /**
+     * Writes every memtable out to table and blob files, all families at one sequence number
+     * (atomic flush): in bulk mode, with no write-ahead log, this is what makes writes durable.
+     */
+    private void flushMemtables() throws RocksDBException {
+        try (FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
+            db.flush(flush, handles);
+        }
+    }
+
+    /** Makes every write so far durable (syncs the write-ahead log; in bulk mode, flushes the memtables). */
     public void sync() {
         if (readOnly) {
             return;
         }
         try {
-            db.flushWal(true);
+            if (bulk) {
+                flushMemtables();
+            } else {
+                db.flushWal(true);
+            }
         } catch (RocksDBException e) {
-            throw new StoreException(StoreException.Kind.IO, "syncing the write-ahead log: " + e.getMessage(), e);
+            throw new StoreException(StoreException.Kind.IO, "syncing the store: " + e.getMessage(), e);
         }
     }
 
