@@ -87,6 +87,7 @@ public final class Frames {
             }
             Codec used = codec;
             byte[] stored = codec == Codec.NONE || incompressibleRun > 0 ? null : codec.compress(payload, length);
+            int storedLength;
             if (stored == null || stored.length >= length) {
                 // Incompressible (already compressed data): stored as it is, and the next frames are
                 // not even tried until a later one is sampled again.
@@ -94,20 +95,23 @@ public final class Frames {
                 incompressibleRun = incompressibleRun > 0 ? incompressibleRun - 1
                         : stored == null || length < SAMPLE_BYTES ? 0 : SKIP_AFTER_INCOMPRESSIBLE;
                 used = Codec.NONE;
-                stored = java.util.Arrays.copyOf(payload, length);
+                stored = payload;
+                storedLength = length;
+            } else {
+                storedLength = stored.length;
             }
             byte[] head = new byte[10];
             head[0] = (byte) type;
             head[1] = (byte) used.id;
             putInt(head, 2, length);
-            putInt(head, 6, stored.length);
+            putInt(head, 6, storedLength);
             CRC32C crc = new CRC32C();
             crc.update(head);
-            crc.update(stored);
+            crc.update(stored, 0, storedLength);
             out.write(head);
-            out.write(stored);
+            out.write(stored, 0, storedLength);
             out.writeInt((int) crc.getValue());
-            bytesWritten += head.length + stored.length + 4;
+            bytesWritten += head.length + storedLength + 4;
         }
 
         /** The digest over every frame so far. */
@@ -213,6 +217,11 @@ public final class Frames {
                 chain = chain(chain, type, plain, plain.length);
             }
             return new Frame(index++, type, plain);
+        }
+
+        /** The index of the next frame: every frame before it has been read and checked. */
+        public long framesRead() {
+            return index;
         }
 
         /** The digest chain over every frame read so far. */

@@ -42,9 +42,20 @@ final class Records {
 
     /** Collects records until a frame's worth is ready. */
     static final class Buffer {
-        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream(1 << 20);
+        private final Bytes bytes = new Bytes();
         private final DataOutputStream out = new DataOutputStream(bytes);
         private long records;
+
+        /** A byte buffer whose array is lent to the frame writer: a frame's payload is not copied out. */
+        private static final class Bytes extends ByteArrayOutputStream {
+            Bytes() {
+                super(1 << 20);
+            }
+
+            byte[] array() {
+                return buf;
+            }
+        }
 
         int size() {
             return bytes.size();
@@ -54,10 +65,13 @@ final class Records {
             return records;
         }
 
-        byte[] take() {
-            byte[] payload = bytes.toByteArray();
+        /** The records written since the last {@link #clear}: the first {@link #size} bytes, valid until the next write. */
+        byte[] array() {
+            return bytes.array();
+        }
+
+        void clear() {
             bytes.reset();
-            return payload;
         }
 
         void remove(String path) throws IOException {

@@ -185,6 +185,7 @@ public final class StreamReceiver {
             if (!resumed && header.since() == null) {
                 applier.builder.clear(); // a full stream replaces the whole tree
             }
+            long applied = token.frames(); // frames applied so far (all of them read: the reader's digest is after them)
             long lastCheckpointBytes = reader.bytesRead();
             long lastCheckpointNanos = System.nanoTime();
             long framesBeforeEnd;
@@ -205,13 +206,15 @@ public final class StreamReceiver {
                     continue;
                 }
                 Records.read(frame.payload(), frame.index(), applier);
+                applied = frame.index() + 1;
                 if (reader.bytesRead() - lastCheckpointBytes >= CHECKPOINT_BYTES
                         || System.nanoTime() - lastCheckpointNanos >= CHECKPOINT_NANOS) {
-                    store.sync();
-                    token = new Token(token.stream(), header, token.base(), frame.index() + 1,
-                            HexFormat.of().formatHex(reader.digest()), reader.bytesRead());
-                    write(TOKEN_NOTE, token);
-                    listener.durable(frame.index() + 1, reader.bytesRead());
+                    token = checkpoint(token, applied, reader);
+                    try {
+                        listener.durable(applied, reader.bytesRead());
+                    } catch (IOException e) { // the acknowledgement did not get through: the link is gone, the frames stay
+                        throw StreamException.stopped("the sender went away: " + e.getMessage(), e);
+                    }
                     lastCheckpointBytes = reader.bytesRead();
                     lastCheckpointNanos = System.nanoTime();
                 }
@@ -243,6 +246,7 @@ public final class StreamReceiver {
                     applier.contentBytes, resumed);
         } catch (StreamException e) {
             if (e.resumable()) {
+                keepWhatArrived(token, reader);
                 throw e;
             }
             undo(token);
@@ -250,6 +254,32 @@ public final class StreamReceiver {
         } catch (IOException | RuntimeException e) {
             undo(token);
             throw new StreamException("the stream cannot be applied: " + e.getMessage(), e);
+        }
+    }
+
+    /** Makes the frames applied so far durable and records the token after them. */
+    private Token checkpoint(Token token, long applied, Frames.Reader reader) {
+        store.sync();
+        Token next = new Token(token.stream(), token.header(), token.base(), applied, HexFormat.of().formatHex(reader.digest()),
+                reader.bytesRead());
+        write(TOKEN_NOTE, next);
+        return next;
+    }
+
+    /**
+     * A stream that stopped (cut short, the link broke) had every frame it delivered applied:
+     * they are made durable, so that a resume continues after the last of them, not after the
+     * last checkpoint. Should that fail, the last checkpoint still stands.
+     */
+    private void keepWhatArrived(Token token, Frames.Reader reader) {
+        long read = reader.framesRead();
+        if (read <= token.frames()) {
+            return;
+        }
+        try {
+            checkpoint(token, read, reader);
+        } catch (RuntimeException e) {
+            log.warn("could not keep the frames of the stopped stream past frame {}: {}", token.frames(), e.toString());
         }
     }
 

@@ -216,8 +216,8 @@ public final class StreamSender {
     }
 
     private static void flush(Frames.Writer writer, Records.Buffer buffer) throws IOException {
-        byte[] payload = buffer.take();
-        writer.frame(Frames.RECORDS, payload, payload.length);
+        writer.frame(Frames.RECORDS, buffer.array(), buffer.size());
+        buffer.clear();
     }
 
     /**

@@ -35,6 +35,8 @@ public final class StoreSnapshotTree implements SnapshotTree {
 
     private final View view;
     private final int blockSize;
+    /** A block-sized buffer per reading thread: files are read block by block, without a 128 KiB allocation each. */
+    private final ThreadLocal<byte[]> scratch;
     private final Header header;
     private final LocationRecord storeRecord;
     private final String storeRecordText;
@@ -49,6 +51,7 @@ public final class StoreSnapshotTree implements SnapshotTree {
     private StoreSnapshotTree(Store store, Snapshots.Snapshot snapshot, String since, long rootIno) {
         this.view = store.snapshots().view(snapshot);
         this.blockSize = store.blockSize();
+        this.scratch = ThreadLocal.withInitial(() -> new byte[blockSize]);
         String recordThen = snapshot.locationRecord();
         this.storeRecord = recordThen.isEmpty() ? store.locationRecord().orElseThrow() : LocationRecord.parse(recordThen);
         this.storeRecordText = storeRecord.encode();
@@ -365,23 +368,21 @@ public final class StoreSnapshotTree implements SnapshotTree {
     private final class StoreContent implements FileContent {
         private final long ino;
         private final long size;
-        /** One block read from the store; a file's content is read by one thread at a time. */
-        private byte[] block;
+        /** A file of one block, read whole when its extents are asked for and kept: one read instead of two. */
+        private byte[] singleBlock;
 
         StoreContent(long ino, long size) {
             this.ino = ino;
             this.size = size;
         }
 
-        /** A file of one block is read whole when its extents are asked for, and kept: one read instead of two. */
-        private int singleBlockLength = -1;
-
         @Override
         public List<Extent> extents() {
             if (size <= blockSize) {
-                block = block == null ? new byte[blockSize] : block;
-                singleBlockLength = view.readBlockInto(ino, 0, block);
-                return singleBlockLength == 0 || size == 0 ? List.of() : List.of(new Extent(0, size));
+                byte[] block = scratch.get();
+                int length = view.readBlockInto(ino, 0, block);
+                singleBlock = java.util.Arrays.copyOf(block, length); // the size of the data, not of a block
+                return length == 0 || size == 0 ? List.of() : List.of(new Extent(0, size));
             }
             BitSet stored = view.storedBlocks(ino);
             List<Extent> extents = new ArrayList<>();
@@ -399,15 +400,13 @@ public final class StoreSnapshotTree implements SnapshotTree {
 
         @Override
         public void read(long offset, byte[] buffer, int length) {
-            if (singleBlockLength >= 0 && offset + length <= blockSize) {
-                int copy = (int) Math.max(0, Math.min(length, singleBlockLength - offset));
-                System.arraycopy(block, (int) offset, buffer, 0, copy);
+            if (singleBlock != null && offset + length <= blockSize) {
+                int copy = (int) Math.max(0, Math.min(length, singleBlock.length - offset));
+                System.arraycopy(singleBlock, (int) offset, buffer, 0, copy);
                 java.util.Arrays.fill(buffer, copy, length, (byte) 0);
                 return;
             }
-            if (block == null) {
-                block = new byte[blockSize];
-            }
+            byte[] block = scratch.get();
             int done = 0;
             while (done < length) {
                 long at = offset + done;

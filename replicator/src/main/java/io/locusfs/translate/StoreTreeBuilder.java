@@ -225,7 +225,9 @@ public final class StoreTreeBuilder implements TreeBuilder {
             int within = (int) (at % blockSize);
             int n = Math.min(blockSize - within, length - done);
             if (within == 0 && (n == blockSize || at + n >= inode.size)) {
-                writes.add(new FileData.BlockWrite(index, java.util.Arrays.copyOfRange(bytes, done, done + n), n));
+                // The data handed over whole (a small file's one block) needs no copy: commit writes it before returning.
+                byte[] block = done == 0 && n == bytes.length ? bytes : java.util.Arrays.copyOfRange(bytes, done, done + n);
+                writes.add(new FileData.BlockWrite(index, block, n));
             } else {
                 byte[] block = new byte[blockSize];
                 byte[] old = writingStored.get((int) index) ? data.readBlock(ino, index) : null;
