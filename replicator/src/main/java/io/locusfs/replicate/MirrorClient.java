@@ -20,6 +20,7 @@ import javax.net.ssl.SSLSocket;
 
 /** The sender's side of the mirror protocol: asks a mirror who it is, sends it streams. One connection per call. */
 public final class MirrorClient {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(MirrorClient.class);
     private final SSLContext context;
     private final String host;
     private final int port;
@@ -136,9 +137,12 @@ public final class MirrorClient {
             OutputStream out = new BufferedOutputStream(throttled(socket.getOutputStream(), bytesPerSecond), 1 << 16);
             MirrorProtocol.write(out, MirrorProtocol.object().put("op", "send").put("stream", header.stream()).put("first", first));
             StreamSender.Result result;
+            long started = System.nanoTime();
+            long written;
             try {
                 result = sender.send(header, out, first, progress);
                 out.flush();
+                written = System.nanoTime();
             } catch (IOException e) {
                 // The mirror may have refused mid-stream and closed: its answer says why.
                 reader.join(2000);
@@ -148,6 +152,8 @@ public final class MirrorClient {
                 throw e;
             }
             reader.join();
+            log.debug("stream {} written in {} ms, the mirror's answer {} ms later", header.stream(), (written - started) / 1_000_000,
+                    (System.nanoTime() - written) / 1_000_000);
             JsonNode answer = last.get();
             if (answer == null) {
                 throw new IOException("mirror " + host + ":" + port + " closed the connection before answering"

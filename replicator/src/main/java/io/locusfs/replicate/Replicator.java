@@ -57,6 +57,9 @@ public final class Replicator implements AutoCloseable {
     private final ExecutorService heartbeats = Executors.newCachedThreadPool(daemonThreads("replication-heartbeat"));
     private final ExecutorService transfers = Executors.newCachedThreadPool(daemonThreads("replication-transfer"));
     private final Thread scheduler;
+    /** Wakes the scheduler when a snapshot is taken, so it is shipped at once rather than at the next tick. */
+    private final java.util.concurrent.Semaphore wakeups = new java.util.concurrent.Semaphore(0);
+    private final java.util.function.Consumer<Snapshots.Snapshot> onSnapshot = snapshot -> wakeups.release();
     /** Clients of transfers in progress, aborted at close so that none outlives the store. */
     private final java.util.Set<MirrorClient> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
@@ -119,6 +122,7 @@ public final class Replicator implements AutoCloseable {
 
     /** Starts the daemon: heartbeats, schedules, config watching, until {@link #close}. */
     public Replicator start() {
+        store.snapshots().addListener(onSnapshot);
         scheduler.start();
         log.info("replicating {} to {} mirror(s) as {} says", store.path(), mirrors.size(), configFile);
         return this;
@@ -229,7 +233,9 @@ public final class Replicator implements AutoCloseable {
         while (!closed) {
             try {
                 tick();
-                Thread.sleep(TICK_MILLIS);
+                if (wakeups.tryAcquire(TICK_MILLIS, TimeUnit.MILLISECONDS)) {
+                    wakeups.drainPermits();
+                }
             } catch (InterruptedException e) {
                 return;
             } catch (RuntimeException e) {
@@ -542,6 +548,7 @@ public final class Replicator implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        store.snapshots().removeListener(onSnapshot);
         if (scheduler.isAlive()) {
             scheduler.interrupt();
         }

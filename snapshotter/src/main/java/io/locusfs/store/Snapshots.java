@@ -41,6 +41,8 @@ public final class Snapshots {
 
     private final Store store;
     private final Versions versions;
+    /** Told of each snapshot taken, after it is written (a replication daemon ships it at once). */
+    private final java.util.List<java.util.function.Consumer<Snapshot>> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     Snapshots(Store store, Versions versions) {
         this.store = store;
@@ -99,7 +101,19 @@ public final class Snapshots {
             made[0] = new Snapshot(name, store.currentEpoch(), createdNanos, manual, -1, record);
             put(batch, made[0]);
         });
+        for (java.util.function.Consumer<Snapshot> listener : listeners) {
+            listener.accept(made[0]);
+        }
         return made[0];
+    }
+
+    /** Calls {@code listener} with each snapshot taken from now on, on the thread that took it; it must be quick. */
+    public void addListener(java.util.function.Consumer<Snapshot> listener) {
+        listeners.add(listener);
+    }
+
+    public void removeListener(java.util.function.Consumer<Snapshot> listener) {
+        listeners.remove(listener);
     }
 
     /** Every snapshot, oldest first. */
