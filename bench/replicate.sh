@@ -147,8 +147,8 @@ change "$WORK/m" >/dev/null
 "$L" snapshot create "$WORK/origin" s3 >/dev/null
 wait_for s3
 change "$WORK/m" >/dev/null
+"$L" umount "$WORK/m" >/dev/null   # first, or the daemon ships s4 as soon as it is taken
 "$L" snapshot create "$WORK/origin" s4 >/dev/null
-"$L" umount "$WORK/m" >/dev/null
 drop; locus_once=$(seconds "$L" replicate "$WORK/origin" --config "$WORK/replication.toml" --once 2>"$WORK/once.log")
 locus_once_bytes=$(sent_bytes "$WORK/once.log")
 drop; rsync_inc=$(seconds rsync_stats)
