@@ -148,7 +148,7 @@ change "$WORK/m" >/dev/null
 wait_for s3
 change "$WORK/m" >/dev/null
 "$L" umount "$WORK/m" >/dev/null   # first, or the daemon ships s4 as soon as it is taken
-"$L" snapshot create "$WORK/origin" s4 >/dev/null
+"$L" snapshot create "$WORK/origin" s4 >/dev/null 2>&1
 drop; locus_once=$(seconds "$L" replicate "$WORK/origin" --config "$WORK/replication.toml" --once 2>"$WORK/once.log")
 locus_once_bytes=$(sent_bytes "$WORK/once.log")
 drop; rsync_inc=$(seconds rsync_stats)
