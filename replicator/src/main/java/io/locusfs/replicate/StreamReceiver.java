@@ -101,8 +101,13 @@ public final class StreamReceiver {
     }
 
     private void write(String note, Object value) {
+        write(note, value, true);
+    }
+
+    /** Writes a note; not {@code durable}: with the store's next sync (a bulk store's syncs are memtable flushes, worth sharing). */
+    private void write(String note, Object value, boolean durable) {
         try {
-            store.putNote(note, value == null ? null : StreamHeader.JSON.writeValueAsBytes(value));
+            store.putNote(note, value == null ? null : StreamHeader.JSON.writeValueAsBytes(value), durable);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
@@ -238,8 +243,9 @@ public final class StreamReceiver {
             log.debug("stream {} applied; directory times and sync took {} ms", header.stream(), (System.nanoTime() - finishing) / 1_000_000);
             Snapshots.Snapshot snapshot = store.snapshots().create(header.snapshot(), header.createdNanos(), true);
             keepSourceKey(key);
+            // Durable with the token's removal just after (a crash between leaves the token, which the next receive drops).
             write(SOURCE_NOTE, new Source(header.sender(), header.senderKey(), zoneOf(header.senderRecord()), header.snapshot(),
-                    header.createdNanos()));
+                    header.createdNanos()), false);
             write(TOKEN_NOTE, null);
             listener.durable(framesBeforeEnd + 1, reader.bytesRead());
             return new Result(header, snapshot, framesBeforeEnd + 1, skipUntil, reader.bytesRead(), applier.files,
@@ -259,10 +265,10 @@ public final class StreamReceiver {
 
     /** Makes the frames applied so far durable and records the token after them. */
     private Token checkpoint(Token token, long applied, Frames.Reader reader) {
-        store.sync();
         Token next = new Token(token.stream(), token.header(), token.base(), applied, HexFormat.of().formatHex(reader.digest()),
                 reader.bytesRead());
-        write(TOKEN_NOTE, next);
+        write(TOKEN_NOTE, next, false);
+        store.sync(); // the frames and the token after them, at once
         return next;
     }
 

@@ -460,13 +460,21 @@ public final class Store implements AutoCloseable {
 
     /** Sets (or with a null value removes) note {@code name}, durably: the WAL is synced with it. */
     public void putNote(String name, byte[] value) {
+        putNote(name, value, true);
+    }
+
+    /**
+     * As {@link #putNote(String, byte[])}; with {@code durable} false the note is written like
+     * any other change, durable at the next sync (the caller's, which then covers both).
+     */
+    public void putNote(String name, byte[] value, boolean durable) {
         try (WriteBatch batch = new WriteBatch()) {
             if (value == null) {
                 batch.delete(meta, bytes(NOTE_PREFIX + name));
             } else {
                 batch.put(meta, bytes(NOTE_PREFIX + name), value);
             }
-            write(batch, true);
+            write(batch, durable);
         } catch (RocksDBException e) {
             throw new StoreException(StoreException.Kind.IO, "writing note " + name + ": " + e.getMessage(), e);
         }
