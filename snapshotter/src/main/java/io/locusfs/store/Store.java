@@ -458,7 +458,7 @@ public final class Store implements AutoCloseable {
         }
     }
 
-    /** Sets (or with a null value removes) note {@code name}, durably: the WAL is synced with it. */
+    /** Sets (or with a null value removes) note {@code name}, durably: the store is synced with it. */
     public void putNote(String name, byte[] value) {
         putNote(name, value, true);
     }
