@@ -24,6 +24,11 @@ final class Records {
     static final int RENAME = 5;
     /** Names under the root where renamed paths wait between the two halves of a stream's renames. */
     static final String STAGING_PREFIX = ".locusfs-moving-";
+
+    /** The staging name of the {@code index}-th rename of stream {@code stream}. */
+    static String staging(String stream, int index) {
+        return STAGING_PREFIX + stream + "-" + index;
+    }
     /** Longest string a record may hold (paths, link targets, constraints, provenance). */
     private static final int MAX_STRING = 1 << 20;
 

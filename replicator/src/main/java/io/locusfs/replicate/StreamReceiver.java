@@ -190,7 +190,6 @@ public final class StreamReceiver {
             if (!resumed && header.since() == null) {
                 applier.builder.clear(); // a full stream replaces the whole tree
             }
-            long applied = token.frames(); // frames applied so far (all of them read: the reader's digest is after them)
             long lastCheckpointBytes = reader.bytesRead();
             long lastCheckpointNanos = System.nanoTime();
             long framesBeforeEnd;
@@ -211,12 +210,11 @@ public final class StreamReceiver {
                     continue;
                 }
                 Records.read(frame.payload(), frame.index(), applier);
-                applied = frame.index() + 1;
                 if (reader.bytesRead() - lastCheckpointBytes >= CHECKPOINT_BYTES
                         || System.nanoTime() - lastCheckpointNanos >= CHECKPOINT_NANOS) {
-                    token = checkpoint(token, applied, reader);
+                    token = checkpoint(token, reader);
                     try {
-                        listener.durable(applied, reader.bytesRead());
+                        listener.durable(token.frames(), reader.bytesRead());
                     } catch (IOException e) { // the acknowledgement did not get through: the link is gone, the frames stay
                         throw StreamException.stopped("the sender went away: " + e.getMessage(), e);
                     }
@@ -263,10 +261,14 @@ public final class StreamReceiver {
         }
     }
 
-    /** Makes the frames applied so far durable and records the token after them. */
-    private Token checkpoint(Token token, long applied, Frames.Reader reader) {
-        Token next = new Token(token.stream(), token.header(), token.base(), applied, HexFormat.of().formatHex(reader.digest()),
-                reader.bytesRead());
+    /**
+     * Makes the frames read so far durable and records the token after them. Every frame the
+     * reader has read was applied (or, resuming, skipped as applied before), so its count and
+     * digest are where the stream stands.
+     */
+    private Token checkpoint(Token token, Frames.Reader reader) {
+        Token next = new Token(token.stream(), token.header(), token.base(), reader.framesRead(),
+                HexFormat.of().formatHex(reader.digest()), reader.bytesRead());
         write(TOKEN_NOTE, next, false);
         store.sync(); // the frames and the token after them, at once
         return next;
@@ -278,12 +280,11 @@ public final class StreamReceiver {
      * last checkpoint. Should that fail, the last checkpoint still stands.
      */
     private void keepWhatArrived(Token token, Frames.Reader reader) {
-        long read = reader.framesRead();
-        if (read <= token.frames()) {
+        if (reader.framesRead() <= token.frames()) {
             return;
         }
         try {
-            checkpoint(token, read, reader);
+            checkpoint(token, reader);
         } catch (RuntimeException e) {
             log.warn("could not keep the frames of the stopped stream past frame {}: {}", token.frames(), e.toString());
         }

@@ -137,7 +137,7 @@ public final class StreamSender {
         List<SnapshotTree.Rename> renames = new ArrayList<>(tree.renamed());
         renames.sort(java.util.Comparator.comparingInt((SnapshotTree.Rename r) -> -depth(r.from())));
         for (int i = 0; i < renames.size(); i++) {
-            buffer.rename(renames.get(i).from(), Records.STAGING_PREFIX + header.stream() + "-" + i);
+            buffer.rename(renames.get(i).from(), Records.staging(header.stream(), i));
         }
         List<Integer> order = new ArrayList<>();
         for (int i = 0; i < renames.size(); i++) {
@@ -145,7 +145,7 @@ public final class StreamSender {
         }
         order.sort(java.util.Comparator.comparingInt(i -> depth(renames.get(i).to())));
         for (int i : order) {
-            buffer.rename(Records.STAGING_PREFIX + header.stream() + "-" + i, renames.get(i).to());
+            buffer.rename(Records.staging(header.stream(), i), renames.get(i).to());
         }
         Set<String> leftOut = new java.util.LinkedHashSet<>();
         List<Records.Times> directories = new ArrayList<>();

@@ -550,9 +550,9 @@ public final class Store implements AutoCloseable {
     @Override
     public void close() {
         if (!readOnly) {
-            try (FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
+            try {
                 db.flushWal(true);
-                db.flush(flush, handles);
+                flushMemtables();
             } catch (RocksDBException e) {
                 throw new StoreException(StoreException.Kind.IO, "flushing store " + path + ": " + e.getMessage(), e);
             } finally {
