@@ -89,6 +89,30 @@ public final class LocusFs extends FuseStubFS {
         return fuseOperations;
     }
 
+    /** Where {@code mkdir} and {@code rmdir} in {@code .snapshots/} take and delete snapshots; unset, they are refused (EROFS). */
+    private volatile SnapshotService snapshots;
+
+    /** Lets root take and delete snapshots with {@code mkdir}/{@code rmdir .snapshots/NAME}, through {@code service}. */
+    void takeSnapshotsThrough(SnapshotService service) {
+        this.snapshots = service;
+    }
+
+    /**
+     * The service for a snapshot made or deleted through {@code .snapshots/}, for root only (the
+     * kernel already keeps others out of the read-only directory; this holds without
+     * {@code default_permissions} too).
+     */
+    private SnapshotService snapshotService(String operation, String path) {
+        SnapshotService service = snapshots;
+        if (service == null) {
+            throw new StoreException(StoreException.Kind.READ_ONLY, operation + " in .snapshots is not offered by this mount");
+        }
+        if (getContext().uid.get() != 0) {
+            throw new StoreException(StoreException.Kind.NOT_PERMITTED, operation + " in .snapshots is for root only");
+        }
+        return service;
+    }
+
     /** Commits every buffered write and syncs the store; the daemon calls it once the FUSE loop has ended. */
     public void flushAll() {
         openFiles.commitAll();
@@ -157,6 +181,17 @@ public final class LocusFs extends FuseStubFS {
     @Override
     public int mkdir(String path, @mode_t long mode) {
         return run("mkdir", path, () -> {
+            String snapshot = snapshotDir.nameOfSnapshot(path);
+            if (snapshot != null) {
+                try {
+                    snapshotService("mkdir", path).createOnRequest(snapshot);
+                } catch (IOException e) {
+                    // The pre-snapshot hook said no: the operator's veto, not an I/O failure.
+                    log.warn("mkdir {}: {}", path, e.getMessage());
+                    throw new StoreException(StoreException.Kind.NOT_PERMITTED, e.getMessage(), e);
+                }
+                return 0;
+            }
             atTheDoor("mkdir", path);
             createNode(path, Inode.S_IFDIR | ((int) mode & 07777), 0, null);
             return 0;
@@ -196,6 +231,13 @@ public final class LocusFs extends FuseStubFS {
     @Override
     public int rmdir(String path) {
         return run("rmdir", path, () -> {
+            String snapshot = snapshotDir.nameOfSnapshot(path);
+            if (snapshot != null) {
+                SnapshotService service = snapshotService("rmdir", path);
+                snapshotDir.refuseIfOpen(snapshot);
+                service.deleteOnRequest(snapshot);
+                return 0;
+            }
             SnapshotDirectory.refuseWrite(path);
             Names.Split split = Names.split(path);
             tree.rmdir(resolve(split.parent()), split.name());

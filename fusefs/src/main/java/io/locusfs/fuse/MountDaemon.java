@@ -105,6 +105,7 @@ public final class MountDaemon {
                     return mountPoint;
                 }
             }, StoreConfig.load(storePath)); // A broken file refuses the mount, naming its line.
+            fs.takeSnapshotsThrough(snapshots);
             control = ControlServer.start(locations, snapshots, gate, new TranslationRequests(store,
                     new io.locusfs.translate.Translation(io.locusfs.translate.Translation.DEFAULT_CONCURRENT),
                     mounted::isOpen, mounted::commitAll));

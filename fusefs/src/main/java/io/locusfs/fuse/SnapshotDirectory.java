@@ -11,7 +11,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The read-only {@code .snapshots/} directory at the root of a mount: {@code .snapshots/NAME/…}
- * shows each snapshot's tree as it was. It is left out of the root's listing (as ZFS does with
+ * shows each snapshot's tree as it was. Root may {@code mkdir .snapshots/NAME} to take a snapshot
+ * and {@code rmdir} one to delete it (as with ZFS's {@code .zfs/snapshot}); nothing else in it changes. It is left out of the root's listing (as ZFS does with
  * {@code .zfs}), so {@code cp -a}, {@code tar} and {@code rsync} of the mount do not copy every
  * snapshot, but it can always be entered by name. Files opened in a snapshot get handles from
  * a table of their own, marked by the high bit, so they never meet the live open-file table.
@@ -69,6 +70,26 @@ final class SnapshotDirectory {
     static void refuseWrite(String path) {
         if (contains(path)) {
             throw new StoreException(StoreException.Kind.READ_ONLY, path + " is in a read-only snapshot");
+        }
+    }
+
+    /** The snapshot name in {@code /.snapshots/NAME} (exactly that deep), else null. */
+    String nameOfSnapshot(String path) {
+        List<byte[]> parts = Names.components(path);
+        if (parts.size() != 2 || !Arrays.equals(parts.get(0), NAME)) {
+            return null;
+        }
+        return new String(parts.get(1), java.nio.charset.StandardCharsets.ISO_8859_1);
+    }
+
+    /**
+     * Refuses to delete a snapshot in which a file is open here.
+     *
+     * @throws StoreException BUSY
+     */
+    void refuseIfOpen(String snapshot) {
+        if (handles.values().stream().anyMatch(node -> node.inSnapshot() && node.snapshot().name().equals(snapshot))) {
+            throw new StoreException(StoreException.Kind.BUSY, "a file of snapshot '" + snapshot + "' is open");
         }
     }
 

@@ -95,8 +95,7 @@ public final class SnapshotService {
             case "snapshot-delete" -> {
                 arguments(request, 2);
                 long before = store.diskBytes();
-                Snapshots.Freed freed = delete(request[1], "deleted on request");
-                store.compact();
+                Snapshots.Freed freed = deleteOnRequest(request[1]);
                 return List.of(String.join("\t", "freed", Long.toString(freed.versions()), Long.toString(freed.blockBytes()),
                         Long.toString(before), Long.toString(store.diskBytes())));
             }
@@ -125,6 +124,22 @@ public final class SnapshotService {
             }
             default -> throw new IllegalArgumentException("unknown snapshot command '" + request[0] + "'");
         }
+    }
+
+    /**
+     * Takes a manual snapshot now, hooks included: what {@code mkdir .snapshots/NAME} on the mount
+     * does (and {@code locusfs snapshot create NAME}).
+     */
+    public synchronized Snapshots.Snapshot createOnRequest(String name) throws IOException {
+        reloadIfChanged();
+        return create(name, nowNanos(), true, true);
+    }
+
+    /** Deletes a snapshot and compacts the store: {@code rmdir .snapshots/NAME} (and {@code locusfs snapshot delete}). */
+    public synchronized Snapshots.Freed deleteOnRequest(String name) {
+        Snapshots.Freed freed = delete(name, "deleted on request");
+        store.compact();
+        return freed;
     }
 
     /**

@@ -55,8 +55,8 @@ class SnapshotTest {
             for (String write : List.of("echo x > " + snap + "/f", "echo x > " + snap + "/new", "rm " + snap + "/f",
                     "mkdir " + snap + "/e", "rmdir " + snap + "/d", "mv " + snap + "/f " + snap + "/g", "mv " + snap + "/f " + m.at("g"),
                     "ln " + snap + "/f " + m.at("h"), "touch " + snap + "/f", "chmod 600 " + snap + "/f",
-                    "setfattr -n user.x -v 1 " + snap + "/f", "truncate -s 0 " + snap + "/f", "mkdir " + m.mnt + "/.snapshots/x",
-                    "ln -s f " + snap + "/l")) {
+                    "setfattr -n user.x -v 1 " + snap + "/f", "truncate -s 0 " + snap + "/f", "ln -s f " + snap + "/l",
+                    "mv " + m.mnt + "/.snapshots/s1 " + m.mnt + "/.snapshots/s2", "touch " + m.mnt + "/.snapshots/x")) {
                 Shell.Result r = Shell.run(write);
                 assertNotEquals(0, r.exit(), write);
                 assertTrue(r.err().contains("Read-only file system"), write + ": " + r.err());
@@ -64,6 +64,34 @@ class SnapshotTest {
             assertEquals("v1\n", Shell.ok("cat " + snap + "/f"));
             Shell.Result missing = Shell.run("ls " + m.mnt + "/.snapshots/nope");
             assertTrue(missing.err().contains("No such file"), missing.err());
+        }
+    }
+
+    @Test
+    void rootTakesASnapshotWithMkdirInDotSnapshotsAndDeletesItWithRmdir() throws Exception {
+        try (MountedStore m = MountedStore.create("eu/gb/london/hq")) {
+            String snaps = m.mnt + "/.snapshots/";
+            // A file still open for writing: what was written so far is in the snapshot.
+            Shell.ok("echo v1 > " + m.at("f") + " && exec 3>" + m.at("open") + " && echo partial >&3 && mkdir " + snaps + "daily"
+                    + " && cat " + snaps + "daily/open");
+            assertEquals("partial\n", Shell.ok("cat " + snaps + "daily/open"));
+            Shell.ok("echo v2 > " + m.at("f"));
+            assertEquals("v1\n", Shell.ok("cat " + snaps + "daily/f"));
+            JsonNode daily = list(m).get("snapshots").get(0);
+            assertEquals("daily", daily.get("name").asText());
+            assertTrue(daily.get("manual").asBoolean(), "a snapshot someone named is manual: the retention grid keeps it");
+            assertTrue(Shell.run("mkdir " + snaps + "daily").err().contains("File exists"));
+            assertTrue(Shell.run("mkdir '" + snaps + "no good'").err().contains("Invalid argument"));
+            Shell.Result nobody = Shell.asNobody("mkdir " + snaps + "mine");
+            assertNotEquals(0, nobody.exit(), "only root takes snapshots");
+            assertEquals(List.of("daily"), names(m));
+            // A file of the snapshot held open: not deleted under the reader.
+            Shell.Result busy = Shell.run("exec 3<" + snaps + "daily/f && rmdir " + snaps + "daily");
+            assertTrue(busy.err().contains("Device or resource busy"), busy.err());
+            Shell.ok("rmdir " + snaps + "daily");
+            assertEquals(List.of(), names(m));
+            assertEquals("", Shell.ok("ls " + snaps));
+            assertEquals("v2\n", Shell.ok("cat " + m.at("f")));
         }
     }
 
