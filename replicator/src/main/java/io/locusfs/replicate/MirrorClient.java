@@ -18,8 +18,12 @@ import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 
-/** The sender's side of the mirror protocol: asks a mirror who it is, sends it streams. One connection per call. */
-public final class MirrorClient {
+/**
+ * The sender's side of the mirror protocol: asks a mirror who it is, sends it streams. One
+ * connection per call, except that {@link #helloThenSend} leaves its connection to the send that
+ * follows. Not thread-safe, but for {@link #abort}.
+ */
+public final class MirrorClient implements AutoCloseable {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(MirrorClient.class);
     private final SSLContext context;
     private final String host;
@@ -72,9 +76,28 @@ public final class MirrorClient {
         return socket;
     }
 
+    /**
+     * A connection left open by {@link #helloThenSend} for the send that follows, and when it was
+     * opened: a send within {@link #KEEP_NANOS} uses it, saving a TLS handshake.
+     */
+    private SSLSocket kept;
+    private long keptSince;
+    /** Well within the mirror's two-minute wait for the next request. */
+    private static final long KEEP_NANOS = 30_000_000_000L;
+
     /** Asks the mirror who it is (also the heartbeat). */
     public Info hello() throws IOException {
-        try (SSLSocket socket = connect()) {
+        return hello(false);
+    }
+
+    /** As {@link #hello}, keeping the connection for the {@link #send} that follows, if the mirror allows it. */
+    public Info helloThenSend() throws IOException {
+        return hello(true);
+    }
+
+    private Info hello(boolean keep) throws IOException {
+        SSLSocket socket = connect();
+        try {
             OutputStream out = socket.getOutputStream();
             MirrorProtocol.write(out, MirrorProtocol.object().put("op", "hello"));
             JsonNode info = MirrorProtocol.read(socket.getInputStream());
@@ -85,11 +108,52 @@ public final class MirrorClient {
             info.path("snapshots").forEach(n -> snapshots.add(n.asText()));
             JsonNode source = info.path("source");
             JsonNode token = info.path("token");
-            return new Info(info.path("store").asText(), info.path("zone").asText(), info.path("record").asText(),
+            Info answer = new Info(info.path("store").asText(), info.path("zone").asText(), info.path("record").asText(),
                     fingerprint(socket.getSession().getPeerCertificates()),
                     source.isMissingNode() ? null : source.path("store").asText(),
                     source.isMissingNode() ? null : source.path("snapshot").asText(), snapshots,
                     token.isMissingNode() ? null : token.path("stream").asText(), token.path("frames").asLong(0));
+            if (keep && info.path("then-send").asBoolean(false)) {
+                closeKept();
+                kept = socket;
+                keptSince = System.nanoTime();
+                socket = null;
+            }
+            return answer;
+        } finally {
+            if (socket != null) {
+                socket.close();
+            }
+        }
+    }
+
+    /** The kept connection if still fresh, else a new one. */
+    private SSLSocket keptOrConnect() throws IOException {
+        SSLSocket socket = kept;
+        kept = null;
+        if (socket != null && System.nanoTime() - keptSince < KEEP_NANOS && !socket.isClosed()) {
+            return socket;
+        }
+        if (socket != null) {
+            socket.close();
+        }
+        return connect();
+    }
+
+    /** Closes a connection kept for a send that did not come. */
+    @Override
+    public void close() {
+        closeKept();
+    }
+
+    private void closeKept() {
+        if (kept != null) {
+            try {
+                kept.close();
+            } catch (IOException e) {
+                // it was only being kept
+            }
+            kept = null;
         }
     }
 
@@ -112,7 +176,7 @@ public final class MirrorClient {
     public Outcome send(Info mirror, StreamSender sender, StreamHeader header, long bytesPerSecond, Progress progress,
                         AtomicLong acked) throws IOException {
         long first = header.stream().equals(mirror.tokenStream()) ? mirror.tokenFrames() : 0;
-        try (SSLSocket socket = connect()) {
+        try (SSLSocket socket = keptOrConnect()) {
             socket.setSoTimeout(0); // the mirror answers only at the end of a long stream; acks are not a heartbeat
             InputStream in = new BufferedInputStream(socket.getInputStream());
             AtomicReference<JsonNode> last = new AtomicReference<>();

@@ -13,7 +13,7 @@ import java.nio.charset.StandardCharsets;
  * lines, and after a {@code send} request the stream itself. Requests: {@code hello} (who the
  * mirror is, what it holds, where an unfinished receive stands; also the heartbeat) and
  * {@code send} (a stream follows; the mirror answers {@code ack} lines as frames become durable,
- * then one {@code done} or {@code error} line).
+ * then one {@code done} or {@code error} line). A send may follow a hello on the same connection.
  */
 final class MirrorProtocol {
     /** Longest line either side reads: a request or answer is small; anything longer is hostile. */
@@ -34,11 +34,23 @@ final class MirrorProtocol {
 
     /** Reads one line without reading past it (the stream that follows is read by others). */
     static JsonNode read(InputStream in) throws IOException {
+        JsonNode line = readOrEnd(in);
+        if (line == null) {
+            throw new java.io.EOFException("the peer closed the connection");
+        }
+        return line;
+    }
+
+    /** As {@link #read}, but null when the peer closed the connection before the line began. */
+    static JsonNode readOrEnd(InputStream in) throws IOException {
         ByteArrayOutputStream line = new ByteArrayOutputStream();
         while (true) {
             int b = in.read();
             if (b < 0) {
-                throw new java.io.EOFException("the peer closed the connection");
+                if (line.size() == 0) {
+                    return null;
+                }
+                throw new java.io.EOFException("the peer closed the connection in the middle of a line");
             }
             if (b == '\n') {
                 break;

@@ -111,12 +111,25 @@ public final class MirrorServer implements AutoCloseable {
             String who = socket.getSession().getPeerPrincipal().getName();
             InputStream in = new BufferedInputStream(socket.getInputStream(), 1 << 20);
             OutputStream out = new BufferedOutputStream(socket.getOutputStream());
-            JsonNode request = MirrorProtocol.read(in);
-            String op = request.path("op").asText();
-            switch (op) {
-                case "hello" -> MirrorProtocol.write(out, hello());
-                case "send" -> receive(in, out, who);
-                default -> MirrorProtocol.write(out, MirrorProtocol.object().put("error", "unknown request '" + op + "'"));
+            // Requests until the peer closes: a hello may be followed by the send it prepares (one
+            // handshake for both); a send, or anything unknown, ends the conversation.
+            while (true) {
+                JsonNode request = MirrorProtocol.readOrEnd(in);
+                if (request == null) {
+                    return;
+                }
+                String op = request.path("op").asText();
+                switch (op) {
+                    case "hello" -> MirrorProtocol.write(out, hello());
+                    case "send" -> {
+                        receive(in, out, who);
+                        return;
+                    }
+                    default -> {
+                        MirrorProtocol.write(out, MirrorProtocol.object().put("error", "unknown request '" + op + "'"));
+                        return;
+                    }
+                }
             }
         } catch (SocketTimeoutException e) {
             log.warn("{} went silent; dropped (an unfinished receive can resume)", peer);
@@ -143,6 +156,7 @@ public final class MirrorServer implements AutoCloseable {
             names.add(s.name());
         }
         info.put("receiving", receiving.isLocked());
+        info.put("then-send", true); // a send may follow on this connection
         return info;
     }
 

@@ -389,7 +389,7 @@ public final class Replicator implements AutoCloseable {
             if (closed) {
                 return;
             }
-            MirrorClient.Info info = client.hello();
+            MirrorClient.Info info = client.helloThenSend();
             synchronized (this) {
                 noticeChanges(s, info);
                 full |= s.fullResend;
@@ -452,6 +452,7 @@ public final class Replicator implements AutoCloseable {
                         backoff / 1_000_000_000L, e.getMessage());
             }
         } finally {
+            client.close();
             inFlight.remove(client);
             synchronized (this) {
                 s.transferRunning = false;

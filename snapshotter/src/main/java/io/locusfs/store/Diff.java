@@ -60,7 +60,9 @@ public final class Diff {
     private final Map<Long, byte[]> dirPathsB = new HashMap<>();
     /** Inodes whose blocks or xattrs differ between the views. */
     private final Set<Long> dataChanged = new HashSet<>();
-    private final Map<Long, Boolean> existsInA = new HashMap<>();
+    /** Inodes read once per view: a change touches the same inode through several keys. */
+    private final Map<Long, java.util.Optional<Inode>> inodesA = new HashMap<>();
+    private final Map<Long, java.util.Optional<Inode>> inodesB = new HashMap<>();
 
     private Diff(View a, View b) {
         this.a = a;
@@ -98,9 +100,10 @@ public final class Diff {
                 }
                 case Versions.INODES -> touched.add(ino);
                 case Versions.BLOCKS -> {
-                    // One differing block is enough, and a file A does not have is listed as added:
-                    // neither needs its blocks read (the costly part of a diff on a cold cache).
-                    if (dataChanged.contains(ino) || !inA(ino)) {
+                    // One differing block is enough, a file A does not have is listed as added, and a file
+                    // whose size or mtime changed is modified whatever its blocks hold: none of them needs
+                    // its blocks read (the costly part of a diff on a cold cache: one random read each).
+                    if (dataChanged.contains(ino) || before(ino) == null || attributesChanged(ino)) {
                         touched.add(ino);
                         continue;
                     }
@@ -124,8 +127,8 @@ public final class Diff {
         Set<Long> linked = new HashSet<>(removedLinks.keySet());
         linked.addAll(addedLinks.keySet());
         for (long ino : new TreeSet<>(linked)) {
-            Inode before = a.inodeOrNull(ino);
-            Inode after = b.inodeOrNull(ino);
+            Inode before = before(ino);
+            Inode after = after(ino);
             List<Link> removed = removedLinks.getOrDefault(ino, List.of());
             List<Link> added = addedLinks.getOrDefault(ino, List.of());
             int i = 0;
@@ -144,8 +147,8 @@ public final class Diff {
         }
         List<Inode> modified = new ArrayList<>();
         for (long ino : touched) {
-            Inode before = a.inodeOrNull(ino);
-            Inode after = b.inodeOrNull(ino);
+            Inode before = before(ino);
+            Inode after = after(ino);
             if (before == null || after == null) {
                 continue; // Created or deleted: listed above.
             }
@@ -168,9 +171,21 @@ public final class Diff {
         return changes;
     }
 
-    /** Whether inode {@code ino} exists in A (asked once per inode). */
-    private boolean inA(long ino) {
-        return existsInA.computeIfAbsent(ino, i -> a.inodeOrNull(i) != null);
+    /** Inode {@code ino} in A, or null. */
+    private Inode before(long ino) {
+        return inodesA.computeIfAbsent(ino, i -> java.util.Optional.ofNullable(a.inodeOrNull(i))).orElse(null);
+    }
+
+    /** Inode {@code ino} in B, or null. */
+    private Inode after(long ino) {
+        return inodesB.computeIfAbsent(ino, i -> java.util.Optional.ofNullable(b.inodeOrNull(i))).orElse(null);
+    }
+
+    /** Whether {@code ino} is in both views with different attributes (so it is modified). */
+    private boolean attributesChanged(long ino) {
+        Inode before = before(ino);
+        Inode after = after(ino);
+        return before != null && after != null && !sameAttributes(before, after);
     }
 
     private static byte[] xattr(View view, long ino, byte[] name) {
