@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Replication over loopback against rsync and restic, on one machine:
 #   LocusFS: the origin mounted with --replicate (the daemon as it runs; times from its log and
-#            from 'snapshot create' to the acknowledgement), and 'locusfs replicate --once' (a cold
-#            process), to a 'locusfs mirror serve' on 127.0.0.1 (TLS 1.3, zstd)
+#            from 'mkdir .snapshots/NAME' to the acknowledgement: the first incremental after the
+#            mount, then the median of BENCH_ROUNDS more, the daemon's steady state), and
+#            'locusfs replicate --once' (a cold process), to a 'locusfs mirror serve' on 127.0.0.1
+#            (TLS 1.3, zstd)
 #   rsync:   'rsync -a --delete' to an rsync daemon on 127.0.0.1 (a plain directory)
 #   restic:  'restic backup' to a repository on local disk
 # First the whole tree (initial), then a 1% change of it (files rewritten, added, removed), the
 # same change on the native tree (rsync, restic) and through the mount (LocusFS). Times of rsync,
 # restic and --once are whole commands; page cache dropped before each run; bytes are what went over the
 # wire (LocusFS: stream bytes; rsync: --stats "Total bytes sent"; restic: data added to the repo).
-#   bench/replicate.sh        (BENCH_DIR, BENCH_FILES, BENCH_BIG_FILES to change the defaults;
+#   bench/replicate.sh        (BENCH_DIR, BENCH_FILES, BENCH_BIG_FILES, BENCH_ROUNDS to change the defaults;
 #                              BENCH_KEEP=1 keeps the stores and logs in BENCH_DIR for profiling)
 set -euo pipefail
 # shellcheck source=bench/lib.sh
@@ -46,11 +48,13 @@ bytes=$(du -sb "$WORK/src" | cut -f1)
 total=$((BIG + FILES))
 
 # The 1% change, applied the same way (same seed) to a tree: rewrite, add and remove files.
+# change TREE [SEED]: another seed makes another 1% change (other files, other new names).
 change() {
-  python3 - "$1" "$BIG" "$FILES" <<'EOF'
+  python3 - "$1" "$BIG" "$FILES" "${2:-2}" <<'EOF'
 import os, random, sys
-root, big, small = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-rng = random.Random(2)
+root, big, small, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+rng = random.Random(seed)
+new = 'new' if seed == 2 else 'new%d-' % seed
 n = (big + small) // 100
 changed = 0
 for i in rng.sample(range(small), n * 4 // 10):            # 0.4%: small files rewritten
@@ -62,7 +66,7 @@ for i in rng.sample(range(big), max(1, big // 100)):       # 1% of the big files
     data = os.urandom(1 << 20); changed += len(data)
     with open(p, 'wb') as f: f.write(data)
 for i in range(n * 3 // 10):                               # 0.3%: files added
-    p = os.path.join(root, 'd%d' % (i % 200), 'new%d' % i)
+    p = os.path.join(root, 'd%d' % (i % 200), '%s%d' % (new, i))
     data = os.urandom(rng.randint(1024, 20480)); changed += len(data)
     with open(p, 'wb') as f: f.write(data)
 for i in rng.sample(range(small), n * 3 // 10):            # 0.3%: files removed
@@ -135,18 +139,32 @@ restic_initial_bytes=$(grep -o '"data_added":[0-9]*' "$WORK/restic.out" | tail -
 # --- the 1% change ---
 changed=$(change "$WORK/src")
 change "$WORK/m" >/dev/null
+# The snapshot is taken as root does on a mount: mkdir in .snapshots (no command to start).
 drop; s=$(date +%s.%N)
-"$L" snapshot create "$WORK/origin" s2 >/dev/null
+mkdir "$WORK/m/.snapshots/s2"
 wait_for s2
 locus_inc=$(echo "$(date +%s.%N) - $s" | bc -l)
 grep "replicated snapshot s2 " "$WORK/origin/locusfs.log" > "$WORK/inc.log"
 locus_inc_bytes=$(sent_bytes "$WORK/inc.log")
 locus_inc_transfer=$(transfer_seconds "$WORK/inc.log")
+# The daemon in its steady state (its code compiled, as after days of running): more 1% changes,
+# each another sample of files, page cache dropped before each snapshot; the median.
+ROUNDS=${BENCH_ROUNDS:-5}
+steady=""; steady_transfer=""; last=s2
+for r in $(seq 1 "$ROUNDS"); do
+  change "$WORK/m" $((10 + r)) >/dev/null
+  drop; s=$(date +%s.%N)
+  mkdir "$WORK/m/.snapshots/r$r"
+  wait_for "r$r"
+  steady="$steady $(echo "$(date +%s.%N) - $s" | bc -l)"
+  steady_transfer="$steady_transfer $(grep "replicated snapshot r$r " "$WORK/origin/locusfs.log" | grep -o 'bytes sent in [0-9.]* s' | cut -d' ' -f4)"
+  last=r$r
+done
+echo "[bench] steady-state rounds, snapshot->ack:$steady; transfer:$steady_transfer" >&2
+locus_steady=$(echo "$steady" | median)
+locus_steady_transfer=$(echo "$steady_transfer" | median)
 # The same again from cold, as cron would run it: a new process for an unmounted store.
-change "$WORK/m" >/dev/null
-"$L" snapshot create "$WORK/origin" s3 >/dev/null
-wait_for s3
-change "$WORK/m" >/dev/null
+change "$WORK/m" 9 >/dev/null
 "$L" umount "$WORK/m" >/dev/null   # first, or the daemon ships s4 as soon as it is taken
 "$L" snapshot create "$WORK/origin" s4 >/dev/null 2>&1
 drop; locus_once=$(seconds "$L" replicate "$WORK/origin" --config "$WORK/replication.toml" --once 2>"$WORK/once.log")
@@ -155,7 +173,7 @@ drop; rsync_inc=$(seconds rsync_stats)
 rsync_inc_bytes=$(grep 'Total bytes sent' "$WORK/rsync.out" | tr -dc '0-9')
 drop; restic_inc=$(seconds restic_backup)
 restic_inc_bytes=$(grep -o '"data_added":[0-9]*' "$WORK/restic.out" | tail -1 | cut -d: -f2)
-grep -q 'replicated snapshot s4 (since s3)' "$WORK/once.log" || { echo "the --once run did not replicate s4:"; cat "$WORK/once.log"; exit 1; }
+grep -q "replicated snapshot s4 (since $last)" "$WORK/once.log" || { echo "the --once run did not replicate s4:"; cat "$WORK/once.log"; exit 1; }
 
 mb() { echo "scale=1; $1 / 1048576" | bc -l; }
 mbs() { echo "scale=0; $bytes / $1 / 1000000" | bc -l; }
@@ -165,12 +183,17 @@ printf '%-34s %9s %7s %12s | %9s %12s %11s\n' "" "initial s" "MB/s" "sent MiB" "
 row() { printf '%-34s %9.2f %7s %12s | %9.2f %12s %11.2f\n' "$1" "$2" "$(mbs "$2")" "$(mb "$3")" "$4" "$(mb "$5")" "$(echo "$5 / $changed" | bc -l)"; }
 row "locusfs daemon: start/snapshot->ack" "$locus_initial" "$locus_initial_bytes" "$locus_inc" "$locus_inc_bytes"
 row "  of which the transfer (its log)" "$locus_initial_transfer" "$locus_initial_bytes" "$locus_inc_transfer" "$locus_inc_bytes"
+printf '%-34s %9s %7s %12s | %9.2f\n' "  steady state, median of $ROUNDS" "" "" "" "$locus_steady"
+printf '%-34s %9s %7s %12s | %9.2f\n' "  … of which the transfer" "" "" "" "$locus_steady_transfer"
 printf '%-34s %9s %7s %12s | %9.2f %12s\n' "locusfs replicate --once (cold)" "" "" "" "$locus_once" "$(mb "$locus_once_bytes")"
 row "rsync -a --delete (daemon)" "$rsync_initial" "$rsync_initial_bytes" "$rsync_inc" "$rsync_inc_bytes"
 row "restic backup (local repo)" "$restic_initial" "$restic_initial_bytes" "$restic_inc" "$restic_inc_bytes"
 printf 'incremental, daemon snapshot->ack: rsync/locusfs %.1fx, restic/locusfs %.1fx (transfer alone: %.1fx, %.1fx)\n' \
   "$(echo "$rsync_inc / $locus_inc" | bc -l)" "$(echo "$restic_inc / $locus_inc" | bc -l)" \
   "$(echo "$rsync_inc / $locus_inc_transfer" | bc -l)" "$(echo "$restic_inc / $locus_inc_transfer" | bc -l)"
+printf 'incremental, daemon in steady state (median): rsync/locusfs %.1fx, restic/locusfs %.1fx (transfer alone: %.1fx, %.1fx)\n' \
+  "$(echo "$rsync_inc / $locus_steady" | bc -l)" "$(echo "$restic_inc / $locus_steady" | bc -l)" \
+  "$(echo "$rsync_inc / $locus_steady_transfer" | bc -l)" "$(echo "$restic_inc / $locus_steady_transfer" | bc -l)"
 printf 'incremental, cold --once process: rsync/locusfs %.1fx, restic/locusfs %.1fx\n' \
   "$(echo "$rsync_inc / $locus_once" | bc -l)" "$(echo "$restic_inc / $locus_once" | bc -l)"
 printf 'initial throughput locusfs/rsync: %.2f (mount to ack), %.2f (transfer)\n' \

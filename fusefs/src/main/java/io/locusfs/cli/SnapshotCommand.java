@@ -33,7 +33,8 @@ import picocli.CommandLine.Parameters;
             "A snapshot freezes the whole tree in one step, whatever its size: nothing is copied, "
                 + "later writes go to new versions of the blocks they change. A mounted store shows "
                 + "its snapshots read-only under MOUNTPOINT/.snapshots/NAME/ (hidden from listings of "
-                + "the root, always reachable by name).",
+                + "the root, always reachable by name); there root may also take one with "
+                + "'mkdir MOUNTPOINT/.snapshots/NAME' and delete one with rmdir, hooks included.",
             "",
             "Every subcommand takes the store as TARGET: a store directory (mounted or not) or, with "
                 + "--mount, a mount point. A mounted store is asked through its control socket "
