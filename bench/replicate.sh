@@ -149,7 +149,7 @@ locus_inc_bytes=$(sent_bytes "$WORK/inc.log")
 locus_inc_transfer=$(transfer_seconds "$WORK/inc.log")
 # The daemon in its steady state (its code compiled, as after days of running): more 1% changes,
 # each another sample of files, page cache dropped before each snapshot; the median.
-ROUNDS=${BENCH_ROUNDS:-5}
+ROUNDS=${BENCH_ROUNDS:-7}
 steady=""; steady_transfer=""; last=s2
 for r in $(seq 1 "$ROUNDS"); do
   change "$WORK/m" $((10 + r)) >/dev/null
@@ -184,7 +184,7 @@ row() { printf '%-34s %9.2f %7s %12s | %9.2f %12s %11.2f\n' "$1" "$2" "$(mbs "$2
 row "locusfs daemon: start/snapshot->ack" "$locus_initial" "$locus_initial_bytes" "$locus_inc" "$locus_inc_bytes"
 row "  of which the transfer (its log)" "$locus_initial_transfer" "$locus_initial_bytes" "$locus_inc_transfer" "$locus_inc_bytes"
 printf '%-34s %9s %7s %12s | %9.2f\n' "  steady state, median of $ROUNDS" "" "" "" "$locus_steady"
-printf '%-34s %9s %7s %12s | %9.2f\n' "  … of which the transfer" "" "" "" "$locus_steady_transfer"
+printf '%-34s %9s %7s %12s | %9.2f\n' "    of which the transfer" "" "" "" "$locus_steady_transfer"
 printf '%-34s %9s %7s %12s | %9.2f %12s\n' "locusfs replicate --once (cold)" "" "" "" "$locus_once" "$(mb "$locus_once_bytes")"
 row "rsync -a --delete (daemon)" "$rsync_initial" "$rsync_initial_bytes" "$rsync_inc" "$rsync_inc_bytes"
 row "restic backup (local repo)" "$restic_initial" "$restic_initial_bytes" "$restic_inc" "$restic_inc_bytes"

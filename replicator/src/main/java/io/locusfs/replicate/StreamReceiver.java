@@ -185,7 +185,7 @@ public final class StreamReceiver {
             token = new Token(header.stream(), header, base, 1, HexFormat.of().formatHex(reader.digest()), reader.bytesRead());
             write(TOKEN_NOTE, token);
         }
-        Applier applier = new Applier(new StoreTreeBuilder(store, "/", isOpen, null), progress);
+        Applier applier = new Applier(new StoreTreeBuilder(store, "/", isOpen, null).cacheDirectories(), progress);
         try {
             if (!resumed && header.since() == null) {
                 applier.builder.clear(); // a full stream replaces the whole tree

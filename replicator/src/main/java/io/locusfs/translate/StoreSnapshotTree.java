@@ -184,17 +184,31 @@ public final class StoreSnapshotTree implements SnapshotTree {
     }
 
     private long resolve(String path) {
-        long ino = rootIno;
-        for (String component : path.split("/")) {
-            if (!component.isEmpty()) {
-                ino = view.lookup(ino, component.getBytes(StandardCharsets.UTF_8));
-                if (ino == 0) {
-                    return 0;
-                }
-            }
+        if (path.isEmpty()) {
+            return rootIno;
         }
+        Long known = resolved.get(path);
+        if (known != null) {
+            return known;
+        }
+        // The parent first (from the cache, mostly: a change touches many files of few directories).
+        int slash = path.lastIndexOf('/');
+        long dir = slash < 0 ? rootIno : resolve(path.substring(0, slash));
+        long ino = dir == 0 ? 0 : view.lookup(dir, path.substring(slash + 1).getBytes(StandardCharsets.UTF_8));
+        if (resolved.size() >= MAX_RESOLVED) {
+            resolved.clear(); // a huge change: bounded memory rather than every path kept
+        }
+        resolved.put(path, ino);
         return ino;
     }
+
+    /**
+     * Paths resolved so far (0: absent): a snapshot never changes, and an incremental tree
+     * resolves each changed path three times (the diff, the totals, the walk) and its
+     * directories once per file in them.
+     */
+    private final Map<String, Long> resolved = new HashMap<>();
+    private static final int MAX_RESOLVED = 1 << 18;
 
     private interface PathVisitor {
         void visit(long ino, String path) throws IOException;

@@ -110,6 +110,7 @@ public final class StoreTreeBuilder implements TreeBuilder {
 
     private void removeEntry(long parent, byte[] name, long ino) {
         if (tree.inode(ino).isDirectory()) {
+            forgetDirectories();
             List<Tree.Entry> entries = new ArrayList<>();
             tree.list(ino, entries::add);
             for (Tree.Entry entry : entries) {
@@ -270,6 +271,9 @@ public final class StoreTreeBuilder implements TreeBuilder {
         if (source == null || source.ino == 0) {
             return target.ino != 0;
         }
+        if (target.ino != 0 || tree.inode(source.ino).isDirectory()) {
+            forgetDirectories(); // a directory moved, or something replaced (perhaps one)
+        }
         try {
             tree.rename(source.parent, source.name, target.parent, target.name, isOpen);
         } catch (StoreException e) {
@@ -286,6 +290,7 @@ public final class StoreTreeBuilder implements TreeBuilder {
 
     /** Removes everything below the import's root: a full stream replaces what was there. */
     public void clear() {
+        forgetDirectories();
         List<Tree.Entry> entries = new ArrayList<>();
         tree.list(rootIno, entries::add);
         for (Tree.Entry entry : entries) {
@@ -380,8 +385,10 @@ public final class StoreTreeBuilder implements TreeBuilder {
         if (components.length == 0) {
             return new Located(rootIno, null, rootIno);
         }
-        long dir = rootIno;
-        for (int i = 0; i < components.length - 1; i++) {
+        int slash = path.lastIndexOf('/');
+        Long cached = directories == null || slash < 0 ? null : directories.get(path.substring(0, slash));
+        long dir = cached != null ? cached : rootIno;
+        for (int i = 0; cached == null && i < components.length - 1; i++) {
             byte[] name = bytes(components[i]);
             long next = tree.lookup(dir, name);
             if (next == 0) {
@@ -394,8 +401,30 @@ public final class StoreTreeBuilder implements TreeBuilder {
             }
             dir = next;
         }
+        if (directories != null && cached == null && slash >= 0) {
+            directories.put(path.substring(0, slash), dir);
+        }
         byte[] name = bytes(components[components.length - 1]);
         return new Located(dir, name, tree.lookup(dir, name));
+    }
+
+    /**
+     * Directories by path, when the caller has the store to itself ({@link #cacheDirectories}):
+     * a stream names many files in few directories, each otherwise found again from the root.
+     * Emptied whenever a directory is removed or moved.
+     */
+    private Map<String, Long> directories;
+
+    /** Remembers directories found by path: only for a store nothing else changes meanwhile (a receive). */
+    public StoreTreeBuilder cacheDirectories() {
+        directories = new java.util.HashMap<>();
+        return this;
+    }
+
+    private void forgetDirectories() {
+        if (directories != null) {
+            directories.clear();
+        }
     }
 
     private static byte[] bytes(String text) {

@@ -159,16 +159,12 @@ public final class FileData {
 
     /** Adds to {@code batch} the removal of every stored block of {@code ino} from {@code fromIndex} on. */
     long removeBlocksFrom(WriteBatch batch, long ino, long fromIndex) {
-        List<Long> indices = new ArrayList<>();
-        versions.scan(store.blockmap, Keys.inodePrefix(ino), Keys.blockPrefix(ino, fromIndex), store.currentEpoch(),
-                (prefix, value) -> {
-                    indices.add(Keys.getLong(prefix, Keys.LONG));
-                    return true;
-                });
-        for (long index : indices) {
-            removeBlock(batch, ino, index);
-        }
-        return indices.size();
+        long[] removed = new long[1];
+        versions.scanForRemoval(store.blockmap, Keys.inodePrefix(ino), Keys.blockPrefix(ino, fromIndex), (prefix, olderLive) -> {
+            removeBlock(batch, ino, Keys.getLong(prefix, Keys.LONG), olderLive);
+            removed[0]++;
+        });
+        return removed[0];
     }
 
     private void putBlock(WriteBatch batch, long ino, long index, byte[] value) {
@@ -184,10 +180,15 @@ public final class FileData {
     }
 
     private void removeBlock(WriteBatch batch, long ino, long index) {
+        removeBlock(batch, ino, index, versions.hasOlderLiveVersion(store.blockmap, Keys.blockPrefix(ino, index)));
+    }
+
+    /** Adds the removal of one block; {@code olderLive}: a version born before this epoch is still visible to a snapshot. */
+    private void removeBlock(WriteBatch batch, long ino, long index, boolean olderLive) {
         byte[] prefix = Keys.blockPrefix(ino, index);
         byte[] current = Keys.versioned(prefix, store.currentEpoch());
         try {
-            if (versions.hasOlderLiveVersion(store.blockmap, prefix)) {
+            if (olderLive) {
                 versions.put(batch, store.blocks, Versions.BLOCKS, prefix, Versions.TOMBSTONE);
                 batch.put(store.blockmap, current, Versions.TOMBSTONE);
             } else {

@@ -249,6 +249,59 @@ final class Versions {
         boolean visit(byte[] prefix, byte[] value);
     }
 
+    interface RemovalVisitor {
+        void visit(byte[] prefix, boolean olderLive);
+    }
+
+    /**
+     * Visits, in key order, every prefix starting with {@code rangePrefix} (from {@code from},
+     * inclusive) that is live in the current epoch, with what {@link #hasOlderLiveVersion} would
+     * say of it: read off the same forward scan, so removing many prefixes (a file's blocks) costs
+     * one seek, not one per prefix.
+     */
+    void scanForRemoval(ColumnFamilyHandle cf, byte[] rangePrefix, byte[] from, RemovalVisitor visitor) {
+        long current = store.currentEpoch();
+        try (RocksIterator it = store.db().newIterator(cf, store.readOptions)) {
+            it.seek(from);
+            byte[] prefix = null;
+            int seen = 0; // versions of prefix seen so far (newest first)
+            boolean pending = false; // prefix is live at the current epoch, older versions not yet seen
+            for (; it.isValid(); it.next()) {
+                byte[] key = it.key();
+                if (!Keys.startsWith(key, rangePrefix)) {
+                    break;
+                }
+                byte[] keyPrefix = Keys.prefixOf(key);
+                if (prefix == null || !Arrays.equals(keyPrefix, prefix)) {
+                    if (pending) {
+                        visitor.visit(prefix, false); // born now, nothing older
+                    }
+                    prefix = keyPrefix;
+                    seen = 0;
+                    pending = false;
+                }
+                long epoch = Keys.epochOf(key);
+                boolean live = it.value().length > 0;
+                if (seen++ == 0) {
+                    if (live && epoch < current) {
+                        visitor.visit(prefix, true); // the newest is itself older and live
+                    } else {
+                        pending = live; // born in the current epoch: the next version decides
+                    }
+                } else if (seen == 2 && pending) {
+                    visitor.visit(prefix, live);
+                    pending = false;
+                }
+            }
+            if (pending) {
+                visitor.visit(prefix, false);
+            }
+            it.status();
+        } catch (RocksDBException e) {
+            throw new StoreException(StoreException.Kind.IO, "scanning the store: " + e.getMessage(), e);
+        }
+    }
+
     /**
      * Visits, in key order, the newest live version (born at or before {@code epoch}) of every
      * prefix that starts with {@code rangePrefix}, beginning at {@code from} (inclusive; a

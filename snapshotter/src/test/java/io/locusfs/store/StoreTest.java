@@ -66,6 +66,38 @@ class StoreTest {
     }
 
     @Test
+    void oneScanTellsForEveryBlockWhatASeekPerBlockWould() {
+        // Blocks 0-3 born in the old epoch; then 1 rewritten, 2 removed, 4 and 5 added, 5 removed again.
+        Inode f = store.tree().create(Store.ROOT_INO, b("f"), Inode.S_IFREG | 0644, 0, 0, 0, null);
+        int bs = store.blockSize();
+        List<FileData.BlockWrite> old = new java.util.ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            old.add(new FileData.BlockWrite(i, new byte[bs], bs));
+            old.get(i).data()[0] = 1;
+        }
+        store.data().commit(f.ino, old, 4L * bs, 1, new BitSet());
+        store.beginEpoch(batch -> { });
+        byte[] fresh = new byte[bs];
+        fresh[0] = 2;
+        store.data().commit(f.ino, List.of(new FileData.BlockWrite(1, fresh, bs), new FileData.BlockWrite(4, fresh, bs),
+                new FileData.BlockWrite(5, fresh, bs)), 6L * bs, 2, store.data().storedBlocks(f.ino));
+        store.data().truncate(f.ino, 5L * bs); // block 5 born and dropped in this epoch
+        byte[] zero = new byte[bs];
+        store.data().commit(f.ino, List.of(new FileData.BlockWrite(2, zero, bs)), 5L * bs, 3, store.data().storedBlocks(f.ino));
+        Versions versions = new Versions(store);
+        java.util.Map<Long, Boolean> scanned = new java.util.TreeMap<>();
+        versions.scanForRemoval(store.blockmap, Keys.inodePrefix(f.ino), Keys.blockPrefix(f.ino, 0),
+                (prefix, olderLive) -> scanned.put(Keys.getLong(prefix, Keys.LONG), olderLive));
+        java.util.Map<Long, Boolean> seeked = new java.util.TreeMap<>();
+        for (long index : store.data().storedBlocks(f.ino).stream().mapToObj(i -> (long) i).toList()) {
+            seeked.put(index, versions.hasOlderLiveVersion(store.blockmap, Keys.blockPrefix(f.ino, index)));
+        }
+        assertEquals(seeked, scanned);
+        assertEquals(java.util.Map.of(0L, true, 1L, true, 3L, true, 4L, false), scanned,
+                "2 is a hole now (zeros), 5 is gone; 0 and 3 are old, 1 is new over an old one, 4 is new");
+    }
+
+    @Test
     void rewritingWithinOneEpochKeepsOneVersion() {
         Inode f = file("f", "one");
         BitSet stored = store.data().storedBlocks(f.ino);
