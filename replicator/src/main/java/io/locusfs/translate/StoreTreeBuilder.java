@@ -355,6 +355,18 @@ public final class StoreTreeBuilder implements TreeBuilder {
      * @return the snapshot taken, or null
      */
     public Snapshots.Snapshot finish() {
+        applyDirectoryTimes();
+        store.sync();
+        String name = snapshotName != null ? snapshotName : described == null ? null : described.snapshot();
+        if (name == null) {
+            return null;
+        }
+        java.time.Instant created = snapshotName == null ? described.created() : java.time.Instant.now();
+        return store.snapshots().create(name, created.getEpochSecond() * 1_000_000_000L + created.getNano(), true);
+    }
+
+    /** Gives the directories made or kept the times the input gave them (adding entries changed them); not synced. */
+    public void applyDirectoryTimes() {
         for (int i = directoryTimes.size() - 1; i >= 0; i--) {
             Inode wanted = directoryTimes.get(i);
             tree.update(wanted.ino, inode -> {
@@ -363,13 +375,6 @@ public final class StoreTreeBuilder implements TreeBuilder {
             });
         }
         directoryTimes.clear();
-        store.sync();
-        String name = snapshotName != null ? snapshotName : described == null ? null : described.snapshot();
-        if (name == null) {
-            return null;
-        }
-        java.time.Instant created = snapshotName == null ? described.created() : java.time.Instant.now();
-        return store.snapshots().create(name, created.getEpochSecond() * 1_000_000_000L + created.getNano(), true);
     }
 
     /** An entry's directory, name (null for the import's root) and inode (0 when it does not exist). */

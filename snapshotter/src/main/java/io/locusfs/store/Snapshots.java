@@ -91,6 +91,14 @@ public final class Snapshots {
      * @throws StoreException EXISTS when the name is taken, INVALID for a bad name
      */
     public Snapshot create(String name, long createdNanos, boolean manual) {
+        return create(name, createdNanos, manual, true);
+    }
+
+    /**
+     * As {@link #create(String, long, boolean)}; not {@code durable}: the snapshot becomes durable
+     * with the store's next sync (a receiver makes it durable with what it applied, in one flush).
+     */
+    public Snapshot create(String name, long createdNanos, boolean manual, boolean durable) {
         checkName(name);
         String record = store.locationRecord().map(r -> r.encode()).orElse("");
         Snapshot[] made = new Snapshot[1];
@@ -100,7 +108,7 @@ public final class Snapshots {
             }
             made[0] = new Snapshot(name, store.currentEpoch(), createdNanos, manual, -1, record);
             put(batch, made[0]);
-        });
+        }, durable);
         for (java.util.function.Consumer<Snapshot> listener : listeners) {
             listener.accept(made[0]);
         }

@@ -355,12 +355,17 @@ public final class Store implements AutoCloseable {
      * @return the epoch that just ended
      */
     long beginEpoch(java.util.function.Consumer<WriteBatch> extra) {
+        return beginEpoch(extra, true);
+    }
+
+    /** As {@link #beginEpoch(java.util.function.Consumer)}; not {@code durable}: with the next sync. */
+    long beginEpoch(java.util.function.Consumer<WriteBatch> extra, boolean durable) {
         epochLock.writeLock().lock();
         tree.lock.lock();
         try (WriteBatch batch = new WriteBatch()) {
             extra.accept(batch);
             batch.put(meta, META_EPOCH, longBytes(epoch + 1));
-            write(batch, true);
+            write(batch, durable);
             epoch++;
             // Start new memtables (without waiting for the flush): blocks of different epochs then land in
             // different blob files, so deleting a snapshot tends to free whole files, not scattered blobs.
