@@ -105,10 +105,11 @@ wait_for() { until log_has "$1"; do sleep 0.05; done; }
 sent_bytes() { grep -o '[0-9]* bytes sent' "$1" | tail -1 | cut -d' ' -f1; }
 # The transfer alone, as the replicator logs it: what a running daemon spends (no JVM start, store open or TLS setup).
 transfer_seconds() { grep -o 'bytes sent in [0-9.]* s' "$1" | tail -1 | cut -d' ' -f4; }
+elapsed_since() { echo "$(date +%s.%N) - $1" | bc -l; }
 drop; s=$(date +%s.%N)
 "$L" mount "$WORK/origin" "$WORK/m" --replicate "$WORK/replication.toml" >/dev/null
 wait_for s1
-locus_initial=$(echo "$(date +%s.%N) - $s" | bc -l)
+locus_initial=$(elapsed_since "$s")
 grep "replicated snapshot s1 " "$WORK/origin/locusfs.log" > "$WORK/initial.log"
 locus_initial_bytes=$(sent_bytes "$WORK/initial.log")
 locus_initial_transfer=$(transfer_seconds "$WORK/initial.log")
@@ -143,7 +144,7 @@ change "$WORK/m" >/dev/null
 drop; s=$(date +%s.%N)
 mkdir "$WORK/m/.snapshots/s2"
 wait_for s2
-locus_inc=$(echo "$(date +%s.%N) - $s" | bc -l)
+locus_inc=$(elapsed_since "$s")
 grep "replicated snapshot s2 " "$WORK/origin/locusfs.log" > "$WORK/inc.log"
 locus_inc_bytes=$(sent_bytes "$WORK/inc.log")
 locus_inc_transfer=$(transfer_seconds "$WORK/inc.log")
@@ -156,8 +157,8 @@ for r in $(seq 1 "$ROUNDS"); do
   drop; s=$(date +%s.%N)
   mkdir "$WORK/m/.snapshots/r$r"
   wait_for "r$r"
-  steady="$steady $(echo "$(date +%s.%N) - $s" | bc -l)"
-  steady_transfer="$steady_transfer $(grep "replicated snapshot r$r " "$WORK/origin/locusfs.log" | grep -o 'bytes sent in [0-9.]* s' | cut -d' ' -f4)"
+  steady="$steady $(elapsed_since "$s")"
+  steady_transfer="$steady_transfer $(transfer_seconds <(grep "replicated snapshot r$r " "$WORK/origin/locusfs.log"))"
   last=r$r
 done
 echo "[bench] steady-state rounds, snapshot->ack:$steady; transfer:$steady_transfer" >&2
@@ -188,12 +189,14 @@ printf '%-34s %9s %7s %12s | %9.2f\n' "    of which the transfer" "" "" "" "$loc
 printf '%-34s %9s %7s %12s | %9.2f %12s\n' "locusfs replicate --once (cold)" "" "" "" "$locus_once" "$(mb "$locus_once_bytes")"
 row "rsync -a --delete (daemon)" "$rsync_initial" "$rsync_initial_bytes" "$rsync_inc" "$rsync_inc_bytes"
 row "restic backup (local repo)" "$restic_initial" "$restic_initial_bytes" "$restic_inc" "$restic_inc_bytes"
-printf 'incremental, daemon snapshot->ack: rsync/locusfs %.1fx, restic/locusfs %.1fx (transfer alone: %.1fx, %.1fx)\n' \
-  "$(echo "$rsync_inc / $locus_inc" | bc -l)" "$(echo "$restic_inc / $locus_inc" | bc -l)" \
-  "$(echo "$rsync_inc / $locus_inc_transfer" | bc -l)" "$(echo "$restic_inc / $locus_inc_transfer" | bc -l)"
-printf 'incremental, daemon in steady state (median): rsync/locusfs %.1fx, restic/locusfs %.1fx (transfer alone: %.1fx, %.1fx)\n' \
-  "$(echo "$rsync_inc / $locus_steady" | bc -l)" "$(echo "$restic_inc / $locus_steady" | bc -l)" \
-  "$(echo "$rsync_inc / $locus_steady_transfer" | bc -l)" "$(echo "$restic_inc / $locus_steady_transfer" | bc -l)"
+# ratios WHAT SECONDS TRANSFER_SECONDS: how many times faster than rsync and restic on the change.
+ratios() {
+  printf 'incremental, %s: rsync/locusfs %.1fx, restic/locusfs %.1fx (transfer alone: %.1fx, %.1fx)\n' "$1" \
+    "$(echo "$rsync_inc / $2" | bc -l)" "$(echo "$restic_inc / $2" | bc -l)" \
+    "$(echo "$rsync_inc / $3" | bc -l)" "$(echo "$restic_inc / $3" | bc -l)"
+}
+ratios "daemon snapshot->ack" "$locus_inc" "$locus_inc_transfer"
+ratios "daemon in steady state (median)" "$locus_steady" "$locus_steady_transfer"
 printf 'incremental, cold --once process: rsync/locusfs %.1fx, restic/locusfs %.1fx\n' \
   "$(echo "$rsync_inc / $locus_once" | bc -l)" "$(echo "$restic_inc / $locus_once" | bc -l)"
 printf 'initial throughput locusfs/rsync: %.2f (mount to ack), %.2f (transfer)\n' \

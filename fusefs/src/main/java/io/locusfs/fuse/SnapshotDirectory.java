@@ -12,9 +12,10 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The read-only {@code .snapshots/} directory at the root of a mount: {@code .snapshots/NAME/…}
  * shows each snapshot's tree as it was. Root may {@code mkdir .snapshots/NAME} to take a snapshot
- * and {@code rmdir} one to delete it (as with ZFS's {@code .zfs/snapshot}); nothing else in it changes. It is left out of the root's listing (as ZFS does with
- * {@code .zfs}), so {@code cp -a}, {@code tar} and {@code rsync} of the mount do not copy every
- * snapshot, but it can always be entered by name. Files opened in a snapshot get handles from
+ * and {@code rmdir} one to delete it (as with ZFS's {@code .zfs/snapshot}); nothing else in it
+ * changes. It is left out of the root's listing (as ZFS does with {@code .zfs}), so
+ * {@code cp -a}, {@code tar} and {@code rsync} of the mount do not copy every snapshot, but it
+ * can always be entered by name. Files opened in a snapshot get handles from
  * a table of their own, marked by the high bit, so they never meet the live open-file table.
  * Thread-safe.
  */

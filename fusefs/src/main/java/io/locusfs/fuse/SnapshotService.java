@@ -126,10 +126,7 @@ public final class SnapshotService {
         }
     }
 
-    /**
-     * Takes a manual snapshot now, hooks included: what {@code mkdir .snapshots/NAME} on the mount
-     * does (and {@code locusfs snapshot create NAME}).
-     */
+    /** Takes a manual snapshot now, hooks included: what {@code mkdir .snapshots/NAME} on the mount does. */
     public synchronized Snapshots.Snapshot createOnRequest(String name) throws IOException {
         reloadIfChanged();
         return create(name, nowNanos(), true, true);

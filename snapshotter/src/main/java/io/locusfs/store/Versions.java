@@ -264,33 +264,28 @@ final class Versions {
         try (RocksIterator it = store.db().newIterator(cf, store.readOptions)) {
             it.seek(from);
             byte[] prefix = null;
-            int seen = 0; // versions of prefix seen so far (newest first)
-            boolean pending = false; // prefix is live at the current epoch, older versions not yet seen
+            boolean pending = false; // prefix is live, born in the current epoch: the next (older) version decides
             for (; it.isValid(); it.next()) {
                 byte[] key = it.key();
                 if (!Keys.startsWith(key, rangePrefix)) {
                     break;
                 }
                 byte[] keyPrefix = Keys.prefixOf(key);
-                if (prefix == null || !Arrays.equals(keyPrefix, prefix)) {
+                if (prefix != null && Arrays.equals(keyPrefix, prefix)) { // an older version (newest first)
                     if (pending) {
-                        visitor.visit(prefix, false); // born now, nothing older
+                        visitor.visit(prefix, it.value().length > 0);
+                        pending = false;
                     }
-                    prefix = keyPrefix;
-                    seen = 0;
-                    pending = false;
+                    continue;
                 }
-                long epoch = Keys.epochOf(key);
+                if (pending) {
+                    visitor.visit(prefix, false); // born now, nothing older
+                }
+                prefix = keyPrefix;
                 boolean live = it.value().length > 0;
-                if (seen++ == 0) {
-                    if (live && epoch < current) {
-                        visitor.visit(prefix, true); // the newest is itself older and live
-                    } else {
-                        pending = live; // born in the current epoch: the next version decides
-                    }
-                } else if (seen == 2 && pending) {
-                    visitor.visit(prefix, live);
-                    pending = false;
+                pending = live && Keys.epochOf(key) == current;
+                if (live && !pending) {
+                    visitor.visit(prefix, true); // the newest is itself older and live
                 }
             }
             if (pending) {
