@@ -68,6 +68,7 @@ public final class MirrorClient implements AutoCloseable {
     private SSLSocket connect() throws IOException {
         Socket raw = new Socket();
         current = raw;
+        raw.setTcpNoDelay(true); // every message is flushed whole; a short one should not wait for an acknowledgement
         raw.connect(new InetSocketAddress(host, port), timeoutMillis);
         SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket(raw, host, port, true);
         socket.setEnabledProtocols(new String[] {Tls.PROTOCOL});

@@ -96,6 +96,11 @@ public final class MirrorServer implements AutoCloseable {
     private void serve(Socket raw) {
         String peer = String.valueOf(raw.getRemoteSocketAddress());
         connections.add(raw);
+        try {
+            raw.setTcpNoDelay(true); // answers and acknowledgements are flushed whole: none should wait (Nagle)
+        } catch (java.net.SocketException e) {
+            log.debug("TCP_NODELAY not set for {}: {}", peer, e.getMessage());
+        }
         try (raw; SSLSocket socket = (SSLSocket) currentContext().getSocketFactory().createSocket(raw,
                 raw.getInetAddress().getHostAddress(), raw.getPort(), true)) {
             socket.setUseClientMode(false);

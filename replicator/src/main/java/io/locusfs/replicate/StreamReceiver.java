@@ -194,8 +194,12 @@ public final class StreamReceiver {
             long lastCheckpointNanos = System.nanoTime();
             long framesBeforeEnd;
             Frames.Frame frame;
+            long readingNanos = 0; // waiting for and decoding frames, against applying them: who holds a transfer up
+            long applyingNanos = 0;
             while (true) {
+                long beforeRead = System.nanoTime();
                 frame = reader.next();
+                readingNanos += System.nanoTime() - beforeRead;
                 if (frame.type() == Frames.END) {
                     framesBeforeEnd = frame.index();
                     break;
@@ -209,7 +213,9 @@ public final class StreamReceiver {
                     }
                     continue;
                 }
+                long beforeApply = System.nanoTime();
                 Records.read(frame.payload(), frame.index(), applier);
+                applyingNanos += System.nanoTime() - beforeApply;
                 if (reader.bytesRead() - lastCheckpointBytes >= CHECKPOINT_BYTES
                         || System.nanoTime() - lastCheckpointNanos >= CHECKPOINT_NANOS) {
                     token = checkpoint(token, reader);
@@ -247,8 +253,8 @@ public final class StreamReceiver {
             write(SOURCE_NOTE, new Source(header.sender(), header.senderKey(), zoneOf(header.senderRecord()), header.snapshot(),
                     header.createdNanos()), false);
             write(TOKEN_NOTE, null);
-            log.debug("stream {} applied; directory times, snapshot and sync took {} ms", header.stream(),
-                    (System.nanoTime() - finishing) / 1_000_000);
+            log.debug("stream {} applied; reading frames took {} ms, applying them {} ms; directory times, snapshot and sync {} ms",
+                    header.stream(), readingNanos / 1_000_000, applyingNanos / 1_000_000, (System.nanoTime() - finishing) / 1_000_000);
             listener.durable(framesBeforeEnd + 1, reader.bytesRead());
             return new Result(header, snapshot, framesBeforeEnd + 1, skipUntil, reader.bytesRead(), applier.files,
                     applier.contentBytes, resumed);
