@@ -2,7 +2,8 @@
 # Replication over loopback against rsync and restic, on one machine:
 #   LocusFS: the origin mounted with --replicate (the daemon as it runs; times from its log and
 #            from 'mkdir .snapshots/NAME' to the acknowledgement: the first incremental after the
-#            mount, then the median of BENCH_ROUNDS more, the daemon's steady state), and
+#            mount, then after BENCH_WARMUP uncounted ones the median of BENCH_ROUNDS more, the
+#            daemon's steady state), and
 #            'locusfs replicate --once' (a cold process), to a 'locusfs mirror serve' on 127.0.0.1
 #            (TLS 1.3, zstd)
 #   rsync:   'rsync -a --delete' to an rsync daemon on 127.0.0.1 (a plain directory)
@@ -11,7 +12,7 @@
 # same change on the native tree (rsync, restic) and through the mount (LocusFS). Times of rsync,
 # restic and --once are whole commands; page cache dropped before each run; bytes are what went over the
 # wire (LocusFS: stream bytes; rsync: --stats "Total bytes sent"; restic: data added to the repo).
-#   bench/replicate.sh        (BENCH_DIR, BENCH_FILES, BENCH_BIG_FILES, BENCH_ROUNDS to change the defaults;
+#   bench/replicate.sh        (BENCH_DIR, BENCH_FILES, BENCH_BIG_FILES, BENCH_WARMUP, BENCH_ROUNDS to change the defaults;
 #                              BENCH_KEEP=1 keeps the stores and logs in BENCH_DIR for profiling)
 set -euo pipefail
 # shellcheck source=bench/lib.sh
@@ -148,10 +149,23 @@ locus_inc=$(elapsed_since "$s")
 grep "replicated snapshot s2 " "$WORK/origin/locusfs.log" > "$WORK/inc.log"
 locus_inc_bytes=$(sent_bytes "$WORK/inc.log")
 locus_inc_transfer=$(transfer_seconds "$WORK/inc.log")
-# The daemon in its steady state (its code compiled, as after days of running): more 1% changes,
-# each another sample of files, page cache dropped before each snapshot; the median.
+# The daemon in its steady state (its code compiled, as after days of running): BENCH_WARMUP 1%
+# changes first, not counted (the JIT compiles the incremental paths over the first ~10: their
+# code runs a few thousand times a change), then BENCH_ROUNDS more, each another sample of
+# files, page cache dropped before each snapshot; the median.
+WARMUP=${BENCH_WARMUP:-5}
 ROUNDS=${BENCH_ROUNDS:-7}
+warmup=""
+for r in $(seq 1 "$WARMUP"); do
+  change "$WORK/m" $((30 + r)) >/dev/null
+  drop; s=$(date +%s.%N)
+  mkdir "$WORK/m/.snapshots/w$r"
+  wait_for "w$r"
+  warmup="$warmup $(elapsed_since "$s")"
+done
+[ -z "$warmup" ] || echo "[bench] warm-up rounds (not counted), snapshot->ack:$warmup" >&2
 steady=""; steady_transfer=""; last=s2
+[ "$WARMUP" = 0 ] || last=w$WARMUP
 for r in $(seq 1 "$ROUNDS"); do
   change "$WORK/m" $((10 + r)) >/dev/null
   drop; s=$(date +%s.%N)
