@@ -385,10 +385,12 @@ public final class Replicator implements AutoCloseable {
         long started = System.nanoTime();
         MirrorClient client = client(m);
         inFlight.add(client);
+        EarlyDiff early = null;
         try {
             if (closed) {
                 return;
             }
+            early = diffDuringHello(s, snapshot, rules, full, m);
             MirrorClient.Info info = client.helloThenSend();
             synchronized (this) {
                 noticeChanges(s, info);
@@ -407,11 +409,15 @@ public final class Replicator implements AutoCloseable {
             if (full || since == null || store.snapshots().find(since).isEmpty()) {
                 since = null;
             }
-            StreamSender sender = new StreamSender(store, identity, rules, ZonePath.parse(info.zone()), m.codec());
             long beforeHeader = System.nanoTime();
+            StreamSender sender = early == null ? null : earlySender(early, since, info.zone());
+            boolean guessed = sender != null;
+            if (sender == null) {
+                sender = new StreamSender(store, identity, rules, ZonePath.parse(info.zone()), m.codec());
+            }
             StreamHeader header = sender.header(snapshot, since);
-            log.debug("mirror {}: hello {} ms, snapshot diff and totals {} ms", m.name(), (beforeHeader - started) / 1_000_000,
-                    (System.nanoTime() - beforeHeader) / 1_000_000);
+            log.debug("mirror {}: hello {} ms, then snapshot diff and totals {} ms{}", m.name(), (beforeHeader - started) / 1_000_000,
+                    (System.nanoTime() - beforeHeader) / 1_000_000, guessed ? " more (begun during the hello)" : "");
             synchronized (this) {
                 s.sendingSnapshot = snapshot;
                 s.sendingSince = since;
@@ -452,12 +458,64 @@ public final class Replicator implements AutoCloseable {
                         backoff / 1_000_000_000L, e.getMessage());
             }
         } finally {
+            if (early != null) {
+                early.sender().cancel(false); // a guess not taken is left to finish, unread
+            }
             client.close();
             inFlight.remove(client);
             synchronized (this) {
                 s.transferRunning = false;
                 s.sendingSnapshot = null;
             }
+        }
+    }
+
+    /** A diff begun during the hello: the sender made for {@code since} and {@code zone}. */
+    private record EarlyDiff(String since, ZonePath zone, java.util.concurrent.CompletableFuture<StreamSender> sender) {
+    }
+
+    /**
+     * Starts the diff a transfer will most likely send while the hello goes out: since the
+     * snapshot the mirror acknowledged last, for the zone it was in. {@link #earlySender} uses it
+     * only when the hello confirms both; otherwise the diff is made again. Null when there is no
+     * guess to make (a full stream, a mirror not heard from yet).
+     */
+    private EarlyDiff diffDuringHello(MirrorState s, String snapshot, Policy rules, boolean full, ReplicationConfig.Mirror m) {
+        String since;
+        String zone;
+        synchronized (this) {
+            since = s.lastSnapshot;
+            zone = s.zone;
+        }
+        if (full || since == null || zone == null || since.equals(snapshot) || store.snapshots().find(since).isEmpty()) {
+            return null;
+        }
+        ZonePath toZone = ZonePath.parse(zone);
+        java.util.concurrent.CompletableFuture<StreamSender> sender = new java.util.concurrent.CompletableFuture<>();
+        Thread diff = new Thread(() -> {
+            try {
+                StreamSender prepared = new StreamSender(store, identity, rules, toZone, m.codec());
+                prepared.header(snapshot, since); // the diff and its totals, kept by the sender for the send
+                sender.complete(prepared);
+            } catch (IOException | RuntimeException e) {
+                sender.completeExceptionally(e);
+            }
+        }, "diff-" + m.name());
+        diff.setDaemon(true);
+        diff.start();
+        return new EarlyDiff(since, toZone, sender);
+    }
+
+    /** The sender {@link #diffDuringHello} prepared, when it guessed {@code since} and {@code zone} right; else null. */
+    private StreamSender earlySender(EarlyDiff early, String since, String zone) {
+        if (!early.since().equals(since) || !early.zone().equals(ZonePath.parse(zone))) {
+            return null;
+        }
+        try {
+            return early.sender().join();
+        } catch (java.util.concurrent.CompletionException e) {
+            log.debug("the diff begun during the hello failed ({}); making it again", String.valueOf(e.getCause()));
+            return null;
         }
     }
 

@@ -225,7 +225,7 @@ public final class StoreSnapshotTree implements SnapshotTree {
             } catch (IOException e) {
                 throw new WalkFailure(e);
             }
-            if (entry.type() == (Inode.S_IFDIR >> 12)) {
+            if (entry.isDirectory()) {
                 descend(entry.ino(), childPath, visitor);
             }
         }

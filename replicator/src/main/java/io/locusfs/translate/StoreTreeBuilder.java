@@ -105,16 +105,16 @@ public final class StoreTreeBuilder implements TreeBuilder {
         if (at == null || at.ino == 0) {
             return;
         }
-        removeEntry(at.parent, at.name, at.ino);
+        removeEntry(at.parent, at.name, at.ino, at.isDirectory());
     }
 
-    private void removeEntry(long parent, byte[] name, long ino) {
-        if (tree.inode(ino).isDirectory()) {
+    private void removeEntry(long parent, byte[] name, long ino, boolean directory) {
+        if (directory) {
             forgetDirectories();
             List<Tree.Entry> entries = new ArrayList<>();
             tree.list(ino, entries::add);
             for (Tree.Entry entry : entries) {
-                removeEntry(ino, entry.name(), entry.ino());
+                removeEntry(ino, entry.name(), entry.ino(), entry.isDirectory());
             }
             tree.rmdir(parent, name);
         } else {
@@ -142,12 +142,12 @@ public final class StoreTreeBuilder implements TreeBuilder {
             return rootIno;
         }
         if (at.ino != 0) {
-            boolean bothDirectories = node.kind() == SnapshotTree.Kind.DIRECTORY && tree.inode(at.ino).isDirectory();
+            boolean bothDirectories = node.kind() == SnapshotTree.Kind.DIRECTORY && at.isDirectory();
             if (bothDirectories) {
                 attributes(at.ino, node);
                 return at.ino;
             }
-            removeEntry(at.parent, at.name, at.ino);
+            removeEntry(at.parent, at.name, at.ino, at.isDirectory());
         }
         Inode inode;
         try {
@@ -271,7 +271,7 @@ public final class StoreTreeBuilder implements TreeBuilder {
         if (source == null || source.ino == 0) {
             return target.ino != 0;
         }
-        if (target.ino != 0 || tree.inode(source.ino).isDirectory()) {
+        if (target.ino != 0 || source.isDirectory()) {
             forgetDirectories(); // a directory moved, or something replaced (perhaps one)
         }
         try {
@@ -294,7 +294,7 @@ public final class StoreTreeBuilder implements TreeBuilder {
         List<Tree.Entry> entries = new ArrayList<>();
         tree.list(rootIno, entries::add);
         for (Tree.Entry entry : entries) {
-            removeEntry(rootIno, entry.name(), entry.ino());
+            removeEntry(rootIno, entry.name(), entry.ino(), entry.isDirectory());
         }
     }
 
@@ -377,8 +377,14 @@ public final class StoreTreeBuilder implements TreeBuilder {
         directoryTimes.clear();
     }
 
-    /** An entry's directory, name (null for the import's root) and inode (0 when it does not exist). */
-    private record Located(long parent, byte[] name, long ino) {
+    /**
+     * An entry's directory, name (null for the import's root), inode (0 when it does not exist)
+     * and file type as its directory entry gives it ({@code mode >>> 12}; 0 when none).
+     */
+    private record Located(long parent, byte[] name, long ino, int type) {
+        boolean isDirectory() {
+            return type == Inode.S_IFDIR >>> 12;
+        }
     }
 
     /**
@@ -388,7 +394,7 @@ public final class StoreTreeBuilder implements TreeBuilder {
     private Located locate(String path, boolean makeParents) throws TranslationException {
         String[] components = path.isEmpty() ? new String[0] : path.split("/");
         if (components.length == 0) {
-            return new Located(rootIno, null, rootIno);
+            return new Located(rootIno, null, rootIno, Inode.S_IFDIR >>> 12);
         }
         int slash = path.lastIndexOf('/');
         Long cached = directories == null || slash < 0 ? null : directories.get(path.substring(0, slash));
@@ -410,7 +416,8 @@ public final class StoreTreeBuilder implements TreeBuilder {
             directories.put(path.substring(0, slash), dir);
         }
         byte[] name = bytes(components[components.length - 1]);
-        return new Located(dir, name, tree.lookup(dir, name));
+        Tree.Entry entry = tree.entry(dir, name);
+        return entry == null ? new Located(dir, name, 0, 0) : new Located(dir, name, entry.ino(), entry.type());
     }
 
     /**

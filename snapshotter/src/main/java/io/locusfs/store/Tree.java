@@ -48,6 +48,10 @@ public final class Tree {
 
     /** One entry of a directory listing. */
     public record Entry(byte[] name, long ino, int type) {
+        /** Whether the entry names a directory ({@code type} is the mode's file type, {@code mode >>> 12}). */
+        public boolean isDirectory() {
+            return type == Inode.S_IFDIR >>> 12;
+        }
     }
 
     /** The tree as it is now; the read methods below are shorthands for it. */
@@ -74,6 +78,11 @@ public final class Tree {
      */
     public long lookup(long parent, byte[] name) {
         return live.lookup(parent, name);
+    }
+
+    /** The entry {@code name} in directory {@code parent} (its inode and file type), or null when there is none. */
+    public Entry entry(long parent, byte[] name) {
+        return live.entry(parent, name);
     }
 
     /** Lists directory {@code dir} in name order, giving each entry to {@code visitor} until it returns false. */
@@ -202,15 +211,27 @@ public final class Tree {
         lock.lock();
         try (WriteBatch batch = new WriteBatch()) {
             Inode dir = directory(parent);
-            Inode target = existing(parent, name);
+            // The entry and the inode with the epochs they were born in: removing a version born
+            // before this epoch needs no seek to learn that an older one lives (the common case).
+            byte[] entryKey = Keys.namedKey(parent, name);
+            Versions.Newest entry = versions.newest(store.dirents, entryKey, store.currentEpoch());
+            if (entry == null) {
+                throw new StoreException(Kind.NOT_FOUND, "'" + display(name) + "' does not exist");
+            }
+            long ino = Keys.getLong(entry.value(), 0);
+            Versions.Newest stored = versions.newest(store.inodes, Keys.inodePrefix(ino), store.currentEpoch());
+            if (stored == null) {
+                throw new StoreException(Kind.NOT_FOUND, "inode " + ino + " does not exist");
+            }
+            Inode target = Inode.decode(ino, stored.value());
             if (target.isDirectory()) {
                 throw new StoreException(Kind.IS_DIRECTORY, "'" + display(name) + "' is a directory");
             }
             long now = now();
-            versions.remove(batch, store.dirents, Versions.DIRENTS, Keys.namedKey(parent, name));
+            versions.removeNewest(batch, store.dirents, Versions.DIRENTS, entryKey, entry.born());
             dir.mtimeNanos = dir.ctimeNanos = now;
             putInode(batch, dir);
-            dropLink(batch, target, now, isOpen);
+            dropLink(batch, target, stored.born(), now, isOpen);
             store.write(batch, false);
             return target;
         } catch (RocksDBException e) {
@@ -291,7 +312,7 @@ public final class Tree {
                     toDir.nlink--;
                     purge(batch, replaced.ino);
                 } else {
-                    dropLink(batch, replaced, now, isOpen);
+                    dropLink(batch, replaced, BORN_UNKNOWN, now, isOpen);
                 }
             }
             if (source.isDirectory() && fromParent != toParent) {
@@ -446,7 +467,11 @@ public final class Tree {
         return ByteBuffer.allocate(ORPHAN_PREFIX.length + Keys.LONG).put(ORPHAN_PREFIX).putLong(ino).array();
     }
 
-    private void dropLink(WriteBatch batch, Inode target, long now, LongPredicate isOpen) throws RocksDBException {
+    /** For {@link #dropLink} and {@link #purge}: when the inode's stored version was born is not known (a seek finds out). */
+    private static final long BORN_UNKNOWN = Long.MAX_VALUE;
+
+    /** Drops one link of {@code target}, whose stored version was born in epoch {@code born} (or {@link #BORN_UNKNOWN}). */
+    private void dropLink(WriteBatch batch, Inode target, long born, long now, LongPredicate isOpen) throws RocksDBException {
         target.nlink--;
         target.ctimeNanos = now;
         if (target.nlink > 0) {
@@ -455,26 +480,38 @@ public final class Tree {
             putInode(batch, target);
             batch.put(store.meta, orphanKey(target.ino), Versions.TOMBSTONE);
         } else {
-            purge(batch, target.ino);
+            purge(batch, target, born);
         }
     }
 
     /** Adds to {@code batch} the removal of an inode with all its blocks and xattrs. */
     void purge(WriteBatch batch, long ino) {
-        Inode inode = inodeOrNull(ino);
+        Versions.Newest stored = versions.newest(store.inodes, Keys.inodePrefix(ino), store.currentEpoch());
+        if (stored == null) {
+            purge(batch, ino, null, BORN_UNKNOWN);
+        } else {
+            purge(batch, ino, Inode.decode(ino, stored.value()), stored.born());
+        }
+    }
+
+    private void purge(WriteBatch batch, Inode inode, long born) {
+        purge(batch, inode.ino, inode, born);
+    }
+
+    /** As {@link #purge(WriteBatch, long)}, the inode read already ({@code inode}, null if none) and born in {@code born}. */
+    private void purge(WriteBatch batch, long ino, Inode inode, long born) {
         if (inode == null || inode.storedBlocks > 0 || store.currentEpoch() != Store.FIRST_EPOCH) {
             // Only a file that never stored a block, in a store without older epochs, has none to scan for.
             store.data().removeBlocksFrom(batch, ino, 0);
         }
-        List<byte[]> names = new ArrayList<>();
-        versions.scan(store.xattrs, Keys.namedPrefix(ino), null, store.currentEpoch(), (prefix, value) -> {
-            names.add(prefix);
-            return true;
-        });
-        for (byte[] prefix : names) {
-            versions.remove(batch, store.xattrs, Versions.XATTRS, prefix);
+        byte[] xattrs = Keys.namedPrefix(ino);
+        versions.scanForRemoval(store.xattrs, xattrs, xattrs, (prefix, olderLive) ->
+                versions.remove(batch, store.xattrs, Versions.XATTRS, prefix, olderLive));
+        if (inode == null) {
+            versions.remove(batch, store.inodes, Versions.INODES, Keys.inodePrefix(ino));
+        } else {
+            versions.removeNewest(batch, store.inodes, Versions.INODES, Keys.inodePrefix(ino), born);
         }
-        versions.remove(batch, store.inodes, Versions.INODES, Keys.inodePrefix(ino));
     }
 
     void putInode(WriteBatch batch, Inode inode) {

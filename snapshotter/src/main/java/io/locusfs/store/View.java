@@ -63,6 +63,12 @@ public final class View {
         return value == null ? 0 : Keys.getLong(value, 0);
     }
 
+    /** The entry {@code name} in directory {@code parent} (its inode and file type), or null when there is none. */
+    public Tree.Entry entry(long parent, byte[] name) {
+        byte[] value = versions.get(store.dirents, Keys.namedKey(parent, name), epoch());
+        return value == null ? null : new Tree.Entry(name, Keys.getLong(value, 0), value[Keys.LONG] & 0xff);
+    }
+
     /** Lists directory {@code dir} in name order, giving each entry to {@code visitor} until it returns false. */
     public void list(long dir, Predicate<Tree.Entry> visitor) {
         versions.scan(store.dirents, Keys.namedPrefix(dir), null, epoch(), (prefix, value) ->

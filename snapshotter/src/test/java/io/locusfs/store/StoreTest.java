@@ -98,6 +98,44 @@ class StoreTest {
     }
 
     @Test
+    void unlinkLeavesATombstoneExactlyOverWhatAnOlderEpochStillSees() {
+        // "old" born before the snapshot, "fresh" after it, "rewritten" before and again after.
+        Inode old = file("old", "o");
+        Inode rewritten = file("rewritten", "r");
+        for (Inode f : List.of(old, rewritten)) {
+            store.tree().setXattr(f.ino, b("user.tag"), b("before"), 0);
+        }
+        long before = store.snapshots().create("s", 1, true).epoch();
+        Inode fresh = file("fresh", "f");
+        for (Inode f : List.of(fresh, rewritten)) {
+            store.tree().setXattr(f.ino, b("user.tag"), b("after"), 0);
+        }
+        for (String name : List.of("old", "fresh", "rewritten")) {
+            store.tree().unlink(Store.ROOT_INO, b(name), ino -> false);
+        }
+        long now = store.currentEpoch();
+        Versions versions = new Versions(store);
+        for (Inode f : List.of(old, rewritten)) {
+            // One version the snapshot reads, one tombstone hiding it from now on.
+            List<Versions.Version> expected = List.of(new Versions.Version(now, true, 0), versions.all(Versions.INODES,
+                    Keys.inodePrefix(f.ino)).get(1));
+            assertEquals(expected, versions.all(Versions.INODES, Keys.inodePrefix(f.ino)));
+            assertEquals(before, expected.get(1).epoch());
+            assertEquals(2, versions.all(Versions.XATTRS, Keys.namedKey(f.ino, b("user.tag"))).size());
+            assertTrue(versions.all(Versions.XATTRS, Keys.namedKey(f.ino, b("user.tag"))).get(0).tombstone());
+            assertArrayEquals(b("before"), java.util.Arrays.copyOfRange(
+                    versions.get(store.xattrs, Keys.namedKey(f.ino, b("user.tag")), before), 1, 7));
+        }
+        assertEquals(List.of(), versions.all(Versions.INODES, Keys.inodePrefix(fresh.ino)), "born and gone in one epoch");
+        assertEquals(List.of(), versions.all(Versions.XATTRS, Keys.namedKey(fresh.ino, b("user.tag"))));
+        assertEquals(List.of(), versions.all(Versions.DIRENTS, Keys.namedKey(Store.ROOT_INO, b("fresh"))));
+        assertEquals(List.of(new Versions.Version(now, true, 0), new Versions.Version(before, false, Keys.LONG + 1)),
+                versions.all(Versions.DIRENTS, Keys.namedKey(Store.ROOT_INO, b("old"))));
+        assertNull(store.tree().entry(Store.ROOT_INO, b("old")));
+        assertEquals(List.of(), new Fsck(store).check());
+    }
+
+    @Test
     void rewritingWithinOneEpochKeepsOneVersion() {
         Inode f = file("f", "one");
         BitSet stored = store.data().storedBlocks(f.ino);
