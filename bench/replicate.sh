@@ -107,6 +107,14 @@ sent_bytes() { grep -o '[0-9]* bytes sent' "$1" | tail -1 | cut -d' ' -f1; }
 # The transfer alone, as the replicator logs it: what a running daemon spends (no JVM start, store open or TLS setup).
 transfer_seconds() { grep -o 'bytes sent in [0-9.]* s' "$1" | tail -1 | cut -d' ' -f4; }
 elapsed_since() { echo "$(date +%s.%N) - $1" | bc -l; }
+# one_round NAME SEED: another 1% change through the mount, then snapshot NAME; prints snapshot->ack seconds.
+one_round() {
+  change "$WORK/m" "$2" >/dev/null
+  drop; local start; start=$(date +%s.%N)
+  mkdir "$WORK/m/.snapshots/$1"
+  wait_for "$1"
+  elapsed_since "$start"
+}
 drop; s=$(date +%s.%N)
 "$L" mount "$WORK/origin" "$WORK/m" --replicate "$WORK/replication.toml" >/dev/null
 wait_for s1
@@ -140,12 +148,8 @@ restic_initial_bytes=$(grep -o '"data_added":[0-9]*' "$WORK/restic.out" | tail -
 
 # --- the 1% change ---
 changed=$(change "$WORK/src")
-change "$WORK/m" >/dev/null
 # The snapshot is taken as root does on a mount: mkdir in .snapshots (no command to start).
-drop; s=$(date +%s.%N)
-mkdir "$WORK/m/.snapshots/s2"
-wait_for s2
-locus_inc=$(elapsed_since "$s")
+locus_inc=$(one_round s2 2)
 grep "replicated snapshot s2 " "$WORK/origin/locusfs.log" > "$WORK/inc.log"
 locus_inc_bytes=$(sent_bytes "$WORK/inc.log")
 locus_inc_transfer=$(transfer_seconds "$WORK/inc.log")
@@ -155,23 +159,15 @@ locus_inc_transfer=$(transfer_seconds "$WORK/inc.log")
 # files, page cache dropped before each snapshot; the median.
 WARMUP=${BENCH_WARMUP:-5}
 ROUNDS=${BENCH_ROUNDS:-7}
-warmup=""
+warmup=""; last=s2
 for r in $(seq 1 "$WARMUP"); do
-  change "$WORK/m" $((30 + r)) >/dev/null
-  drop; s=$(date +%s.%N)
-  mkdir "$WORK/m/.snapshots/w$r"
-  wait_for "w$r"
-  warmup="$warmup $(elapsed_since "$s")"
+  warmup="$warmup $(one_round "w$r" $((30 + r)))"
+  last=w$r
 done
 [ -z "$warmup" ] || echo "[bench] warm-up rounds (not counted), snapshot->ack:$warmup" >&2
-steady=""; steady_transfer=""; last=s2
-[ "$WARMUP" = 0 ] || last=w$WARMUP
+steady=""; steady_transfer=""
 for r in $(seq 1 "$ROUNDS"); do
-  change "$WORK/m" $((10 + r)) >/dev/null
-  drop; s=$(date +%s.%N)
-  mkdir "$WORK/m/.snapshots/r$r"
-  wait_for "r$r"
-  steady="$steady $(elapsed_since "$s")"
+  steady="$steady $(one_round "r$r" $((10 + r)))"
   steady_transfer="$steady_transfer $(transfer_seconds <(grep "replicated snapshot r$r " "$WORK/origin/locusfs.log"))"
   last=r$r
 done
