@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Replication over loopback against rsync and restic, on one machine:
-#   LocusFS: the origin mounted with --replicate (the daemon as it runs; times from its log and
-#            from 'mkdir .snapshots/NAME' to the acknowledgement: the first incremental after the
-#            mount, then after BENCH_WARMUP uncounted ones the median of BENCH_ROUNDS more, the
-#            daemon's steady state), and
+#   LocusFS: the origin mounted with --replicate (the daemon as it runs; times from the mount or
+#            'mkdir .snapshots/NAME' to the timestamp of the daemon's log line acknowledging it:
+#            the first incremental after the mount, then after BENCH_WARMUP uncounted ones the
+#            median of BENCH_ROUNDS more, the daemon's steady state), and
 #            'locusfs replicate --once' (a cold process), to a 'locusfs mirror serve' on 127.0.0.1
 #            (TLS 1.3, zstd)
 #   rsync:   'rsync -a --delete' to an rsync daemon on 127.0.0.1 (a plain directory)
@@ -102,23 +102,27 @@ sleep 3
 # up, then s2 when it is taken; times from the daemon's log (snapshot to acknowledgement), so the
 # JVM is as warm as in a daemon that has been running.
 log_has() { grep -q "replicated snapshot $1 " "$WORK/origin/locusfs.log" 2>/dev/null; }
-wait_for() { until log_has "$1"; do sleep 0.05; done; }
+wait_for() { until log_has "$1"; do sleep 0.02; done; }
+# When the daemon logged the acknowledgement of snapshot $1, from its log line's timestamp (ms): the
+# time a transfer ends, not the time this script's polling noticed it (up to a poll later).
+acked_at() { date -d "$(grep -m1 "replicated snapshot $1 " "$WORK/origin/locusfs.log" | cut -d' ' -f1)" +%s.%N; }
+# acked_since NAME START: seconds from START (date +%s.%N) to the acknowledgement of NAME.
+acked_since() { echo "$(acked_at "$1") - $2" | bc -l; }
 sent_bytes() { grep -o '[0-9]* bytes sent' "$1" | tail -1 | cut -d' ' -f1; }
 # The transfer alone, as the replicator logs it: what a running daemon spends (no JVM start, store open or TLS setup).
 transfer_seconds() { grep -o 'bytes sent in [0-9.]* s' "$1" | tail -1 | cut -d' ' -f4; }
-elapsed_since() { echo "$(date +%s.%N) - $1" | bc -l; }
 # one_round NAME SEED: another 1% change through the mount, then snapshot NAME; prints snapshot->ack seconds.
 one_round() {
   change "$WORK/m" "$2" >/dev/null
   drop; local start; start=$(date +%s.%N)
   mkdir "$WORK/m/.snapshots/$1"
   wait_for "$1"
-  elapsed_since "$start"
+  acked_since "$1" "$start"
 }
 drop; s=$(date +%s.%N)
 "$L" mount "$WORK/origin" "$WORK/m" --replicate "$WORK/replication.toml" >/dev/null
 wait_for s1
-locus_initial=$(elapsed_since "$s")
+locus_initial=$(acked_since s1 "$s")
 grep "replicated snapshot s1 " "$WORK/origin/locusfs.log" > "$WORK/initial.log"
 locus_initial_bytes=$(sent_bytes "$WORK/initial.log")
 locus_initial_transfer=$(transfer_seconds "$WORK/initial.log")

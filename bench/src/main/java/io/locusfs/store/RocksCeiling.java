@@ -32,7 +32,7 @@ public final class RocksCeiling {
             long epoch = store.currentEpoch();
             long start = System.nanoTime();
             for (long i = 0; i < blocks; i++) {
-                store.db().put(store.blocks, store.writeOptions, Keys.versioned(Keys.blockPrefix(2, i), epoch),
+                store.db().put(store.blocks, store.writeOptions(), Keys.versioned(Keys.blockPrefix(2, i), epoch),
                         values[(int) (i % values.length)]);
             }
             store.sync();

@@ -41,11 +41,13 @@ public final class StreamReceiver {
     public static final String SOURCE_KEYS_DIR = "sources";
     /**
      * Make the applied frames durable and record the token this often (bytes of stream, time).
-     * Each checkpoint flushes the store's memtables (a bulk store has no write-ahead log), so
-     * they are far enough apart for flushes to write large files; a crash redoes at most this much.
+     * Without the log (a large stream) each checkpoint flushes the store's memtables, so they are
+     * far enough apart for flushes to write large files; a crash redoes at most this much.
      */
     private static final long CHECKPOINT_BYTES = 64L << 20;
     private static final long CHECKPOINT_NANOS = 2_000_000_000L;
+    /** Streams with less file content than this are written through the store's log ({@link Store#writeLog}). */
+    private static final long LOGGED_BELOW_BYTES = CHECKPOINT_BYTES;
 
     private final Store store;
     private final Policy policy;
@@ -104,10 +106,14 @@ public final class StreamReceiver {
         write(note, value, true);
     }
 
-    /** Writes a note; not {@code durable}: with the store's next sync (a bulk store's syncs are memtable flushes, worth sharing). */
+    /** Writes a note; not {@code durable}: with the store's next sync (without the log, syncs are memtable flushes, worth sharing). */
     private void write(String note, Object value, boolean durable) {
+        store.putNote(note, value == null ? null : json(value), durable);
+    }
+
+    private static byte[] json(Object value) {
         try {
-            store.putNote(note, value == null ? null : StreamHeader.JSON.writeValueAsBytes(value), durable);
+            return StreamHeader.JSON.writeValueAsBytes(value);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
@@ -180,6 +186,10 @@ public final class StreamReceiver {
             }
         }
         PublicKey key = accept(header);
+        // A small stream goes through the store's log: its checkpoints and its end are a log sync
+        // each, where a flush of every memtable (a few small table files) would cost more than
+        // its writes; a large one is written once, without the log, made durable by flushes.
+        store.writeLog(header.bytes() < LOGGED_BELOW_BYTES);
         if (!resumed) {
             String base = newestSnapshot();
             token = new Token(header.stream(), header, base, 1, HexFormat.of().formatHex(reader.digest()), reader.bytesRead());
@@ -243,16 +253,16 @@ public final class StreamReceiver {
                 throw new StreamException("the stream's signature does not verify with the sender's key (forged)");
             }
             long finishing = System.nanoTime();
-            // The frames since the last checkpoint, the directory times, the snapshot, the source and the
-            // token's removal become durable together, with the token's removal: one flush of a bulk store
-            // (three flushes, each a small table file per family, cost more than the writes themselves).
-            // A crash before it leaves the store at the last checkpoint, the token saying so.
+            // The snapshot, the source and the token's removal in one write, which makes everything before
+            // it durable too (one log sync, or without the log one flush): a crash before it leaves the
+            // store with the token, to resume; after it, with the new snapshot whole.
             applier.builder.applyDirectoryTimes();
-            Snapshots.Snapshot snapshot = store.snapshots().create(header.snapshot(), header.createdNanos(), true, false);
             keepSourceKey(key);
-            write(SOURCE_NOTE, new Source(header.sender(), header.senderKey(), zoneOf(header.senderRecord()), header.snapshot(),
-                    header.createdNanos()), false);
-            write(TOKEN_NOTE, null);
+            Map<String, byte[]> notes = new LinkedHashMap<>();
+            notes.put(SOURCE_NOTE, json(new Source(header.sender(), header.senderKey(), zoneOf(header.senderRecord()),
+                    header.snapshot(), header.createdNanos())));
+            notes.put(TOKEN_NOTE, null);
+            Snapshots.Snapshot snapshot = store.snapshots().create(header.snapshot(), header.createdNanos(), true, notes);
             log.debug("stream {} applied; reading frames took {} ms, applying them {} ms; directory times, snapshot and sync {} ms",
                     header.stream(), readingNanos / 1_000_000, applyingNanos / 1_000_000, (System.nanoTime() - finishing) / 1_000_000);
             listener.durable(framesBeforeEnd + 1, reader.bytesRead());

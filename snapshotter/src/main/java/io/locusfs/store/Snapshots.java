@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.NavigableSet;
 import java.util.Optional;
 import java.util.Set;
@@ -91,14 +92,15 @@ public final class Snapshots {
      * @throws StoreException EXISTS when the name is taken, INVALID for a bad name
      */
     public Snapshot create(String name, long createdNanos, boolean manual) {
-        return create(name, createdNanos, manual, true);
+        return create(name, createdNanos, manual, Map.of());
     }
 
     /**
-     * As {@link #create(String, long, boolean)}; not {@code durable}: the snapshot becomes durable
-     * with the store's next sync (a receiver makes it durable with what it applied, in one flush).
+     * As {@link #create(String, long, boolean)}, setting {@code notes} (name to value; a null
+     * value removes the note) in the same durable write: a receiver's snapshot, the source it
+     * came from and the removal of its resume token are there all together or not at all.
      */
-    public Snapshot create(String name, long createdNanos, boolean manual, boolean durable) {
+    public Snapshot create(String name, long createdNanos, boolean manual, Map<String, byte[]> notes) {
         checkName(name);
         String record = store.locationRecord().map(r -> r.encode()).orElse("");
         Snapshot[] made = new Snapshot[1];
@@ -108,7 +110,14 @@ public final class Snapshots {
             }
             made[0] = new Snapshot(name, store.currentEpoch(), createdNanos, manual, -1, record);
             put(batch, made[0]);
-        }, durable);
+            try {
+                for (Map.Entry<String, byte[]> note : notes.entrySet()) {
+                    store.putNote(batch, note.getKey(), note.getValue());
+                }
+            } catch (RocksDBException e) {
+                throw new StoreException(Kind.IO, "batching the notes of snapshot '" + name + "': " + e.getMessage(), e);
+            }
+        });
         for (java.util.function.Consumer<Snapshot> listener : listeners) {
             listener.accept(made[0]);
         }

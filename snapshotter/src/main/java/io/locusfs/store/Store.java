@@ -74,13 +74,21 @@ public final class Store implements AutoCloseable {
     final ColumnFamilyHandle xattrs;
     final ColumnFamilyHandle births;
     final ColumnFamilyHandle blockmap;
-    final WriteOptions writeOptions;
+    private final WriteOptions logged;
+    private final WriteOptions logless;
     final ReadOptions readOptions;
     private final int blockSize;
     private final boolean readOnly;
     private volatile long epoch;
-    /** No write-ahead log; writes are durable at a sync, which flushes the memtables ({@link StoreOptions#bulk}). */
+    /** Opened for bulk writes ({@link StoreOptions#bulk}): memtables flush atomically, so writes may skip the log. */
     private final boolean bulk;
+    /**
+     * Writes skip the write-ahead log now; they are durable at a sync, which flushes the memtables.
+     * A bulk store's default; {@link #writeLog} changes it.
+     */
+    private volatile boolean noLog;
+    /** Held shared by each write and exclusively while {@link #writeLog} switches: no write straddles a switch. */
+    private final java.util.concurrent.locks.ReentrantReadWriteLock logSwitch = new java.util.concurrent.locks.ReentrantReadWriteLock();
     /**
      * Held shared by every writer that builds a batch outside the tree lock (data commits) and
      * exclusively while the epoch changes, so no batch is built in one epoch and written in the next.
@@ -150,7 +158,9 @@ public final class Store implements AutoCloseable {
         xattrs = handles.get(4);
         births = handles.get(5);
         blockmap = handles.get(6);
-        writeOptions = track(new WriteOptions().setDisableWAL(bulk));
+        logged = track(new WriteOptions());
+        logless = track(new WriteOptions().setDisableWAL(true));
+        noLog = bulk;
         readOptions = track(new ReadOptions());
         byte[] epochBytes = db.get(meta, META_EPOCH);
         epoch = epochBytes == null ? FIRST_EPOCH : Keys.getLong(epochBytes, 0);
@@ -355,17 +365,12 @@ public final class Store implements AutoCloseable {
      * @return the epoch that just ended
      */
     long beginEpoch(java.util.function.Consumer<WriteBatch> extra) {
-        return beginEpoch(extra, true);
-    }
-
-    /** As {@link #beginEpoch(java.util.function.Consumer)}; not {@code durable}: with the next sync. */
-    long beginEpoch(java.util.function.Consumer<WriteBatch> extra, boolean durable) {
         epochLock.writeLock().lock();
         tree.lock.lock();
         try (WriteBatch batch = new WriteBatch()) {
             extra.accept(batch);
             batch.put(meta, META_EPOCH, longBytes(epoch + 1));
-            write(batch, durable);
+            write(batch, true);
             epoch++;
             // Start new memtables (without waiting for the flush): blocks of different epochs then land in
             // different blob files, so deleting a snapshot tends to free whole files, not scattered blobs.
@@ -474,14 +479,19 @@ public final class Store implements AutoCloseable {
      */
     public void putNote(String name, byte[] value, boolean durable) {
         try (WriteBatch batch = new WriteBatch()) {
-            if (value == null) {
-                batch.delete(meta, bytes(NOTE_PREFIX + name));
-            } else {
-                batch.put(meta, bytes(NOTE_PREFIX + name), value);
-            }
+            putNote(batch, name, value);
             write(batch, durable);
         } catch (RocksDBException e) {
             throw new StoreException(StoreException.Kind.IO, "writing note " + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Adds to {@code batch} the setting (or with a null value the removal) of note {@code name}. */
+    void putNote(WriteBatch batch, String name, byte[] value) throws RocksDBException {
+        if (value == null) {
+            batch.delete(meta, bytes(NOTE_PREFIX + name));
+        } else {
+            batch.put(meta, bytes(NOTE_PREFIX + name), value);
         }
     }
 
@@ -507,22 +517,32 @@ public final class Store implements AutoCloseable {
         return db;
     }
 
+    /** The options a plain write takes now: with or without the log ({@link #writeLog}). */
+    WriteOptions writeOptions() {
+        return noLog ? logless : logged;
+    }
+
     /** Applies a batch atomically; {@code sync} also makes it and everything before it durable. */
     void write(WriteBatch batch, boolean sync) throws RocksDBException {
         if (readOnly) {
             throw new StoreException(StoreException.Kind.READ_ONLY, "store " + path + " is open read-only");
         }
-        if (bulk) {
-            db.write(writeOptions, batch);
-            if (sync) {
-                flushMemtables();
+        logSwitch.readLock().lock();
+        try {
+            if (noLog) {
+                db.write(logless, batch);
+                if (sync) {
+                    flushMemtables();
+                }
+            } else if (sync) {
+                try (WriteOptions syncing = new WriteOptions().setSync(true)) {
+                    db.write(syncing, batch);
+                }
+            } else {
+                db.write(logged, batch);
             }
-        } else if (sync) {
-            try (WriteOptions syncing = new WriteOptions().setSync(true)) {
-                db.write(syncing, batch);
-            }
-        } else {
-            db.write(writeOptions, batch);
+        } finally {
+            logSwitch.readLock().unlock();
         }
     }
 
@@ -536,13 +556,38 @@ public final class Store implements AutoCloseable {
         }
     }
 
-    /** Makes every write so far durable (syncs the write-ahead log; in bulk mode, flushes the memtables). */
+    /**
+     * Whether writes go through the write-ahead log from now on, in a store opened for bulk writes
+     * (elsewhere they always do). Without it data is written once, and a sync flushes every
+     * memtable: right for a large stream. With it a sync is one append and fsync of the log, and
+     * the memtables live on: right for a small one, whose flush would cost more than its writes.
+     * Before writes go to the log again, those made without it are flushed: a crash must not
+     * recover later writes (from the log) without the earlier ones (lost with the memtables).
+     */
+    public void writeLog(boolean log) {
+        if (!bulk || log != noLog) {
+            return;
+        }
+        logSwitch.writeLock().lock();
+        try {
+            if (log) {
+                flushMemtables();
+            }
+            noLog = !log;
+        } catch (RocksDBException e) {
+            throw new StoreException(StoreException.Kind.IO, "flushing store " + path + ": " + e.getMessage(), e);
+        } finally {
+            logSwitch.writeLock().unlock();
+        }
+    }
+
+    /** Makes every write so far durable (syncs the write-ahead log; without it, flushes the memtables). */
     public void sync() {
         if (readOnly) {
             return;
         }
         try {
-            if (bulk) {
+            if (noLog) {
                 flushMemtables();
             } else {
                 db.flushWal(true);
