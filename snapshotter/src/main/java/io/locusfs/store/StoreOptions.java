@@ -8,13 +8,14 @@ package io.locusfs.store;
  * @param blockCacheBytes   RocksDB LRU block cache shared by all families
  * @param memtableBytes     budget for all memtables together (a WriteBufferManager)
  * @param readOnly          open without writing anything (fsck without --repair)
- * @param bulk              write no write-ahead log: writes become durable at {@link Store#sync}
- *                          (or a synced write), which flushes every memtable at one sequence
- *                          number (atomic flush). For a writer that makes its own checkpoints and
- *                          can redo what follows the last one (a mirror applying a stream): the
- *                          data is written once to table and blob files instead of also to the
- *                          log. A crash leaves the store at a consistent point no older than the
- *                          last sync
+ * @param bulk              write no write-ahead log until {@link Store#writeLog} says otherwise:
+ *                          writes become durable at {@link Store#sync} (or a synced write), which
+ *                          flushes every memtable at one sequence number (atomic flush). For a
+ *                          writer that makes its own checkpoints and can redo what follows the
+ *                          last one (a mirror applying a stream): the data of a large stream is
+ *                          written once to table and blob files instead of also to the log; a
+ *                          small one goes through the log. A crash leaves the store at a
+ *                          consistent point no older than the last sync
  */
 public record StoreOptions(long blockCacheBytes, long memtableBytes, boolean readOnly, boolean bulk) {
     public static final long MIB = 1L << 20;
