@@ -480,7 +480,7 @@ public final class Tree {
             putInode(batch, target);
             batch.put(store.meta, orphanKey(target.ino), Versions.TOMBSTONE);
         } else {
-            purge(batch, target, born);
+            purge(batch, target.ino, target, born);
         }
     }
 
@@ -492,10 +492,6 @@ public final class Tree {
         } else {
             purge(batch, ino, Inode.decode(ino, stored.value()), stored.born());
         }
-    }
-
-    private void purge(WriteBatch batch, Inode inode, long born) {
-        purge(batch, inode.ino, inode, born);
     }
 
     /** As {@link #purge(WriteBatch, long)}, the inode read already ({@code inode}, null if none) and born in {@code born}. */
