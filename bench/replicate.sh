@@ -101,11 +101,13 @@ sleep 3
 # The daemon as it runs: the origin mounted with --replicate ships s1 (imported) as soon as it is
 # up, then s2 when it is taken; times from the daemon's log (snapshot to acknowledgement), so the
 # JVM is as warm as in a daemon that has been running.
-log_has() { grep -q "replicated snapshot $1 " "$WORK/origin/locusfs.log" 2>/dev/null; }
+# ack_line NAME: the daemon's log line acknowledging snapshot NAME (none yet: nothing, status 1).
+ack_line() { grep -m1 "replicated snapshot $1 " "$WORK/origin/locusfs.log" 2>/dev/null; }
+log_has() { ack_line "$1" >/dev/null; }
 wait_for() { until log_has "$1"; do sleep 0.02; done; }
 # When the daemon logged the acknowledgement of snapshot $1, from its log line's timestamp (ms): the
 # time a transfer ends, not the time this script's polling noticed it (up to a poll later).
-acked_at() { date -d "$(grep -m1 "replicated snapshot $1 " "$WORK/origin/locusfs.log" | cut -d' ' -f1)" +%s.%N; }
+acked_at() { date -d "$(ack_line "$1" | cut -d' ' -f1)" +%s.%N; }
 # acked_since NAME START: seconds from START (date +%s.%N) to the acknowledgement of NAME.
 acked_since() { echo "$(acked_at "$1") - $2" | bc -l; }
 sent_bytes() { grep -o '[0-9]* bytes sent' "$1" | tail -1 | cut -d' ' -f1; }
@@ -123,7 +125,7 @@ drop; s=$(date +%s.%N)
 "$L" mount "$WORK/origin" "$WORK/m" --replicate "$WORK/replication.toml" >/dev/null
 wait_for s1
 locus_initial=$(acked_since s1 "$s")
-grep "replicated snapshot s1 " "$WORK/origin/locusfs.log" > "$WORK/initial.log"
+ack_line s1 > "$WORK/initial.log"
 locus_initial_bytes=$(sent_bytes "$WORK/initial.log")
 locus_initial_transfer=$(transfer_seconds "$WORK/initial.log")
 
@@ -154,7 +156,7 @@ restic_initial_bytes=$(grep -o '"data_added":[0-9]*' "$WORK/restic.out" | tail -
 changed=$(change "$WORK/src")
 # The snapshot is taken as root does on a mount: mkdir in .snapshots (no command to start).
 locus_inc=$(one_round s2 2)
-grep "replicated snapshot s2 " "$WORK/origin/locusfs.log" > "$WORK/inc.log"
+ack_line s2 > "$WORK/inc.log"
 locus_inc_bytes=$(sent_bytes "$WORK/inc.log")
 locus_inc_transfer=$(transfer_seconds "$WORK/inc.log")
 # The daemon in its steady state (its code compiled, as after days of running): BENCH_WARMUP 1%
@@ -172,7 +174,7 @@ done
 steady=""; steady_transfer=""
 for r in $(seq 1 "$ROUNDS"); do
   steady="$steady $(one_round "r$r" $((10 + r)))"
-  steady_transfer="$steady_transfer $(transfer_seconds <(grep "replicated snapshot r$r " "$WORK/origin/locusfs.log"))"
+  steady_transfer="$steady_transfer $(transfer_seconds <(ack_line "r$r"))"
   last=r$r
 done
 echo "[bench] steady-state rounds, snapshot->ack:$steady; transfer:$steady_transfer" >&2

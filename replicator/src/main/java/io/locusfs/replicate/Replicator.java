@@ -385,12 +385,11 @@ public final class Replicator implements AutoCloseable {
         long started = System.nanoTime();
         MirrorClient client = client(m);
         inFlight.add(client);
-        EarlyDiff early = null;
         try {
             if (closed) {
                 return;
             }
-            early = diffDuringHello(s, snapshot, rules, full, m);
+            EarlyDiff early = diffDuringHello(s, snapshot, rules, full, m); // a guess not taken is left to finish, unread
             MirrorClient.Info info = client.helloThenSend();
             synchronized (this) {
                 noticeChanges(s, info);
@@ -458,9 +457,6 @@ public final class Replicator implements AutoCloseable {
                         backoff / 1_000_000_000L, e.getMessage());
             }
         } finally {
-            if (early != null) {
-                early.sender().cancel(false); // a guess not taken is left to finish, unread
-            }
             client.close();
             inFlight.remove(client);
             synchronized (this) {

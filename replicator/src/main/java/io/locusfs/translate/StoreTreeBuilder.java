@@ -379,12 +379,9 @@ public final class StoreTreeBuilder implements TreeBuilder {
 
     /**
      * An entry's directory, name (null for the import's root), inode (0 when it does not exist)
-     * and file type as its directory entry gives it ({@code mode >>> 12}; 0 when none).
+     * and whether its directory entry says it is a directory.
      */
-    private record Located(long parent, byte[] name, long ino, int type) {
-        boolean isDirectory() {
-            return type == Inode.S_IFDIR >>> 12;
-        }
+    private record Located(long parent, byte[] name, long ino, boolean isDirectory) {
     }
 
     /**
@@ -394,7 +391,7 @@ public final class StoreTreeBuilder implements TreeBuilder {
     private Located locate(String path, boolean makeParents) throws TranslationException {
         String[] components = path.isEmpty() ? new String[0] : path.split("/");
         if (components.length == 0) {
-            return new Located(rootIno, null, rootIno, Inode.S_IFDIR >>> 12);
+            return new Located(rootIno, null, rootIno, true);
         }
         int slash = path.lastIndexOf('/');
         Long cached = directories == null || slash < 0 ? null : directories.get(path.substring(0, slash));
@@ -417,7 +414,7 @@ public final class StoreTreeBuilder implements TreeBuilder {
         }
         byte[] name = bytes(components[components.length - 1]);
         Tree.Entry entry = tree.entry(dir, name);
-        return entry == null ? new Located(dir, name, 0, 0) : new Located(dir, name, entry.ino(), entry.type());
+        return entry == null ? new Located(dir, name, 0, false) : new Located(dir, name, entry.ino(), entry.isDirectory());
     }
 
     /**

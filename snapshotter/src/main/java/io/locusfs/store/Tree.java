@@ -211,27 +211,18 @@ public final class Tree {
         lock.lock();
         try (WriteBatch batch = new WriteBatch()) {
             Inode dir = directory(parent);
-            // The entry and the inode with the epochs they were born in: removing a version born
-            // before this epoch needs no seek to learn that an older one lives (the common case).
-            byte[] entryKey = Keys.namedKey(parent, name);
-            Versions.Newest entry = versions.newest(store.dirents, entryKey, store.currentEpoch());
-            if (entry == null) {
-                throw new StoreException(Kind.NOT_FOUND, "'" + display(name) + "' does not exist");
-            }
-            long ino = Keys.getLong(entry.value(), 0);
-            Versions.Newest stored = versions.newest(store.inodes, Keys.inodePrefix(ino), store.currentEpoch());
-            if (stored == null) {
-                throw new StoreException(Kind.NOT_FOUND, "inode " + ino + " does not exist");
-            }
-            Inode target = Inode.decode(ino, stored.value());
+            // With the epochs the entry and the inode were born in: removing a version born before
+            // this epoch needs no seek to learn that an older one lives (the common case).
+            Existing found = existingVersions(parent, name);
+            Inode target = found.inode();
             if (target.isDirectory()) {
                 throw new StoreException(Kind.IS_DIRECTORY, "'" + display(name) + "' is a directory");
             }
             long now = now();
-            versions.removeNewest(batch, store.dirents, Versions.DIRENTS, entryKey, entry.born());
+            versions.removeNewest(batch, store.dirents, Versions.DIRENTS, Keys.namedKey(parent, name), found.entryBorn());
             dir.mtimeNanos = dir.ctimeNanos = now;
             putInode(batch, dir);
-            dropLink(batch, target, stored.born(), now, isOpen);
+            dropLink(batch, target, found.inodeBorn(), now, isOpen);
             store.write(batch, false);
             return target;
         } catch (RocksDBException e) {
@@ -554,11 +545,25 @@ public final class Tree {
     }
 
     private Inode existing(long parent, byte[] name) {
-        long ino = lookup(parent, name);
-        if (ino == 0) {
+        return existingVersions(parent, name).inode();
+    }
+
+    /** An entry's inode, with the epochs the entry and the inode's stored version were born in. */
+    private record Existing(Inode inode, long entryBorn, long inodeBorn) {
+    }
+
+    /** The inode {@code parent/name} names, as {@link #existing}, with when its versions were born. */
+    private Existing existingVersions(long parent, byte[] name) {
+        Versions.Newest entry = versions.newest(store.dirents, Keys.namedKey(parent, name), store.currentEpoch());
+        if (entry == null) {
             throw new StoreException(Kind.NOT_FOUND, "'" + display(name) + "' does not exist");
         }
-        return inode(ino);
+        long ino = Keys.getLong(entry.value(), 0);
+        Versions.Newest stored = versions.newest(store.inodes, Keys.inodePrefix(ino), store.currentEpoch());
+        if (stored == null) {
+            throw new StoreException(Kind.NOT_FOUND, "inode " + ino + " does not exist");
+        }
+        return new Existing(Inode.decode(ino, stored.value()), entry.born(), stored.born());
     }
 
     static void checkName(byte[] name) {

@@ -66,13 +66,18 @@ public final class View {
     /** The entry {@code name} in directory {@code parent} (its inode and file type), or null when there is none. */
     public Tree.Entry entry(long parent, byte[] name) {
         byte[] value = versions.get(store.dirents, Keys.namedKey(parent, name), epoch());
-        return value == null ? null : new Tree.Entry(name, Keys.getLong(value, 0), value[Keys.LONG] & 0xff);
+        return value == null ? null : entry(name, value);
+    }
+
+    /** A directory entry from its stored value: the inode number, then the file type ({@code mode >>> 12}). */
+    private static Tree.Entry entry(byte[] name, byte[] value) {
+        return new Tree.Entry(name, Keys.getLong(value, 0), value[Keys.LONG] & 0xff);
     }
 
     /** Lists directory {@code dir} in name order, giving each entry to {@code visitor} until it returns false. */
     public void list(long dir, Predicate<Tree.Entry> visitor) {
         versions.scan(store.dirents, Keys.namedPrefix(dir), null, epoch(), (prefix, value) ->
-                visitor.test(new Tree.Entry(Keys.nameOf(prefix), Keys.getLong(value, 0), value[Keys.LONG] & 0xff)));
+                visitor.test(entry(Keys.nameOf(prefix), value)));
     }
 
     /** Receives one directory entry of {@link #allEntries}. */
