@@ -102,10 +102,14 @@ public final class StoreTreeBuilder implements TreeBuilder {
     @Override
     public void remove(String path) throws TranslationException {
         Located at = locate(path, false);
-        if (at == null || at.ino == 0) {
+        if (at == null || at.ino() == 0) {
             return;
         }
-        removeEntry(at.parent, at.name, at.ino, at.isDirectory());
+        if (exclusive && !at.isDirectory()) {
+            tree.unlink(at.found, isOpen); // the entry as found, not read again
+        } else {
+            removeEntry(at.parent(), at.name(), at.ino(), at.isDirectory());
+        }
     }
 
     private void removeEntry(long parent, byte[] name, long ino, boolean directory) {
@@ -137,29 +141,33 @@ public final class StoreTreeBuilder implements TreeBuilder {
 
     private long addNode(SnapshotTree.Node node, InputStream content) throws IOException {
         Located at = locate(node.path(), true);
-        if (at.name == null) {
+        if (at.found == null) {
             attributes(rootIno, node);
             return rootIno;
         }
-        if (at.ino != 0) {
+        Tree.Found found = at.found;
+        if (at.ino() != 0) {
             boolean bothDirectories = node.kind() == SnapshotTree.Kind.DIRECTORY && at.isDirectory();
             if (bothDirectories) {
-                attributes(at.ino, node);
-                return at.ino;
+                attributes(at.ino(), node);
+                return at.ino();
             }
-            removeEntry(at.parent, at.name, at.ino, at.isDirectory());
+            if (!exclusive || at.isDirectory() || node.hardLinkOf() != null) {
+                removeEntry(at.parent(), at.name(), at.ino(), at.isDirectory());
+                found = Tree.Found.absent(at.parent(), at.name()); // removed just now
+            } // else the create below replaces the file in the same write
         }
         Inode inode;
         try {
             if (node.hardLinkOf() != null) {
                 Located target = locate(node.hardLinkOf(), false);
-                if (target == null || target.ino == 0) {
+                if (target == null || target.ino() == 0) {
                     throw new TranslationException("'" + node.path() + "' is a hard link to '" + node.hardLinkOf()
                             + "', which the import does not have");
                 }
-                tree.link(target.ino, at.parent, at.name);
+                tree.link(target.ino(), at.parent(), at.name());
                 files++;
-                return target.ino;
+                return target.ino();
             }
             int type = switch (node.kind()) {
                 case DIRECTORY -> Inode.S_IFDIR;
@@ -176,17 +184,23 @@ public final class StoreTreeBuilder implements TreeBuilder {
             for (var xattr : node.xattrs().entrySet()) {
                 xattrs.put(bytes(xattr.getKey()), xattr.getValue());
             }
-            inode = tree.create(at.parent, at.name, type | node.permissions(), node.uid(), node.gid(), node.rdev(),
-                    node.symlinkTarget() == null ? null : bytes(node.symlinkTarget()), created -> {
-                        created.mode = (created.mode & Inode.S_IFMT) | node.permissions();
-                        created.uid = node.uid();
-                        created.gid = node.gid();
-                        created.atimeNanos = node.atimeNanos();
-                        created.mtimeNanos = node.mtimeNanos();
-                        if (node.kind() == SnapshotTree.Kind.FILE && content == null) {
-                            created.size = node.size();
-                        }
-                    }, xattrs);
+            java.util.function.Consumer<Inode> init = created -> {
+                created.mode = (created.mode & Inode.S_IFMT) | node.permissions();
+                created.uid = node.uid();
+                created.gid = node.gid();
+                created.atimeNanos = node.atimeNanos();
+                created.mtimeNanos = node.mtimeNanos();
+                if (node.kind() == SnapshotTree.Kind.FILE && content == null) {
+                    created.size = node.size();
+                }
+            };
+            byte[] symlinkTarget = node.symlinkTarget() == null ? null : bytes(node.symlinkTarget());
+            // With the store to itself, what was found is still there: replaced (or made) in one
+            // write, without reading the entry again; else removed above, and made if still absent.
+            inode = exclusive
+                    ? tree.replace(found, type | node.permissions(), node.uid(), node.gid(), node.rdev(), symlinkTarget, init, xattrs, isOpen)
+                    : tree.create(at.parent(), at.name(), type | node.permissions(), node.uid(), node.gid(), node.rdev(),
+                            symlinkTarget, init, xattrs);
             if (node.kind() == SnapshotTree.Kind.FILE && content != null) {
                 write(inode.ino, content, node.mtimeNanos());
             }
@@ -249,10 +263,10 @@ public final class StoreTreeBuilder implements TreeBuilder {
     /** Sets the times of directory {@code path} (one that exists), as a stream's TIMES record says. */
     public void setTimes(String path, long atimeNanos, long mtimeNanos) throws TranslationException {
         Located at = locate(path, false);
-        if (at == null || at.ino == 0) {
+        if (at == null || at.ino() == 0) {
             throw new TranslationException("'" + path + "' does not exist, so its times cannot be set");
         }
-        tree.update(at.ino, inode -> {
+        tree.update(at.ino(), inode -> {
             inode.atimeNanos = atimeNanos;
             inode.mtimeNanos = mtimeNanos;
         });
@@ -268,14 +282,14 @@ public final class StoreTreeBuilder implements TreeBuilder {
     public boolean rename(String from, String to) throws TranslationException {
         Located source = locate(from, false);
         Located target = locate(to, true);
-        if (source == null || source.ino == 0) {
-            return target.ino != 0;
+        if (source == null || source.ino() == 0) {
+            return target.ino() != 0;
         }
-        if (target.ino != 0 || source.isDirectory()) {
+        if (target.ino() != 0 || source.isDirectory()) {
             forgetDirectories(); // a directory moved, or something replaced (perhaps one)
         }
         try {
-            tree.rename(source.parent, source.name, target.parent, target.name, isOpen);
+            tree.rename(source.parent(), source.name(), target.parent(), target.name(), isOpen);
         } catch (StoreException e) {
             throw new TranslationException("moving '" + from + "' to '" + to + "': " + e.getMessage(), e);
         }
@@ -285,7 +299,7 @@ public final class StoreTreeBuilder implements TreeBuilder {
     /** The inode at {@code path} below the import's root, or 0. */
     public long inoOf(String path) throws TranslationException {
         Located at = locate(path, false);
-        return at == null ? 0 : at.ino;
+        return at == null ? 0 : at.ino();
     }
 
     /** Removes everything below the import's root: a full stream replaces what was there. */
@@ -378,10 +392,26 @@ public final class StoreTreeBuilder implements TreeBuilder {
     }
 
     /**
-     * An entry's directory, name (null for the import's root), inode (0 when it does not exist)
-     * and whether its directory entry says it is a directory.
+     * A path as found: its directory entry with when it was born, or none (the path's name is
+     * not there); for the import's root, {@code found} is null.
      */
-    private record Located(long parent, byte[] name, long ino, boolean isDirectory) {
+    private record Located(Tree.Found found, long rootIno) {
+        long parent() {
+            return found.parent();
+        }
+
+        byte[] name() {
+            return found.name();
+        }
+
+        /** The inode, 0 when the name is not there. */
+        long ino() {
+            return found == null ? rootIno : found.entry() == null ? 0 : found.entry().ino();
+        }
+
+        boolean isDirectory() {
+            return found == null || (found.entry() != null && found.entry().isDirectory());
+        }
     }
 
     /**
@@ -391,7 +421,7 @@ public final class StoreTreeBuilder implements TreeBuilder {
     private Located locate(String path, boolean makeParents) throws TranslationException {
         String[] components = path.isEmpty() ? new String[0] : path.split("/");
         if (components.length == 0) {
-            return new Located(rootIno, null, rootIno, true);
+            return new Located(null, rootIno);
         }
         int slash = path.lastIndexOf('/');
         Long cached = directories == null || slash < 0 ? null : directories.get(path.substring(0, slash));
@@ -412,21 +442,25 @@ public final class StoreTreeBuilder implements TreeBuilder {
         if (directories != null && cached == null && slash >= 0) {
             directories.put(path.substring(0, slash), dir);
         }
-        byte[] name = bytes(components[components.length - 1]);
-        Tree.Entry entry = tree.entry(dir, name);
-        return entry == null ? new Located(dir, name, 0, false) : new Located(dir, name, entry.ino(), entry.isDirectory());
+        return new Located(tree.find(dir, bytes(components[components.length - 1])), rootIno);
     }
 
     /**
-     * Directories by path, when the caller has the store to itself ({@link #cacheDirectories}):
-     * a stream names many files in few directories, each otherwise found again from the root.
-     * Emptied whenever a directory is removed or moved.
+     * Directories by path, when the caller has the store to itself ({@link #exclusive}): a stream
+     * names many files in few directories, each otherwise found again from the root. Emptied
+     * whenever a directory is removed or moved.
      */
     private Map<String, Long> directories;
+    /** Whether the caller has the store to itself: what a path was found to hold is still there when it is replaced. */
+    private boolean exclusive;
 
-    /** Remembers directories found by path: only for a store nothing else changes meanwhile (a receive). */
-    public StoreTreeBuilder cacheDirectories() {
+    /**
+     * For a store nothing else changes meanwhile (a receive): directories found by path are
+     * remembered, and a file is replaced (or removed) in one write, its entry not read again.
+     */
+    public StoreTreeBuilder exclusive() {
         directories = new java.util.HashMap<>();
+        exclusive = true;
         return this;
     }
 

@@ -116,43 +116,7 @@ public final class Tree {
             if (lookup(parent, name) != 0) {
                 throw new StoreException(Kind.EXISTS, "'" + display(name) + "' already exists");
             }
-            long now = now();
-            Inode inode = new Inode(nextIno);
-            inode.mode = mode;
-            inode.uid = uid;
-            inode.gid = gid;
-            if ((dir.mode & Inode.S_ISGID) != 0) {
-                inode.gid = dir.gid;
-                if (inode.isDirectory()) {
-                    inode.mode |= Inode.S_ISGID;
-                }
-            }
-            inode.nlink = inode.isDirectory() ? 2 : 1;
-            inode.parent = parent; // For a file, with the name, a hint for finding its path (snapshot diff).
-            inode.name = name;
-            inode.rdev = rdev;
-            inode.atimeNanos = inode.mtimeNanos = inode.ctimeNanos = now;
-            if (symlinkTarget != null) {
-                inode.symlinkTarget = symlinkTarget;
-                inode.size = symlinkTarget.length;
-            }
-            if (init != null) {
-                init.accept(inode);
-            }
-            for (Map.Entry<byte[], byte[]> xattr : xattrs.entrySet()) {
-                byte[] stored = new byte[xattr.getValue().length + 1];
-                stored[0] = XATTR_PRESENT;
-                System.arraycopy(xattr.getValue(), 0, stored, 1, xattr.getValue().length);
-                versions.put(batch, store.xattrs, Versions.XATTRS, Keys.namedKey(inode.ino, xattr.getKey()), stored);
-            }
-            putInode(batch, inode);
-            putEntry(batch, parent, name, inode);
-            if (inode.isDirectory()) {
-                dir.nlink++;
-            }
-            dir.mtimeNanos = dir.ctimeNanos = now;
-            putInode(batch, dir);
-            batch.put(store.meta, Store.META_NEXT_INO, Store.longBytes(nextIno + 1));
+            Inode inode = newInode(batch, dir, name, mode, uid, gid, rdev, symlinkTarget, init, xattrs);
             store.write(batch, false);
             nextIno++;
             return inode;
@@ -161,6 +125,106 @@ public final class Tree {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * What {@link #find} found at {@code parent/name}: its entry (null when there is none) and the
+     * epoch the entry's stored version was born in; it spares {@link #unlink(Found, LongPredicate)}
+     * and {@link #replace} reading the entry again.
+     */
+    public record Found(long parent, byte[] name, Entry entry, long born) {
+        /** {@code parent/name} known to be absent (removed just now). */
+        public static Found absent(long parent, byte[] name) {
+            return new Found(parent, name, null, BORN_UNKNOWN);
+        }
+    }
+
+    /** The entry {@code name} in directory {@code parent}, as {@link #entry}, with when it was born. */
+    public Found find(long parent, byte[] name) {
+        Versions.Newest newest = versions.newest(store.dirents, Keys.namedKey(parent, name), store.currentEpoch());
+        return newest == null ? Found.absent(parent, name)
+                : new Found(parent, name, View.entry(name, newest.value()), newest.born());
+    }
+
+    /**
+     * Creates {@code found}'s name as {@link #create(long, byte[], int, int, int, long, byte[], Consumer, Map)}
+     * does, and in the same batch removes the non-directory {@code found} says is there, as
+     * {@link #unlink(long, byte[], LongPredicate)} would: one write where an unlink and a create
+     * make two, and neither the entry nor the name's absence is read again. Only for a caller that
+     * has the store to itself (an import, a receive), so that {@code found} is still what is there.
+     *
+     * @throws StoreException IS_DIRECTORY when a directory is there, and as create does
+     */
+    public Inode replace(Found found, int mode, int uid, int gid, long rdev, byte[] symlinkTarget, Consumer<Inode> init,
+                         Map<byte[], byte[]> xattrs, LongPredicate isOpen) {
+        checkName(found.name());
+        lock.lock();
+        try (WriteBatch batch = new WriteBatch()) {
+            Inode dir = directory(found.parent());
+            if (found.entry() != null) {
+                Existing replaced = existingVersions(found);
+                if (replaced.inode().isDirectory()) {
+                    throw new StoreException(Kind.IS_DIRECTORY, "'" + display(found.name()) + "' is a directory");
+                }
+                // Its entry is overwritten by the new one (a version born in this epoch) below.
+                dropLink(batch, replaced.inode(), replaced.inodeBorn(), now(), isOpen);
+            }
+            Inode inode = newInode(batch, dir, found.name(), mode, uid, gid, rdev, symlinkTarget, init, xattrs);
+            store.write(batch, false);
+            nextIno++;
+            return inode;
+        } catch (RocksDBException e) {
+            throw io("replacing '" + display(found.name()) + "'", e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Adds to {@code batch} a new inode {@link #nextIno} named {@code name} in {@code dir} (whose
+     * entry it overwrites), with its xattrs, and {@code dir}'s new times; the caller writes the
+     * batch, then counts the inode number as used.
+     */
+    private Inode newInode(WriteBatch batch, Inode dir, byte[] name, int mode, int uid, int gid, long rdev, byte[] symlinkTarget,
+                           Consumer<Inode> init, Map<byte[], byte[]> xattrs) throws RocksDBException {
+        long now = now();
+        Inode inode = new Inode(nextIno);
+        inode.mode = mode;
+        inode.uid = uid;
+        inode.gid = gid;
+        if ((dir.mode & Inode.S_ISGID) != 0) {
+            inode.gid = dir.gid;
+            if (inode.isDirectory()) {
+                inode.mode |= Inode.S_ISGID;
+            }
+        }
+        inode.nlink = inode.isDirectory() ? 2 : 1;
+        inode.parent = dir.ino; // For a file, with the name, a hint for finding its path (snapshot diff).
+        inode.name = name;
+        inode.rdev = rdev;
+        inode.atimeNanos = inode.mtimeNanos = inode.ctimeNanos = now;
+        if (symlinkTarget != null) {
+            inode.symlinkTarget = symlinkTarget;
+            inode.size = symlinkTarget.length;
+        }
+        if (init != null) {
+            init.accept(inode);
+        }
+        for (Map.Entry<byte[], byte[]> xattr : xattrs.entrySet()) {
+            byte[] stored = new byte[xattr.getValue().length + 1];
+            stored[0] = XATTR_PRESENT;
+            System.arraycopy(xattr.getValue(), 0, stored, 1, xattr.getValue().length);
+            versions.put(batch, store.xattrs, Versions.XATTRS, Keys.namedKey(inode.ino, xattr.getKey()), stored);
+        }
+        putInode(batch, inode);
+        putEntry(batch, dir.ino, name, inode);
+        if (inode.isDirectory()) {
+            dir.nlink++;
+        }
+        dir.mtimeNanos = dir.ctimeNanos = now;
+        putInode(batch, dir);
+        batch.put(store.meta, Store.META_NEXT_INO, Store.longBytes(nextIno + 1));
+        return inode;
     }
 
     /**
@@ -209,24 +273,35 @@ public final class Tree {
      */
     public Inode unlink(long parent, byte[] name, LongPredicate isOpen) {
         lock.lock();
+        try {
+            return unlink(find(parent, name), isOpen);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** As {@link #unlink(long, byte[], LongPredicate)}, for the entry {@link #find} found (still there). */
+    public Inode unlink(Found found, LongPredicate isOpen) {
+        lock.lock();
         try (WriteBatch batch = new WriteBatch()) {
-            Inode dir = directory(parent);
+            Inode dir = directory(found.parent());
             // With the epochs the entry and the inode were born in: removing a version born before
             // this epoch needs no seek to learn that an older one lives (the common case).
-            Existing found = existingVersions(parent, name);
-            Inode target = found.inode();
+            Existing existing = existingVersions(found);
+            Inode target = existing.inode();
             if (target.isDirectory()) {
-                throw new StoreException(Kind.IS_DIRECTORY, "'" + display(name) + "' is a directory");
+                throw new StoreException(Kind.IS_DIRECTORY, "'" + display(found.name()) + "' is a directory");
             }
             long now = now();
-            versions.removeNewest(batch, store.dirents, Versions.DIRENTS, Keys.namedKey(parent, name), found.entryBorn());
+            versions.removeNewest(batch, store.dirents, Versions.DIRENTS, Keys.namedKey(found.parent(), found.name()),
+                    existing.entryBorn());
             dir.mtimeNanos = dir.ctimeNanos = now;
             putInode(batch, dir);
-            dropLink(batch, target, found.inodeBorn(), now, isOpen);
+            dropLink(batch, target, existing.inodeBorn(), now, isOpen);
             store.write(batch, false);
             return target;
         } catch (RocksDBException e) {
-            throw io("unlinking '" + display(name) + "'", e);
+            throw io("unlinking '" + display(found.name()) + "'", e);
         } finally {
             lock.unlock();
         }
@@ -545,25 +620,24 @@ public final class Tree {
     }
 
     private Inode existing(long parent, byte[] name) {
-        return existingVersions(parent, name).inode();
+        return existingVersions(find(parent, name)).inode();
     }
 
     /** An entry's inode, with the epochs the entry and the inode's stored version were born in. */
     private record Existing(Inode inode, long entryBorn, long inodeBorn) {
     }
 
-    /** The inode {@code parent/name} names, as {@link #existing}, with when its versions were born. */
-    private Existing existingVersions(long parent, byte[] name) {
-        Versions.Newest entry = versions.newest(store.dirents, Keys.namedKey(parent, name), store.currentEpoch());
-        if (entry == null) {
-            throw new StoreException(Kind.NOT_FOUND, "'" + display(name) + "' does not exist");
+    /** The inode {@code found} names, as {@link #existing}, with when its versions were born. */
+    private Existing existingVersions(Found found) {
+        if (found.entry() == null) {
+            throw new StoreException(Kind.NOT_FOUND, "'" + display(found.name()) + "' does not exist");
         }
-        long ino = Keys.getLong(entry.value(), 0);
+        long ino = found.entry().ino();
         Versions.Newest stored = versions.newest(store.inodes, Keys.inodePrefix(ino), store.currentEpoch());
         if (stored == null) {
             throw new StoreException(Kind.NOT_FOUND, "inode " + ino + " does not exist");
         }
-        return new Existing(Inode.decode(ino, stored.value()), entry.born(), stored.born());
+        return new Existing(Inode.decode(ino, stored.value()), found.born(), stored.born());
     }
 
     static void checkName(byte[] name) {

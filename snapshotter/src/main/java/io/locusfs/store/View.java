@@ -70,7 +70,7 @@ public final class View {
     }
 
     /** A directory entry from its stored value: the inode number, then the file type ({@code mode >>> 12}). */
-    private static Tree.Entry entry(byte[] name, byte[] value) {
+    static Tree.Entry entry(byte[] name, byte[] value) {
         return new Tree.Entry(name, Keys.getLong(value, 0), value[Keys.LONG] & 0xff);
     }
 

@@ -136,6 +136,51 @@ class StoreTest {
     }
 
     @Test
+    void replaceSwapsAFileInOneWriteKeepingWhatASnapshotSeesAndAnotherLinksContent() {
+        Inode old = file("old", "before");
+        store.tree().setXattr(old.ino, b("user.tag"), b("old"), 0);
+        Inode linked = file("linked", "shared");
+        store.tree().link(linked.ino, Store.ROOT_INO, b("second"));
+        long snapshot = store.snapshots().create("s", 1, true).epoch();
+        Tree tree = store.tree();
+
+        Inode made = tree.replace(tree.find(Store.ROOT_INO, b("old")), Inode.S_IFREG | 0600, 7, 8, 0, null,
+                inode -> inode.mtimeNanos = 42, java.util.Map.of(b("user.new"), b("x")), ino -> false);
+        Inode madeOverLink = tree.replace(tree.find(Store.ROOT_INO, b("linked")), Inode.S_IFREG | 0644, 0, 0, 0, null,
+                null, java.util.Map.of(), ino -> false);
+        Inode fresh = tree.replace(tree.find(Store.ROOT_INO, b("fresh")), Inode.S_IFLNK | 0777, 0, 0, 0, b("old"),
+                null, java.util.Map.of(), ino -> false);
+
+        assertEquals(made.ino, tree.lookup(Store.ROOT_INO, b("old")));
+        assertEquals(42, tree.inode(made.ino).mtimeNanos);
+        assertEquals(List.of("user.new"), tree.listXattrs(made.ino).stream().map(n -> new String(n, StandardCharsets.UTF_8)).toList());
+        assertNull(store.data().readBlock(made.ino, 0), "the new file starts empty");
+        assertEquals(0, store.data().storedBlocks(old.ino).cardinality(), "the replaced file's blocks are gone from the live tree");
+        assertNull(tree.live().inodeOrNull(old.ino));
+        View then = store.snapshots().view(store.snapshots().get("s"));
+        assertEquals(snapshot, then.epoch());
+        assertEquals("before", new String(then.readBlock(old.ino, 0), StandardCharsets.UTF_8));
+        assertArrayEquals(b("old"), then.getXattr(old.ino, b("user.tag")));
+        // The other link keeps the old file, one link fewer; the replacing file is its own.
+        assertEquals(linked.ino, tree.lookup(Store.ROOT_INO, b("second")));
+        assertEquals(1, tree.inode(linked.ino).nlink);
+        assertEquals("shared", new String(store.data().readBlock(linked.ino, 0), StandardCharsets.UTF_8));
+        assertEquals(madeOverLink.ino, tree.lookup(Store.ROOT_INO, b("linked")));
+        assertEquals("old", new String(tree.inode(fresh.ino).symlinkTarget, StandardCharsets.UTF_8));
+        assertEquals(List.of(), new Fsck(store).check());
+
+        Inode dir = tree.create(Store.ROOT_INO, b("d"), Inode.S_IFDIR | 0755, 0, 0, 0, null);
+        StoreException refused = assertThrows(StoreException.class, () -> tree.replace(tree.find(Store.ROOT_INO, b("d")),
+                Inode.S_IFREG | 0644, 0, 0, 0, null, null, java.util.Map.of(), ino -> false));
+        assertEquals(StoreException.Kind.IS_DIRECTORY, refused.kind());
+        assertEquals(dir.ino, tree.lookup(Store.ROOT_INO, b("d")));
+
+        tree.unlink(tree.find(Store.ROOT_INO, b("old")), ino -> false);
+        assertEquals(0, tree.lookup(Store.ROOT_INO, b("old")));
+        assertEquals(List.of(), new Fsck(store).check());
+    }
+
+    @Test
     void rewritingWithinOneEpochKeepsOneVersion() {
         Inode f = file("f", "one");
         BitSet stored = store.data().storedBlocks(f.ino);
