@@ -196,9 +196,6 @@ public final class StreamReceiver {
             write(TOKEN_NOTE, token);
         }
         Applier applier = new Applier(new StoreTreeBuilder(store, "/", isOpen, null).exclusive(), progress);
-        // An incremental stream replaces and removes files the store has, whose metadata the page
-        // cache mostly lacks: read ahead. A full stream makes new files (nothing to read).
-        ReadAhead readAhead = header.since() == null ? null : new ReadAhead(store);
         try {
             if (!resumed && header.since() == null) {
                 applier.builder.clear(); // a full stream replaces the whole tree
@@ -227,11 +224,7 @@ public final class StreamReceiver {
                     continue;
                 }
                 long beforeApply = System.nanoTime();
-                if (readAhead == null) {
-                    Records.read(frame.payload(), frame.index(), applier);
-                } else {
-                    readAhead.frame(frame.payload(), frame.index()).applyTo(applier);
-                }
+                Records.read(frame.payload(), frame.index(), applier);
                 applyingNanos += System.nanoTime() - beforeApply;
                 if (reader.bytesRead() - lastCheckpointBytes >= CHECKPOINT_BYTES
                         || System.nanoTime() - lastCheckpointNanos >= CHECKPOINT_NANOS) {
@@ -285,10 +278,6 @@ public final class StreamReceiver {
         } catch (IOException | RuntimeException e) {
             undo(token);
             throw new StreamException("the stream cannot be applied: " + e.getMessage(), e);
-        } finally {
-            if (readAhead != null) {
-                readAhead.close();
-            }
         }
     }
 
