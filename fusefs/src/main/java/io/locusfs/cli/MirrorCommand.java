@@ -4,7 +4,6 @@ import io.locusfs.replicate.MirrorServer;
 import io.locusfs.replicate.Replicator;
 import io.locusfs.replicate.Tls;
 import io.locusfs.store.Store;
-import io.locusfs.store.StoreOptions;
 import io.locusfs.xattr.NodeIdentity;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -79,6 +78,9 @@ final class MirrorCommand implements Runnable {
         @Option(names = "--replicate", paramLabel = "CONFIG", description = "Replicate this store onward to the mirrors in CONFIG.")
         Path replicate;
 
+        @picocli.CommandLine.Mixin
+        StoreMemoryOptions memory;
+
         @Override
         public Integer call() throws Exception {
             int colon = listen.lastIndexOf(':');
@@ -89,7 +91,8 @@ final class MirrorCommand implements Runnable {
             if (SnapshotCommand.Target.askDaemon(store, "info").isPresent()) {
                 throw new IllegalArgumentException(store + " is mounted; a mirror's store is served unmounted");
             }
-            Store opened = Store.open(store, StoreOptions.defaults().asBulk()); // receives sync at their checkpoints
+            // Bulk: receives sync at their checkpoints.
+            Store opened = Store.open(store, memory.options(StoreMemoryOptions.MIRROR_BLOCK_CACHE).asBulk());
             MirrorServer server;
             Replicator onward = null;
             try {

@@ -3,7 +3,6 @@ package io.locusfs.cli;
 import io.locusfs.fuse.MountDaemon;
 import io.locusfs.fuse.MountTable;
 import io.locusfs.store.Store;
-import io.locusfs.store.StoreOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -69,13 +68,8 @@ final class MountCommand implements Callable<Integer> {
                     + "CONFIG is watched: mirrors added, removed or changed take effect without a remount.")
     Path replicate;
 
-    @Option(names = "--block-cache", paramLabel = "SIZE", converter = SizeConverter.class, defaultValue = "64M",
-            description = "RocksDB block cache (default: ${DEFAULT-VALUE}).")
-    long blockCache;
-
-    @Option(names = "--memtable-budget", paramLabel = "SIZE", converter = SizeConverter.class, defaultValue = "128M",
-            description = "Memory for all write buffers together, charged to the cache (default: ${DEFAULT-VALUE}).")
-    long memtables;
+    @picocli.CommandLine.Mixin
+    StoreMemoryOptions memory;
 
     @Override
     public Integer call() throws Exception {
@@ -88,7 +82,7 @@ final class MountCommand implements Callable<Integer> {
             io.locusfs.replicate.ReplicationConfig.load(replicate); // refuse a broken one before forking, naming its line
         }
         if (foreground) {
-            MountDaemon.run(store, mountPoint, new StoreOptions(blockCache, memtables, false), fuseOptions,
+            MountDaemon.run(store, mountPoint, memory.options(StoreMemoryOptions.MOUNT_BLOCK_CACHE), fuseOptions,
                     policy == null ? null : policy.toAbsolutePath(), audit == null ? null : audit.toAbsolutePath(),
                     replicate == null ? null : replicate.toAbsolutePath());
             return 0;
@@ -122,7 +116,8 @@ final class MountCommand implements Callable<Integer> {
     private int startDaemon() throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(Arrays.asList(Launcher.command()));
         command.addAll(List.of("mount", "--foreground", store.toString(), mountPoint.toString(),
-                "--block-cache", Long.toString(blockCache), "--memtable-budget", Long.toString(memtables)));
+                "--block-cache", Long.toString(memory.blockCache(StoreMemoryOptions.MOUNT_BLOCK_CACHE)),
+                "--memtable-budget", Long.toString(memory.memtables)));
         if (!fuseOptions.isEmpty()) {
             command.add("-o");
             command.add(String.join(",", fuseOptions));
