@@ -44,5 +44,5 @@ PY
   done
 fi
 rm -rf "$R/mirror" && cp -a "$R/mirror0" "$R/mirror"
-java -Xmx256m -cp "$ROOT/bench/target/classes:$ROOT/fusefs/target/lib/*" io.locusfs.replicate.ReceiveReplay "$R/mirror" \
+java -Xmx256m -cp "$ROOT/bench/target/classes:$ROOT/fusefs/target/locusfs.jar:$ROOT/fusefs/target/lib/*" io.locusfs.replicate.ReceiveReplay "$R/mirror" \
   $(for i in $(seq 1 "$N"); do echo "$R/s$i"; done) 2>"$R/replay.log"

@@ -15,7 +15,7 @@ import java.nio.file.Path;
  * same store, so two builds of the receiver can be compared without a network or a sender in the
  * way. Prints, per stream, the wall time, the process's CPU time (flushes and compactions
  * included) and the receiving thread's CPU time, in ms.
- *   java -cp bench/target/classes:fusefs/target/lib/* io.locusfs.replicate.ReceiveReplay STORE STREAM...
+ *   java -cp bench/target/classes:fusefs/target/locusfs.jar:fusefs/target/lib/* io.locusfs.replicate.ReceiveReplay STORE STREAM...
  */
 public final class ReceiveReplay {
     private ReceiveReplay() {

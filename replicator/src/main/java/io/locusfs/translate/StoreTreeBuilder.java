@@ -105,6 +105,9 @@ public final class StoreTreeBuilder implements TreeBuilder {
         if (at == null || at.ino() == 0) {
             return;
         }
+        if (at.found == null) {
+            throw new TranslationException("the import's root cannot be removed");
+        }
         if (exclusive && !at.isDirectory()) {
             tree.unlink(at.found, isOpen); // the entry as found, not read again
         } else {
@@ -282,6 +285,9 @@ public final class StoreTreeBuilder implements TreeBuilder {
     public boolean rename(String from, String to) throws TranslationException {
         Located source = locate(from, false);
         Located target = locate(to, true);
+        if ((source != null && source.found == null) || target.found == null) {
+            throw new TranslationException("the import's root cannot be moved or replaced");
+        }
         if (source == null || source.ino() == 0) {
             return target.ino() != 0;
         }
