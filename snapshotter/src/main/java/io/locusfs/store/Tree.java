@@ -80,11 +80,6 @@ public final class Tree {
         return live.lookup(parent, name);
     }
 
-    /** The entry {@code name} in directory {@code parent} (its inode and file type), or null when there is none. */
-    public Entry entry(long parent, byte[] name) {
-        return live.entry(parent, name);
-    }
-
     /** Lists directory {@code dir} in name order, giving each entry to {@code visitor} until it returns false. */
     public void list(long dir, java.util.function.Predicate<Entry> visitor) {
         live.list(dir, visitor);
@@ -151,7 +146,7 @@ public final class Tree {
      * does, and in the same batch removes the non-directory {@code found} says is there, as
      * {@link #unlink(long, byte[], LongPredicate)} would: one write where an unlink and a create
      * make two, and neither the entry nor the name's absence is read again. Only for a caller that
-     * has the store to itself (an import, a receive), so that {@code found} is still what is there.
+     * has the store to itself (a receive), so that {@code found} is still what is there.
      *
      * @throws StoreException IS_DIRECTORY when a directory is there, and as create does
      */

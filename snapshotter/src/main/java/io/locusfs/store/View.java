@@ -63,12 +63,6 @@ public final class View {
         return value == null ? 0 : Keys.getLong(value, 0);
     }
 
-    /** The entry {@code name} in directory {@code parent} (its inode and file type), or null when there is none. */
-    public Tree.Entry entry(long parent, byte[] name) {
-        byte[] value = versions.get(store.dirents, Keys.namedKey(parent, name), epoch());
-        return value == null ? null : entry(name, value);
-    }
-
     /** A directory entry from its stored value: the inode number, then the file type ({@code mode >>> 12}). */
     static Tree.Entry entry(byte[] name, byte[] value) {
         return new Tree.Entry(name, Keys.getLong(value, 0), value[Keys.LONG] & 0xff);

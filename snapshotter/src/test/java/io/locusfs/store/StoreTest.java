@@ -131,7 +131,7 @@ class StoreTest {
         assertEquals(List.of(), versions.all(Versions.DIRENTS, Keys.namedKey(Store.ROOT_INO, b("fresh"))));
         assertEquals(List.of(new Versions.Version(now, true, 0), new Versions.Version(before, false, Keys.LONG + 1)),
                 versions.all(Versions.DIRENTS, Keys.namedKey(Store.ROOT_INO, b("old"))));
-        assertNull(store.tree().entry(Store.ROOT_INO, b("old")));
+        assertNull(store.tree().find(Store.ROOT_INO, b("old")).entry());
         assertEquals(List.of(), new Fsck(store).check());
     }
 
