@@ -21,22 +21,7 @@ if [ ! -f "$R/s$N" ]; then
   [ "$prev" = "$(newest "$WORK/origin")" ] || { echo "the kept origin and mirror are at different snapshots" >&2; exit 2; }
   for i in $(seq 1 "$N"); do
     "$L" mount "$WORK/origin" "$WORK/m" >/dev/null
-    python3 - "$WORK/m" "replay$i" <<'PY'
-import os, random, sys
-root, tag = sys.argv[1], sys.argv[2]
-rng = random.Random(tag)
-for i in rng.sample(range(100000), 400):       # as bench/replicate.sh's change: rewrite, add, remove
-    p = os.path.join(root, 'd%d' % (i % 200), 'small%d' % i)
-    if os.path.exists(p):
-        with open(p, 'wb') as f: f.write(os.urandom(rng.randint(1024, 20480)))
-for i in rng.sample(range(1000), 10):
-    with open(os.path.join(root, 'd%d' % (i % 200), 'big%d' % i), 'wb') as f: f.write(os.urandom(1 << 20))
-for i in range(300):
-    with open(os.path.join(root, 'd%d' % (i % 200), '%s-%d' % (tag, i)), 'wb') as f: f.write(os.urandom(rng.randint(1024, 20480)))
-for i in rng.sample(range(100000), 300):
-    p = os.path.join(root, 'd%d' % (i % 200), 'small%d' % i)
-    if os.path.exists(p): os.remove(p)
-PY
+    python3 "$ROOT/bench/change.py" "$WORK/m" 1000 100000 $((1000 + i)) >/dev/null   # as bench/replicate.sh's change
     mkdir "$WORK/m/.snapshots/replay$i"
     "$L" umount "$WORK/m" >/dev/null
     "$L" send "$WORK/origin" "replay$i" --since "$prev" --quiet -o "$R/s$i"

@@ -15,8 +15,8 @@ final class TerminalProgress implements Progress, AutoCloseable {
     private final PrintStream out = System.err;
     private final boolean shown;
     private final String verb;
-    private final long totalFiles;
-    private final long totalBytes;
+    private long totalFiles;
+    private long totalBytes;
     private final long start = System.nanoTime();
     private long files;
     private long bytes;
@@ -43,6 +43,12 @@ final class TerminalProgress implements Progress, AutoCloseable {
         } catch (java.io.IOException | UnsupportedOperationException e) {
             return false;
         }
+    }
+
+    @Override
+    public void total(long files, long bytes) {
+        totalFiles = files;
+        totalBytes = bytes;
     }
 
     @Override

@@ -195,6 +195,9 @@ public final class StreamReceiver {
             token = new Token(header.stream(), header, base, 1, HexFormat.of().formatHex(reader.digest()), reader.bytesRead());
             write(TOKEN_NOTE, token);
         }
+        if (!resumed) {
+            progress.total(header.files(), header.bytes()); // a resumed receive does not know how much came before
+        }
         Applier applier = new Applier(new StoreTreeBuilder(store, "/", isOpen, null).exclusive(), progress);
         try {
             if (!resumed && header.since() == null) {

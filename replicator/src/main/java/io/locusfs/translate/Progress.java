@@ -9,4 +9,8 @@ public interface Progress {
 
     /** Adds {@code files} files and {@code bytes} bytes of content to the work done. */
     void advance(long files, long bytes);
+
+    /** The whole job's size, when it is known only once the job has started (a stream's header tells it). */
+    default void total(long files, long bytes) {
+    }
 }

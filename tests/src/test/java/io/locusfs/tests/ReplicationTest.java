@@ -283,6 +283,13 @@ class ReplicationTest {
             assertSameTree(origin.mnt.resolve(".snapshots/s1"), replica.mnt.resolve(".snapshots/s1"));
             replica.unmount();
             replica.assertFsckClean();
+
+            // On a terminal, a receive shows how far it has come out of the totals the stream's header gives.
+            Path third = origin.root.resolve("third");
+            Shell.ok(L + " init " + third + " --location eu/it/mil");
+            String shown = Shell.ok("script -qec " + Shell.quote(L + " receive " + third + " --input " + stream) + " /dev/null");
+            assertTrue(Pattern.compile("receiving: [\\d,]+/[\\d,]+ files, \\S+/\\S+ +\\d+%").matcher(shown).find(), shown);
+            assertTrue(shown.contains("received snapshot s1"), shown);
         }
     }
 
