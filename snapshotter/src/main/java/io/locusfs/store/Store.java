@@ -341,16 +341,15 @@ public final class Store implements AutoCloseable {
     public void compact() {
         try {
             for (ColumnFamilyHandle h : handles) {
-                if (h == blocks) {
-                    blobGarbageCollection(true);
-                }
-                try {
+                if (h != blocks) {
                     db.compactRange(h);
-                } finally {
-                    if (h == blocks) {
-                        blobGarbageCollection(false);
-                    }
                 }
+            }
+            blobGarbageCollection(true);
+            try {
+                db.compactRange(blocks);
+            } finally {
+                blobGarbageCollection(false);
             }
         } catch (RocksDBException e) {
             throw new StoreException(StoreException.Kind.IO, "compacting " + path + ": " + e.getMessage(), e);
