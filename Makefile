@@ -7,7 +7,7 @@ STORE ?= var/store
 MNT ?= mnt
 LOCATION ?= local/dev
 PREFIX ?= /usr/local
-APT_PACKAGES := fuse libfuse2 attr rsync git bindfs python3 bc psmisc openjdk-17-jdk-headless maven e2fsprogs sqlite3 libarchive-tools openssl curl restic
+APT_PACKAGES := fuse3 libfuse3-3 attr rsync git bindfs python3 bc psmisc openjdk-17-jdk-headless maven e2fsprogs sqlite3 libarchive-tools openssl curl restic fio
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps build test bench run stop install clean

@@ -25,15 +25,19 @@ import picocli.CommandLine.Parameters;
                 + "the mount is ready and the daemon keeps running in the background, logging to "
                 + "STORE/locusfs.log.",
             "",
-            "The mount ends with 'locusfs umount MOUNTPOINT', 'fusermount -u MOUNTPOINT' or SIGTERM "
+            "The mount ends with 'locusfs umount MOUNTPOINT', 'fusermount3 -u MOUNTPOINT' or SIGTERM "
                 + "to the daemon; each commits every buffered write and closes the store cleanly.",
             "",
             "Refused, with nothing changed: a missing or non-empty MOUNTPOINT, a path that is not "
                 + "a store, a store written by a newer locusfs, a store that is already mounted.",
             "",
-            "Every mount uses the FUSE options " + "big_writes, max_write=131072, use_ino, attr_timeout=0 (hard links stay coherent), "
-                + "default_permissions (the kernel checks mode bits), allow_other (every user "
-                + "sees the files, subject to permissions) and hard_remove.",
+            "Every mount uses libfuse 3's low-level API with default_permissions (the kernel checks "
+                + "mode bits) and allow_other (every user sees the files, subject to permissions and "
+                + "policy). The kernel keeps names, attributes and pages in its caches, and writes in "
+                + "its page cache (writeback), in requests of up to 1 MiB; the daemon tells it what to "
+                + "forget when something changes behind it (a rollback, an import). "
+                + "-o entry_timeout=S,attr_timeout=S set how long names and attributes are kept "
+                + "(60 s by default).",
             "",
             "Example:",
             "  locusfs mount /srv/store /mnt/locus",
@@ -50,7 +54,7 @@ final class MountCommand implements Callable<Integer> {
     boolean foreground;
 
     @Option(names = "-o", paramLabel = "OPTIONS", split = ",",
-            description = "Extra FUSE mount options, comma-separated (e.g. ro, nonempty, attr_timeout=5).")
+            description = "Extra mount options, comma-separated (e.g. ro, nonempty, attr_timeout=5).")
     List<String> fuseOptions = new ArrayList<>();
 
     @Option(names = "--policy", paramLabel = "FILE",

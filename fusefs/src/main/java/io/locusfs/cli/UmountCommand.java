@@ -33,7 +33,7 @@ final class UmountCommand implements Callable<Integer> {
                 .orElseThrow(() -> new IllegalArgumentException(mountPoint + " is not a LocusFS mount"));
         Path pidFile = Path.of(mount.source()).resolve(MountDaemon.PID_FILE);
         Long pid = Files.exists(pidFile) ? Long.parseLong(Files.readAllLines(pidFile).get(0).trim()) : null;
-        Process fusermount = new ProcessBuilder("fusermount", "-u", mountPoint.toString()).inheritIO().start();
+        Process fusermount = new ProcessBuilder("fusermount3", "-u", mountPoint.toString()).inheritIO().start();
         if (fusermount.waitFor() != 0) {
             System.err.println("locusfs umount: " + mountPoint + " could not be unmounted (is it in use? see 'fuser -m "
                     + mountPoint + "')");

@@ -149,7 +149,7 @@ public final class ControlServer implements AutoCloseable {
                 java.util.List<byte[]> parts = Names.components(request[4]);
                 long ino;
                 try {
-                    ino = SnapshotDirectory.walk(locations.store().tree().live(), parts);
+                    ino = Nodes.walk(locations.store().tree().live(), parts);
                 } catch (io.locusfs.store.StoreException e) {
                     ino = 0; // A path that does not exist yet: explained as a file about to be created here.
                 }

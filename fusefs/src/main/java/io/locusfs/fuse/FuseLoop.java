@@ -1,93 +1,56 @@
 package io.locusfs.fuse;
 
+import static io.locusfs.fuse.Fuse3.FUSE;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import jnr.ffi.LibraryLoader;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
-import jnr.ffi.Struct;
-import jnr.ffi.byref.IntByReference;
-import jnr.ffi.byref.PointerByReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import ru.serce.jnrfuse.struct.FuseOperations;
 
 /**
- * Serves a mount with worker threads that the JVM owns, instead of libfuse's own multi-threaded
- * loop. libfuse's workers are native threads, so every callback into Java attached and detached
- * the thread (a new java.lang.Thread each time): that halved write and read throughput and
- * doubled the cost of small-file operations, as measured with {@code bench/run.sh}. Here each
- * worker is a Java thread that calls libfuse's session API itself (receive a request, process
- * it), so callbacks arrive on an attached thread. This is the same loop libfuse's
- * {@code fuse_loop_mt} runs, with a fixed number of workers.
- *
- * <p>libfuse's signal handlers are removed: SIGTERM, SIGINT and SIGHUP reach the JVM, whose
- * shutdown hook unmounts, which ends the loop.
+ * Serves a mount with worker threads that the JVM owns, on libfuse 3's session API: each worker
+ * is a Java thread that receives a request and processes it (as libfuse's {@code fuse_loop_mt}
+ * does), so callbacks arrive on an attached thread instead of attaching a native one each time.
+ * libfuse 3 installs no signal handlers unless asked: SIGTERM, SIGINT and SIGHUP reach the JVM,
+ * whose shutdown hook unmounts, which ends the loop.
  */
 final class FuseLoop {
     private static final Logger log = LoggerFactory.getLogger(FuseLoop.class);
-    /** sizeof(struct fuse_buf) on 64-bit Linux: size_t size; int flags; void *mem; int fd; off_t pos. */
-    private static final int FUSE_BUF_SIZE = 40;
-    private static final int FUSE_BUF_FLAGS = 8;
-    private static final int FUSE_BUF_MEM = 16;
     private static final int EINTR = 4;
-
-    /** The parts of libfuse 2.9's session API the loop needs. */
-    public interface Native {
-        Pointer fuse_setup(int argc, String[] argv, FuseOperations op, long opSize, PointerByReference mountpoint,
-                           IntByReference multithreaded, Pointer userData);
-
-        void fuse_teardown(Pointer fuse, Pointer mountpoint);
-
-        Pointer fuse_get_session(Pointer fuse);
-
-        Pointer fuse_session_next_chan(Pointer session, Pointer channel);
-
-        long fuse_chan_bufsize(Pointer channel);
-
-        int fuse_session_receive_buf(Pointer session, Pointer buf, Pointer channelRef);
-
-        void fuse_session_process_buf(Pointer session, Pointer buf, Pointer channel);
-
-        int fuse_session_exited(Pointer session);
-
-        void fuse_session_exit(Pointer session);
-
-        void fuse_remove_signal_handlers(Pointer session);
-    }
-
-    private static final Native FUSE = LibraryLoader.create(Native.class).failImmediately().load("fuse");
+    private static final Runtime RUNTIME = Runtime.getSystemRuntime();
 
     private FuseLoop() {
     }
 
     /**
-     * Mounts {@code operations} at {@code mountPoint} with libfuse arguments {@code options} and
-     * serves requests on {@code workers} threads until the file system is unmounted.
+     * Mounts {@code adapter}'s operations at {@code mountPoint} with libfuse arguments
+     * {@code options} and serves requests on {@code workers} threads until the file system is
+     * unmounted; {@code onMounted} runs once the kernel has the mount.
      *
      * @throws IllegalStateException when libfuse cannot mount (its reason is on stderr)
      */
-    static void serve(FuseOperations operations, Path mountPoint, List<String> options, int workers)
+    static void serve(KernelAdapter adapter, Path mountPoint, List<String> options, int workers, Runnable onMounted)
             throws InterruptedException {
-        List<String> args = new ArrayList<>(List.of("locusfs", "-f"));
+        List<String> args = new ArrayList<>(List.of("locusfs"));
         args.addAll(options);
-        args.add(mountPoint.toAbsolutePath().toString());
-        PointerByReference mountpointRef = new PointerByReference();
-        IntByReference multithreaded = new IntByReference();
-        Pointer fuse = FUSE.fuse_setup(args.size(), args.toArray(new String[0]), operations,
-                Struct.size(operations), mountpointRef, multithreaded, null);
-        if (fuse == null) {
+        Pointer fuseArgs = fuseArgs(args);
+        Pointer session = FUSE.fuse_session_new(fuseArgs, adapter.table(), adapter.tableSize(), null);
+        if (session == null) {
+            throw new IllegalStateException("libfuse refused the options " + String.join(" ", options) + " (see the message above)");
+        }
+        if (FUSE.fuse_session_mount(session, mountPoint.toAbsolutePath().toString()) != 0) {
+            FUSE.fuse_session_destroy(session);
             throw new IllegalStateException("libfuse could not mount " + mountPoint + " (see the messages above)");
         }
-        Pointer session = FUSE.fuse_get_session(fuse);
-        FUSE.fuse_remove_signal_handlers(session);
-        Pointer channel = FUSE.fuse_session_next_chan(session, null);
-        int bufferSize = (int) FUSE.fuse_chan_bufsize(channel);
+        adapter.attach(session);
+        onMounted.run();
         List<Thread> threads = new ArrayList<>();
         for (int i = 0; i < workers; i++) {
-            Thread t = new Thread(() -> work(session, channel, bufferSize), "locusfs-fuse-" + i);
+            Thread t = new Thread(() -> work(session), "locusfs-fuse-" + i);
             t.setDaemon(true);
             t.start();
             threads.add(t);
@@ -95,20 +58,16 @@ final class FuseLoop {
         for (Thread t : threads) {
             t.join();
         }
-        FUSE.fuse_teardown(fuse, mountpointRef.getValue());
+        adapter.attach(null);
+        FUSE.fuse_session_unmount(session);
+        FUSE.fuse_session_destroy(session);
     }
 
-    private static void work(Pointer session, Pointer channel, int bufferSize) {
-        Runtime runtime = Runtime.getSystemRuntime();
-        Pointer buffer = Memory.allocateDirect(runtime, bufferSize);
-        Pointer fuseBuf = Memory.allocateDirect(runtime, FUSE_BUF_SIZE);
-        Pointer channelRef = Memory.allocateDirect(runtime, runtime.addressSize());
+    private static void work(Pointer session) {
+        // A zeroed fuse_buf: libfuse allocates its memory on the first receive and reuses it.
+        Pointer buf = Memory.allocateDirect(RUNTIME, Fuse3.BUF_SIZEOF, true);
         while (FUSE.fuse_session_exited(session) == 0) {
-            fuseBuf.setMemory(0, FUSE_BUF_SIZE, (byte) 0);
-            fuseBuf.putLong(0, bufferSize);
-            fuseBuf.putPointer(FUSE_BUF_MEM, buffer);
-            channelRef.putPointer(0, channel);
-            int received = FUSE.fuse_session_receive_buf(session, fuseBuf, channelRef);
+            int received = FUSE.fuse_session_receive_buf(session, buf);
             if (received == -EINTR) {
                 continue;
             }
@@ -119,10 +78,30 @@ final class FuseLoop {
                 FUSE.fuse_session_exit(session); // Unmounted: let every worker stop.
                 break;
             }
-            if (fuseBuf.getInt(FUSE_BUF_FLAGS) != 0) {
-                log.warn("unexpected fuse_buf flags {}", fuseBuf.getInt(FUSE_BUF_FLAGS));
-            }
-            FUSE.fuse_session_process_buf(session, fuseBuf, channelRef.getPointer(0));
+            FUSE.fuse_session_process_buf(session, buf);
         }
     }
+
+    /** A {@code struct fuse_args} (argc, argv, allocated) over copies of {@code args}. */
+    private static Pointer fuseArgs(List<String> args) {
+        int address = RUNTIME.addressSize();
+        Pointer argv = Memory.allocateDirect(RUNTIME, (args.size() + 1) * address, true);
+        for (int i = 0; i < args.size(); i++) {
+            byte[] bytes = args.get(i).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            Pointer arg = Memory.allocateDirect(RUNTIME, bytes.length + 1, true);
+            arg.put(0, bytes, 0, bytes.length);
+            argv.putPointer((long) i * address, arg);
+            KEEP.add(arg);
+        }
+        KEEP.add(argv);
+        Pointer fuseArgs = Memory.allocateDirect(RUNTIME, 24, true);
+        fuseArgs.putInt(0, args.size());
+        fuseArgs.putPointer(8, argv);
+        fuseArgs.putInt(16, 0);
+        KEEP.add(fuseArgs);
+        return fuseArgs;
+    }
+
+    /** The argument strings libfuse may keep pointers to (fsname, subtype) for the mount's lifetime. */
+    private static final List<Pointer> KEEP = new ArrayList<>();
 }

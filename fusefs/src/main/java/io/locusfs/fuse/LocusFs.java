@@ -9,39 +9,37 @@ import io.locusfs.store.Tree;
 import io.locusfs.xattr.ReservedAttributes;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
 import java.util.List;
-import java.util.function.IntSupplier;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import jnr.ffi.Pointer;
-import jnr.ffi.types.mode_t;
-import jnr.ffi.types.off_t;
-import jnr.ffi.types.size_t;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import ru.serce.jnrfuse.ErrorCodes;
-import ru.serce.jnrfuse.FuseFillDir;
-import ru.serce.jnrfuse.FuseStubFS;
-import ru.serce.jnrfuse.struct.FileStat;
-import ru.serce.jnrfuse.struct.FuseContext;
-import ru.serce.jnrfuse.struct.FuseFileInfo;
-import ru.serce.jnrfuse.struct.Statvfs;
-import ru.serce.jnrfuse.struct.Timespec;
 
 /**
- * The mounted filesystem: POSIX operations of the FUSE high-level API over a {@link Store}.
- * Paths are resolved component by component from the root; open files are addressed by their
- * inode number (the FUSE file handle), so a descriptor keeps working after its name is unlinked
- * or renamed. Permission checks on mode bits are left to the kernel ({@code default_permissions});
- * ownership of new nodes and setgid directories are handled here. Called by many FUSE threads
- * at once.
+ * The file-system layer between the kernel adapter and the store, addressed the way the kernel
+ * addresses it: by node number and name. Knows nothing of FUSE: each operation takes the caller
+ * and node numbers, returns attributes or data, and throws {@link StoreException} for a refusal
+ * ({@link Errno} turns it into an errno in one place). Node numbers are the store's inode numbers
+ * for the live tree; {@code .snapshots} and the nodes inside each snapshot get numbers of their
+ * own ({@link Nodes}). The kernel's lookup counts are kept per node ({@link NodeTable}), which
+ * also remembers each node's name so that policy rules, written for paths, can be checked on
+ * nodes. Thread-safe: called by many FUSE workers at once.
  */
-public final class LocusFs extends FuseStubFS {
+public final class LocusFs {
     private static final Logger log = LoggerFactory.getLogger(LocusFs.class);
-    private static final long UTIME_NOW = (1L << 30) - 1;
-    private static final long UTIME_OMIT = (1L << 30) - 2;
     private static final int STAT_BLOCK = 512;
-    private static final int O_TRUNC = 01000;
+    static final int O_TRUNC = 01000;
+    static final int RENAME_NOREPLACE = 1;
+    static final int RENAME_EXCHANGE = 2;
+    static final int SEEK_DATA = 3;
+    static final int SEEK_HOLE = 4;
 
     private final Store store;
     private final Tree tree;
@@ -49,7 +47,57 @@ public final class LocusFs extends FuseStubFS {
     private final OpenFiles openFiles;
     private final Locations locations;
     private final SnapshotDirectory snapshotDir;
+    private final Nodes nodes;
+    private final NodeTable table = new NodeTable();
     private final PolicyGate gate;
+    private final ThreadLocal<byte[]> readScratch;
+    private final ConcurrentHashMap<Long, List<Tree.Entry>> directoryHandles = new ConcurrentHashMap<>();
+    private final AtomicLong nextDirectoryHandle = new AtomicLong(1);
+    /** Where forgetting what the kernel cached goes; none until mounted. */
+    private volatile KernelCache kernel = KernelCache.NONE;
+
+    /** What a node looks like to {@code stat}. Times in nanoseconds since the Unix epoch. */
+    public record Attributes(long ino, int mode, long nlink, int uid, int gid, long rdev, long size, int blockSize,
+                             long blocks, long atimeNanos, long mtimeNanos, long ctimeNanos) {
+    }
+
+    /**
+     * A name resolved to a node: its number and attributes; {@code lasting} is false where the
+     * name may change behind the kernel's back without an invalidation (inside {@code .snapshots}
+     * itself, whose names come and go with snapshots).
+     */
+    public record Entry(long node, Attributes attributes, boolean lasting) {
+    }
+
+    /** An open file: its handle, and whether the kernel may keep the pages it cached of it. */
+    public record Opened(long handle, boolean keepCache) {
+    }
+
+    /** Tells the kernel to forget what it cached of a node or of a name; the adapter implements it. */
+    public interface KernelCache {
+        KernelCache NONE = new KernelCache() {
+            @Override
+            public void forgetNode(long node) {
+            }
+
+            @Override
+            public void forgetName(long parent, byte[] name) {
+            }
+        };
+
+        /** Forget the attributes and pages of {@code node}. */
+        void forgetNode(long node);
+
+        /** Forget the name {@code name} in directory {@code parent}. */
+        void forgetName(long parent, byte[] name);
+    }
+
+    /** Who asks: the uid, gid and pid of the calling process. */
+    public record Caller(long uid, long gid, long pid) {
+        PolicyGate.Caller forPolicy() {
+            return new PolicyGate.Caller(uid, gid, pid);
+        }
+    }
 
     public LocusFs(Store store, Locations locations, PolicyGate gate) {
         this.gate = gate;
@@ -59,34 +107,9 @@ public final class LocusFs extends FuseStubFS {
         this.data = store.data();
         this.openFiles = new OpenFiles(data, tree::inode);
         this.snapshotDir = new SnapshotDirectory(store.snapshots());
-        enableOperationFlags();
-    }
-
-    /**
-     * Sets two bits of libfuse's {@code fuse_operations} that jnr-fuse leaves clear (they sit in
-     * one C bitfield word, low bit first): {@code flag_nullpath_ok}, so reads and writes on a
-     * descriptor whose file was unlinked reach us by handle instead of failing with ENOENT, and
-     * {@code flag_utime_omit_ok}, so setting only one of atime and mtime (touch -m) is passed on
-     * with UTIME_OMIT instead of silently dropped.
-     */
-    private void enableOperationFlags() {
-        int nullpathOk = 1;
-        int utimeOmitOk = 1 << 2;
-        try {
-            // offset() is public but declared in a package-private jnr class, hence reflection.
-            Object flags = fuseOperations.flag_nullpath_ok;
-            java.lang.reflect.Method offset = flags.getClass().getMethod("offset");
-            offset.setAccessible(true);
-            long flagsOffset = (Long) offset.invoke(flags);
-            jnr.ffi.Struct.getMemory(fuseOperations).putInt(flagsOffset, nullpathOk | utimeOmitOk);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("this jnr-fuse does not expose fuse_operations flags", e);
-        }
-    }
-
-    /** The libfuse operation table that dispatches to this file system. */
-    ru.serce.jnrfuse.struct.FuseOperations operations() {
-        return fuseOperations;
+        this.nodes = new Nodes(tree, snapshotDir);
+        int blockSize = data.blockSize();
+        this.readScratch = ThreadLocal.withInitial(() -> new byte[blockSize]);
     }
 
     /** Where {@code mkdir} and {@code rmdir} in {@code .snapshots/} take and delete snapshots; unset, they are refused (EROFS). */
@@ -97,20 +120,23 @@ public final class LocusFs extends FuseStubFS {
         this.snapshots = service;
     }
 
+    /** Sends invalidations to {@code cache} (the mounted kernel) from now on. */
+    void invalidateThrough(KernelCache cache) {
+        this.kernel = cache;
+    }
+
     /**
-     * The service for a snapshot made or deleted through {@code .snapshots/}, for root only (the
-     * kernel already keeps others out of the read-only directory; this holds without
-     * {@code default_permissions} too).
+     * Makes the kernel forget everything it cached of this file system: every node it knows and
+     * every name it looked up. For changes made behind its back (a rollback, an import).
      */
-    private SnapshotService snapshotService(String operation, String path) {
-        SnapshotService service = snapshots;
-        if (service == null) {
-            throw new StoreException(StoreException.Kind.READ_ONLY, operation + " in .snapshots is not offered by this mount");
-        }
-        if (getContext().uid.get() != 0) {
-            throw new StoreException(StoreException.Kind.NOT_PERMITTED, operation + " in .snapshots is for root only");
-        }
-        return service;
+    public void forgetAllCached() {
+        KernelCache cache = kernel;
+        table.forEach((node, parent, name) -> {
+            cache.forgetNode(node);
+            if (name != null) {
+                cache.forgetName(parent, name);
+            }
+        });
     }
 
     /** Commits every buffered write and syncs the store; the daemon calls it once the FUSE loop has ended. */
@@ -124,622 +150,545 @@ public final class LocusFs extends FuseStubFS {
         openFiles.commitAll();
     }
 
-    /** How many files have a descriptor open for writing (a rollback refuses to run under them). */
     /** True while some process has inode {@code ino} open here (so its data must outlive an unlink). */
     public boolean isOpen(long ino) {
         return openFiles.isOpen(ino);
     }
 
+    /** How many files have a descriptor open for writing (a rollback refuses to run under them). */
     public int filesOpenForWriting() {
         return openFiles.openForWriting();
     }
 
-    /** After a rollback changed the tree under open files, they read their inodes again. */
+    /** After a rollback changed the tree under open files, they read their inodes again, and the kernel forgets what it cached. */
     public void reloadOpenFiles() {
         openFiles.reloadAll(ino -> tree.live().inodeOrNull(ino));
+        forgetAllCached();
     }
 
-    @Override
-    public int getattr(String path, FileStat stat) {
-        return run("getattr", path, () -> fill(stat, node(path)));
+    /** The block size files are stored in: the unit of st_blksize. */
+    int blockSize() {
+        return data.blockSize();
     }
 
-    @Override
-    public int fgetattr(String path, FileStat stat, FuseFileInfo fi) {
-        return run("fgetattr", path, () -> {
-            long handle = fi.fh.get();
-            if (SnapshotDirectory.isSnapshotHandle(handle)) {
-                return fill(stat, snapshotDir.opened(handle));
-            }
-            return fill(stat, new SnapshotDirectory.Node(tree.live(), handle, null));
-        });
+    public Entry lookup(long parent, byte[] name) {
+        Tree.checkName(name);
+        Nodes.Node node = nodes.child(parent, name);
+        table.remember(node.number(), parent, name);
+        return entry(node);
     }
 
-    @Override
-    public int readlink(String path, Pointer buf, @size_t long size) {
-        return run("readlink", path, () -> {
-            Inode inode = inodeOf(node(path));
-            if (!inode.isSymlink()) {
-                return -ErrorCodes.EINVAL();
-            }
-            int n = (int) Math.min(inode.symlinkTarget.length, size - 1);
-            buf.put(0, inode.symlinkTarget, 0, n);
-            buf.putByte(n, (byte) 0);
-            return 0;
-        });
+    /** The kernel dropped {@code count} lookups of {@code node}. */
+    public void forget(long node, long count) {
+        table.forget(node, count);
     }
 
-    @Override
-    public int mknod(String path, @mode_t long mode, long rdev) {
-        return run("mknod", path, () -> {
-            atTheDoor("mknod", path);
-            createNode(path, (int) mode, rdev, null);
-            return 0;
-        });
+    public Attributes getattr(long node) {
+        return attributes(nodes.node(node));
     }
 
-    @Override
-    public int mkdir(String path, @mode_t long mode) {
-        return run("mkdir", path, () -> {
-            String snapshot = snapshotDir.nameOfSnapshot(path);
-            if (snapshot != null) {
+    /**
+     * Changes what {@code set} selects: mode, owner, size (through {@code handle} when the
+     * kernel names one, else as a truncate of the path), times ({@code null} leaves one alone).
+     */
+    public Attributes setattr(Caller caller, long node, Integer mode, Integer uid, Integer gid, Long size,
+                              Long atimeNanos, Long mtimeNanos, long handle) {
+        long ino = live(node);
+        if (size != null) {
+            OpenFile open = handle != 0 && !SnapshotDirectory.isSnapshotHandle(handle) ? openFiles.get(handle) : null;
+            if (open != null) {
+                open.truncate(size);
+            } else {
+                gate.access("truncate", path(node), ino, Policy.Operation.WRITE, caller.forPolicy());
+                OpenFile acquired = openFiles.acquire(ino, true);
                 try {
-                    snapshotService("mkdir", path).createOnRequest(snapshot);
-                } catch (IOException e) {
-                    // The pre-snapshot hook said no: the operator's veto, not an I/O failure.
-                    log.warn("mkdir {}: {}", path, e.getMessage());
-                    throw new StoreException(StoreException.Kind.NOT_PERMITTED, e.getMessage(), e);
+                    acquired.truncate(size);
+                } finally {
+                    openFiles.release(ino, true);
                 }
-                return 0;
             }
-            atTheDoor("mkdir", path);
-            createNode(path, Inode.S_IFDIR | ((int) mode & 07777), 0, null);
-            return 0;
-        });
-    }
-
-    @Override
-    public int symlink(String target, String path) {
-        return run("symlink", path, () -> {
-            atTheDoor("symlink", path);
-            createNode(path, Inode.S_IFLNK | 0777, 0, Names.bytes(target));
-            return 0;
-        });
-    }
-
-    @Override
-    public int create(String path, @mode_t long mode, FuseFileInfo fi) {
-        return run("create", path, () -> {
-            atTheDoor("create", path);
-            Inode inode = createNode(path, Inode.S_IFREG | ((int) mode & 07777), 0, null);
-            openFiles.acquire(inode.ino, true);
-            fi.fh.set(inode.ino);
-            return 0;
-        });
-    }
-
-    @Override
-    public int unlink(String path) {
-        return run("unlink", path, () -> {
-            SnapshotDirectory.refuseWrite(path);
-            Names.Split split = Names.split(path);
-            tree.unlink(resolve(split.parent()), split.name(), openFiles::isOpen);
-            return 0;
-        });
-    }
-
-    @Override
-    public int rmdir(String path) {
-        return run("rmdir", path, () -> {
-            String snapshot = snapshotDir.nameOfSnapshot(path);
-            if (snapshot != null) {
-                SnapshotService service = snapshotService("rmdir", path);
-                snapshotDir.refuseIfOpen(snapshot);
-                service.deleteOnRequest(snapshot);
-                return 0;
-            }
-            SnapshotDirectory.refuseWrite(path);
-            Names.Split split = Names.split(path);
-            tree.rmdir(resolve(split.parent()), split.name());
-            return 0;
-        });
-    }
-
-    @Override
-    public int rename(String from, String to) {
-        return run("rename", from, () -> {
-            guardNewName("rename", from, to);
-            Names.Split source = Names.split(from);
-            Names.Split target = Names.split(to);
-            tree.rename(resolve(source.parent()), source.name(), resolve(target.parent()), target.name(),
-                    openFiles::isOpen);
-            return 0;
-        });
-    }
-
-    @Override
-    public int link(String existing, String path) {
-        return run("link", path, () -> {
-            long linked = guardNewName("link", existing, path);
-            Names.Split split = Names.split(path);
-            tree.link(linked, resolve(split.parent()), split.name());
-            return 0;
-        });
-    }
-
-    @Override
-    public int chmod(String path, @mode_t long mode) {
-        return run("chmod", path, () -> {
-            tree.update(resolve(path), inode -> inode.mode = (inode.mode & Inode.S_IFMT) | ((int) mode & 07777));
-            return 0;
-        });
-    }
-
-    @Override
-    public int chown(String path, long uid, long gid) {
-        return run("chown", path, () -> {
-            tree.update(resolve(path), inode -> {
-                if ((int) uid != -1) {
-                    inode.uid = (int) uid;
+        }
+        if (mode != null || uid != null || gid != null) {
+            tree.update(ino, inode -> {
+                if (mode != null) {
+                    inode.mode = (inode.mode & Inode.S_IFMT) | (mode & 07777);
                 }
-                if ((int) gid != -1) {
-                    inode.gid = (int) gid;
+                if (uid != null) {
+                    inode.uid = uid;
                 }
-                if (!inode.isDirectory() && ((int) uid != -1 || (int) gid != -1)) {
+                if (gid != null) {
+                    inode.gid = gid;
+                }
+                if (!inode.isDirectory() && mode == null && (uid != null || gid != null)) {
                     // chown(2) clears set-user-ID and set-group-ID on files it changes.
                     inode.mode &= ~(Inode.S_ISUID | ((inode.mode & 010) != 0 ? Inode.S_ISGID : 0));
                 }
             });
-            return 0;
-        });
-    }
-
-    @Override
-    public int truncate(String path, @off_t long size) {
-        return run("truncate", path, () -> {
-            // Through the open-file table, so that an open racing with this truncate sees its result.
-            long ino = resolve(path);
-            gate.access("truncate", path, ino, Policy.Operation.WRITE, caller());
-            OpenFile open = openFiles.acquire(ino, true);
-            try {
-                open.truncate(size);
-            } finally {
-                openFiles.release(ino, true);
-            }
-            return 0;
-        });
-    }
-
-    @Override
-    public int ftruncate(String path, @off_t long size, FuseFileInfo fi) {
-        return run("ftruncate", path, () -> {
-            openFile(fi).truncate(size);
-            return 0;
-        });
-    }
-
-    @Override
-    public int utimens(String path, Timespec[] timespec) {
-        return run("utimens", path, () -> {
-            long now = Names.nowNanos();
-            long ino = resolve(path);
+        }
+        if (atimeNanos != null || mtimeNanos != null) {
             OpenFile open = openFiles.get(ino);
             if (open != null) {
                 open.commit(); // Its buffered mtime must not overwrite the one set here.
             }
             tree.update(ino, inode -> {
-                Long atime = time(timespec[0], now);
-                Long mtime = time(timespec[1], now);
-                if (atime != null) {
-                    inode.atimeNanos = atime;
+                if (atimeNanos != null) {
+                    inode.atimeNanos = atimeNanos;
                 }
-                if (mtime != null) {
-                    inode.mtimeNanos = mtime;
+                if (mtimeNanos != null) {
+                    inode.mtimeNanos = mtimeNanos;
                 }
             });
             if (open != null) {
                 open.reloadTimes(tree.inode(ino));
             }
-            return 0;
-        });
+        }
+        return getattr(node);
     }
 
-    @Override
-    public int open(String path, FuseFileInfo fi) {
-        return run("open", path, () -> {
-            SnapshotDirectory.Node node = node(path);
-            Inode inode = inodeOf(node);
-            if (inode.isDirectory()) {
-                return -ErrorCodes.EISDIR();
-            }
-            // A snapshot's copy is guarded by the rules of the path it has in the tree.
-            String guarded = node.inSnapshot() ? innerPath(path) : path;
-            boolean writes = writable(fi) || (fi.flags.get() & O_TRUNC) != 0;
-            gate.access("open", guarded, inode.ino, writes ? Policy.Operation.WRITE : Policy.Operation.READ, caller());
-            if (node.inSnapshot()) {
-                if (writable(fi)) {
-                    return -ErrorCodes.EROFS();
-                }
-                fi.fh.set(snapshotDir.open(node));
-                return 0;
-            }
-            openFiles.acquire(inode.ino, writable(fi));
-            fi.fh.set(inode.ino);
-            return 0;
-        });
+    public byte[] readlink(long node) {
+        Nodes.Node n = nodes.node(node);
+        Inode inode = n.inode();
+        if (!inode.isSymlink()) {
+            throw new StoreException(StoreException.Kind.INVALID, "not a symbolic link");
+        }
+        return inode.symlinkTarget;
     }
 
-    @Override
-    public int read(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
-        return run("read", path, () -> {
-            long handle = fi.fh.get();
-            if (SnapshotDirectory.isSnapshotHandle(handle)) {
-                SnapshotDirectory.Node node = snapshotDir.opened(handle);
-                Inode inode = node.view().inode(node.ino());
-                return OpenFile.copyOut(buf, offset, (int) size, inode.size, data.blockSize(), new byte[data.blockSize()],
-                        index -> null, (index, block) -> node.view().readBlockInto(node.ino(), index, block));
-            }
-            return openFile(fi).read(buf, offset, (int) size);
-        });
+    public Entry mknod(Caller caller, long parent, byte[] name, int mode, long rdev) {
+        return created(caller, "mknod", parent, name, mode, rdev, null);
     }
 
-    @Override
-    public int write(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
-        return run("write", path, () -> openFile(fi).write(buf, offset, (int) size, Names.nowNanos()));
-    }
-
-    @Override
-    public int statfs(String path, Statvfs stat) {
-        return run("statfs", path, () -> {
-            FileStore disk;
+    public Entry mkdir(Caller caller, long parent, byte[] name, int mode) {
+        if (parent == SnapshotDirectory.DIRECTORY_INO) {
+            String snapshot = new String(name, StandardCharsets.ISO_8859_1);
             try {
-                disk = Files.getFileStore(store.path());
-                int unit = 4096;
-                stat.f_bsize.set(unit);
-                stat.f_frsize.set(unit);
-                stat.f_blocks.set(disk.getTotalSpace() / unit);
-                stat.f_bfree.set(disk.getUnallocatedSpace() / unit);
-                stat.f_bavail.set(disk.getUsableSpace() / unit);
+                snapshotService(caller, "mkdir").createOnRequest(snapshot);
             } catch (IOException e) {
-                throw new StoreException(StoreException.Kind.IO, "statfs of " + store.path() + ": " + e.getMessage(), e);
+                // The pre-snapshot hook said no: the operator's veto, not an I/O failure.
+                log.warn("mkdir .snapshots/{}: {}", snapshot, e.getMessage());
+                throw new StoreException(StoreException.Kind.NOT_PERMITTED, e.getMessage(), e);
             }
+            return lookup(parent, name);
+        }
+        return created(caller, "mkdir", parent, name, Inode.S_IFDIR | (mode & 07777), 0, null);
+    }
+
+    public Entry symlink(Caller caller, byte[] target, long parent, byte[] name) {
+        return created(caller, "symlink", parent, name, Inode.S_IFLNK | 0777, 0, target);
+    }
+
+    /** Creates and opens a regular file. */
+    public Entry create(Caller caller, long parent, byte[] name, int mode, int flags, long[] handle) {
+        Entry entry = created(caller, "create", parent, name, Inode.S_IFREG | (mode & 07777), 0, null);
+        openFiles.acquire(entry.node(), writable(flags));
+        handle[0] = entry.node();
+        return entry;
+    }
+
+    public void unlink(long parent, byte[] name) {
+        Tree.checkName(name);
+        tree.unlink(live(parent), name, openFiles::isOpen);
+    }
+
+    public void rmdir(Caller caller, long parent, byte[] name) {
+        Tree.checkName(name);
+        if (parent == SnapshotDirectory.DIRECTORY_INO) {
+            String snapshot = new String(name, StandardCharsets.ISO_8859_1);
+            SnapshotService service = snapshotService(caller, "rmdir");
+            snapshotDir.refuseIfOpen(snapshot);
+            service.deleteOnRequest(snapshot);
+            return;
+        }
+        tree.rmdir(live(parent), name);
+    }
+
+    public void rename(Caller caller, long parent, byte[] name, long newParent, byte[] newName, int flags) {
+        Tree.checkName(name);
+        Tree.checkName(newName);
+        if ((flags & RENAME_EXCHANGE) != 0) {
+            throw new StoreException(StoreException.Kind.INVALID, "exchanging two names is not supported");
+        }
+        long from = live(parent);
+        long to = live(newParent);
+        long ino = tree.lookup(from, name);
+        if (ino == 0) {
+            throw new StoreException(StoreException.Kind.NOT_FOUND, Names.display(name) + " does not exist");
+        }
+        if ((flags & RENAME_NOREPLACE) != 0 && tree.lookup(to, newName) != 0) {
+            throw new StoreException(StoreException.Kind.EXISTS, Names.display(newName) + " exists");
+        }
+        guardNewName(caller, "rename", path(parent, name), ino, path(newParent, newName));
+        tree.rename(from, name, to, newName, openFiles::isOpen);
+        table.renamed(ino, newParent, newName);
+    }
+
+    public Entry link(Caller caller, long node, long newParent, byte[] newName) {
+        Tree.checkName(newName);
+        long ino = live(node);
+        guardNewName(caller, "link", path(node), ino, path(newParent, newName));
+        tree.link(ino, live(newParent), newName);
+        table.remember(ino, newParent, newName);
+        return entry(nodes.node(ino));
+    }
+
+    /** Opens a file: checks the policy at the door, and truncates for O_TRUNC. */
+    public Opened open(Caller caller, long node, int flags) {
+        Nodes.Node n = nodes.node(node);
+        Inode inode = n.inode();
+        if (inode.isDirectory()) {
+            throw new StoreException(StoreException.Kind.IS_DIRECTORY, "is a directory");
+        }
+        boolean truncates = (flags & O_TRUNC) != 0;
+        boolean writes = writable(flags) || truncates;
+        // A snapshot's copy is guarded by the rules of the path it has in the tree.
+        String guarded = n.inSnapshot() ? NodeTable.innerPath(path(node)) : path(node);
+        gate.access("open", guarded, inode.ino, writes ? Policy.Operation.WRITE : Policy.Operation.READ, caller.forPolicy());
+        if (n.inSnapshot()) {
+            if (writes) {
+                throw new StoreException(StoreException.Kind.READ_ONLY, "a snapshot is read-only");
+            }
+            return new Opened(snapshotDir.open(n.asSnapshotNode()), true);
+        }
+        OpenFile open = openFiles.acquire(inode.ino, writable(flags));
+        if (truncates && writable(flags)) {
+            open.truncate(0);
+        }
+        return new Opened(inode.ino, true);
+    }
+
+    /** Reads into {@code target}; returns the bytes read, 0 at the end. */
+    public int read(long handle, Pointer target, long offset, int size) {
+        if (SnapshotDirectory.isSnapshotHandle(handle)) {
+            SnapshotDirectory.Node node = snapshotDir.opened(handle);
+            Inode inode = node.view().inode(node.ino());
+            return OpenFile.copyOut(target, offset, size, inode.size, data.blockSize(), readScratch.get(),
+                    index -> null, (index, block) -> node.view().readBlockInto(node.ino(), index, block));
+        }
+        return openFile(handle).read(target, offset, size);
+    }
+
+    public int write(long handle, Pointer source, long offset, int size) {
+        return openFile(handle).write(source, offset, size, Names.nowNanos());
+    }
+
+    public void flush(long handle) {
+        if (SnapshotDirectory.isSnapshotHandle(handle)) {
+            return;
+        }
+        OpenFile open = openFiles.get(handle);
+        if (open != null) {
+            open.commit();
+        }
+    }
+
+    public void release(long handle, int flags) {
+        if (SnapshotDirectory.isSnapshotHandle(handle)) {
+            snapshotDir.release(handle);
+            return;
+        }
+        if (openFiles.release(handle, writable(flags))) {
+            Inode inode = tree.inode(handle);
+            if (inode.nlink == 0) {
+                tree.releaseOrphan(handle);
+            }
+        }
+    }
+
+    /** Makes the file's data durable: its buffered writes, then one sync of the store's log. */
+    public void fsync(long handle) {
+        if (SnapshotDirectory.isSnapshotHandle(handle)) {
+            return;
+        }
+        openFile(handle).commit();
+        store.sync();
+    }
+
+    public void fsyncdir() {
+        store.sync();
+    }
+
+    /**
+     * The position of the next data ({@code SEEK_DATA}) or hole ({@code SEEK_HOLE}) at or after
+     * {@code offset}, by the blocks the file stores.
+     *
+     * @throws StoreException NOT_FOUND as ENXIO's stand-in is not used: past the end is INVALID_SEEK
+     */
+    public long seek(long handle, long offset, int whence) {
+        long ino;
+        BitSet stored;
+        long size;
+        if (SnapshotDirectory.isSnapshotHandle(handle)) {
+            SnapshotDirectory.Node node = snapshotDir.opened(handle);
+            ino = node.ino();
+            stored = node.view().storedBlocks(ino);
+            size = node.view().inode(ino).size;
+        } else {
+            OpenFile open = openFile(handle);
+            open.commit();
+            ino = handle;
+            stored = data.storedBlocks(ino);
+            size = open.size();
+        }
+        if (offset >= size) {
+            throw new StoreException(StoreException.Kind.NO_SUCH_POSITION, "offset " + offset + " is at or past the end");
+        }
+        int blockSize = data.blockSize();
+        int index = (int) (offset / blockSize);
+        if (whence == SEEK_DATA) {
+            int next = stored.nextSetBit(index);
+            if (next < 0 || (long) next * blockSize >= size) {
+                throw new StoreException(StoreException.Kind.NO_SUCH_POSITION, "no data after offset " + offset);
+            }
+            return Math.max(offset, (long) next * blockSize);
+        }
+        long hole = (long) stored.nextClearBit(index) * blockSize;
+        return Math.min(size, Math.max(offset, hole));
+    }
+
+    /** Reserves space: mode 0 extends the file to {@code offset + length}; keep-size is accepted; others are unsupported. */
+    public void fallocate(long handle, int mode, long offset, long length) {
+        int keepSize = 1;
+        if ((mode & ~keepSize) != 0) {
+            throw new StoreException(StoreException.Kind.UNSUPPORTED, "fallocate mode " + mode + " is not supported");
+        }
+        OpenFile open = openFile(handle);
+        if ((mode & keepSize) == 0 && offset + length > open.size()) {
+            open.truncate(offset + length);
+        }
+    }
+
+    /** The store's disk, as statfs shows it. */
+    public record Space(long blockSize, long blocks, long free, long available, long files, long freeFiles, int nameMax) {
+    }
+
+    public Space statfs() {
+        FileStore disk;
+        try {
+            disk = Files.getFileStore(store.path());
+            int unit = 4096;
             long freeInodes = Integer.MAX_VALUE;
-            stat.f_files.set(tree.inodesAllocated() + freeInodes);
-            stat.f_ffree.set(freeInodes);
-            stat.f_favail.set(freeInodes);
-            stat.f_namemax.set(Tree.NAME_MAX);
-            return 0;
-        });
+            return new Space(unit, disk.getTotalSpace() / unit, disk.getUnallocatedSpace() / unit,
+                    disk.getUsableSpace() / unit, tree.inodesAllocated() + freeInodes, freeInodes, Tree.NAME_MAX);
+        } catch (IOException e) {
+            throw new StoreException(StoreException.Kind.IO, "statfs of " + store.path() + ": " + e.getMessage(), e);
+        }
     }
 
-    @Override
-    public int flush(String path, FuseFileInfo fi) {
-        return run("flush", path, () -> {
-            if (SnapshotDirectory.isSnapshotHandle(fi.fh.get())) {
-                return 0;
+    public void setxattr(long node, String name, byte[] value, int flags) {
+        checkXattrNamespace(name);
+        long ino = live(node);
+        if (ReservedAttributes.isReserved(name)) {
+            // Copies (cp -a, tar --xattrs) write back what they read: the identical value is a no-op.
+            if (ReservedAttributes.SHOWN.contains(name) && Arrays.equals(value, locations.reservedValue(ino, name))) {
+                return;
             }
-            OpenFile open = openFiles.get(fi.fh.get());
-            if (open != null) {
-                open.commit();
-            }
-            return 0;
-        });
+            log.warn("refused setxattr {} on {}: only the filesystem writes location attributes", name, path(node));
+            throw new StoreException(StoreException.Kind.NOT_PERMITTED, "only the filesystem writes " + name);
+        }
+        tree.setXattr(ino, Names.bytes(name), value, flags);
     }
 
-    @Override
-    public int release(String path, FuseFileInfo fi) {
-        return run("release", path, () -> {
-            long ino = fi.fh.get();
-            if (SnapshotDirectory.isSnapshotHandle(ino)) {
-                snapshotDir.release(ino);
-                return 0;
-            }
-            if (openFiles.release(ino, writable(fi))) {
-                Inode inode = tree.inode(ino);
-                if (inode.nlink == 0) {
-                    tree.releaseOrphan(ino);
-                }
-            }
-            return 0;
-        });
+    public byte[] getxattr(long node, String name) {
+        Nodes.Node n = nodes.node(node);
+        if (name.startsWith("system.") || n.isDirectoryOfSnapshots()) {
+            throw new StoreException(StoreException.Kind.NO_ATTRIBUTE, "no attribute '" + name + "'");
+        }
+        if (ReservedAttributes.isReserved(name)) {
+            return n.inSnapshot() ? locations.reservedValue(n.view(), n.ino(), name, n.snapshot().locationRecord())
+                    : locations.reservedValue(n.ino(), name);
+        }
+        return n.view().getXattr(n.ino(), Names.bytes(name));
     }
 
-    @Override
-    public int fsync(String path, int isdatasync, FuseFileInfo fi) {
-        return run("fsync", path, () -> {
-            if (SnapshotDirectory.isSnapshotHandle(fi.fh.get())) {
-                return 0;
+    /** The attribute names of {@code node}, each followed by a NUL, as listxattr(2) returns them. */
+    public byte[] listxattr(long node) {
+        Nodes.Node n = nodes.node(node);
+        if (n.isDirectoryOfSnapshots()) {
+            return new byte[0];
+        }
+        List<byte[]> names = new ArrayList<>();
+        for (String reserved : ReservedAttributes.SHOWN) {
+            names.add(Names.bytes(reserved));
+        }
+        for (byte[] stored : n.view().listXattrs(n.ino())) {
+            if (!ReservedAttributes.isReserved(new String(stored, StandardCharsets.ISO_8859_1))) {
+                names.add(stored);
             }
-            openFile(fi).commit();
-            store.sync();
-            return 0;
-        });
+        }
+        ByteBuffer all = ByteBuffer.allocate(names.stream().mapToInt(x -> x.length + 1).sum());
+        for (byte[] x : names) {
+            all.put(x).put((byte) 0);
+        }
+        return all.array();
     }
 
-    @Override
-    public int fsyncdir(String path, FuseFileInfo fi) {
-        return run("fsyncdir", path, () -> {
-            store.sync();
-            return 0;
-        });
+    public void removexattr(long node, String name) {
+        checkXattrNamespace(name);
+        long ino = live(node);
+        if (ReservedAttributes.isReserved(name)) {
+            log.warn("refused removexattr {} on {}: only the filesystem writes location attributes", name, path(node));
+            throw new StoreException(StoreException.Kind.NOT_PERMITTED, "only the filesystem writes " + name);
+        }
+        tree.removeXattr(ino, Names.bytes(name));
     }
 
-    @Override
-    public int setxattr(String path, String name, Pointer value, @size_t long size, int flags) {
-        return run("setxattr", path, () -> {
-            byte[] attribute = Names.bytes(name);
-            checkXattrNamespace(name);
-            byte[] bytes = new byte[(int) size];
-            value.get(0, bytes, 0, bytes.length);
-            SnapshotDirectory.refuseWrite(path);
-            long ino = resolve(path);
-            if (ReservedAttributes.isReserved(name)) {
-                // Copies (cp -a, tar --xattrs) write back what they read: the identical value is a no-op.
-                if (ReservedAttributes.SHOWN.contains(name) && java.util.Arrays.equals(bytes, locations.reservedValue(ino, name))) {
-                    return 0;
-                }
-                log.warn("refused setxattr {} on {}: only the filesystem writes location attributes", name, path);
-                return -ErrorCodes.EPERM();
-            }
-            tree.setXattr(ino, attribute, bytes, flags);
-            return 0;
-        });
+    /** Opens a directory for listing: its entries are read now, so later pages of the listing cost no seek. */
+    public long opendir(long node) {
+        Nodes.Node n = nodes.node(node);
+        if (!n.inode().isDirectory()) {
+            throw new StoreException(StoreException.Kind.NOT_DIRECTORY, "not a directory");
+        }
+        long handle = nextDirectoryHandle.getAndIncrement();
+        directoryHandles.put(handle, listing(n));
+        return handle;
     }
 
-    @Override
-    public int getxattr(String path, String name, Pointer value, @size_t long size) {
-        return run("getxattr", path, () -> {
-            SnapshotDirectory.Node node = node(path);
-            if (name.startsWith("system.") || node.isDirectoryOfSnapshots()) {
-                return -ErrorCodes.ENODATA();
-            }
-            byte[] bytes = ReservedAttributes.isReserved(name) ? reservedValue(node, name)
-                    : node.view().getXattr(node.ino(), Names.bytes(name));
-            return copyOut(bytes, value, size);
-        });
+    /** The entries of an open directory from position {@code offset}, "." and ".." first; re-read at 0 (rewinddir). */
+    public List<Tree.Entry> readdir(long node, long handle, long offset) {
+        List<Tree.Entry> entries = directoryHandles.get(handle);
+        if (entries == null) {
+            throw new StoreException(StoreException.Kind.INVALID, "directory handle " + handle + " is not open");
+        }
+        if (offset == 0) {
+            entries = listing(nodes.node(node));
+            directoryHandles.put(handle, entries);
+        }
+        return offset >= entries.size() ? List.of() : entries.subList((int) offset, entries.size());
     }
 
-    @Override
-    public int listxattr(String path, Pointer list, @size_t long size) {
-        return run("listxattr", path, () -> {
-            List<byte[]> names = new java.util.ArrayList<>();
-            SnapshotDirectory.Node node = node(path);
-            if (node.isDirectoryOfSnapshots()) {
-                return copyOut(new byte[0], list, size);
-            }
-            for (String reserved : ReservedAttributes.SHOWN) {
-                names.add(Names.bytes(reserved));
-            }
-            for (byte[] stored : node.view().listXattrs(node.ino())) {
-                if (!ReservedAttributes.isReserved(new String(stored, java.nio.charset.StandardCharsets.ISO_8859_1))) {
-                    names.add(stored);
-                }
-            }
-            ByteBuffer all = ByteBuffer.allocate(names.stream().mapToInt(n -> n.length + 1).sum());
-            for (byte[] n : names) {
-                all.put(n).put((byte) 0);
-            }
-            return copyOut(all.array(), list, size);
-        });
+    /** For readdirplus: an entry of directory {@code parent} as a lookup would return it (counted as one). */
+    public Entry entryOf(long parent, Tree.Entry listed) {
+        Nodes.Node node = nodes.listed(parent, listed);
+        return entry(node);
     }
 
-    @Override
-    public int removexattr(String path, String name) {
-        return run("removexattr", path, () -> {
-            SnapshotDirectory.refuseWrite(path);
-            checkXattrNamespace(name);
-            if (ReservedAttributes.isReserved(name)) {
-                resolve(path);
-                log.warn("refused removexattr {} on {}: only the filesystem writes location attributes", name, path);
-                return -ErrorCodes.EPERM();
+    /** The kernel will hold {@code entry} from a readdirplus page: count it as a lookup. */
+    public void listedAndKept(long parent, Entry entry, byte[] name) {
+        table.remember(entry.node(), parent, name);
+    }
+
+    public void releasedir(long handle) {
+        directoryHandles.remove(handle);
+    }
+
+    /** The node number a listed entry shows as. */
+    public long numberOf(long parent, Tree.Entry listed) {
+        return nodes.numberOf(parent, listed.ino());
+    }
+
+    public void access(Caller caller, long node, int mask) {
+        Nodes.Node n = nodes.node(node);
+        Inode inode = n.inode();
+        if (n.inSnapshot() && (mask & 2) != 0) {
+            throw new StoreException(StoreException.Kind.READ_ONLY, "a snapshot is read-only"); // W_OK
+        }
+        if (!Permissions.allows(inode, (int) caller.uid(), (int) caller.gid(), (int) caller.pid(), mask)) {
+            throw new StoreException(StoreException.Kind.ACCESS_DENIED, "permission denied");
+        }
+    }
+
+    /** A path for messages and policy: the names the kernel last used for {@code node}. */
+    String path(long node) {
+        return table.path(node);
+    }
+
+    private String path(long parent, byte[] name) {
+        String dir = table.path(parent);
+        return (dir.equals("/") ? "" : dir) + "/" + Names.display(name);
+    }
+
+    private List<Tree.Entry> listing(Nodes.Node dir) {
+        List<Tree.Entry> entries = new ArrayList<>();
+        entries.add(new Tree.Entry(Names.DOT, dir.number(), Inode.S_IFDIR >>> 12));
+        entries.add(new Tree.Entry(Names.DOT_DOT, 0, Inode.S_IFDIR >>> 12));
+        if (dir.isDirectoryOfSnapshots()) {
+            for (var snapshot : snapshotDir.list()) {
+                entries.add(new Tree.Entry(Names.bytes(snapshot.name()), nodes.rootOf(snapshot), Inode.S_IFDIR >>> 12));
             }
-            tree.removeXattr(resolve(path), Names.bytes(name));
-            return 0;
-        });
+        } else {
+            dir.view().list(dir.ino(), e -> entries.add(e));
+        }
+        return entries;
     }
 
-    @Override
-    public int opendir(String path, FuseFileInfo fi) {
-        return run("opendir", path, () -> {
-            Inode inode = inodeOf(node(path));
-            return inode.isDirectory() ? 0 : -ErrorCodes.ENOTDIR();
-        });
+    private Entry created(Caller caller, String operation, long parent, byte[] name, int mode, long rdev, byte[] target) {
+        Tree.checkName(name);
+        long dir = live(parent);
+        String path = path(parent, name);
+        gate.access(operation, path, 0, Policy.Operation.WRITE, caller.forPolicy());
+        gate.placement(operation, path, caller.forPolicy());
+        Inode inode = tree.create(dir, name, mode, (int) caller.uid(), (int) caller.gid(), rdev, target);
+        table.remember(inode.ino, parent, name);
+        return entry(nodes.node(inode.ino));
     }
 
-    @Override
-    public int readdir(String path, Pointer buf, FuseFillDir filler, @off_t long offset, FuseFileInfo fi) {
-        return run("readdir", path, () -> {
-            SnapshotDirectory.Node node = node(path);
-            filler.apply(buf, Names.cString(Names.DOT), null, 0);
-            filler.apply(buf, Names.cString(Names.DOT_DOT), null, 0);
-            if (node.isDirectoryOfSnapshots()) {
-                for (String name : snapshotDir.names()) {
-                    filler.apply(buf, Names.cString(Names.bytes(name)), null, 0);
-                }
-                return 0;
-            }
-            node.view().list(node.ino(), entry -> filler.apply(buf, Names.cString(entry.name()), null, 0) == 0);
-            return 0;
-        });
+    private Entry entry(Nodes.Node node) {
+        return new Entry(node.number(), attributes(node), node.lasting());
     }
 
-    @Override
-    public int access(String path, int mask) {
-        return run("access", path, () -> {
-            SnapshotDirectory.Node node = node(path);
-            Inode inode = inodeOf(node);
-            if (node.inSnapshot() && (mask & 2) != 0) {
-                return -ErrorCodes.EROFS(); // W_OK in a read-only snapshot.
-            }
-            FuseContext context = getContext();
-            return Permissions.allows(inode, (int) context.uid.get(), (int) context.gid.get(),
-                    (int) context.pid.get(), mask) ? 0 : -ErrorCodes.EACCES();
-        });
-    }
-
-    private Inode createNode(String path, int mode, long rdev, byte[] symlinkTarget) {
-        SnapshotDirectory.refuseWrite(path);
-        Names.Split split = Names.split(path);
-        FuseContext context = getContext();
-        return tree.create(resolve(split.parent()), split.name(), mode,
-                (int) context.uid.get(), (int) context.gid.get(), rdev, symlinkTarget);
-    }
-
-    private OpenFile openFile(FuseFileInfo fi) {
-        OpenFile open = openFiles.get(fi.fh.get());
+    private OpenFile openFile(long handle) {
+        OpenFile open = SnapshotDirectory.isSnapshotHandle(handle) ? null : openFiles.get(handle);
         if (open == null) {
-            throw new StoreException(StoreException.Kind.INVALID, "file handle " + fi.fh.get() + " is not open");
+            throw new StoreException(StoreException.Kind.INVALID, "file handle " + handle + " is not open for this");
         }
         return open;
     }
 
-    /**
-     * What {@code path} names for reading: a node of the live tree, of a snapshot under
-     * {@code .snapshots/}, or that directory itself.
-     */
-    private SnapshotDirectory.Node node(String path) {
-        List<byte[]> parts = Names.components(path);
-        if (!parts.isEmpty() && java.util.Arrays.equals(parts.get(0), SnapshotDirectory.NAME)) {
-            return snapshotDir.resolve(parts);
+    /** The live inode a change applies to: never in {@code .snapshots}. */
+    private long live(long node) {
+        if (!Nodes.isLive(node)) {
+            throw new StoreException(StoreException.Kind.READ_ONLY, "snapshots are read-only");
         }
-        return new SnapshotDirectory.Node(tree.live(), SnapshotDirectory.walk(tree.live(), parts), null);
-    }
-
-    /** The inode of a node; {@code .snapshots} itself shows as a read-only directory like the root. */
-    private Inode inodeOf(SnapshotDirectory.Node node) {
-        if (node.isDirectoryOfSnapshots()) {
-            Inode root = tree.inode(Store.ROOT_INO);
-            Inode dir = new Inode(SnapshotDirectory.DIRECTORY_INO);
-            dir.mode = Inode.S_IFDIR | 0555;
-            dir.nlink = 2;
-            dir.uid = root.uid;
-            dir.gid = root.gid;
-            dir.parent = Store.ROOT_INO;
-            dir.atimeNanos = dir.mtimeNanos = dir.ctimeNanos = snapshotDir.mtimeNanos();
-            return dir;
-        }
-        return node.view().inode(node.ino());
-    }
-
-    private byte[] reservedValue(SnapshotDirectory.Node node, String name) {
-        if (!node.inSnapshot()) {
-            return locations.reservedValue(node.ino(), name);
-        }
-        return locations.reservedValue(node.view(), node.ino(), name, node.snapshot().locationRecord());
+        return node;
     }
 
     /**
-     * Checks a rename or link of {@code existing} to {@code path}: neither in a snapshot, the
-     * caller may write the file under both names, and its data may be placed at {@code path}.
-     *
-     * @return the inode of {@code existing}
+     * The service for a snapshot made or deleted through {@code .snapshots/}, for root only (the
+     * kernel already keeps others out of the read-only directory; this holds without
+     * {@code default_permissions} too).
      */
-    private long guardNewName(String operation, String existing, String path) {
-        SnapshotDirectory.refuseWrite(path);
-        long ino = resolve(existing);
-        gate.access(operation, existing, ino, Policy.Operation.WRITE, caller());
-        gate.access(operation, path, ino, Policy.Operation.WRITE, caller());
-        gate.placement(operation, path, caller());
-        return ino;
-    }
-
-    /** Checks access (write) and placement for a node about to be created at {@code path}. */
-    private void atTheDoor(String operation, String path) {
-        SnapshotDirectory.refuseWrite(path);
-        gate.access(operation, path, 0, Policy.Operation.WRITE, caller());
-        gate.placement(operation, path, caller());
-    }
-
-    private PolicyGate.Caller caller() {
-        FuseContext context = getContext();
-        return new PolicyGate.Caller(context.uid.get(), context.gid.get(), context.pid.get());
-    }
-
-    /** {@code /.snapshots/NAME/rest} → {@code /rest}. */
-    private static String innerPath(String path) {
-        List<byte[]> parts = Names.components(path);
-        StringBuilder inner = new StringBuilder();
-        for (int i = 2; i < parts.size(); i++) {
-            inner.append('/').append(Names.display(parts.get(i)));
+    private SnapshotService snapshotService(Caller caller, String operation) {
+        SnapshotService service = snapshots;
+        if (service == null) {
+            throw new StoreException(StoreException.Kind.READ_ONLY, operation + " in .snapshots is not offered by this mount");
         }
-        return inner.length() == 0 ? "/" : inner.toString();
+        if (caller.uid() != 0) {
+            throw new StoreException(StoreException.Kind.NOT_PERMITTED, operation + " in .snapshots is for root only");
+        }
+        return service;
     }
 
-    private static boolean writable(FuseFileInfo fi) {
-        return (fi.flags.get() & 3) != 0; // O_ACCMODE: O_WRONLY or O_RDWR.
+    /** Checks a rename or link: the caller may write the file under both names, and its data may be placed at the new one. */
+    private void guardNewName(Caller caller, String operation, String existing, long ino, String path) {
+        gate.access(operation, existing, ino, Policy.Operation.WRITE, caller.forPolicy());
+        gate.access(operation, path, ino, Policy.Operation.WRITE, caller.forPolicy());
+        gate.placement(operation, path, caller.forPolicy());
     }
 
-    /** The inode number of {@code path} in the live tree, for a change: never inside {@code .snapshots}. */
-    private long resolve(String path) {
-        SnapshotDirectory.refuseWrite(path);
-        return SnapshotDirectory.walk(tree.live(), Names.components(path));
-    }
-
-    private int fill(FileStat stat, SnapshotDirectory.Node node) {
-        Inode inode = inodeOf(node);
+    private Attributes attributes(Nodes.Node node) {
+        Inode inode = node.inode();
         long size = inode.size;
         long mtime = inode.mtimeNanos;
-        OpenFile open = inode.isRegular() && !node.inSnapshot() ? openFiles.get(inode.ino) : null;
+        OpenFile open = inode.isRegular() && !node.inSnapshot() && !node.isDirectoryOfSnapshots() ? openFiles.get(inode.ino) : null;
         if (open != null) {
             size = open.size();
             mtime = open.mtimeNanos();
         }
-        stat.st_ino.set(node.shownIno());
-        stat.st_mode.set(inode.mode);
-        stat.st_nlink.set(inode.nlink);
-        stat.st_uid.set(inode.uid);
-        stat.st_gid.set(inode.gid);
-        stat.st_rdev.set(inode.rdev);
-        stat.st_size.set(size);
-        stat.st_blksize.set(data.blockSize());
         long storedBytes = inode.isRegular()
                 ? Math.min(size, (inode.storedBlocks + (open != null && open.isDirty() ? 1 : 0)) * data.blockSize())
                 : (inode.isSymlink() ? 0 : 4096);
-        stat.st_blocks.set((storedBytes + STAT_BLOCK - 1) / STAT_BLOCK);
-        setTime(stat.st_atim, inode.atimeNanos);
-        setTime(stat.st_mtim, mtime);
-        setTime(stat.st_ctim, Math.max(inode.ctimeNanos, mtime));
-        return 0;
+        return new Attributes(node.number(), inode.mode, inode.nlink, inode.uid, inode.gid, inode.rdev, size,
+                data.blockSize(), (storedBytes + STAT_BLOCK - 1) / STAT_BLOCK, inode.atimeNanos, mtime,
+                Math.max(inode.ctimeNanos, mtime));
     }
 
-    private static void setTime(Timespec t, long nanos) {
-        t.tv_sec.set(Math.floorDiv(nanos, 1_000_000_000L));
-        t.tv_nsec.set(Math.floorMod(nanos, 1_000_000_000L));
-    }
-
-    private static Long time(Timespec t, long now) {
-        long nsec = t.tv_nsec.longValue();
-        if (nsec == UTIME_OMIT) {
-            return null;
-        }
-        if (nsec == UTIME_NOW) {
-            return now;
-        }
-        return t.tv_sec.get() * 1_000_000_000L + nsec;
+    private static boolean writable(int flags) {
+        return (flags & 3) != 0; // O_ACCMODE: O_WRONLY or O_RDWR.
     }
 
     private static void checkXattrNamespace(String name) {
         if (name.startsWith("system.")) {
             throw new StoreException(StoreException.Kind.UNSUPPORTED, "attribute namespace of '" + name + "' is not supported");
-        }
-    }
-
-    private static int copyOut(byte[] bytes, Pointer target, long size) {
-        if (size == 0) {
-            return bytes.length;
-        }
-        if (size < bytes.length) {
-            return -ErrorCodes.ERANGE();
-        }
-        target.put(0, bytes, 0, bytes.length);
-        return bytes.length;
-    }
-
-    private static int run(String operation, String path, IntSupplier body) {
-        try {
-            return body.getAsInt();
-        } catch (Throwable failure) {
-            return Errno.of(failure, operation, path);
         }
     }
 }

@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs one mount in the foreground: opens the store, frees orphans left by a crash, serves FUSE
- * until unmounted (fusermount -u, locusfs umount, or SIGTERM), then commits and closes the store
+ * until unmounted (fusermount3 -u, locusfs umount, or SIGTERM), then commits and closes the store
  * so that nothing written before the unmount is lost. Writes {@code STORE/locusfs.pid} while it
  * runs so that {@code locusfs umount} can wait for the store to be closed.
  */
@@ -22,13 +22,18 @@ public final class MountDaemon {
     private static final Logger log = LoggerFactory.getLogger(MountDaemon.class);
     public static final String PID_FILE = "locusfs.pid";
     /**
-     * Options every LocusFS mount gets; the user's -o options come after and may override.
-     * attr_timeout=0: the kernel knows each hard link of a file as a separate node, so cached
-     * attributes of one link would miss a change made through another (a stale link count).
+     * Mount options every LocusFS mount gets; the user's -o options come after and may override.
+     * The kernel checks mode bits (default_permissions); every user may enter the mount, the
+     * policy decides the rest (allow_other).
      */
-    static final List<String> DEFAULT_OPTIONS = List.of(
-            "big_writes", "max_write=131072", "max_read=131072", "use_ino", "default_permissions",
-            "allow_other", "hard_remove", "attr_timeout=0", "subtype=locusfs");
+    static final List<String> DEFAULT_OPTIONS = List.of("default_permissions", "allow_other", "subtype=locusfs");
+    /**
+     * How long the kernel keeps names and attributes unless told to forget them, in seconds:
+     * the daemon is the only writer of its store and invalidates what changes behind the kernel.
+     */
+    static final double DEFAULT_CACHE_SECONDS = 60;
+    /** Options of libfuse 2 that libfuse 3 has made the default (or dropped): accepted and ignored. */
+    private static final List<String> OBSOLETE = List.of("nonempty", "big_writes", "use_ino", "hard_remove");
 
     /** FUSE worker threads: requests of different files (and readahead) proceed in parallel. */
     static final int WORKERS = 8;
@@ -39,25 +44,58 @@ public final class MountDaemon {
     /** Asks the kernel to detach the mount (lazily, if busy), which ends the FUSE loop. */
     static void unmount(Path mountPoint) {
         try {
-            Process p = new ProcessBuilder("fusermount", "-u", "-z", mountPoint.toAbsolutePath().toString())
+            Process p = new ProcessBuilder("fusermount3", "-u", "-z", mountPoint.toAbsolutePath().toString())
                     .redirectErrorStream(true).start();
             String output = new String(p.getInputStream().readAllBytes()).trim();
             if (p.waitFor() != 0) {
-                log.error("fusermount -u {} failed: {}", mountPoint, output);
+                log.error("fusermount3 -u {} failed: {}", mountPoint, output);
             }
         } catch (IOException e) {
-            log.error("cannot run fusermount to unmount {}", mountPoint, e);
+            log.error("cannot run fusermount3 to unmount {}", mountPoint, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
     }
 
-    /** The FUSE option string for a mount of {@code store} with the user's extra options. */
+    /** The mount options for libfuse for a mount of {@code store} with the user's extra options. */
     static String options(Path store, List<String> extra) {
         List<String> all = new ArrayList<>(DEFAULT_OPTIONS);
         all.add("fsname=" + store.toAbsolutePath().normalize().toString().replace("\\", "\\\\").replace(",", "\\,"));
-        all.addAll(extra);
+        for (String option : extra) {
+            String name = option.contains("=") ? option.substring(0, option.indexOf('=')) : option;
+            if (!OBSOLETE.contains(name) && !name.equals("max_write") && !name.equals("max_read")
+                    && !name.equals("entry_timeout") && !name.equals("attr_timeout")) {
+                all.add(option);
+            }
+        }
         return String.join(",", all);
+    }
+
+    /** The kernel's cache times: {@code entry_timeout=S} and {@code attr_timeout=S} among the user's options, else the default. */
+    static KernelAdapter.Timeouts timeouts(List<String> extra) {
+        double entry = DEFAULT_CACHE_SECONDS;
+        double attr = DEFAULT_CACHE_SECONDS;
+        for (String option : extra) {
+            if (option.startsWith("entry_timeout=")) {
+                entry = seconds(option);
+            } else if (option.startsWith("attr_timeout=")) {
+                attr = seconds(option);
+            }
+        }
+        return new KernelAdapter.Timeouts(entry, attr);
+    }
+
+    private static double seconds(String option) {
+        String value = option.substring(option.indexOf('=') + 1);
+        try {
+            double seconds = Double.parseDouble(value);
+            if (seconds >= 0 && Double.isFinite(seconds)) {
+                return seconds;
+            }
+        } catch (NumberFormatException e) {
+            // Reported below.
+        }
+        throw new IllegalArgumentException("mount option " + option + ": the time must be a number of seconds, 0 or more");
     }
 
     /**
@@ -108,7 +146,7 @@ public final class MountDaemon {
             fs.takeSnapshotsThrough(snapshots);
             control = ControlServer.start(locations, snapshots, gate, new TranslationRequests(store,
                     new io.locusfs.translate.Translation(io.locusfs.translate.Translation.DEFAULT_CONCURRENT),
-                    mounted::isOpen, mounted::commitAll));
+                    mounted::isOpen, mounted::commitAll, mounted::forgetAllCached));
             scheduler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "locusfs-snapshots");
                 t.setDaemon(true);
@@ -153,7 +191,10 @@ public final class MountDaemon {
         Runtime.getRuntime().addShutdownHook(onSignal);
         try {
             log.info("mounting {} at {} (location {})", storePath, mountPoint, store.location().zone());
-            FuseLoop.serve(fs.operations(), mountPoint, List.of("-o", options(storePath, extraOptions)), WORKERS);
+            KernelAdapter adapter = new KernelAdapter(fs, timeouts(extraOptions));
+            LocusFs served = fs;
+            FuseLoop.serve(adapter, mountPoint, List.of("-o", options(storePath, extraOptions)), WORKERS,
+                    () -> served.invalidateThrough(adapter));
         } catch (RuntimeException | InterruptedException e) {
             throw new IOException("cannot mount " + storePath + " at " + mountPoint + ": " + e.getMessage(), e);
         } finally {

@@ -9,15 +9,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Path strings from jnr-fuse as raw name bytes. A file name is any bytes but '/' and NUL, not
- * necessarily UTF-8, so the launcher runs the JVM with {@code -Dfile.encoding=ISO-8859-1}: jnr
- * then decodes each byte to one char, and encoding with the same charset gives the bytes back.
+ * Names and paths as strings of raw name bytes, one char per byte (ISO-8859-1): a file name is
+ * any bytes but '/' and NUL, not necessarily UTF-8, and the bytes come back unchanged.
  */
 final class Names {
     static final byte[] DOT = {'.'};
     static final byte[] DOT_DOT = {'.', '.'};
-    private static final Charset PATH_CHARSET = Charset.defaultCharset().equals(StandardCharsets.ISO_8859_1)
-            ? StandardCharsets.ISO_8859_1 : StandardCharsets.UTF_8;
+    private static final Charset PATH_CHARSET = StandardCharsets.ISO_8859_1;
 
     private Names() {
     }

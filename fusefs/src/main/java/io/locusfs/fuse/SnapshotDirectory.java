@@ -1,10 +1,8 @@
 package io.locusfs.fuse;
 
 import io.locusfs.store.Snapshots;
-import io.locusfs.store.Store;
 import io.locusfs.store.StoreException;
 import io.locusfs.store.View;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -21,11 +19,9 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class SnapshotDirectory {
     static final byte[] NAME = Names.bytes(".snapshots");
-    /** The inode number shown for {@code .snapshots} itself: above any the store hands out. */
+    /** The node number of {@code .snapshots} itself: above any the store hands out. */
     static final long DIRECTORY_INO = (1L << 62) - 1;
     private static final long HANDLE_BIT = 1L << 63;
-    /** Snapshot inodes are shown as {@code epoch << 40 | ino}, so no two snapshots share an st_ino. */
-    private static final int EPOCH_SHIFT = 40;
 
     private final Snapshots snapshots;
     private final ConcurrentHashMap<Long, Node> handles = new ConcurrentHashMap<>();
@@ -35,52 +31,8 @@ final class SnapshotDirectory {
         this.snapshots = snapshots;
     }
 
-    /**
-     * A resolved path: a node in the live tree ({@code snapshot} null), in a snapshot, or the
-     * {@code .snapshots} directory itself ({@code view} null).
-     */
+    /** A file opened in a snapshot: the snapshot's view and the inode in it. */
     record Node(View view, long ino, Snapshots.Snapshot snapshot) {
-        boolean isDirectoryOfSnapshots() {
-            return view == null;
-        }
-
-        boolean inSnapshot() {
-            return snapshot != null;
-        }
-
-        /** The st_ino to show: distinct per snapshot. */
-        long shownIno() {
-            if (view == null) {
-                return DIRECTORY_INO;
-            }
-            return snapshot == null ? ino : (snapshot.epoch() << EPOCH_SHIFT) | ino;
-        }
-    }
-
-    /** True when {@code path} is {@code /.snapshots} or lies below it. */
-    static boolean contains(String path) {
-        List<byte[]> parts = Names.components(path);
-        return !parts.isEmpty() && Arrays.equals(parts.get(0), NAME);
-    }
-
-    /**
-     * Refuses a change to {@code path} inside {@code .snapshots} (or of that name itself).
-     *
-     * @throws StoreException READ_ONLY (EROFS)
-     */
-    static void refuseWrite(String path) {
-        if (contains(path)) {
-            throw new StoreException(StoreException.Kind.READ_ONLY, path + " is in a read-only snapshot");
-        }
-    }
-
-    /** The snapshot name in {@code /.snapshots/NAME} (exactly that deep), else null. */
-    String nameOfSnapshot(String path) {
-        List<byte[]> parts = Names.components(path);
-        if (parts.size() != 2 || !Arrays.equals(parts.get(0), NAME)) {
-            return null;
-        }
-        return new String(parts.get(1), java.nio.charset.StandardCharsets.ISO_8859_1);
     }
 
     /**
@@ -89,42 +41,38 @@ final class SnapshotDirectory {
      * @throws StoreException BUSY
      */
     void refuseIfOpen(String snapshot) {
-        if (handles.values().stream().anyMatch(node -> node.inSnapshot() && node.snapshot().name().equals(snapshot))) {
+        if (handles.values().stream().anyMatch(node -> node.snapshot().name().equals(snapshot))) {
             throw new StoreException(StoreException.Kind.BUSY, "a file of snapshot '" + snapshot + "' is open");
         }
     }
 
-    /** Resolves {@code parts} (a path below the root whose first name is {@code .snapshots}). */
-    Node resolve(List<byte[]> parts) {
-        if (parts.size() == 1) {
-            return new Node(null, DIRECTORY_INO, null);
-        }
-        String name = new String(parts.get(1), java.nio.charset.StandardCharsets.ISO_8859_1);
-        Snapshots.Snapshot snapshot = snapshots.find(name).orElseThrow(() ->
+    /**
+     * The snapshot named {@code name}.
+     *
+     * @throws StoreException NOT_FOUND
+     */
+    Snapshots.Snapshot byName(String name) {
+        return snapshots.find(name).orElseThrow(() ->
                 new StoreException(StoreException.Kind.NOT_FOUND, "no snapshot '" + name + "'"));
-        View view = snapshots.view(snapshot);
-        return new Node(view, walk(view, parts.subList(2, parts.size())), snapshot);
     }
 
-    /** The inode of {@code names} below the root of {@code view}. */
-    static long walk(View view, List<byte[]> names) {
-        long ino = Store.ROOT_INO;
-        for (byte[] name : names) {
-            long child = view.lookup(ino, name);
-            if (child == 0) {
-                if (!view.inode(ino).isDirectory()) {
-                    throw new StoreException(StoreException.Kind.NOT_DIRECTORY, "a component is not a directory");
-                }
-                throw new StoreException(StoreException.Kind.NOT_FOUND, Names.display(name) + " does not exist");
-            }
-            ino = child;
-        }
-        return ino;
+    /**
+     * The snapshot taken at {@code epoch}.
+     *
+     * @throws StoreException NOT_FOUND when it has been deleted
+     */
+    Snapshots.Snapshot byEpoch(long epoch) {
+        return snapshots.list().stream().filter(s -> s.epoch() == epoch).findFirst().orElseThrow(() ->
+                new StoreException(StoreException.Kind.NOT_FOUND, "the snapshot of epoch " + epoch + " was deleted"));
     }
 
-    /** The names of the snapshots, oldest first, for a listing of {@code .snapshots}. */
-    List<String> names() {
-        return snapshots.list().stream().map(Snapshots.Snapshot::name).toList();
+    View view(Snapshots.Snapshot snapshot) {
+        return snapshots.view(snapshot);
+    }
+
+    /** The snapshots, oldest first, for a listing of {@code .snapshots}. */
+    List<Snapshots.Snapshot> list() {
+        return snapshots.list();
     }
 
     /** The newest snapshot's time: the mtime of {@code .snapshots}. */

@@ -25,12 +25,15 @@ public final class TranslationRequests {
     private final Translation translation;
     private final LongPredicate isOpen;
     private final Runnable commitAll;
+    private final Runnable forgetCached;
 
-    TranslationRequests(Store store, Translation translation, LongPredicate isOpen, Runnable commitAll) {
+    /** {@code forgetCached} makes the kernel forget what an import changed behind its back. */
+    TranslationRequests(Store store, Translation translation, LongPredicate isOpen, Runnable commitAll, Runnable forgetCached) {
         this.store = store;
         this.translation = translation;
         this.isOpen = isOpen;
         this.commitAll = commitAll;
+        this.forgetCached = forgetCached;
     }
 
     List<String> answer(String[] request) throws IOException {
@@ -41,8 +44,12 @@ public final class TranslationRequests {
             }
             if (request[0].equals("import") && request.length == 5) {
                 commitAll.run(); // so that replacing a file replaces what its writers wrote
-                return lines(translation.importInto(store, request[1], Path.of(request[2]), request[3], empty(request[4]),
-                        isOpen, Progress.NONE));
+                try {
+                    return lines(translation.importInto(store, request[1], Path.of(request[2]), request[3], empty(request[4]),
+                            isOpen, Progress.NONE));
+                } finally {
+                    forgetCached.run();
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -10,7 +10,9 @@ public class StoreException extends RuntimeException {
     public enum Kind {
         NOT_FOUND, EXISTS, NOT_EMPTY, IS_DIRECTORY, NOT_DIRECTORY, NAME_TOO_LONG, INVALID,
         NOT_PERMITTED, ACCESS_DENIED, NO_ATTRIBUTE, RANGE, FILE_TOO_BIG, TOO_MANY_LINKS,
-        BUSY, READ_ONLY, UNSUPPORTED, CORRUPT, IO
+        BUSY, READ_ONLY, UNSUPPORTED, CORRUPT, IO,
+        /** A seek for data or a hole past the end of a file (ENXIO). */
+        NO_SUCH_POSITION
     }
 
     private final Kind kind;

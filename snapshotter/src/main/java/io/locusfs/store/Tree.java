@@ -635,7 +635,7 @@ public final class Tree {
         return new Existing(Inode.decode(ino, stored.value()), found.born(), stored.born());
     }
 
-    static void checkName(byte[] name) {
+    public static void checkName(byte[] name) {
         if (name.length == 0) {
             throw new StoreException(Kind.NOT_FOUND, "empty file name");
         }

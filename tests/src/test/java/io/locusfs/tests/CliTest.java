@@ -23,7 +23,7 @@ class CliTest {
 
     @AfterEach
     void cleanUp() {
-        Shell.run("for m in " + dir + "/m*; do fusermount -u -z $m 2>/dev/null; done; rm -rf " + dir);
+        Shell.run("for m in " + dir + "/m*; do fusermount3 -u -z $m 2>/dev/null; done; rm -rf " + dir);
     }
 
     /** A listing of every file under {@code path} with size and checksum, to prove nothing changed. */
@@ -120,7 +120,7 @@ class CliTest {
         assertNotEquals(0, Shell.run("mountpoint -q " + dir + "/m").exit(), "still mounted after SIGTERM");
         assertEquals(0, Shell.run(L + " fsck " + dir + "/s").exit());
         Shell.ok(L + " mount " + dir + "/s " + dir + "/m && cmp " + dir + "/src " + dir + "/m/f");
-        Shell.ok("fusermount -u " + dir + "/m");
+        Shell.ok("fusermount3 -u " + dir + "/m");
         Shell.ok("for i in $(seq 100); do test -f " + dir + "/s/locusfs.pid || break; sleep 0.1; done; ! test -f " + dir + "/s/locusfs.pid");
         assertEquals(0, Shell.run(L + " fsck " + dir + "/s").exit());
     }

@@ -76,6 +76,24 @@ class ErrnoTest extends SharedMountTest {
     }
 
     @Test
+    void lookingUpANameOver255BytesIsEnametoolongNotEnoent() {
+        String longName = "'" + "m".repeat(256) + "'";
+        for (String call : new String[] {"os.stat(N)", "os.chmod(N, 0o600)", "os.chown(N, 0, 0)", "os.lchown(N, 0, 0)",
+                "os.truncate(N, 0)", "os.unlink(N)", "os.rmdir(N)", "os.link(N, 'x')", "os.rename(N, 'x')"}) {
+            assertEquals("ENAMETOOLONG", errnoOf(call.replace("N", longName)), call);
+        }
+    }
+
+    @Test
+    void anOpenFileThatWasUnlinkedKeepsItsAttributesUntilClosed() {
+        String script = "fd = os.open('doomed', os.O_CREAT | os.O_RDWR, 0o644); os.write(fd, b'abc'); os.unlink('doomed')"
+                + "; os.fchmod(fd, 0o600); os.fchown(fd, 1, 1); os.ftruncate(fd, 2); st = os.fstat(fd)"
+                + "; assert (st.st_nlink, st.st_size, st.st_mode & 0o777, st.st_uid) == (0, 2, 0o600, 1), st"
+                + "; assert os.pread(fd, 9, 0) == b'ab'; os.close(fd)";
+        assertEquals("OK", errnoOf(script));
+    }
+
+    @Test
     void movingADirectoryIntoItselfIsEinval() {
         assertEquals("EINVAL", errnoOf("os.rename('full', 'full/sub/inside')"));
     }

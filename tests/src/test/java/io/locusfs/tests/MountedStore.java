@@ -76,7 +76,7 @@ final class MountedStore implements AutoCloseable {
     /** Kills the daemon with SIGKILL, as a crash would, and clears the dead mount. */
     void crash() {
         long pid = daemonPid();
-        Shell.ok("kill -9 " + pid + "; while kill -0 " + pid + " 2>/dev/null; do sleep 0.05; done; fusermount -u -z " + mnt + " || true");
+        Shell.ok("kill -9 " + pid + "; while kill -0 " + pid + " 2>/dev/null; do sleep 0.05; done; fusermount3 -u -z " + mnt + " || true");
     }
 
     /** Runs fsck on the unmounted store and asserts it is clean. */
@@ -92,7 +92,7 @@ final class MountedStore implements AutoCloseable {
 
     @Override
     public void close() {
-        Shell.run(LOCUSFS + " umount " + mnt + " || fusermount -u -z " + mnt);
+        Shell.run(LOCUSFS + " umount " + mnt + " || fusermount3 -u -z " + mnt);
         Shell.run("rm -rf " + root);
     }
 }
