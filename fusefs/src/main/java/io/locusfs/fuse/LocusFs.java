@@ -287,7 +287,10 @@ public final class LocusFs {
 
     public void unlink(long parent, byte[] name) {
         Tree.checkName(name);
-        tree.unlink(live(parent), name, openFiles::isOpen);
+        Inode gone = tree.unlink(live(parent), name, openFiles::isOpen);
+        if (gone != null) {
+            table.unlinked(gone.ino, parent, name);
+        }
     }
 
     public void rmdir(Caller caller, long parent, byte[] name) {
@@ -319,7 +322,7 @@ public final class LocusFs {
         }
         guardNewName(caller, "rename", path(parent, name), ino, path(newParent, newName));
         tree.rename(from, name, to, newName, openFiles::isOpen);
-        table.renamed(ino, newParent, newName);
+        table.renamed(ino, parent, name, newParent, newName);
     }
 
     public Entry link(Caller caller, long node, long newParent, byte[] newName) {

@@ -1,23 +1,51 @@
 package io.locusfs.fuse;
 
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The nodes the kernel holds, each with its lookup count and the name it was last reached by.
- * A node enters with a lookup (or a create, or a readdirplus entry) and leaves when the kernel
- * forgets as many lookups as it made. The names let rules written for paths be checked on nodes:
- * a node's path is its names up to the root. A file with several hard links shows the name it
- * was last looked up, created or linked by. Thread-safe.
+ * The nodes the kernel holds, each with its lookup count and the names it was reached by. A node
+ * enters with a lookup (or a create, or a readdirplus entry) and leaves when the kernel forgets
+ * as many lookups as it made. The names let rules written for paths be checked on nodes: a
+ * node's path is its names up to the root, a file with several hard links showing the name it
+ * was last looked up, created or linked by. Every name is kept so that all of them can be
+ * invalidated: the kernel keeps a node's inode while any name of it is cached. Thread-safe.
  */
 final class NodeTable {
     private static final long ROOT = io.locusfs.store.Store.ROOT_INO;
     /** Deeper than any real tree: a cycle (impossible but for a bug) ends here instead of looping. */
     private static final int MAX_DEPTH = 4096;
 
+    /** A name of a node: directory and name in it. */
+    private record Name(long parent, byte[] name) {
+        boolean is(long otherParent, byte[] otherName) {
+            return parent == otherParent && java.util.Arrays.equals(name, otherName);
+        }
+    }
+
     private static final class Known {
-        long parent;
-        byte[] name;
+        /** The node's names, the one last used at the end. */
+        final java.util.ArrayList<Name> names = new java.util.ArrayList<>(1);
         long lookups;
+
+        synchronized void use(long parent, byte[] name) {
+            names.removeIf(n -> n.is(parent, name));
+            names.add(new Name(parent, name));
+        }
+
+        synchronized void drop(long parent, byte[] name, boolean keepLast) {
+            if (!keepLast || names.size() > 1) {
+                names.removeIf(n -> n.is(parent, name));
+            }
+        }
+
+        synchronized List<Name> all() {
+            return List.copyOf(names);
+        }
+
+        synchronized Name last() {
+            return names.isEmpty() ? null : names.get(names.size() - 1);
+        }
     }
 
     private final ConcurrentHashMap<Long, Known> known = new ConcurrentHashMap<>();
@@ -29,8 +57,7 @@ final class NodeTable {
         }
         known.compute(node, (key, k) -> {
             Known entry = k != null ? k : new Known();
-            entry.parent = parent;
-            entry.name = name;
+            entry.use(parent, name);
             entry.lookups++;
             return entry;
         });
@@ -44,11 +71,19 @@ final class NodeTable {
         });
     }
 
-    /** {@code node} now has the name {@code name} in {@code parent} (a rename). */
-    void renamed(long node, long parent, byte[] name) {
+    /** {@code node}'s name {@code from} in {@code fromParent} is now {@code to} in {@code toParent} (a rename). */
+    void renamed(long node, long fromParent, byte[] from, long toParent, byte[] to) {
         known.computeIfPresent(node, (key, k) -> {
-            k.parent = parent;
-            k.name = name;
+            k.drop(fromParent, from, false);
+            k.use(toParent, to);
+            return k;
+        });
+    }
+
+    /** {@code node} lost its name {@code name} in {@code parent} (an unlink). */
+    void unlinked(long node, long parent, byte[] name) {
+        known.computeIfPresent(node, (key, k) -> {
+            k.drop(parent, name, true); // The last name stays, for messages about an open file.
             return k;
         });
     }
@@ -68,8 +103,13 @@ final class NodeTable {
         void visit(long node, long parent, byte[] name);
     }
 
+    /** Visits every node with each of its names. */
     void forEach(Visitor visitor) {
-        known.forEach((node, k) -> visitor.visit(node, k.parent, k.name));
+        known.forEach((node, k) -> {
+            for (Name n : k.all()) {
+                visitor.visit(node, n.parent(), n.name());
+            }
+        });
     }
 
     /** The path of {@code node} from the root, by the names the kernel used; "/" for the root. */
@@ -78,12 +118,13 @@ final class NodeTable {
         long at = node;
         for (int depth = 0; at != ROOT && depth < MAX_DEPTH; depth++) {
             Known k = known.get(at);
-            if (k == null) {
+            Name name = k == null ? null : k.last();
+            if (name == null) {
                 path.insert(0, "/#" + at); // Not held by the kernel: a name can no longer be given.
                 break;
             }
-            path.insert(0, "/" + Names.display(k.name));
-            at = k.parent;
+            path.insert(0, "/" + Names.display(name.name()));
+            at = name.parent();
         }
         return path.length() == 0 ? "/" : path.toString();
     }
