@@ -46,7 +46,7 @@ final class FuseLoop {
             FUSE.fuse_session_destroy(session);
             throw new IllegalStateException("libfuse could not mount " + mountPoint + " (see the messages above)");
         }
-        adapter.attach(session);
+        adapter.attach(session, mountPoint.toAbsolutePath().toString());
         onMounted.run();
         List<Thread> threads = new ArrayList<>();
         for (int i = 0; i < workers; i++) {
@@ -58,7 +58,7 @@ final class FuseLoop {
         for (Thread t : threads) {
             t.join();
         }
-        adapter.attach(null);
+        adapter.attach(null, null);
         FUSE.fuse_session_unmount(session);
         FUSE.fuse_session_destroy(session);
     }

@@ -37,6 +37,7 @@ final class KernelAdapter implements LocusFs.KernelCache {
     /** The callbacks' Java objects: referenced here so the collector never frees a slot's code. */
     private final List<Object> callbacks = new ArrayList<>();
     private volatile Pointer session;
+    private volatile String mountPoint;
 
     private final ThreadLocal<Pointer> statBuffer = ThreadLocal.withInitial(() -> direct(Fuse3.STAT_SIZEOF));
     private final ThreadLocal<Pointer> entryBuffer = ThreadLocal.withInitial(() -> direct(Fuse3.ENTRY_SIZEOF));
@@ -60,8 +61,9 @@ final class KernelAdapter implements LocusFs.KernelCache {
         return (long) Fuse3.OPS_COUNT * RUNTIME.addressSize();
     }
 
-    /** The session the invalidations go to, once mounted. */
-    void attach(Pointer session) {
+    /** The session the invalidations go to, and where it is mounted; null once unmounted. */
+    void attach(Pointer session, String mountPoint) {
+        this.mountPoint = mountPoint;
         this.session = session;
     }
 
@@ -81,6 +83,41 @@ final class KernelAdapter implements LocusFs.KernelCache {
             cName.put(0, name, 0, name.length);
             cName.putByte(name.length, (byte) 0);
             FUSE.fuse_lowlevel_notify_inval_entry(se, parent, cName, name.length);
+        }
+    }
+
+    /** The C library calls that make the kernel write back a mount's dirty pages. */
+    public interface Libc {
+        int open(String path, int flags);
+
+        int syncfs(int fd);
+
+        int close(int fd);
+    }
+
+    private static final Libc LIBC = jnr.ffi.LibraryLoader.create(Libc.class).failImmediately().load("c");
+    private static final int O_RDONLY_DIRECTORY = 0200000;
+
+    /**
+     * syncfs(2) on the mount: the kernel sends every dirty page as WRITE requests (served by the
+     * other workers) and returns when they are done. The mount point is opened for the call only,
+     * so that it never keeps the mount busy.
+     */
+    @Override
+    public void writeBack() {
+        if (session == null || mountPoint == null) {
+            return;
+        }
+        int fd = LIBC.open(mountPoint, O_RDONLY_DIRECTORY);
+        if (fd < 0) {
+            throw new StoreException(StoreException.Kind.IO, "cannot open " + mountPoint + " to write back its cached writes");
+        }
+        try {
+            if (LIBC.syncfs(fd) != 0) {
+                throw new StoreException(StoreException.Kind.IO, "writing back the cached writes of " + mountPoint + " failed");
+            }
+        } finally {
+            LIBC.close(fd);
         }
     }
 

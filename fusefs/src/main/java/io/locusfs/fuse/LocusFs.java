@@ -83,6 +83,10 @@ public final class LocusFs {
             @Override
             public void forgetName(long parent, byte[] name) {
             }
+
+            @Override
+            public void writeBack() {
+            }
         };
 
         /** Forget the attributes and pages of {@code node}. */
@@ -90,6 +94,9 @@ public final class LocusFs {
 
         /** Forget the name {@code name} in directory {@code parent}. */
         void forgetName(long parent, byte[] name);
+
+        /** Send every write held in the kernel's page cache, and return once they have arrived. */
+        void writeBack();
     }
 
     /** Who asks: the uid, gid and pid of the calling process. */
@@ -145,8 +152,12 @@ public final class LocusFs {
         store.sync();
     }
 
-    /** Commits every buffered write, so that a snapshot taken next holds everything written so far. */
+    /**
+     * Commits every write so far, so that a snapshot taken next holds it: first what the kernel
+     * still holds in its page cache (writeback caching), then what the open files buffer.
+     */
     public void commitAll() {
+        kernel.writeBack();
         openFiles.commitAll();
     }
 

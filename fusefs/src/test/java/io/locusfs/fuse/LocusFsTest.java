@@ -50,6 +50,10 @@ class LocusFsTest {
             public void forgetName(long parent, byte[] name) {
                 forgotten.add("name " + parent + "/" + new String(name, StandardCharsets.ISO_8859_1));
             }
+
+            @Override
+            public void writeBack() {
+            }
         });
     }
 

@@ -29,6 +29,18 @@ class KernelCacheTest {
     }
 
     @Test
+    void aSnapshotHoldsWhatWasWrittenEvenWhileTheKernelStillCachesIt() {
+        try (MountedStore m = MountedStore.create("eu/gb/london/hq")) {
+            String script = "import os, subprocess\nos.chdir('" + m.mnt + "')\n"
+                    + "fd = os.open('f', os.O_CREAT | os.O_WRONLY, 0o644)\nos.write(fd, b'x' * 100000)\n"
+                    + "subprocess.run(['" + L + "', 'snapshot', 'create', '" + m.store + "', 'by-command'], check=True, capture_output=True)\n"
+                    + "os.write(fd, b'y' * 1000)\nos.mkdir('.snapshots/by-mkdir')\n"
+                    + "print(os.path.getsize('.snapshots/by-command/f'), os.path.getsize('.snapshots/by-mkdir/f'))\nos.close(fd)";
+            assertEquals("100000 101000", Shell.ok("python3 -c " + Shell.quote(script)).trim());
+        }
+    }
+
+    @Test
     void anImportIntoTheMountedStoreIsSeenAtOnce() {
         try (MountedStore m = MountedStore.create("eu/gb/london/hq")) {
             Shell.ok("mkdir -p " + m.root + "/src && printf 'from the import' > " + m.root + "/src/f");
