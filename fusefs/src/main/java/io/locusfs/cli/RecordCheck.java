@@ -4,12 +4,10 @@ import io.locusfs.xattr.LocationRecord;
 import io.locusfs.xattr.NodeIdentity;
 import io.locusfs.xattr.ReservedAttributes;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.security.PublicKey;
 import java.util.HashMap;
 import java.util.Map;
@@ -54,16 +52,14 @@ record RecordCheck(Path path, LocationRecord record, String problem) {
 
     /** Checks {@code path}'s record against {@code trusted} keys and, unless {@code storeId} is null, store {@code storeId}. */
     static RecordCheck of(Path path, String storeId, Map<String, PublicKey> trusted) throws IOException {
-        UserDefinedFileAttributeView view = Files.getFileAttributeView(path, UserDefinedFileAttributeView.class);
-        String name = ReservedAttributes.RECORD.substring("user.".length());
-        if (!view.list().contains(name)) {
+        // By path, never opening the file: a FIFO would block the open forever.
+        java.util.Optional<byte[]> value = Xattrs.get(path, ReservedAttributes.RECORD);
+        if (value.isEmpty()) {
             return new RecordCheck(path, null, "no location record");
         }
-        ByteBuffer buffer = ByteBuffer.allocate(view.size(name));
-        view.read(name, buffer);
         LocationRecord record;
         try {
-            record = LocationRecord.parse(new String(buffer.array(), 0, buffer.position(), StandardCharsets.UTF_8));
+            record = LocationRecord.parse(new String(value.get(), StandardCharsets.UTF_8));
         } catch (IllegalArgumentException e) {
             return new RecordCheck(path, null, "unreadable record: " + e.getMessage());
         }
@@ -77,7 +73,7 @@ record RecordCheck(Path path, LocationRecord record, String problem) {
         if (storeId == null) {
             return new RecordCheck(path, record, null); // a copy outside LocusFS: the signature is all there is to check
         }
-        long ino = (Long) Files.getAttribute(path, "unix:ino");
+        long ino = (Long) Files.getAttribute(path, "unix:ino", java.nio.file.LinkOption.NOFOLLOW_LINKS);
         boolean storeWide = record.file().equals(LocationRecord.EVERY_FILE) && record.store().equals(storeId);
         boolean ownRecord = record.file().equals(storeId + ":" + ino);
         if (!storeWide && !ownRecord) {

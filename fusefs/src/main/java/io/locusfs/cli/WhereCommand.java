@@ -134,16 +134,9 @@ final class WhereCommand implements Callable<Integer> {
             return new Copies(replicas, hops);
         }
 
+        /** The attribute's value, "" when it is not set (no replica recorded, or not a replica). */
         private static String read(Path path, String name) throws java.io.IOException {
-            var view = java.nio.file.Files.getFileAttributeView(path, java.nio.file.attribute.UserDefinedFileAttributeView.class);
-            String bare = name.substring("user.".length());
-            try {
-                java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(view.size(bare));
-                view.read(bare, buffer);
-                return new String(buffer.array(), 0, buffer.position(), java.nio.charset.StandardCharsets.UTF_8);
-            } catch (java.nio.file.FileSystemException e) {
-                return ""; // not set: no replica recorded, or not a replica
-            }
+            return Xattrs.get(path, name).map(v -> new String(v, java.nio.charset.StandardCharsets.UTF_8)).orElse("");
         }
     }
 

@@ -157,6 +157,24 @@ public final class ControlServer implements AutoCloseable {
             case "policy-reload":
                 gate.reload();
                 return List.of();
+            case "attribute":
+                // A location attribute of any kind of file by path: the kernel shows user.* only on
+                // regular files and directories, so FIFOs, sockets, devices and symlinks are asked here.
+                arguments(request, 3);
+                if (!io.locusfs.xattr.ReservedAttributes.isReserved(request[2])) {
+                    throw new IllegalArgumentException("only location attributes are answered, not " + request[2]);
+                }
+                long node = Nodes.walk(locations.store().tree().live(), Names.components(request[1]));
+                byte[] value;
+                try {
+                    value = locations.reservedValue(node, request[2]);
+                } catch (io.locusfs.store.StoreException e) {
+                    if (e.kind() != io.locusfs.store.StoreException.Kind.NO_ATTRIBUTE) {
+                        throw e;
+                    }
+                    value = null; // Not set: an answer without a value.
+                }
+                return value == null ? List.of() : List.of("value\t" + java.util.Base64.getEncoder().encodeToString(value));
             case "history":
                 return locations.store().locationHistory().stream().map(r -> r.encode().trim().replace('\n', '|')).toList();
             default:

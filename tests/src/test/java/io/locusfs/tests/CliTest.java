@@ -42,7 +42,12 @@ class CliTest {
         assertTrue(Shell.ok(L + " mount --help").contains("--foreground"));
         assertTrue(Shell.ok(L + " fsck --help").contains("Exit status"));
         assertTrue(Shell.ok(L + " receive --help").contains("--resume"));
-        assertTrue(Shell.ok(MountedStore.HOME.resolve("packaging/bin/locusfs-tls") + " --help").contains("revoke DIR NAME"));
+        String tls = Shell.ok(MountedStore.HOME.resolve("packaging/bin/locusfs-tls") + " --help");
+        assertTrue(tls.contains("revoke DIR NAME"), tls);
+        assertTrue(!tls.contains("set -eu") && !tls.contains("usage()"), "locusfs-tls --help shows its own source:\n" + tls);
+        String[] lines = tls.split("\n");
+        int crl = java.util.Arrays.asList(lines).indexOf("  locusfs-tls crl DIR                  rewrite DIR/ca.crl (renew it)");
+        assertEquals(true, crl > 0 && lines[crl - 1].contains("locusfs-tls revoke"), "the crl line belongs with the commands:\n" + tls);
     }
 
     @Test

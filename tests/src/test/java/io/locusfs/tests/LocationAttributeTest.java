@@ -23,6 +23,22 @@ class LocationAttributeTest {
     }
 
     @Test
+    void verifyAndWhereAnswerForEveryKindOfFileWithoutOpeningIt() {
+        try (MountedStore m = MountedStore.create(HQ)) {
+            Shell.ok("cd " + m.mnt + " && mkfifo pipe && mknod dev c 1 3 && ln -s nowhere link && mkdir dir && echo x > file"
+                    + " && python3 -c \"import socket; socket.socket(socket.AF_UNIX).bind('sock')\"");
+            // A FIFO with no writer: opening it would block; timeout turns a hang into exit 124.
+            Shell.Result verify = Shell.run(120, "cd " + m.mnt + " && timeout 60 " + L + " verify pipe dev link dir file sock");
+            assertEquals(0, verify.exit(), verify.out() + verify.err());
+            for (String name : new String[] {"pipe", "dev", "link", "dir", "file", "sock"}) {
+                assertTrue(verify.out().contains(name + ": ok (" + HQ), verify.out());
+            }
+            String where = Shell.ok("cd " + m.mnt + " && timeout 60 " + L + " where pipe link sock dev");
+            assertEquals(4, where.lines().filter(l -> l.contains("\t" + HQ + "\t") && l.contains("signature=valid")).count(), where);
+        }
+    }
+
+    @Test
     void everyFileDirectoryAndSymlinkShowsTheStoresLocation() {
         try (MountedStore m = MountedStore.create(HQ)) {
             Shell.ok("mkdir " + m.at("dir") + " && echo x > " + m.at("dir/f") + " && ln -s dir/f " + m.at("link"));

@@ -1,0 +1,81 @@
+package io.locusfs.cli;
+
+import java.nio.file.Path;
+import java.util.Optional;
+import jnr.ffi.LastError;
+import jnr.ffi.LibraryLoader;
+import jnr.ffi.Runtime;
+import jnr.ffi.annotations.Out;
+import jnr.ffi.annotations.SaveError;
+
+/**
+ * Reads extended attributes by path, never opening the file (Java's attribute view opens it,
+ * which blocks forever on a FIFO with no writer) and never following a symbolic link: with
+ * {@code lgetxattr(2)} for regular files and directories, and for the other kinds on a LocusFS
+ * mount (FIFO, socket, device node, symlink, on which the kernel shows no {@code user.*}
+ * attribute) by asking the mount's daemon over its control socket.
+ */
+final class Xattrs {
+    private static final int ENODATA = 61;
+    private static final int ERANGE = 34;
+
+    /** The C library's call. */
+    public interface Libc {
+        @SaveError
+        long lgetxattr(String path, String name, @Out byte[] value, long size);
+
+        String strerror(int errno);
+    }
+
+    private static final Libc LIBC = LibraryLoader.create(Libc.class).failImmediately().load("c");
+    private static final Runtime RUNTIME = Runtime.getRuntime(LIBC);
+
+    private Xattrs() {
+    }
+
+    /**
+     * The value of attribute {@code name} (with its namespace, as {@code user.location}) of
+     * {@code path} itself, or empty when it has none.
+     *
+     * @throws java.io.IOException when {@code path} cannot be read (missing, not permitted)
+     */
+    static Optional<byte[]> get(Path path, String name) throws java.io.IOException {
+        var attributes = java.nio.file.Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class,
+                java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        if (!attributes.isRegularFile() && !attributes.isDirectory()) {
+            Optional<MountedStore> mount = MountedStore.of(path);
+            if (mount.isPresent()) {
+                for (String line : ControlClient.call(mount.get().store(), "attribute", mount.get().inside(path), name)) {
+                    if (line.startsWith("value\t")) {
+                        return Optional.of(java.util.Base64.getDecoder().decode(line.substring("value\t".length())));
+                    }
+                }
+                return Optional.empty();
+            }
+        }
+        String file = path.toString();
+        for (int attempt = 0; attempt < 3; attempt++) { // The value may grow between the two calls.
+            long size = LIBC.lgetxattr(file, name, null, 0);
+            if (size < 0) {
+                return absentOrFail(path, name);
+            }
+            byte[] value = new byte[(int) size];
+            long read = LIBC.lgetxattr(file, name, value, value.length);
+            if (read >= 0) {
+                return Optional.of(read == value.length ? value : java.util.Arrays.copyOf(value, (int) read));
+            }
+            if (LastError.getLastError(RUNTIME) != ERANGE) {
+                return absentOrFail(path, name);
+            }
+        }
+        throw new java.io.IOException(path + ": the attribute " + name + " keeps changing size");
+    }
+
+    private static Optional<byte[]> absentOrFail(Path path, String name) throws java.io.IOException {
+        int errno = LastError.getLastError(RUNTIME);
+        if (errno == ENODATA) {
+            return Optional.empty();
+        }
+        throw new java.io.IOException(path + ": cannot read " + name + " (" + LIBC.strerror(errno).toLowerCase(java.util.Locale.ROOT) + ")");
+    }
+}
