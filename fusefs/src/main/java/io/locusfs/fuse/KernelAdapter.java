@@ -92,32 +92,51 @@ final class KernelAdapter implements LocusFs.KernelCache {
 
         int syncfs(int fd);
 
+        int fsync(int fd);
+
         int close(int fd);
     }
 
     private static final Libc LIBC = jnr.ffi.LibraryLoader.create(Libc.class).failImmediately().load("c");
     private static final int O_RDONLY_DIRECTORY = 0200000;
+    private static final int O_RDONLY_NOFOLLOW_NONBLOCK = 0400000 | 04000;
 
     /**
-     * syncfs(2) on the mount: the kernel sends every dirty page as WRITE requests (served by the
-     * other workers) and returns when they are done. The mount point is opened for the call only,
-     * so that it never keeps the mount busy.
+     * Has the kernel send what it holds in its page cache: syncfs(2) on the mount for every file,
+     * then fsync(2) on each file open for writing, which also waits until the kernel's WRITE
+     * requests for it have been answered (syncfs does not wait for those). The other workers
+     * serve the requests. Each file is opened for the call only, so it never keeps the mount busy;
+     * one that cannot be opened (renamed since, refused by the policy) is logged and left to syncfs.
      */
     @Override
-    public void writeBack() {
-        if (session == null || mountPoint == null) {
+    public void writeBack(List<String> openForWriting) {
+        String root = mountPoint;
+        if (session == null || root == null) {
             return;
         }
-        int fd = LIBC.open(mountPoint, O_RDONLY_DIRECTORY);
+        int fd = LIBC.open(root, O_RDONLY_DIRECTORY);
         if (fd < 0) {
-            throw new StoreException(StoreException.Kind.IO, "cannot open " + mountPoint + " to write back its cached writes");
+            throw new StoreException(StoreException.Kind.IO, "cannot open " + root + " to write back its cached writes");
         }
         try {
-            if (LIBC.syncfs(fd) != 0) {
-                throw new StoreException(StoreException.Kind.IO, "writing back the cached writes of " + mountPoint + " failed");
-            }
+            LIBC.syncfs(fd);
         } finally {
             LIBC.close(fd);
+        }
+        for (String path : openForWriting) {
+            int file = LIBC.open(root + path, O_RDONLY_NOFOLLOW_NONBLOCK);
+            if (file < 0) {
+                org.slf4j.LoggerFactory.getLogger(KernelAdapter.class).warn(
+                        "could not open {} to write back what the kernel caches of it", path);
+                continue;
+            }
+            try {
+                if (LIBC.fsync(file) != 0) {
+                    throw new StoreException(StoreException.Kind.IO, "writing back the cached writes of " + path + " failed");
+                }
+            } finally {
+                LIBC.close(file);
+            }
         }
     }
 
@@ -190,6 +209,11 @@ final class KernelAdapter implements LocusFs.KernelCache {
         }));
         set(Fuse3.Op.OPENDIR, (Fuse3.InoFile) (req, ino, fi) -> run(req, "opendir", ino, () -> {
             setHandle(fi, fs.opendir(ino), false);
+            if (ino != SnapshotDirectory.DIRECTORY_INO) {
+                // The kernel may keep the listing: it drops it itself when a name changes through it,
+                // and forgetNode drops it when one changes behind it. .snapshots changes behind it always.
+                fi.putInt(Fuse3.FI_BITS, fi.getInt(Fuse3.FI_BITS) | Fuse3.FI_CACHE_READDIR | Fuse3.FI_KEEP_CACHE);
+            }
             FUSE.fuse_reply_open(req, fi);
         }));
         set(Fuse3.Op.READDIR, (Fuse3.ReadOp) (req, ino, size, offset, fi) ->

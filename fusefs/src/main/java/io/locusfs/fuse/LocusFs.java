@@ -85,7 +85,7 @@ public final class LocusFs {
             }
 
             @Override
-            public void writeBack() {
+            public void writeBack(List<String> openForWriting) {
             }
         };
 
@@ -95,8 +95,11 @@ public final class LocusFs {
         /** Forget the name {@code name} in directory {@code parent}. */
         void forgetName(long parent, byte[] name);
 
-        /** Send every write held in the kernel's page cache, and return once they have arrived. */
-        void writeBack();
+        /**
+         * Send every write held in the kernel's page cache, and return once they have arrived:
+         * those of the files at {@code openForWriting} (paths in the mount) for certain.
+         */
+        void writeBack(List<String> openForWriting);
     }
 
     /** Who asks: the uid, gid and pid of the calling process. */
@@ -157,7 +160,14 @@ public final class LocusFs {
      * still holds in its page cache (writeback caching), then what the open files buffer.
      */
     public void commitAll() {
-        kernel.writeBack();
+        List<String> open = new ArrayList<>();
+        for (long ino : openFiles.writableInodes()) {
+            String path = table.path(ino);
+            if (!path.contains("/#")) { // A file without a name (unlinked) is in no snapshot.
+                open.add(path);
+            }
+        }
+        kernel.writeBack(open);
         openFiles.commitAll();
     }
 

@@ -49,6 +49,11 @@ final class OpenFiles {
         return (int) byIno.values().stream().filter(f -> f.writers > 0).count();
     }
 
+    /** The inodes that have a descriptor open for writing. */
+    List<Long> writableInodes() {
+        return byIno.values().stream().filter(f -> f.writers > 0).map(f -> f.ino).toList();
+    }
+
     /** After the tree changed under the open files (a forced rollback), each reads its inode again. */
     void reloadAll(java.util.function.LongFunction<Inode> inodeOrNull) {
         for (OpenFile file : byIno.values()) {

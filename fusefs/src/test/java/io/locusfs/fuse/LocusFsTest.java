@@ -52,7 +52,7 @@ class LocusFsTest {
             }
 
             @Override
-            public void writeBack() {
+            public void writeBack(List<String> openForWriting) {
             }
         });
     }
