@@ -15,7 +15,6 @@ final class Errno {
     static final int ENOENT = 2;
     static final int EIO = 5;
     static final int ENXIO = 6;
-    static final int EBADF = 9;
     static final int EACCES = 13;
     static final int EBUSY = 16;
     static final int EEXIST = 17;
@@ -27,7 +26,6 @@ final class Errno {
     static final int EMLINK = 31;
     static final int ERANGE = 34;
     static final int ENAMETOOLONG = 36;
-    static final int ENOSYS = 38;
     static final int ENOTEMPTY = 39;
     static final int ENODATA = 61;
     static final int EOPNOTSUPP = 95;

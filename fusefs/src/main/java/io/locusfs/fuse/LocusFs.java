@@ -141,11 +141,12 @@ public final class LocusFs {
      */
     public void forgetAllCached() {
         KernelCache cache = kernel;
+        java.util.Set<Long> forgotten = new java.util.HashSet<>();
         table.forEach((node, parent, name) -> {
-            cache.forgetNode(node);
-            if (name != null) {
-                cache.forgetName(parent, name);
+            if (forgotten.add(node)) {
+                cache.forgetNode(node); // Once per node, however many names it has.
             }
+            cache.forgetName(parent, name);
         });
     }
 
@@ -435,7 +436,7 @@ public final class LocusFs {
      * The position of the next data ({@code SEEK_DATA}) or hole ({@code SEEK_HOLE}) at or after
      * {@code offset}, by the blocks the file stores.
      *
-     * @throws StoreException NOT_FOUND as ENXIO's stand-in is not used: past the end is INVALID_SEEK
+     * @throws StoreException NO_SUCH_POSITION (ENXIO) at or past the end, or for data when only holes follow
      */
     public long seek(long handle, long offset, int whence) {
         long ino;

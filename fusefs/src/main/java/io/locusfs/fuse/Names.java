@@ -1,7 +1,5 @@
 package io.locusfs.fuse;
 
-import io.locusfs.store.StoreException;
-import java.nio.ByteBuffer;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -18,10 +16,6 @@ final class Names {
     private static final Charset PATH_CHARSET = StandardCharsets.ISO_8859_1;
 
     private Names() {
-    }
-
-    /** A path cut into its parent directory and last name. */
-    record Split(String parent, byte[] name) {
     }
 
     static byte[] bytes(String s) {
@@ -41,21 +35,6 @@ final class Names {
             }
         }
         return names;
-    }
-
-    static Split split(String path) {
-        int slash = path.lastIndexOf('/');
-        if (slash < 0 || slash == path.length() - 1) {
-            throw new StoreException(StoreException.Kind.INVALID, "'" + path + "' has no final name");
-        }
-        return new Split(slash == 0 ? "/" : path.substring(0, slash), bytes(path.substring(slash + 1)));
-    }
-
-    /** A NUL-terminated copy of {@code name} for libfuse's filler. */
-    static ByteBuffer cString(byte[] name) {
-        ByteBuffer buffer = ByteBuffer.allocate(name.length + 1);
-        buffer.put(name).put((byte) 0).flip();
-        return buffer;
     }
 
     static long nowNanos() {

@@ -88,17 +88,6 @@ final class NodeTable {
         });
     }
 
-    /** How many nodes the kernel holds. */
-    int size() {
-        return known.size();
-    }
-
-    /** The lookups the kernel holds of {@code node} (0 when it holds none). */
-    long lookups(long node) {
-        Known k = known.get(node);
-        return k == null ? 0 : k.lookups;
-    }
-
     interface Visitor {
         void visit(long node, long parent, byte[] name);
     }
