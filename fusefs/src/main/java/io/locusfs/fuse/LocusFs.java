@@ -387,7 +387,7 @@ public final class LocusFs {
             SnapshotDirectory.Node node = snapshotDir.opened(handle);
             Inode inode = node.view().inode(node.ino());
             return OpenFile.copyOut(target, offset, size, inode.size, data.blockSize(), readScratch.get(),
-                    index -> null, (index, block) -> node.view().readBlockInto(node.ino(), index, block));
+                    (index, block) -> node.view().readBlockInto(node.ino(), index, block));
         }
         return openFile(handle).read(target, offset, size);
     }

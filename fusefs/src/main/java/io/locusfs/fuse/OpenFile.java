@@ -16,7 +16,9 @@ import jnr.ffi.Pointer;
 
 /**
  * The write buffer of one open regular file, shared by all its open descriptors. Writes land in
- * block-sized buffers; once {@link #COMMIT_BYTES} bytes are dirty they are handed to a
+ * block-sized buffers ({@link DirtyBlock}) without reading the block first: a block written only
+ * in part is committed as a patch of the ranges written, so a small write costs its own size.
+ * Once {@link #COMMIT_BYTES} bytes are dirty they are handed to a
  * background commit (one WriteBatch) while new writes fill fresh buffers, so copying from FUSE
  * and writing to RocksDB overlap. At most one commit per file is in flight, which keeps commits
  * in order. flush, fsync and release wait for everything to be committed. Reads see dirty and
@@ -35,9 +37,9 @@ final class OpenFile {
     private final Executor committer;
     /** One block-sized buffer per reading thread, so that a read allocates nothing. */
     private final ThreadLocal<byte[]> readBuffer;
-    private TreeMap<Long, byte[]> dirty = new TreeMap<>();
+    private TreeMap<Long, DirtyBlock> dirty = new TreeMap<>();
     /** Blocks being committed in the background; read-only until that commit completes. */
-    private TreeMap<Long, byte[]> inflight = new TreeMap<>();
+    private TreeMap<Long, DirtyBlock> inflight = new TreeMap<>();
     private Future<?> inflightCommit;
     /** Which blocks hold data in the store; loaded on the first commit. */
     private BitSet stored;
@@ -95,16 +97,13 @@ final class OpenFile {
             long index = position / blockSize;
             int within = (int) (position % blockSize);
             int chunk = Math.min(length - done, blockSize - within);
-            byte[] block = dirty.get(index);
+            DirtyBlock block = dirty.get(index);
             if (block == null) {
-                block = pool.take();
-                boolean overwritesWholeBlock = within == 0 && chunk == blockSize;
-                if (!overwritesWholeBlock) {
-                    loadInto(index, block);
-                }
+                block = new DirtyBlock(pool.take());
                 dirty.put(index, block);
             }
-            source.get(done, block, within, chunk);
+            source.get(done, block.data, within, chunk);
+            block.add(within, within + chunk);
             done += chunk;
         }
         size = Math.max(size, offset + length);
@@ -136,23 +135,23 @@ final class OpenFile {
 
     private int copyOut(Pointer target, long offset, int length, long fileSize, boolean buffered) {
         return copyOut(target, offset, length, fileSize, blockSize, readBuffer.get(),
-                buffered ? this::buffered : index -> null, (index, block) -> data.readBlockInto(ino, index, block));
+                buffered ? this::readBuffered : (index, block) -> data.readBlockInto(ino, index, block));
     }
 
-    /** Reads one stored block into {@code target}, returning its length (0 for a hole). */
+    /** Reads one block into {@code target}, returning its length (0 for a hole). */
     interface BlockSource {
         int readInto(long index, byte[] target);
     }
 
     /**
      * Copies up to {@code length} bytes at {@code offset} of a file of {@code fileSize} bytes into
-     * {@code target}: from {@code buffered} blocks where it has one, else from {@code source}
-     * through {@code scratch} (one block); holes read as zeros. Shared with snapshot reads.
+     * {@code target}, block by block from {@code source} through {@code scratch} (one block);
+     * holes read as zeros. Shared with snapshot reads.
      *
      * @return the bytes copied, 0 at or past the end of the file
      */
     static int copyOut(Pointer target, long offset, int length, long fileSize, int blockSize, byte[] scratch,
-                       java.util.function.LongFunction<byte[]> buffered, BlockSource source) {
+                       BlockSource source) {
         if (offset >= fileSize) {
             return 0;
         }
@@ -163,17 +162,10 @@ final class OpenFile {
             long index = position / blockSize;
             int within = (int) (position % blockSize);
             int chunk = Math.min(total - done, blockSize - within);
-            byte[] block = buffered.apply(index);
-            int stored;
-            if (block != null) {
-                stored = block.length;
-            } else {
-                block = scratch;
-                stored = source.readInto(index, block);
-            }
+            int stored = source.readInto(index, scratch);
             int available = Math.max(0, Math.min(chunk, stored - within));
             if (available > 0) {
-                target.put(done, block, within, available);
+                target.put(done, scratch, within, available);
             }
             if (available < chunk) {
                 target.setMemory(done + available, chunk - available, (byte) 0);
@@ -226,13 +218,17 @@ final class OpenFile {
             stored = data.storedBlocks(ino);
         }
         List<FileData.BlockWrite> writes = new ArrayList<>(dirty.size());
-        for (Map.Entry<Long, byte[]> e : dirty.entrySet()) {
+        for (Map.Entry<Long, DirtyBlock> e : dirty.entrySet()) {
             long start = e.getKey() * blockSize;
-            if (start < size) { // A block past the end was cut off by a truncate while buffered.
-                writes.add(new FileData.BlockWrite(e.getKey(), e.getValue(), (int) Math.min(blockSize, size - start)));
+            if (start >= size) {
+                continue; // A block past the end was cut off by a truncate while buffered.
             }
+            DirtyBlock block = e.getValue();
+            int length = (int) Math.min(blockSize, size - start);
+            writes.add(block.covers(length) ? new FileData.BlockWrite(e.getKey(), block.data, length)
+                    : new FileData.BlockWrite(e.getKey(), block.data, length, block.clippedTo(length)));
         }
-        TreeMap<Long, byte[]> committing = dirty;
+        TreeMap<Long, DirtyBlock> committing = dirty;
         dirty = inflight;
         inflight = committing;
         metadataDirty = false;
@@ -268,20 +264,37 @@ final class OpenFile {
      * ({@code keepForRetry}) its blocks go back to the dirty set instead, unless rewritten since.
      */
     private void recycleInflight(boolean keepForRetry) {
-        for (Map.Entry<Long, byte[]> e : inflight.entrySet()) {
-            if (keepForRetry && !dirty.containsKey(e.getKey())) {
-                dirty.put(e.getKey(), e.getValue());
+        for (Map.Entry<Long, DirtyBlock> e : inflight.entrySet()) {
+            DirtyBlock failed = e.getValue();
+            if (keepForRetry) {
+                DirtyBlock newer = dirty.get(e.getKey());
+                if (newer != null) { // written again since: the newer bytes go on top of the failed ones
+                    failed.absorb(newer);
+                    pool.give(newer.data);
+                }
+                dirty.put(e.getKey(), failed);
                 metadataDirty = true;
             } else {
-                pool.give(e.getValue());
+                pool.give(failed.data);
             }
         }
         inflight.clear();
     }
 
-    private byte[] buffered(long index) {
-        byte[] block = dirty.get(index);
-        return block != null ? block : inflight.get(index);
+    /** Reads block {@code index} as writes left it: the store's bytes, then the in-flight and dirty ranges over them. */
+    private int readBuffered(long index, byte[] target) {
+        DirtyBlock newest = dirty.get(index);
+        DirtyBlock older = inflight.get(index);
+        int length;
+        if (newest != null && newest.covers(blockSize)) {
+            length = 0; // wholly rewritten: the store's bytes would all be covered
+        } else {
+            length = data.readBlockInto(ino, index, target);
+            if (older != null) {
+                length = older.overlay(target, length);
+            }
+        }
+        return newest == null ? length : newest.overlay(target, length);
     }
 
     /** Sets the file's size, committing buffered data first. */
@@ -309,18 +322,4 @@ final class OpenFile {
         mtimeNanos = inode.mtimeNanos;
     }
 
-    private void loadInto(long index, byte[] block) {
-        byte[] existing = inflight.get(index);
-        if (existing != null) {
-            System.arraycopy(existing, 0, block, 0, blockSize);
-            return;
-        }
-        boolean knownHole = stored != null && !stored.get(Math.toIntExact(index));
-        existing = knownHole ? null : data.readBlock(ino, index);
-        int length = existing == null ? 0 : existing.length;
-        if (length > 0) {
-            System.arraycopy(existing, 0, block, 0, length);
-        }
-        java.util.Arrays.fill(block, length, block.length, (byte) 0);
-    }
 }

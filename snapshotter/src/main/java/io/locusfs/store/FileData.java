@@ -9,10 +9,11 @@ import org.rocksdb.RocksDBException;
 import org.rocksdb.WriteBatch;
 
 /**
- * The data of regular files: fixed-size blocks in the {@code blocks} family, with a small
- * {@code blockmap} entry (the block's stored length) beside each so that listing, truncating and
- * freeing a file reads keys and lengths, never the data. Holes and all-zero blocks are not
- * stored. Thread-safe; writers of one file must be serialised by the caller (the open file).
+ * The data of regular files: fixed-size blocks, each version whole or a base with patches
+ * ({@link Blocks}), with a small {@code blockmap} entry (the version's length and patch count)
+ * beside each so that listing, truncating and freeing a file reads keys and lengths, never the
+ * data. Holes and all-zero blocks are not stored. Thread-safe; writers of one file must be
+ * serialised by the caller (the open file).
  */
 public final class FileData {
     private final Store store;
@@ -29,8 +30,17 @@ public final class FileData {
         return blockSize;
     }
 
-    /** One block to store: {@code length} bytes of {@code data} at block {@code index}. */
-    public record BlockWrite(long index, byte[] data, int length) {
+    /**
+     * One block to store: the first {@code length} bytes of {@code data} at block {@code index}
+     * when {@code ranges} is null; otherwise only the byte ranges {@code ranges} lists (offset,
+     * length pairs within the block, in {@code data} at those offsets) change, the rest of the
+     * block keeps what it holds.
+     */
+    public record BlockWrite(long index, byte[] data, int length, int[] ranges) {
+        /** A whole block. */
+        public BlockWrite(long index, byte[] data, int length) {
+            this(index, data, length, null);
+        }
     }
 
     /**
@@ -39,7 +49,7 @@ public final class FileData {
      * @return the bytes (shorter than a block at the end of a file), or null for a hole
      */
     public byte[] readBlock(long ino, long index) {
-        return store.tree().live().readBlock(ino, index);
+        return blocks().read(ino, index, store.currentEpoch());
     }
 
     /**
@@ -69,6 +79,17 @@ public final class FileData {
             long storedDelta = 0;
             for (BlockWrite w : writes) {
                 int index = Math.toIntExact(w.index());
+                if (w.ranges() != null) {
+                    if (stored.get(index) || !rangesZero(w)) { // zeros written over a hole change nothing
+                        blocks().patch(batch, ino, w.index(), w.data(), w.ranges(), stored.get(index),
+                                size - w.index() * blockSize);
+                        if (!stored.get(index)) {
+                            stored.set(index);
+                            storedDelta++;
+                        }
+                    }
+                    continue;
+                }
                 if (isZero(w.data(), w.length())) {
                     if (stored.get(index)) {
                         removeBlock(batch, ino, w.index());
@@ -78,8 +99,11 @@ public final class FileData {
                     continue;
                 }
                 byte[] value = w.length() == w.data().length ? w.data() : java.util.Arrays.copyOf(w.data(), w.length());
-                putBlock(batch, ino, w.index(), value);
-                if (!stored.get(index)) {
+                if (stored.get(index)) {
+                    putBlock(batch, ino, w.index(), value);
+                } else {
+                    // Not stored live: the version of this epoch, if any, is a tombstone without patches.
+                    blocks().putWhole(batch, Keys.blockPrefix(ino, w.index()), value, null);
                     stored.set(index);
                     storedDelta++;
                 }
@@ -160,44 +184,38 @@ public final class FileData {
     /** Adds to {@code batch} the removal of every stored block of {@code ino} from {@code fromIndex} on. */
     long removeBlocksFrom(WriteBatch batch, long ino, long fromIndex) {
         long[] removed = new long[1];
-        versions.scanForRemoval(store.blockmap, Keys.inodePrefix(ino), Keys.blockPrefix(ino, fromIndex), (prefix, olderLive) -> {
-            removeBlock(batch, ino, Keys.getLong(prefix, Keys.LONG), olderLive);
+        versions.scanForRemoval(store.blockmap, Keys.inodePrefix(ino), Keys.blockPrefix(ino, fromIndex), (prefix, olderLive, current) -> {
+            blocks().remove(batch, prefix, olderLive, Blocks.Entry.decode(current));
             removed[0]++;
         });
         return removed[0];
     }
 
+    /** Adds a whole new version of a block that holds data live (its version of this epoch, if any, is replaced). */
     private void putBlock(WriteBatch batch, long ino, long index, byte[] value) {
         byte[] prefix = Keys.blockPrefix(ino, index);
-        versions.put(batch, store.blocks, Versions.BLOCKS, prefix, value);
-        byte[] length = new byte[4];
-        java.nio.ByteBuffer.wrap(length).putInt(value.length);
-        try {
-            batch.put(store.blockmap, Keys.versioned(prefix, store.currentEpoch()), length);
-        } catch (RocksDBException e) {
-            throw new StoreException(Kind.IO, "batching a block: " + e.getMessage(), e);
-        }
+        blocks().putWhole(batch, prefix, value, blocks().current(prefix));
     }
 
     private void removeBlock(WriteBatch batch, long ino, long index) {
-        removeBlock(batch, ino, index, versions.hasOlderLiveVersion(store.blockmap, Keys.blockPrefix(ino, index)));
+        byte[] prefix = Keys.blockPrefix(ino, index);
+        blocks().remove(batch, prefix, versions.hasOlderLiveVersion(store.blockmap, prefix), blocks().current(prefix));
     }
 
-    /** Adds the removal of one block; {@code olderLive}: a version born before this epoch is still visible to a snapshot. */
-    private void removeBlock(WriteBatch batch, long ino, long index, boolean olderLive) {
-        byte[] prefix = Keys.blockPrefix(ino, index);
-        byte[] current = Keys.versioned(prefix, store.currentEpoch());
-        try {
-            if (olderLive) {
-                versions.put(batch, store.blocks, Versions.BLOCKS, prefix, Versions.TOMBSTONE);
-                batch.put(store.blockmap, current, Versions.TOMBSTONE);
-            } else {
-                versions.dropCurrent(batch, store.blocks, Versions.BLOCKS, prefix);
-                batch.delete(store.blockmap, current);
+    private Blocks blocks() {
+        return store.blockVersions();
+    }
+
+    private static boolean rangesZero(BlockWrite w) {
+        int[] ranges = w.ranges();
+        for (int i = 0; i < ranges.length; i += 2) {
+            for (int j = ranges[i]; j < ranges[i] + ranges[i + 1]; j++) {
+                if (w.data()[j] != 0) {
+                    return false;
+                }
             }
-        } catch (RocksDBException e) {
-            throw new StoreException(Kind.IO, "batching a block removal: " + e.getMessage(), e);
         }
+        return true;
     }
 
     static boolean isZero(byte[] data, int length) {

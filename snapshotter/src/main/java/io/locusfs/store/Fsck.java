@@ -157,10 +157,11 @@ public final class Fsck {
         int blockSize = store.blockSize();
         Map<Long, Long> storedPerInode = new HashMap<>();
         Set<String> mapped = new HashSet<>();
+        byte[] scratch = new byte[blockSize];
         versions.scan(store.blockmap, new byte[0], null, epoch, (prefix, value) -> {
             long ino = Keys.getLong(prefix, 0);
             long index = Keys.getLong(prefix, Keys.LONG);
-            int length = java.nio.ByteBuffer.wrap(value).getInt();
+            int length = Blocks.Entry.decode(value).length();
             blockCount++;
             mapped.add(ino + ":" + index);
             Inode inode = inodes.get(ino);
@@ -175,9 +176,9 @@ public final class Fsck {
                         + inode.size, "cut the file's blocks to its size");
                 repairLive(() -> store.data().truncate(ino, inode.size));
             }
-            byte[] stored = versions.get(store.blocks, prefix, epoch);
-            if (stored == null || stored.length != length) {
-                report("block " + index + " of inode " + ino + " is " + (stored == null ? "missing" : stored.length + " bytes")
+            int stored = readLength(ino, index, scratch);
+            if (stored != length) {
+                report("block " + index + " of inode " + ino + " is " + (stored <= 0 ? "missing" : stored + " bytes")
                         + " but its block map says " + length + " bytes", "free the block (the range reads as zeros)");
                 repairLive(() -> batch(b -> dropBlock(b, prefix)));
             }
@@ -200,6 +201,18 @@ public final class Fsck {
                         "set the count to " + counted);
                 repairLive(() -> rewrite(inode.ino, i -> i.storedBlocks = counted));
             }
+        }
+    }
+
+    /** The length a block reads with at {@link #epoch}; -1 when a patch of it is damaged. */
+    private int readLength(long ino, long index, byte[] scratch) {
+        try {
+            return store.blockVersions().readInto(ino, index, epoch, scratch);
+        } catch (StoreException e) {
+            if (e.kind() != StoreException.Kind.CORRUPT) {
+                throw e;
+            }
+            return -1;
         }
     }
 
@@ -248,6 +261,8 @@ public final class Fsck {
      */
     private final class VersionCheck {
         private final java.util.NavigableSet<Long> readers = store.snapshots().readers();
+        /** Patches stored per block version ({@link #id}); each version takes its own out. */
+        private final Map<String, Integer> patches = new HashMap<>();
 
         void run() {
             for (Snapshots.Snapshot s : store.snapshots().list()) {
@@ -261,8 +276,12 @@ public final class Fsck {
                 births.add(id(born, family, prefix));
                 return true;
             });
+            store.blockVersions().allPatches((prefix, born, seq) -> patches.merge(id(born, Versions.BLOCKS, prefix), 1, Integer::sum));
             for (byte family : new byte[] {Versions.INODES, Versions.DIRENTS, Versions.BLOCKS, Versions.XATTRS}) {
                 checkFamily(family, births);
+            }
+            for (Map.Entry<String, Integer> stray : patches.entrySet()) {
+                report("the patches of a block version that does not exist (" + stray.getKey() + ") are stored", "none: they are ignored");
             }
             for (String orphan : births) {
                 report("the births index lists a version that does not exist (" + orphan + ")", "remove the entry");
@@ -283,7 +302,16 @@ public final class Fsck {
                         group.clear();
                     }
                     previous[0] = prefix;
-                    group.add(new Versions.Version(born, it.value().length == 0, it.value().length));
+                    Versions.Version version = Versions.version(family, born, it.value());
+                    group.add(version);
+                    if (family == Versions.BLOCKS) {
+                        int found = java.util.Objects.requireNonNullElse(patches.remove(id(born, family, prefix)), 0);
+                        if (found != version.patches()) {
+                            report("the version of " + describe(family, prefix) + " born in epoch " + born + " has "
+                                    + found + " patches stored but its block map says " + version.patches(),
+                                    "none: the block reads as its block map and base say");
+                        }
+                    }
                     if (!births.remove(id(born, family, prefix))) {
                         report("a version of " + describe(family, prefix) + " born in epoch " + born + " is missing from the births index",
                                 "add it");
@@ -306,7 +334,7 @@ public final class Fsck {
                 long born = v.epoch();
                 report("the version of " + describe(family, prefix) + " born in epoch " + born
                         + " is seen by no snapshot nor the live tree", "free it");
-                repairLive(() -> batch(b -> versions.drop(b, family, prefix, born)));
+                repairLive(() -> batch(b -> versions.drop(b, family, prefix, v)));
             }
         }
 
@@ -356,12 +384,8 @@ public final class Fsck {
     }
 
     private void dropBlock(WriteBatch batch, byte[] prefix) {
-        versions.remove(batch, store.blocks, Versions.BLOCKS, prefix);
-        try {
-            batch.delete(store.blockmap, Keys.versioned(prefix, store.currentEpoch()));
-        } catch (RocksDBException e) {
-            throw new StoreException(StoreException.Kind.IO, e.getMessage(), e);
-        }
+        store.blockVersions().remove(batch, prefix, versions.hasOlderLiveVersion(store.blockmap, prefix),
+                store.blockVersions().current(prefix));
     }
 
     private void rewrite(long ino, java.util.function.Consumer<Inode> change) {

@@ -72,6 +72,17 @@ final class Keys {
         }
     }
 
+    static void putInt(byte[] b, int offset, int v) {
+        for (int i = 3; i >= 0; i--) {
+            b[offset + i] = (byte) v;
+            v >>>= 8;
+        }
+    }
+
+    static int getInt(byte[] b, int offset) {
+        return (b[offset] & 0xff) << 24 | (b[offset + 1] & 0xff) << 16 | (b[offset + 2] & 0xff) << 8 | (b[offset + 3] & 0xff);
+    }
+
     static long getLong(byte[] b, int offset) {
         long v = 0;
         for (int i = 0; i < 8; i++) {

@@ -262,7 +262,7 @@ public final class Snapshots {
         long bytes = 0;
         for (Versions.Version v : dropped) {
             if (batch != null) {
-                versions.drop(batch, family, prefix, v.epoch());
+                versions.drop(batch, family, prefix, v);
             }
             if (family == Versions.BLOCKS && !v.tombstone()) {
                 bytes += v.length();
@@ -342,7 +342,7 @@ public final class Snapshots {
         if (readers == null) {
             for (Versions.Version v : all) {
                 if (v.epoch() > epoch) {
-                    versions.drop(batch, family, prefix, v.epoch());
+                    versions.drop(batch, family, prefix, v);
                 }
             }
             return;
@@ -352,12 +352,14 @@ public final class Snapshots {
         List<Versions.Version> result = new ArrayList<>();
         for (Versions.Version v : all) {
             if (v.epoch() == current) {
-                versions.drop(batch, family, prefix, current);
+                versions.drop(batch, family, prefix, v);
             } else {
                 result.add(v);
             }
         }
-        byte[] old = versions.get(versions.values(family), prefix, epoch);
+        byte[] old = family == Versions.BLOCKS
+                ? store.blockVersions().read(Keys.getLong(prefix, 0), Keys.getLong(prefix, Keys.LONG), epoch)
+                : versions.get(versions.values(family), prefix, epoch);
         Versions.Version copy = null;
         if (!result.isEmpty() && result.get(0).epoch() > epoch) {
             copy = new Versions.Version(current, old == null, old == null ? 0 : old.length);
@@ -366,15 +368,17 @@ public final class Snapshots {
         List<Versions.Version> garbage = garbage(result, readers);
         for (Versions.Version v : garbage) {
             if (v != copy) {
-                versions.drop(batch, family, prefix, v.epoch());
+                versions.drop(batch, family, prefix, v);
             }
         }
         if (copy != null && !garbage.contains(copy)) {
-            byte[] value = old == null ? Versions.TOMBSTONE : old;
-            versions.put(batch, versions.values(family), family, prefix, value);
-            if (family == Versions.BLOCKS) {
-                batch.put(store.blockmap, Keys.versioned(prefix, current),
-                        old == null ? Versions.TOMBSTONE : ByteBuffer.allocate(4).putInt(old.length).array());
+            if (family != Versions.BLOCKS) {
+                versions.put(batch, versions.values(family), family, prefix, old == null ? Versions.TOMBSTONE : old);
+            } else if (old == null) {
+                versions.put(batch, store.blocks, family, prefix, Versions.TOMBSTONE);
+                batch.put(store.blockmap, Keys.versioned(prefix, current), Versions.TOMBSTONE);
+            } else {
+                store.blockVersions().putWhole(batch, prefix, old, null); // the current version was dropped above
             }
         }
     }
@@ -425,8 +429,10 @@ public final class Snapshots {
      */
     public void changes(long after, long upTo, ChangeVisitor visitor) {
         for (FamilyPrefix key : changedBetween(after, upTo)) {
-            visitor.change(Family.of(key.family()), key.prefix(),
-                    versions.get(versions.values(key.family()), key.prefix(), upTo));
+            byte[] prefix = key.prefix();
+            visitor.change(Family.of(key.family()), prefix, key.family() == Versions.BLOCKS
+                    ? store.blockVersions().read(Keys.getLong(prefix, 0), Keys.getLong(prefix, Keys.LONG), upTo)
+                    : versions.get(versions.values(key.family()), prefix, upTo));
         }
     }
 

@@ -34,10 +34,13 @@ import org.rocksdb.WriteOptions;
 public final class Store implements AutoCloseable {
     /**
      * The newest store format this code reads and writes. 2: inode records carry a name hint and
-     * the meta family holds snapshot records. A format-1 store is upgraded in place when first
-     * opened for writing (its records stay readable; new ones are written in the new format).
+     * the meta family holds snapshot records. 3: a block version may be a base and patches (the
+     * {@code patches} family, {@link Blocks}). An older store is upgraded in place when first
+     * opened for writing, in O(1): its records stay readable as they are (a format-2 block is a
+     * version without patches), the new family is created empty, and the marker is rewritten so
+     * that older code refuses the store rather than misread its patched blocks.
      */
-    public static final int FORMAT_VERSION = 2;
+    public static final int FORMAT_VERSION = 3;
     public static final long ROOT_INO = 1;
     /** The epoch of a new store; until the first snapshot ends it, no older versions exist. */
     static final long FIRST_EPOCH = 1;
@@ -49,6 +52,7 @@ public final class Store implements AutoCloseable {
     static final String CF_XATTRS = "xattrs";
     static final String CF_BIRTHS = "births";
     static final String CF_BLOCKMAP = "blockmap";
+    static final String CF_PATCHES = "patches";
 
     static final byte[] META_FORMAT = bytes("format");
     static final byte[] META_EPOCH = bytes("epoch");
@@ -74,6 +78,8 @@ public final class Store implements AutoCloseable {
     final ColumnFamilyHandle xattrs;
     final ColumnFamilyHandle births;
     final ColumnFamilyHandle blockmap;
+    /** Patches of block versions ({@link Blocks}); null in a format-2 store opened read-only, which has none. */
+    final ColumnFamilyHandle patches;
     private final WriteOptions logged;
     private final WriteOptions logless;
     final ReadOptions readOptions;
@@ -98,6 +104,7 @@ public final class Store implements AutoCloseable {
     private final Versions versions;
     private final Tree tree;
     private final FileData data;
+    private final Blocks blockVersions;
 
     static {
         RocksDB.loadLibrary();
@@ -146,16 +153,25 @@ public final class Store implements AutoCloseable {
                 .setMinBlobSize(4096)
                 .setBlobFileSize(256L << 20)
                 .setEnableBlobGarbageCollection(false));
-        List<ColumnFamilyDescriptor> descriptors = List.of(
+        // Patches are small values read together with their block: they stay in the table, where one
+        // seek reads them all (in blob files each would be a read of its own).
+        ColumnFamilyOptions patchOptions = track(new ColumnFamilyOptions()
+                .setTableFormatConfig(table)
+                .setWriteBufferSize(64 << 20)
+                .setCompressionType(CompressionType.NO_COMPRESSION));
+        List<ColumnFamilyDescriptor> descriptors = new ArrayList<>(List.of(
                 new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, metadataOptions),
                 new ColumnFamilyDescriptor(bytes(CF_INODES), metadataOptions),
                 new ColumnFamilyDescriptor(bytes(CF_DIRENTS), metadataOptions),
                 new ColumnFamilyDescriptor(bytes(CF_BLOCKS), blockOptions),
                 new ColumnFamilyDescriptor(bytes(CF_XATTRS), metadataOptions),
                 new ColumnFamilyDescriptor(bytes(CF_BIRTHS), metadataOptions),
-                new ColumnFamilyDescriptor(bytes(CF_BLOCKMAP), metadataOptions));
+                new ColumnFamilyDescriptor(bytes(CF_BLOCKMAP), metadataOptions)));
         handles = new ArrayList<>();
         String dbPath = path.resolve("db").toString();
+        if (!readOnly || hasFamily(dbPath, CF_PATCHES)) { // opened for writing, a format-2 store gains it
+            descriptors.add(new ColumnFamilyDescriptor(bytes(CF_PATCHES), patchOptions));
+        }
         db = readOnly ? RocksDB.openReadOnly(dbOptions, dbPath, descriptors, handles)
                 : RocksDB.open(dbOptions, dbPath, descriptors, handles);
         meta = handles.get(0);
@@ -165,6 +181,7 @@ public final class Store implements AutoCloseable {
         xattrs = handles.get(4);
         births = handles.get(5);
         blockmap = handles.get(6);
+        patches = handles.size() > 7 ? handles.get(7) : null;
         logged = track(new WriteOptions());
         logless = track(new WriteOptions().setDisableWAL(true));
         noLog = bulk;
@@ -175,8 +192,15 @@ public final class Store implements AutoCloseable {
         blockSize = blockSizeBytes == null ? DEFAULT_BLOCK_SIZE : (int) Keys.getLong(blockSizeBytes, 0);
         versions = new Versions(this);
         tree = new Tree(this, versions);
+        blockVersions = new Blocks(this, versions);
         data = new FileData(this, versions);
         snapshots = new Snapshots(this, versions);
+    }
+
+    private static boolean hasFamily(String dbPath, String family) throws RocksDBException {
+        try (org.rocksdb.Options options = new org.rocksdb.Options()) {
+            return RocksDB.listColumnFamilies(options, dbPath).stream().anyMatch(name -> java.util.Arrays.equals(name, bytes(family)));
+        }
     }
 
     private <T extends AutoCloseable> T track(T resource) {
@@ -315,6 +339,10 @@ public final class Store implements AutoCloseable {
 
     public Snapshots snapshots() {
         return snapshots;
+    }
+
+    Blocks blockVersions() {
+        return blockVersions;
     }
 
     /** Bytes the store occupies on disk (its database directory). */

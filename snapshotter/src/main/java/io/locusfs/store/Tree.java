@@ -562,7 +562,7 @@ public final class Tree {
             store.data().removeBlocksFrom(batch, ino, 0);
         }
         byte[] xattrs = Keys.namedPrefix(ino);
-        versions.scanForRemoval(store.xattrs, xattrs, xattrs, (prefix, olderLive) ->
+        versions.scanForRemoval(store.xattrs, xattrs, xattrs, (prefix, olderLive, current) ->
                 versions.remove(batch, store.xattrs, Versions.XATTRS, prefix, olderLive));
         if (inode == null) {
             versions.remove(batch, store.inodes, Versions.INODES, Keys.inodePrefix(ino));

@@ -194,8 +194,14 @@ final class Versions {
         }
     }
 
-    /** One stored version of a prefix: its birth epoch, whether it is a tombstone, its value's length. */
-    record Version(long epoch, boolean tombstone, int length) {
+    /**
+     * One stored version of a prefix: its birth epoch, whether it is a tombstone, its value's
+     * length, and for a block the patches it has ({@link Blocks}).
+     */
+    record Version(long epoch, boolean tombstone, int length, int patches) {
+        Version(long epoch, boolean tombstone, int length) {
+            this(epoch, tombstone, length, 0);
+        }
     }
 
     /** The family whose keys list the versions of {@code family} cheaply: blocks are listed from the block map. */
@@ -223,9 +229,7 @@ final class Versions {
                 if (key.length != prefix.length + Keys.LONG || !Keys.startsWith(key, prefix)) {
                     break;
                 }
-                byte[] value = it.value();
-                int length = family == BLOCKS && value.length == 4 ? java.nio.ByteBuffer.wrap(value).getInt() : value.length;
-                all.add(new Version(Keys.epochOf(key), value.length == 0, length));
+                all.add(version(family, Keys.epochOf(key), it.value()));
             }
             it.status();
         } catch (RocksDBException e) {
@@ -234,13 +238,23 @@ final class Versions {
         return all;
     }
 
-    /** Adds to {@code batch} the deletion of the version of {@code prefix} born in {@code epoch}, with its index entries. */
-    void drop(WriteBatch batch, byte family, byte[] prefix, long epoch) {
-        byte[] key = Keys.versioned(prefix, epoch);
+    /** The version born in {@code epoch} whose listing value ({@link #listing}) is {@code value}. */
+    static Version version(byte family, long epoch, byte[] value) {
+        if (family == BLOCKS) {
+            Blocks.Entry entry = Blocks.Entry.decode(value);
+            return entry == null ? new Version(epoch, true, 0) : new Version(epoch, false, entry.length(), entry.patches());
+        }
+        return new Version(epoch, value.length == 0, value.length);
+    }
+
+    /** Adds to {@code batch} the deletion of version {@code v} of {@code prefix}, with its index entries (and a block's patches). */
+    void drop(WriteBatch batch, byte family, byte[] prefix, Version v) {
+        long epoch = v.epoch();
         try {
-            batch.delete(values(family), key);
             if (family == BLOCKS) {
-                batch.delete(store.blockmap, key);
+                store.blockVersions().drop(batch, prefix, epoch, v.patches());
+            } else {
+                batch.delete(values(family), Keys.versioned(prefix, epoch));
             }
             batch.delete(store.births, Keys.birth(epoch, family, prefix));
         } catch (RocksDBException e) {
@@ -278,7 +292,8 @@ final class Versions {
     }
 
     interface RemovalVisitor {
-        void visit(byte[] prefix, boolean olderLive);
+        /** {@code current}: the value of the version born in this epoch, null when there is none. */
+        void visit(byte[] prefix, boolean olderLive, byte[] current);
     }
 
     /**
@@ -292,7 +307,7 @@ final class Versions {
         try (RocksIterator it = store.db().newIterator(cf, store.readOptions)) {
             it.seek(from);
             byte[] prefix = null;
-            boolean pending = false; // prefix is live, born in the current epoch: the next (older) version decides
+            byte[] pending = null; // the value of a live version of prefix born in the current epoch: the next (older) version decides
             for (; it.isValid(); it.next()) {
                 byte[] key = it.key();
                 if (!Keys.startsWith(key, rangePrefix)) {
@@ -300,24 +315,25 @@ final class Versions {
                 }
                 byte[] keyPrefix = Keys.prefixOf(key);
                 if (prefix != null && Arrays.equals(keyPrefix, prefix)) { // an older version (newest first)
-                    if (pending) {
-                        visitor.visit(prefix, it.value().length > 0);
-                        pending = false;
+                    if (pending != null) {
+                        visitor.visit(prefix, it.value().length > 0, pending);
+                        pending = null;
                     }
                     continue;
                 }
-                if (pending) {
-                    visitor.visit(prefix, false); // born now, nothing older
+                if (pending != null) {
+                    visitor.visit(prefix, false, pending); // born now, nothing older
                 }
                 prefix = keyPrefix;
-                boolean live = it.value().length > 0;
-                pending = live && Keys.epochOf(key) == current;
-                if (live && !pending) {
-                    visitor.visit(prefix, true); // the newest is itself older and live
+                byte[] value = it.value();
+                boolean live = value.length > 0;
+                pending = live && Keys.epochOf(key) == current ? value : null;
+                if (live && pending == null) {
+                    visitor.visit(prefix, true, null); // the newest is itself older and live
                 }
             }
-            if (pending) {
-                visitor.visit(prefix, false);
+            if (pending != null) {
+                visitor.visit(prefix, false, pending);
             }
             it.status();
         } catch (RocksDBException e) {

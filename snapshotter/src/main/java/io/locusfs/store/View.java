@@ -112,7 +112,7 @@ public final class View {
 
     /** The stored bytes of block {@code index} of {@code ino}, or null for a hole. */
     public byte[] readBlock(long ino, long index) {
-        return versions.get(store.blocks, Keys.blockPrefix(ino, index), epoch());
+        return store.blockVersions().read(ino, index, epoch());
     }
 
     /**
@@ -121,7 +121,7 @@ public final class View {
      * @return the bytes copied; 0 for a hole
      */
     public int readBlockInto(long ino, long index, byte[] target) {
-        return versions.getInto(store.blocks, Keys.blockPrefix(ino, index), epoch(), target);
+        return store.blockVersions().readInto(ino, index, epoch(), target);
     }
 
     /** The indices of the blocks of {@code ino} that hold data. */
@@ -138,7 +138,7 @@ public final class View {
     public long referencedBytes() {
         long[] total = {0};
         versions.scan(store.blockmap, new byte[0], null, epoch(), (prefix, value) -> {
-            total[0] += java.nio.ByteBuffer.wrap(value).getInt();
+            total[0] += Blocks.Entry.decode(value).length();
             return true;
         });
         return total[0];

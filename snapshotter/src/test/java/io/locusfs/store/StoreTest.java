@@ -87,7 +87,7 @@ class StoreTest {
         Versions versions = new Versions(store);
         java.util.Map<Long, Boolean> scanned = new java.util.TreeMap<>();
         versions.scanForRemoval(store.blockmap, Keys.inodePrefix(f.ino), Keys.blockPrefix(f.ino, 0),
-                (prefix, olderLive) -> scanned.put(Keys.getLong(prefix, Keys.LONG), olderLive));
+                (prefix, olderLive, current) -> scanned.put(Keys.getLong(prefix, Keys.LONG), olderLive));
         java.util.Map<Long, Boolean> seeked = new java.util.TreeMap<>();
         for (long index : store.data().storedBlocks(f.ino).stream().mapToObj(i -> (long) i).toList()) {
             seeked.put(index, versions.hasOlderLiveVersion(store.blockmap, Keys.blockPrefix(f.ino, index)));
@@ -255,5 +255,40 @@ class StoreTest {
             assertEquals(Store.FORMAT_VERSION, Store.readFormat(old));
             assertTrue(s.tree().inode(Store.ROOT_INO).isDirectory(), "its records still read");
         }
+    }
+
+    @Test
+    void aFormat2StoreOpensReadOnlyWithoutThePatchesFamilyAndIsUpgradedWhenOpenedForWriting() throws Exception {
+        Inode f = file("f", "format 2 data");
+        store.close();
+        Path path = dir.resolve("s");
+        // Make it what format 2 wrote: no patches family, the marker saying 2.
+        try (org.rocksdb.DBOptions options = new org.rocksdb.DBOptions()) {
+            List<org.rocksdb.ColumnFamilyDescriptor> families = new java.util.ArrayList<>();
+            for (byte[] name : org.rocksdb.RocksDB.listColumnFamilies(new org.rocksdb.Options(), path.resolve("db").toString())) {
+                families.add(new org.rocksdb.ColumnFamilyDescriptor(name));
+            }
+            List<org.rocksdb.ColumnFamilyHandle> handles = new java.util.ArrayList<>();
+            try (org.rocksdb.RocksDB db = org.rocksdb.RocksDB.open(options, path.resolve("db").toString(), families, handles)) {
+                for (org.rocksdb.ColumnFamilyHandle h : handles) {
+                    if (new String(h.getName(), StandardCharsets.UTF_8).equals("patches")) {
+                        db.dropColumnFamily(h);
+                    }
+                }
+                handles.forEach(org.rocksdb.ColumnFamilyHandle::close);
+            }
+        }
+        Files.writeString(path.resolve(Store.MARKER_FILE), "locusfs-store 2\n");
+        try (Store old = Store.open(path, StoreOptions.defaults().asReadOnly())) {
+            assertNull(old.patches);
+            assertArrayEquals(b("format 2 data"), old.data().readBlock(f.ino, 0));
+            assertEquals(List.of(), new Fsck(old).check());
+        }
+        assertEquals(2, Store.readFormat(path), "a read-only open changes nothing");
+        store = Store.open(path, StoreOptions.defaults());
+        assertEquals(Store.FORMAT_VERSION, Store.readFormat(path));
+        store.data().commit(f.ino, List.of(new FileData.BlockWrite(0, b("XX"), 13, new int[] {0, 2})), 13, 5,
+                store.data().storedBlocks(f.ino));
+        assertArrayEquals(b("XXrmat 2 data"), store.data().readBlock(f.ino, 0));
     }
 }

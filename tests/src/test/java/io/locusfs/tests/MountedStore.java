@@ -46,6 +46,19 @@ final class MountedStore implements AutoCloseable {
         }
     }
 
+    /** A store unpacked from {@code archive} (a .tar.gz holding {@code store/}), not mounted. */
+    static MountedStore unpacked(Path archive) {
+        try {
+            MountedStore m = new MountedStore(Files.createTempDirectory("locusfs-e2e",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x"))));
+            Files.createDirectories(m.mnt);
+            Shell.ok("tar xzf " + Shell.quote(archive.toString()) + " -C " + m.root);
+            return m;
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     void mount() {
         mount("");
     }
