@@ -177,7 +177,7 @@ final class Blocks {
         try {
             if (current == null) {
                 // A new version over a hole: no base (a tombstone left by a removal in this epoch reads as zeros).
-                batch.put(store.births, Keys.birth(epoch, Versions.BLOCKS, prefix), Versions.TOMBSTONE);
+                versions.born(batch, Versions.BLOCKS, prefix);
             }
             for (int i = 0; i < ranges.length; i += 2) {
                 int offset = ranges[i];

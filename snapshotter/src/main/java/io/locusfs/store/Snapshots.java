@@ -45,9 +45,18 @@ public final class Snapshots {
     /** Told of each snapshot taken, after it is written (a replication daemon ships it at once). */
     private final java.util.List<java.util.function.Consumer<Snapshot>> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
+    /** The epoch of the newest snapshot, 0 when there is none; versions born after it are seen by the live tree only. */
+    private volatile long newestEpoch;
+
     Snapshots(Store store, Versions versions) {
         this.store = store;
         this.versions = versions;
+        this.newestEpoch = newest().map(Snapshot::epoch).orElse(0L);
+    }
+
+    /** The epoch of the newest snapshot, 0 when there is none. */
+    long newestEpoch() {
+        return newestEpoch;
     }
 
     /** One snapshot: its name, the epoch it froze, when it was taken, and whether a person named it. */
@@ -110,6 +119,7 @@ public final class Snapshots {
             }
             made[0] = new Snapshot(name, store.currentEpoch(), createdNanos, manual, -1, record);
             put(batch, made[0]);
+            newestEpoch = made[0].epoch(); // set under the epoch lock: no writer reads it until the epoch has moved on
             try {
                 for (Map.Entry<String, byte[]> note : notes.entrySet()) {
                     store.putNote(batch, note.getKey(), note.getValue());
@@ -231,6 +241,7 @@ public final class Snapshots {
                 Freed freed = collect(batch, snapshot);
                 batch.delete(store.meta, recordKey(name));
                 store.write(batch, true);
+                newestEpoch = newest().map(Snapshot::epoch).orElse(0L);
                 return freed;
             } catch (RocksDBException e) {
                 throw new StoreException(Kind.IO, "deleting snapshot '" + name + "': " + e.getMessage(), e);

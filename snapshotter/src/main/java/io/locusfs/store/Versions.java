@@ -118,12 +118,49 @@ final class Versions {
 
     /** Adds to {@code batch} a new version of {@code prefix}, born in the current epoch. */
     void put(WriteBatch batch, ColumnFamilyHandle cf, byte family, byte[] prefix, byte[] value) {
+        try {
+            batch.put(cf, Keys.versioned(prefix, store.currentEpoch()), value);
+        } catch (RocksDBException e) {
+            throw new StoreException(StoreException.Kind.IO, "batching a write: " + e.getMessage(), e);
+        }
+        born(batch, family, prefix);
+    }
+
+    /**
+     * Adds to {@code batch} the births entry of a version of {@code prefix} born now (written by
+     * the caller), and the drop of the versions it leaves unseen. Those are the versions born
+     * after the newest snapshot but before the current epoch: epochs whose snapshot was deleted
+     * (or rolled back past), seen by the live tree only, and by nobody once it sees the new one.
+     * While the newest snapshot ended the epoch before this one, there are none and nothing is
+     * read.
+     */
+    void born(WriteBatch batch, byte family, byte[] prefix) {
         long epoch = store.currentEpoch();
         try {
-            batch.put(cf, Keys.versioned(prefix, epoch), value);
             batch.put(store.births, Keys.birth(epoch, family, prefix), TOMBSTONE);
         } catch (RocksDBException e) {
             throw new StoreException(StoreException.Kind.IO, "batching a write: " + e.getMessage(), e);
+        }
+        Snapshots snapshots = store.snapshots();
+        long newestSnapshot = snapshots == null ? epoch - 1 : snapshots.newestEpoch();
+        if (newestSnapshot >= epoch - 1) {
+            return;
+        }
+        try (RocksIterator it = store.db().newIterator(listing(family), store.readOptions)) {
+            for (it.seek(Keys.versioned(prefix, epoch - 1)); it.isValid(); it.next()) {
+                byte[] key = it.key();
+                if (key.length != prefix.length + Keys.LONG || !Keys.startsWith(key, prefix)) {
+                    break;
+                }
+                long older = Keys.epochOf(key);
+                if (older <= newestSnapshot) {
+                    break;
+                }
+                drop(batch, family, prefix, version(family, older, it.value()));
+            }
+            it.status();
+        } catch (RocksDBException e) {
+            throw new StoreException(StoreException.Kind.IO, "reading the store: " + e.getMessage(), e);
         }
     }
 

@@ -131,7 +131,7 @@ class BlocksTest {
 
     /**
      * Random writes (whole blocks, parts of blocks, across blocks), truncates, snapshots, deletions
-     * of older snapshots and rollbacks against a byte-array model: every snapshot and the live tree
+     * of any snapshot and rollbacks to any against a byte-array model: every snapshot and the live tree
      * read as the model says, and fsck finds nothing wrong.
      */
     @Test
@@ -162,15 +162,18 @@ class BlocksTest {
                 String name = "s" + step;
                 store.snapshots().create(name, step, true);
                 snapshots.put(name, model.clone());
-            } else if (op < 94 && snapshots.size() > 1) {
-                String oldest = snapshots.keySet().iterator().next();
-                store.snapshots().delete(oldest);
-                snapshots.remove(oldest);
+            } else if (op < 94 && !snapshots.isEmpty()) {
+                String any = new ArrayList<>(snapshots.keySet()).get(random.nextInt(snapshots.size()));
+                store.snapshots().delete(any);
+                snapshots.remove(any);
             } else if (!snapshots.isEmpty()) {
-                String newest = new ArrayList<>(snapshots.keySet()).get(snapshots.size() - 1);
-                store.snapshots().rollback(newest);
+                String any = new ArrayList<>(snapshots.keySet()).get(random.nextInt(snapshots.size()));
+                store.snapshots().rollback(any);
                 stored = new BitSet();
-                model = snapshots.get(newest).clone();
+                model = snapshots.get(any).clone();
+            }
+            if (step % 50 == 49) {
+                assertEquals(List.of(), new Fsck(store).check(), "after step " + step);
             }
             assertArrayEquals(model, read(store.tree().live(), store.tree().inode(ino).size), "live tree after step " + step);
         }

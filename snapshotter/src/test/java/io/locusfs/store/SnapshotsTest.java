@@ -197,4 +197,21 @@ class SnapshotsTest {
         assertEquals(List.of(), new Fsck(store).check());
         assertArrayEquals(b("v1"), snapshots.view(snapshots.get("a")).readBlock(f, 0));
     }
+
+    /** Issue 21 #3: deleting the newest snapshot, then overwriting what it saw, left the old version behind. */
+    @Test
+    void overwritingAfterTheNewestSnapshotIsDeletedLeavesNothingUnseen() {
+        long f = file("f", "one");
+        snapshots.create("a", 1, true);
+        write(f, "two");
+        snapshots.create("b", 2, true);
+        snapshots.delete("b");
+        write(f, "three");
+        store.tree().unlink(Store.ROOT_INO, b("f"), ino -> false); // and a removal of what only the live tree saw
+        assertEquals(List.of(), new Fsck(store).check());
+        assertEquals("one", read(snapshots.view(snapshots.get("a")), "f"));
+        assertNull(read(store.tree().live(), "f"));
+        snapshots.delete("a");
+        assertEquals(List.of(), new Fsck(store).check());
+    }
 }
