@@ -261,8 +261,14 @@ class PolicyTest {
 
         // Restored, and reloaded on SIGHUP as well.
         Files.writeString(policy, policyText());
-        Shell.ok("kill -HUP " + m.daemonPid() + "; sleep 1.5");
-        assertTrue(log().contains("policy " + policy + " reloaded"), "SIGHUP reloads");
+        Shell.ok("kill -HUP " + m.daemonPid());
+        Waits.until(15, () -> {
+            try {
+                return log().contains("policy " + policy + " reloaded");
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        }, "SIGHUP reloads");
         assertAllowed("alice", "cat " + m.at("projects/plan"));
     }
 
