@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
@@ -280,7 +281,7 @@ public final class TarTranslator implements Translator {
                 if (scan.trailer != null) {
                     continue;
                 }
-                String path = ArchivePath.normalise(entry.getName());
+                String path = pathOf(entry);
                 checkParents(scan.kinds, path, input);
                 if (entry.isLink()) {
                     String target = ArchivePath.normalise(entry.getLinkName());
@@ -294,7 +295,8 @@ public final class TarTranslator implements Translator {
                 scan.kinds.put(path, kind);
                 if (kind == SnapshotTree.Kind.FILE && !entry.isLink()) {
                     CRC32C crc = new CRC32C();
-                    for (int n; (n = read(tar, buffer, input)) > 0; ) {
+                    InputStream content = contentOf(entry, tar, input);
+                    for (int n; (n = read(content, buffer, input)) > 0; ) {
                         crc.update(buffer, 0, n);
                     }
                     crcs.put(path, Long.toHexString(crc.getValue()));
@@ -336,7 +338,26 @@ public final class TarTranslator implements Translator {
     }
 
     private static TarArchiveInputStream open(Path input) throws IOException {
-        return new TarArchiveInputStream(new BufferedInputStream(Files.newInputStream(input), CHUNK), "UTF-8");
+        return new TarArchiveInputStream(GnuSparse.hidingSparseKeys(new BufferedInputStream(Files.newInputStream(input), CHUNK)), "UTF-8");
+    }
+
+    /** The path an entry extracts to (a sparse file's own, not GNU tar's {@code GNUSparseFile.0/} one). */
+    private static String pathOf(TarArchiveEntry entry) throws TranslationException {
+        return ArchivePath.normalise(GnuSparse.isSparse(entry) ? GnuSparse.name(entry) : entry.getName());
+    }
+
+    /** A regular file's content as an extractor writes it: a sparse file's holes read as zeros. */
+    private static InputStream contentOf(TarArchiveEntry entry, TarArchiveInputStream tar, Path input) throws IOException {
+        if (!GnuSparse.isSparse(entry)) {
+            return tar;
+        }
+        try {
+            return GnuSparse.expand(tar, GnuSparse.realSize(entry, input.toString()), entry.getSize(), input + ": '" + pathOf(entry) + "'");
+        } catch (TranslationException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new TranslationException(input + ": truncated or corrupt tar data: " + e.getMessage(), e);
+        }
     }
 
     private static TarArchiveEntry next(TarArchiveInputStream tar, Path input) throws TranslationException {
@@ -347,7 +368,7 @@ public final class TarTranslator implements Translator {
         }
     }
 
-    private static int read(TarArchiveInputStream tar, byte[] buffer, Path input) throws TranslationException {
+    private static int read(InputStream tar, byte[] buffer, Path input) throws TranslationException {
         try {
             return tar.read(buffer);
         } catch (IOException | RuntimeException e) {
@@ -406,14 +427,14 @@ public final class TarTranslator implements Translator {
                 if (locusComment(entry, "locusfs-end", job.input()) != null) {
                     break;
                 }
-                SnapshotTree.Node node = nodeOf(entry);
-                target.add(node, node.kind() == SnapshotTree.Kind.FILE && node.hardLinkOf() == null ? tar : null);
+                SnapshotTree.Node node = nodeOf(entry, job.input());
+                target.add(node, node.kind() == SnapshotTree.Kind.FILE && node.hardLinkOf() == null ? contentOf(entry, tar, job.input()) : null);
                 job.progress().advance(1, node.size());
             }
         }
     }
 
-    private static SnapshotTree.Node nodeOf(TarArchiveEntry entry) throws TranslationException {
+    private static SnapshotTree.Node nodeOf(TarArchiveEntry entry, Path input) throws TranslationException {
         Map<String, byte[]> xattrs = new LinkedHashMap<>();
         for (var record : entry.getExtraPaxHeaders().entrySet()) {
             String key = record.getKey();
@@ -431,9 +452,10 @@ public final class TarTranslator implements Translator {
         SnapshotTree.Kind kind = kindOf(entry);
         long rdev = (entry.getDevMinor() & 0xffL) | ((entry.getDevMajor() & 0xfffL) << 8)
                 | ((entry.getDevMinor() & ~0xffL) << 12) | ((entry.getDevMajor() & ~0xfffL) << 32);
-        return new SnapshotTree.Node(ArchivePath.normalise(entry.getName()), kind, entry.getMode() & 07777,
-                (int) entry.getLongUserId(), (int) entry.getLongGroupId(), atime, mtime, ctime,
-                kind == SnapshotTree.Kind.FILE ? entry.getRealSize() : 0,
+        long size = kind != SnapshotTree.Kind.FILE ? 0
+                : GnuSparse.isSparse(entry) ? GnuSparse.realSize(entry, input.toString()) : entry.getRealSize();
+        return new SnapshotTree.Node(pathOf(entry), kind, entry.getMode() & 07777,
+                (int) entry.getLongUserId(), (int) entry.getLongGroupId(), atime, mtime, ctime, size,
                 kind == SnapshotTree.Kind.SYMLINK ? entry.getLinkName() : null, rdev, xattrs, null, null,
                 entry.isLink() ? ArchivePath.normalise(entry.getLinkName()) : null, null);
     }

@@ -218,9 +218,13 @@ public final class FileData {
         return true;
     }
 
+    /** Zeros to compare blocks with: {@code Arrays.mismatch} is vectorised, a loop over bytes is not. */
+    private static final byte[] ZEROS = new byte[1 << 20];
+
     static boolean isZero(byte[] data, int length) {
-        for (int i = 0; i < length; i++) {
-            if (data[i] != 0) {
+        for (int at = 0; at < length; at += ZEROS.length) {
+            int n = Math.min(ZEROS.length, length - at);
+            if (java.util.Arrays.mismatch(data, at, at + n, ZEROS, 0, n) >= 0) {
                 return false;
             }
         }
