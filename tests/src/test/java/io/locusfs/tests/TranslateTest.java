@@ -129,7 +129,7 @@ class TranslateTest {
 
             Shell.run(900, L + " import " + other.store + " --format tar " + tar).ok();
             assertEquals(expected, digests(other.mnt, files), "the import holds the same bytes");
-            assertEquals("5368709120 5368709120 107374182400", Shell.ok("cd " + other.mnt + " && stat -c %s " + files + " | paste -sd ' '"));
+            assertEquals("5368709120 5368709120 107374182400", Shell.ok("cd " + other.mnt + " && stat -c %s " + files + " | paste -sd ' '").trim());
             other.unmount();
             other.assertFsckClean();
             other.mount();
