@@ -1,7 +1,6 @@
 package io.locusfs.translate;
 
 import java.io.EOFException;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -109,8 +108,17 @@ final class GnuSparse {
         }
     }
 
+    /** A stream read in arrays; a single byte is read as an array of one. */
+    private abstract static class ArrayReads extends InputStream {
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+    }
+
     /** A sparse file's bytes: its segments from the archive, zeros between and after them. */
-    private static final class Expanded extends InputStream {
+    private static final class Expanded extends ArrayReads {
         private final InputStream raw;
         private final List<long[]> segments;
         private final long size;
@@ -121,12 +129,6 @@ final class GnuSparse {
             this.raw = raw;
             this.segments = segments;
             this.size = size;
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
         }
 
         @Override
@@ -163,7 +165,7 @@ final class GnuSparse {
      * pax header data ({@code x}) is read whole, and rewritten in place.
      */
     static InputStream hidingSparseKeys(InputStream in) {
-        return new FilterInputStream(in) {
+        return new ArrayReads() {
             private byte[] pending = new byte[0];
             private int pendingAt;
             /** Data bytes of the current entry still to pass through unchanged. */
@@ -171,9 +173,8 @@ final class GnuSparse {
             private boolean done;
 
             @Override
-            public int read() throws IOException {
-                byte[] one = new byte[1];
-                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            public void close() throws IOException {
+                in.close();
             }
 
             @Override
