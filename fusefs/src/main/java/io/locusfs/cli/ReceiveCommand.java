@@ -29,7 +29,8 @@ import picocli.CommandLine.Parameters;
             "",
             "A stream cut short (a dropped link, kill -9) leaves a resume token: run the same command with "
                 + "--resume and the same stream, and the frames already applied are checked and skipped. "
-                + "--abort undoes an unfinished receive instead.",
+                + "--abort undoes an unfinished receive instead. While one is unfinished, any other receive is "
+                + "refused, so that what arrived is never thrown away unasked.",
             "",
             "A mirror takes streams from one store only (the first one it received), signed with the same key.",
             "",

@@ -44,7 +44,7 @@ public final class MirrorServer implements AutoCloseable {
 
     public MirrorServer(Store store, Policy policy, Tls tls, InetSocketAddress listen) throws IOException {
         this.store = store;
-        this.receiver = new StreamReceiver(store, policy, ino -> false);
+        this.receiver = new StreamReceiver(store, policy, ino -> false).replacingUnfinished();
         this.tls = tls;
         this.context = tls.context();
         this.contextFiles = tls.lastModified();

@@ -52,6 +52,8 @@ public final class StreamReceiver {
     private final Store store;
     private final Policy policy;
     private final java.util.function.LongPredicate isOpen;
+    /** A stream other than the unfinished receive's undoes it (a mirror: its origin moved on); else it is refused. */
+    private boolean replaceUnfinished;
 
     /** @param policy this store's own policy, whose placement rules a received file must also satisfy; null for none */
     public StreamReceiver(Store store, Policy policy, java.util.function.LongPredicate isOpen) {
@@ -120,6 +122,16 @@ public final class StreamReceiver {
     }
 
     /**
+     * From now on a stream that does not continue the unfinished receive undoes it, instead of
+     * being refused: for a mirror, whose origin sends another stream only when it can no longer
+     * send the unfinished one (its snapshot was deleted, or the mirror's zone changed).
+     */
+    public StreamReceiver replacingUnfinished() {
+        replaceUnfinished = true;
+        return this;
+    }
+
+    /**
      * Undoes an unfinished receive: the live tree goes back to the snapshot it started from (or
      * empty, if the store had none) and the token is dropped.
      *
@@ -151,7 +163,8 @@ public final class StreamReceiver {
      * Reads a stream from {@code in} and applies it. With {@code resume}, a stream matching the
      * unfinished receive continues after its last durable frame (a stream from a file is read
      * again from its start, its frames up to there checked and skipped; a resumed send starts
-     * there); without it, an unfinished receive is undone first.
+     * there); any other stream is refused while one is unfinished (unless {@link #replacingUnfinished}),
+     * the unfinished receive kept.
      *
      * @throws StreamException for a stream that cannot be applied; the store is left as it was
      */
@@ -180,7 +193,16 @@ public final class StreamReceiver {
             if (token != null && resume && token.stream().equals(header.stream())) {
                 skipUntil = token.frames();
                 resumed = true;
+            } else if (token != null && !replaceUnfinished) {
+                // Refused before anything changes: what arrived of the unfinished one stays, to be resumed or abandoned.
+                throw new StreamException(store.path() + " holds an unfinished receive of snapshot '" + token.header().snapshot()
+                        + "' (" + token.frames() + " frames applied); "
+                        + (token.stream().equals(header.stream()) ? "this is the same stream: run again with --resume to continue it"
+                        : "this stream is of snapshot '" + header.snapshot() + "': continue the unfinished one with --resume and its stream")
+                        + ", or abandon it with 'locusfs receive --abort " + store.path() + "'");
             } else if (token != null) {
+                log.warn("a stream of snapshot {} replaces the unfinished receive of {} ({} frames applied), undone",
+                        header.snapshot(), token.header().snapshot(), token.frames());
                 undo(token);
                 token = null;
             }

@@ -275,6 +275,11 @@ class ReplicationTest {
             assertTrue(cut.err().contains("--resume"), cut.err());
             assertEquals(List.of(), snapshots(replica));
             replica.assertFsckClean();
+            // Issue 21 #5: a receive that does not resume it is refused, and what arrived is kept.
+            Shell.Result notResumed = Shell.run(L + " receive " + replica.store + " < " + stream);
+            assertEquals(1, notResumed.exit(), notResumed.err());
+            assertTrue(notResumed.err().contains("holds an unfinished receive of snapshot 's1'")
+                    && notResumed.err().contains("--resume") && notResumed.err().contains("receive --abort"), notResumed.err());
             String resumed = Shell.ok(L + " receive " + replica.store + " --resume < " + stream);
             Matcher frames = Pattern.compile("resumed: (\\d+) frames were already applied").matcher(resumed);
             assertTrue(frames.find() && Long.parseLong(frames.group(1)) > 5, resumed);
