@@ -52,7 +52,7 @@ class CliTest {
 
     @Test
     void versionNamesTheProgramAndStoreFormat() {
-        assertTrue(Shell.ok(L + " --version").matches("(?s)locusfs \\d+\\.\\d+\\.\\d+ \\(store format 2.*"));
+        assertTrue(Shell.ok(L + " --version").matches("(?s)locusfs \\d+\\.\\d+\\.\\d+ \\(store format 3.*"));
     }
 
     @Test
