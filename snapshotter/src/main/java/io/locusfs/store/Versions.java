@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.rocksdb.ColumnFamilyHandle;
-import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteBatch;
@@ -73,47 +72,6 @@ final class Versions {
         } catch (RocksDBException e) {
             throw new StoreException(StoreException.Kind.IO, "reading the store: " + e.getMessage(), e);
         }
-    }
-
-    /**
-     * As {@link #get}, copying the value into {@code target} instead of allocating one; for
-     * block reads, which would otherwise allocate a block-sized array per read.
-     *
-     * @return the value's length, 0 when there is none or the newest is a tombstone
-     * @throws StoreException CORRUPT when the value is longer than {@code target}
-     */
-    int getInto(ColumnFamilyHandle cf, byte[] prefix, long epoch, byte[] target) {
-        try {
-            int length = store.db().get(cf, store.readOptions, Keys.versioned(prefix, epoch), target); // see get
-            if (length != RocksDB.NOT_FOUND) {
-                return checkFits(length, target);
-            }
-            if (epoch == Store.FIRST_EPOCH) {
-                return 0;
-            }
-            try (RocksIterator it = store.db().newIterator(cf, store.readOptions)) {
-                it.seek(Keys.versioned(prefix, epoch));
-                if (!it.isValid()) {
-                    it.status();
-                    return 0;
-                }
-                byte[] key = it.key();
-                if (key.length != prefix.length + Keys.LONG || !Keys.startsWith(key, prefix)) {
-                    return 0;
-                }
-                return checkFits(it.value(target), target);
-            }
-        } catch (RocksDBException e) {
-            throw new StoreException(StoreException.Kind.IO, "reading the store: " + e.getMessage(), e);
-        }
-    }
-
-    private static int checkFits(int length, byte[] target) {
-        if (length > target.length) {
-            throw new StoreException(StoreException.Kind.CORRUPT, "a stored value of " + length
-                    + " bytes is longer than the " + target.length + " expected");
-        }
-        return length;
     }
 
     /** Adds to {@code batch} a new version of {@code prefix}, born in the current epoch. */
