@@ -65,6 +65,8 @@ final class Fuse3 {
         int fuse_lowlevel_notify_inval_inode(Pointer session, long ino, long offset, long length);
 
         int fuse_lowlevel_notify_inval_entry(Pointer session, long parent, Pointer name, long nameLength);
+
+        int fuse_lowlevel_notify_store(Pointer session, long ino, long offset, Pointer bufv, int copyFlags);
     }
 
     static final Native FUSE = LibraryLoader.create(Native.class).failImmediately().load("fuse3");
@@ -131,6 +133,12 @@ final class Fuse3 {
     /** {@code struct fuse_buf} (3.14): size, flags, mem, fd, pos. */
     static final int BUF_SIZEOF = 40;
     static final int BUF_FLAGS = 8;
+    static final int BUF_MEM = 16;
+
+    /** {@code struct fuse_bufvec} of one buffer: count, idx, off, then the {@code fuse_buf}. */
+    static final int BUFVEC_COUNT = 0;
+    static final int BUFVEC_BUF = 24;
+    static final int BUFVEC_SIZEOF = BUFVEC_BUF + BUF_SIZEOF;
 
     /** {@code to_set} bits of setattr. */
     static final int SET_MODE = 1;

@@ -18,7 +18,8 @@ import jnr.ffi.Runtime;
  * the kernel may cache and for how long: names and attributes for {@code timeouts} (the daemon
  * is the only writer of its store, and tells the kernel to forget what changes behind its back
  * through {@link #forgetNode} and {@link #forgetName}), the pages of a file across opens, and
- * writes gathered in its page cache (writeback). Failures become errno values in {@link Errno}.
+ * writes gathered in its page cache (writeback), and the rest of a block a small read fetched
+ * ({@link PageCacheFill}). Failures become errno values in {@link Errno}.
  */
 final class KernelAdapter implements LocusFs.KernelCache {
     private static final Runtime RUNTIME = Runtime.getSystemRuntime();
@@ -38,6 +39,7 @@ final class KernelAdapter implements LocusFs.KernelCache {
     private final List<Object> callbacks = new ArrayList<>();
     private volatile Pointer session;
     private volatile String mountPoint;
+    private final PageCacheFill pageCacheFill;
 
     private final ThreadLocal<Pointer> statBuffer = ThreadLocal.withInitial(() -> direct(Fuse3.STAT_SIZEOF));
     private final ThreadLocal<Pointer> entryBuffer = ThreadLocal.withInitial(() -> direct(Fuse3.ENTRY_SIZEOF));
@@ -49,6 +51,7 @@ final class KernelAdapter implements LocusFs.KernelCache {
         this.fs = fs;
         this.timeouts = timeouts;
         this.table = direct(Fuse3.OPS_COUNT * RUNTIME.addressSize());
+        this.pageCacheFill = new PageCacheFill(fs.blockSize());
         fill();
     }
 
@@ -65,10 +68,16 @@ final class KernelAdapter implements LocusFs.KernelCache {
     void attach(Pointer session, String mountPoint) {
         this.mountPoint = mountPoint;
         this.session = session;
+        if (session == null) {
+            pageCacheFill.close();
+        } else {
+            pageCacheFill.attach(session);
+        }
     }
 
     @Override
     public void forgetNode(long node) {
+        pageCacheFill.invalidated(); // before the kernel forgets, so a fill racing with it is undone
         Pointer se = session;
         if (se != null) {
             FUSE.fuse_lowlevel_notify_inval_inode(se, node, 0, 0);
@@ -190,8 +199,10 @@ final class KernelAdapter implements LocusFs.KernelCache {
         }));
         set(Fuse3.Op.READ, (Fuse3.ReadOp) (req, ino, size, offset, fi) -> run(req, "read", ino, () -> {
             Pointer buffer = dataBuffer.get();
-            int n = fs.read(handle(fi), buffer, offset, (int) Math.min(size, MAX_REQUEST));
+            PageCacheFill.Offer offer = pageCacheFill.offerFor(ino);
+            int n = fs.read(handle(fi), buffer, offset, (int) Math.min(size, MAX_REQUEST), offer);
             FUSE.fuse_reply_buf(req, buffer, n);
+            offer.send();
         }));
         set(Fuse3.Op.WRITE, (Fuse3.Write) (req, ino, buf, size, offset, fi) -> run(req, "write", ino, () ->
                 FUSE.fuse_reply_write(req, fs.write(handle(fi), buf, offset, (int) size))));

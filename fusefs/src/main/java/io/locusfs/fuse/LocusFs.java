@@ -392,6 +392,18 @@ public final class LocusFs {
         return openFile(handle).read(target, offset, size);
     }
 
+    /**
+     * Reads as {@link #read(long, Pointer, long, int)} does, and offers {@code offer} the whole
+     * block a smaller read of a live file had to fetch, when the kernel may cache it (see
+     * {@link OpenFile#read(Pointer, long, int, OpenFile.BlockOffer)}).
+     */
+    int read(long handle, Pointer target, long offset, int size, OpenFile.BlockOffer offer) {
+        if (SnapshotDirectory.isSnapshotHandle(handle)) {
+            return read(handle, target, offset, size);
+        }
+        return openFile(handle).read(target, offset, size, offer);
+    }
+
     public int write(long handle, Pointer source, long offset, int size) {
         return openFile(handle).write(source, offset, size, Names.nowNanos());
     }

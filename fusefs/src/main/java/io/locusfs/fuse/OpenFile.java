@@ -4,6 +4,7 @@ import io.locusfs.store.FileData;
 import io.locusfs.store.Inode;
 import io.locusfs.store.StoreException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
@@ -48,8 +49,12 @@ final class OpenFile {
     private boolean metadataDirty;
     /** Open descriptors; guarded by {@link OpenFiles}. */
     int handles;
-    /** Open descriptors that may write; guarded by {@link OpenFiles}. */
-    int writers;
+    /** Guards {@link #writers} and {@link #shares}; never held while waiting for anything else. */
+    private final Object shareLock = new Object();
+    /** Open descriptors that may write. */
+    private int writers;
+    /** Blocks offered to the kernel's page cache whose offer is not yet settled. */
+    private int shares;
 
     OpenFile(Inode inode, FileData data, BlockPool pool, Executor committer) {
         this.ino = inode.ino;
@@ -62,6 +67,68 @@ final class OpenFile {
         this.size = inode.size;
         this.mtimeNanos = inode.mtimeNanos;
         this.stored = inode.storedBlocks == 0 ? new BitSet() : null; // New files need no scan.
+    }
+
+    /**
+     * One more descriptor that may write. It waits until every block offered to the kernel's page
+     * cache is settled: from then on none is offered, since the kernel would store it over the
+     * pages this writer dirties.
+     */
+    void addWriter() {
+        synchronized (shareLock) {
+            writers++;
+            while (shares > 0) {
+                try {
+                    shareLock.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new StoreException(StoreException.Kind.IO, "interrupted while opening inode " + ino + " for writing");
+                }
+            }
+        }
+    }
+
+    void removeWriter() {
+        synchronized (shareLock) {
+            writers--;
+        }
+    }
+
+    boolean hasWriters() {
+        synchronized (shareLock) {
+            return writers > 0;
+        }
+    }
+
+    /** Waits until every block offered to the kernel's page cache is settled (before the last descriptor goes). */
+    void awaitShares() {
+        synchronized (shareLock) {
+            while (shares > 0) {
+                try {
+                    shareLock.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    private boolean beginShare() {
+        synchronized (shareLock) {
+            if (writers > 0) {
+                return false;
+            }
+            shares++;
+            return true;
+        }
+    }
+
+    private void endShare() {
+        synchronized (shareLock) {
+            shares--;
+            shareLock.notifyAll();
+        }
     }
 
     /** Dirty blocks that make up one commit. */
@@ -131,6 +198,59 @@ final class OpenFile {
             sizeNow = size;
         }
         return copyOut(target, offset, length, sizeNow, false);
+    }
+
+    /** Takes a whole block read from the store, which the kernel may cache whole. */
+    interface BlockOffer {
+        /**
+         * Called on the reading thread with the file's bytes from {@code fileOffset}: {@code length}
+         * of {@code block}, which is reused afterwards. {@code settled} must run exactly once, when
+         * the block is in the kernel's cache or given up.
+         */
+        void offer(long fileOffset, byte[] block, int length, Runnable settled);
+    }
+
+    /**
+     * Reads as {@link #read(Pointer, long, int)} does; when the read lies inside one block smaller
+     * than it and no descriptor may write the file, the whole block it had to fetch is also handed
+     * to {@code offer}. While an offer is unsettled no writer can open (see {@link #addWriter()}),
+     * so what the kernel caches is what the store holds.
+     */
+    int read(Pointer target, long offset, int length, BlockOffer offer) {
+        long index = offset / blockSize;
+        if (length <= 0 || length >= blockSize || (offset + length - 1) / blockSize != index || !beginShare()) {
+            return read(target, offset, length);
+        }
+        boolean offered = false;
+        try {
+            long sizeNow;
+            synchronized (this) {
+                if (!dirty.isEmpty() || !inflight.isEmpty()) {
+                    return copyOut(target, offset, length, size, true);
+                }
+                sizeNow = size;
+            }
+            if (offset >= sizeNow) {
+                return 0;
+            }
+            long start = index * blockSize;
+            int blockLength = (int) Math.min(blockSize, sizeNow - start);
+            byte[] block = readBuffer.get();
+            int stored = Math.min(blockLength, data.readBlockInto(ino, index, block));
+            Arrays.fill(block, stored, blockLength, (byte) 0);
+            int within = (int) (offset - start);
+            int n = Math.min(length, blockLength - within);
+            target.put(0, block, within, n);
+            if (n < blockLength) {
+                offer.offer(start, block, blockLength, this::endShare);
+                offered = true;
+            }
+            return n;
+        } finally {
+            if (!offered) {
+                endShare();
+            }
+        }
     }
 
     private int copyOut(Pointer target, long offset, int length, long fileSize, boolean buffered) {

@@ -36,22 +36,25 @@ final class OpenFiles {
      * map's lock, so it sees everything the previous (just released) descriptor committed.
      */
     OpenFile acquire(long ino, boolean writable) {
-        return byIno.compute(ino, (key, open) -> {
+        OpenFile opened = byIno.compute(ino, (key, open) -> {
             OpenFile file = open != null ? open : new OpenFile(inodes.apply(key), data, pool, committer);
             file.handles++;
-            file.writers += writable ? 1 : 0;
             return file;
         });
+        if (writable) {
+            opened.addWriter(); // Outside the map's lock: it may wait for blocks offered to the kernel.
+        }
+        return opened;
     }
 
     /** How many files have a descriptor open for writing. */
     int openForWriting() {
-        return (int) byIno.values().stream().filter(f -> f.writers > 0).count();
+        return (int) byIno.values().stream().filter(OpenFile::hasWriters).count();
     }
 
     /** The inodes that have a descriptor open for writing. */
     List<Long> writableInodes() {
-        return byIno.values().stream().filter(f -> f.writers > 0).map(f -> f.ino).toList();
+        return byIno.values().stream().filter(OpenFile::hasWriters).map(f -> f.ino).toList();
     }
 
     /** After the tree changed under the open files (a forced rollback), each reads its inode again. */
@@ -84,10 +87,13 @@ final class OpenFiles {
             return false;
         }
         file.commit();
+        if (writable) {
+            file.removeWriter();
+        }
+        file.awaitShares(); // A block offered after the last descriptor went could land over a new writer's pages.
         boolean[] last = {false};
         byIno.computeIfPresent(ino, (key, open) -> {
             open.handles--;
-            open.writers -= writable ? 1 : 0;
             last[0] = open.handles <= 0;
             return last[0] ? null : open;
         });

@@ -88,6 +88,51 @@ class LocusFsTest {
         return new String(bytes, StandardCharsets.ISO_8859_1);
     }
 
+    /** What a read offered to the kernel's page cache: file offset, length, and the block's bytes. */
+    private record Offered(long offset, int length, byte[] bytes, Runnable settled) {
+    }
+
+    private List<Offered> smallRead(long handle, long offset, int size) {
+        List<Offered> offers = new ArrayList<>();
+        Pointer target = Memory.allocateDirect(Runtime.getSystemRuntime(), size);
+        fs.read(handle, target, offset, size, (fileOffset, block, length, settled) ->
+                offers.add(new Offered(fileOffset, length, java.util.Arrays.copyOf(block, length), settled)));
+        return offers;
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(60)
+    void aSmallReadOffersItsWholeBlockToTheKernelOnlyWhileNothingCanWriteTheFile() throws Exception {
+        int block = fs.blockSize();
+        String content = "a".repeat(block) + "b".repeat(block / 2); // one whole block, then half of one
+        long f = createFile(DIR, "f", content);
+        long reader = fs.open(ROOT, f, 0).handle();
+
+        List<Offered> first = smallRead(reader, 100, 4096);
+        assertEquals(1, first.size());
+        assertEquals(0, first.get(0).offset());
+        assertEquals(block, first.get(0).length());
+        List<Offered> last = smallRead(reader, block + 10, 4096);
+        assertEquals(block / 2, last.get(0).length(), "never past the end of the file, or the kernel would grow it");
+        assertEquals("b".repeat(block / 2), new String(last.get(0).bytes(), StandardCharsets.ISO_8859_1));
+        assertEquals(List.of(), smallRead(reader, block - 10, 20), "a read across two blocks offers nothing");
+
+        // A writer waits until every offer is settled: the kernel would store the block over its pages.
+        java.util.concurrent.CompletableFuture<Long> writer = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> fs.open(ROOT, f, 2).handle());
+        Thread.sleep(300);
+        first.get(0).settled().run();
+        assertTrue(!writer.isDone(), "a writer opened while an offer was unsettled");
+        last.get(0).settled().run();
+        long writing = writer.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertEquals(List.of(), smallRead(reader, 100, 4096), "no offer while the file is open for writing");
+        fs.release(writing, 2);
+        List<Offered> again = smallRead(reader, 100, 4096);
+        assertEquals(1, again.size(), "offers again once the writer is gone");
+        again.get(0).settled().run(); // The last descriptor waits for its offers to be settled.
+        fs.release(reader, 0);
+    }
+
     @Test
     void aCreatedFileIsFoundByLookupWithItsDataAndItsPath() {
         long d = fs.mkdir(ROOT, DIR, b("d"), 0755).node();

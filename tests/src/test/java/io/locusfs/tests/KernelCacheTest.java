@@ -70,4 +70,44 @@ class KernelCacheTest {
             assertEquals("1\n2\n3\n3\n3\n2\n2\n1 " + ino, out.trim());
         }
     }
+    /**
+     * A small read hands the kernel the whole block it fetched (PageCacheFill). Such a block must
+     * never land over what a writer wrote after it, nor outlive a rollback: here every round reads
+     * 4 KiB of a block, at once writes elsewhere in that block through another descriptor and
+     * reads that back, and the last rounds read every block, roll back, and read them again.
+     */
+    @Test
+    void aBlockCachedForASmallReadNeverHidesALaterWriteOrARollback() {
+        try (MountedStore m = MountedStore.create("eu/gb/london/hq")) {
+            String script = String.join("\n",
+                    "import os, subprocess",
+                    "os.chdir('" + m.mnt + "')",
+                    "B = 128 * 1024",
+                    "with open('f', 'wb') as f: f.write(bytes(range(256)) * (64 * B // 256))",
+                    "os.chdir('/')",
+                    "subprocess.run(['" + L + "', 'umount', '" + m.mnt + "'], check=True, capture_output=True)",
+                    "subprocess.run(['" + L + "', 'mount', '" + m.store + "', '" + m.mnt + "'], check=True, capture_output=True)",
+                    "os.chdir('" + m.mnt + "')",
+                    "r = os.open('f', os.O_RDONLY)",
+                    "stale = 0",
+                    "for i in range(400):",
+                    "    block = i % 64",
+                    "    os.pread(r, 4096, block * B)",
+                    "    w = os.open('f', os.O_RDWR)",
+                    "    mark = ('%08d' % i).encode() * 512",
+                    "    os.pwrite(w, mark, block * B + 65536)",
+                    "    os.close(w)",
+                    "    stale += os.pread(r, 4096, block * B + 65536) != mark",
+                    "subprocess.run(['mkdir', '.snapshots/before'], check=True)",
+                    "w = os.open('f', os.O_RDWR)",
+                    "for block in range(64): os.pwrite(w, b'z' * 4096, block * B + 8192)",
+                    "os.close(w)",
+                    "for block in range(64): os.pread(r, 4096, block * B)",
+                    "subprocess.run(['" + L + "', 'snapshot', 'rollback', '--mount', '" + m.mnt + "', 'before'], check=True, capture_output=True)",
+                    "after = sum(os.pread(r, 4096, block * B + 8192) == b'z' * 4096 for block in range(64))",
+                    "print(stale, after)");
+            assertEquals("0 0", Shell.ok("python3 -c " + Shell.quote(script)).trim(),
+                    "stale reads after a write, and blocks still showing what the rollback undid");
+        }
+    }
 }
