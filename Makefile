@@ -20,8 +20,9 @@ deps:
 	fi
 	@test -e /dev/fuse || { echo "/dev/fuse is missing: load the fuse module (modprobe fuse)"; exit 1; }
 
+# Maven prints colour codes even when quiet and not on a terminal: strip them.
 build: deps
-	$(MVN) -DskipTests package
+	@set -o pipefail; $(MVN) -DskipTests package 2>&1 | sed 's/\x1b\[[0-9;]*m//g'
 
 # Not quiet: Surefire's "Tests run: N, Failures: 0" lines are the record of what ran.
 test: deps
@@ -37,7 +38,8 @@ bench: build
 
 run: build
 	@mkdir -p $(MNT)
-	@test -f $(STORE)/LOCUSFS || packaging/bin/locusfs init $(STORE) --location $(LOCATION)
+	@test -f $(STORE)/LOCUSFS || { packaging/bin/locusfs init $(STORE) --location $(LOCATION) >/dev/null \
+	  && echo "created the store ./$(STORE) (location $(LOCATION))"; }
 	@mountpoint -q $(MNT) || packaging/bin/locusfs mount $(STORE) $(MNT)
 	@echo
 	@echo "LocusFS is mounted at ./$(MNT) (store ./$(STORE), location $(LOCATION))."

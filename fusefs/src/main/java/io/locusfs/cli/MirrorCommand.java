@@ -43,7 +43,7 @@ final class MirrorCommand implements Runnable {
                 "TLS 1.3 (Conscrypt) with certificates on both ends: a sender must present a certificate issued by "
                     + "--client-ca and not revoked in --crl; any other is refused during the handshake, before a "
                     + "byte of data. The files are read again when they change (a new CRL applies to the next "
-                    + "connection). The README's 'TLS certificates' section shows how to make them with openssl.",
+                    + "connection). docs/GUIDE.md ('TLS certificates') shows how to make them with openssl.",
                 "",
                 "With --replicate CONFIG the mirror also replicates onward what it receives (origin -> A -> B); "
                     + "B's files then record both hops.",

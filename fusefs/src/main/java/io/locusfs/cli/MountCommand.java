@@ -58,7 +58,7 @@ final class MountCommand implements Callable<Integer> {
     List<String> fuseOptions = new ArrayList<>();
 
     @Option(names = "--policy", paramLabel = "FILE",
-            description = "Enforce the location policy in FILE (see 'locusfs policy check --help' and the README). "
+            description = "Enforce the location policy in FILE (see 'locusfs policy check --help' and docs/REFERENCE.md). "
                     + "The mount reloads it when it changes and on SIGHUP; a broken new version is logged and the "
                     + "previous one stays in force.")
     Path policy;

@@ -19,7 +19,7 @@ import picocli.CommandLine.Parameters;
         header = "Check and explain location policies.",
         description = {
             "A location policy (a TOML file, given to 'locusfs mount --policy FILE') says who may open "
-                + "which files from where, and where files may be stored. The README's policy reference "
+                + "which files from where, and where files may be stored. docs/REFERENCE.md "
                 + "describes every key, with examples.",
             "",
             "Examples:",

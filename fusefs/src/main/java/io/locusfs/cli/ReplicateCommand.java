@@ -32,7 +32,7 @@ import picocli.CommandLine.Parameters;
                 + "the mirror made durable. CONFIG is watched: edits take effect within a second; a broken edit "
                 + "is logged (file:line) and the previous configuration stays in force.",
             "",
-            "State: 'locusfs status STORE'; metrics: 'metrics' in CONFIG. The README's configuration reference "
+            "State: 'locusfs status STORE'; metrics: 'metrics' in CONFIG. docs/REFERENCE.md "
                 + "lists every key; a small CONFIG:",
             "",
             "  [tls]",

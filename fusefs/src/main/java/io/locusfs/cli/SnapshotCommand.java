@@ -48,7 +48,7 @@ import picocli.CommandLine.Parameters;
             "  locusfs snapshot delete /srv/store before-upgrade",
             "  ls /mnt/locus/.snapshots/before-upgrade/",
             "",
-            "Scheduled snapshots and retention are set in STORE/locusfs.toml ([snapshots]; see the README)."},
+            "Scheduled snapshots and retention are set in STORE/locusfs.toml ([snapshots]; see docs/REFERENCE.md)."},
         subcommands = {SnapshotCommand.Create.class, SnapshotCommand.ListSnapshots.class, SnapshotCommand.Delete.class,
             SnapshotCommand.DiffSnapshots.class, SnapshotCommand.Rollback.class, SnapshotCommand.Thin.class})
 final class SnapshotCommand implements Runnable {

@@ -14,7 +14,7 @@ import org.tomlj.TomlTable;
 /**
  * A store's configuration, {@code STORE/locusfs.toml} (TOML). Optional: a store without one
  * takes no automatic snapshots and keeps every snapshot. Only the {@code [snapshots]} table is
- * read here; the README's configuration reference lists every key:
+ * read here; docs/REFERENCE.md lists every key:
  *
  * <pre>
  * [snapshots]

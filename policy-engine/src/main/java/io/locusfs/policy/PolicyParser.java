@@ -24,7 +24,7 @@ import org.tomlj.TomlPosition;
 import org.tomlj.TomlTable;
 
 /**
- * Reads a policy file (TOML; the format and every key are in the README's policy reference) and
+ * Reads a policy file (TOML; the format and every key are in docs/REFERENCE.md) and
  * compiles it into a {@link Policy}. Every problem is reported as {@code FILE:LINE:COLUMN: what}
  * — unknown keys, malformed zone paths, bad distances, unknown groups, TOML syntax — all of them
  * at once, and a file with any problem gives no policy at all: nothing is ever half-parsed.

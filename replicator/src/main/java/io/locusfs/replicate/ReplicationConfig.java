@@ -16,7 +16,7 @@ import org.tomlj.TomlTable;
 /**
  * The replication daemon's configuration (TOML), watched while it runs: a change takes effect
  * within a second; a file that does not parse is reported (file, line, column, problem) and
- * the previous configuration stays in force. The README's configuration reference lists every
+ * the previous configuration stays in force. docs/REFERENCE.md lists every
  * key:
  *
  * <pre>

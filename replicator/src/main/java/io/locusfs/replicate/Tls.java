@@ -33,7 +33,7 @@ import org.conscrypt.Conscrypt;
  * TLS for mirrors: TLS 1.3 only, through Conscrypt (BoringSSL), with certificates on both ends.
  * A peer is trusted when its certificate chains to the configured CA and, when a CRL is given,
  * is not revoked. Files are PEM: a certificate (chain), a PKCS#8 private key (EC or RSA, as
- * {@code openssl genpkey} writes), the CA certificate(s), a CRL. See the README's TLS section.
+ * {@code openssl genpkey} writes), the CA certificate(s), a CRL. See docs/GUIDE.md, 'TLS certificates'.
  *
  * @param cert  this side's certificate (chain)
  * @param key   its private key

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.TestInstance;
 
 /**
  * The location policy on a real mount, exercised by real users (created here) running real tools
- * with setpriv: every example of the README's reference, distance rules, claims (valid, expired,
+ * with setpriv: every example of docs/GUIDE.md's policy section, distance rules, claims (valid, expired,
  * forged, unsigned), placement, the audit line, hot reload, and policy check's messages.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
