@@ -30,7 +30,8 @@ import picocli.CommandLine.Option;
             "Make the authority's keys once with 'locusfs authority init DIR'.",
             "",
             "Example:",
-            "  locusfs claim --user alice --location eu/gb/london/office-1 --coords 51.5074,-0.1278 --expires 8h"})
+            "  locusfs claim --user alice --location eu/gb/london/office-1 \\",
+            "      --coords 51.5074,-0.1278 --expires 8h"})
 final class ClaimCommand implements Callable<Integer> {
     @Option(names = "--user", required = true, paramLabel = "USER", description = "Whose location this is.")
     String user;

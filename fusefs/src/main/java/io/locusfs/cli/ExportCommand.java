@@ -6,6 +6,8 @@ import io.locusfs.fuse.TranslationRequests;
 import io.locusfs.store.Store;
 import io.locusfs.store.StoreOptions;
 import io.locusfs.translate.Translation;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,10 +37,14 @@ import picocli.CommandLine.Parameters;
                 + "written by the daemon's user; an unmounted store is opened here.",
             "",
             "Examples:",
-            "  locusfs export /srv/store nightly-2026-11-24 --format tar --output /backup/full.tar",
-            "  locusfs export /srv/store nightly-2026-11-25 --since nightly-2026-11-24 --format tar --output /backup/inc.tar",
-            "  locusfs export /srv/store before-upgrade --format ext4-image --output /vm/disk.img",
-            "  locusfs export /srv/store nightly --format sqlite --path /var/lib/app/app.db --output app.db",
+            "  locusfs export /srv/store nightly-2026-11-24 --format tar \\",
+            "      --output /backup/full.tar",
+            "  locusfs export /srv/store nightly-2026-11-25 --since nightly-2026-11-24 \\",
+            "      --format tar --output /backup/inc.tar",
+            "  locusfs export /srv/store before-upgrade --format ext4-image \\",
+            "      --output /vm/disk.img",
+            "  locusfs export /srv/store nightly --format sqlite \\",
+            "      --path /var/lib/app/app.db --output app.db",
             "",
             "Usage: locusfs export STORE SNAPSHOT --format FORMAT --output PATH | --mount MOUNTPOINT SNAPSHOT ..."},
         footerHeading = "%nExit status:%n",
@@ -56,6 +62,9 @@ final class ExportCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "PATH", description = "The file (or, for dir, the new directory) to write.")
     Path output;
 
+    @Option(names = "--force", description = "Replace OUTPUT when it is an existing file.")
+    boolean force;
+
     @Option(names = "--since", paramLabel = "OLDER", description = "Write only what changed since snapshot OLDER.")
     String since;
 
@@ -69,6 +78,9 @@ final class ExportCommand implements Callable<Integer> {
         String snapshot = SnapshotCommand.rest(target, args).get(0);
         Path storePath = target.resolve(SnapshotCommand.storeOf(target, args));
         Path absolute = output.toAbsolutePath();
+        if (!force && Files.exists(absolute, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(absolute)) {
+            throw new IllegalArgumentException(absolute + " exists; add --force to replace it");
+        }
         Optional<List<String>> answer = SnapshotCommand.Target.askDaemon(storePath, "export", options.format, snapshot,
                 since == null ? "" : since, subtree, absolute.toString());
         Translation.Summary summary;

@@ -20,6 +20,11 @@ final class Failures {
             return e.getMessage() + ": permission denied";
         }
         String message = e.getMessage();
-        return message != null ? message : e.toString();
+        if (message == null) {
+            // A failure without words is a bug: say so in the user's terms; the trace is for the log.
+            org.slf4j.LoggerFactory.getLogger(Failures.class).debug("unexplained failure", e);
+            return "an internal error occurred (a bug; run again with LOCUSFS_LOG_LEVEL=DEBUG to see where)";
+        }
+        return message;
     }
 }

@@ -37,32 +37,54 @@ final class FsckCommand implements Callable<Integer> {
     @Option(names = "--repair", description = "Repair what can be repaired, then check again.")
     boolean repair;
 
+    @Option(names = "--json", description = "Print one JSON object: store, status (clean, repaired, problems), "
+            + "inodes, blocks, problems [{description, repair}], remaining [descriptions].")
+    boolean json;
+
     @Override
     public Integer call() {
         try (Store opened = Store.open(store, StoreOptions.defaults())) {
             Fsck fsck = new Fsck(opened);
             List<Fsck.Problem> problems = fsck.check();
+            List<Fsck.Problem> remaining = problems;
+            if (repair && !problems.isEmpty()) {
+                fsck.repair();
+                remaining = new Fsck(opened).check();
+            }
+            int status = problems.isEmpty() ? 0 : remaining.isEmpty() ? 1 : 4;
+            if (json) {
+                printJson(fsck, problems, remaining, status);
+                return status;
+            }
             for (Fsck.Problem p : problems) {
                 System.out.println("problem: " + p.description() + (repair ? "; repair: " : "; --repair would ") + p.repair());
             }
             if (problems.isEmpty()) {
                 System.out.println(store + ": clean (" + fsck.inodesChecked() + " inodes, " + fsck.blocksChecked() + " blocks)");
-                return 0;
-            }
-            if (!repair) {
+            } else if (!repair) {
                 System.out.println(store + ": " + problems.size() + " problems");
-                return 4;
+            } else {
+                for (Fsck.Problem p : remaining) {
+                    System.out.println("still: " + p.description());
+                }
+                System.out.println(store + ": " + problems.size() + " problems, " + remaining.size() + " remain after repair");
             }
-            fsck.repair();
-            List<Fsck.Problem> remaining = new Fsck(opened).check();
-            for (Fsck.Problem p : remaining) {
-                System.out.println("still: " + p.description());
-            }
-            System.out.println(store + ": " + problems.size() + " problems, " + remaining.size() + " remain after repair");
-            return remaining.isEmpty() ? 1 : 4;
+            return status;
         } catch (Exception e) {
             System.err.println("locusfs fsck: " + Failures.describe(e));
             return 8;
         }
+    }
+
+    private void printJson(Fsck fsck, List<Fsck.Problem> problems, List<Fsck.Problem> remaining, int status) throws java.io.IOException {
+        com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+        var out = mapper.createObjectNode().put("store", store.toString())
+                .put("status", status == 0 ? "clean" : status == 1 ? "repaired" : "problems")
+                .put("inodes", fsck.inodesChecked()).put("blocks", fsck.blocksChecked());
+        var found = out.putArray("problems");
+        problems.forEach(p -> found.addObject().put("description", p.description()).put("repair", p.repair()));
+        var left = out.putArray("remaining");
+        (repair ? remaining : problems).forEach(p -> left.add(p.description()));
+        System.out.println(mapper.writerWithDefaultPrettyPrinter().writeValueAsString(out));
     }
 }

@@ -19,11 +19,11 @@ import picocli.CommandLine.Parameters;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         sortOptions = false,
-        header = "Bring data in an open format into a store, and take a snapshot of it.",
+        header = "Bring data in an open format into a store (and snapshot it, when asked).",
         description = {
             "Reads INPUT in --format (see 'locusfs formats') into the store's live tree below --into, "
-                + "then takes a snapshot: --snapshot NAME, or the name a LocusFS tar export carries "
-                + "(with its original time), or none. The whole input is checked first: a corrupt, "
+                + "then takes a snapshot only when one is named: --snapshot NAME, or the name a LocusFS tar "
+                + "export carries (with its original time). The whole input is checked first: a corrupt, "
                 + "truncated or hostile input (a path with '..') is refused and the store is left as it was.",
             "",
             "An incremental tar (exported with --since OLDER) applies its removals and changes on top of "
@@ -31,10 +31,12 @@ import picocli.CommandLine.Parameters;
             "Data imported here lives here: files take this store's location, as every file written here.",
             "",
             "Examples:",
-            "  locusfs import /srv/new --format tar /backup/full.tar        (snapshot named as in the archive)",
+            "  locusfs import /srv/new --format tar /backup/full.tar   # snapshot as in it",
             "  locusfs import /srv/new --format tar /backup/inc.tar",
-            "  locusfs import /srv/store --format dir /home/ann/photos --into /photos --snapshot photos-in",
-            "  locusfs import /srv/store --format sqlite /var/lib/app/app.db --into /db   (a live database, consistently)",
+            "  locusfs import /srv/store --format dir /home/ann/photos --into /photos \\",
+            "      --snapshot photos-in",
+            "  locusfs import /srv/store --format sqlite /var/lib/app/app.db --into /db",
+            "      (a live database, copied consistently)",
             "",
             "Usage: locusfs import STORE --format FORMAT INPUT | --mount MOUNTPOINT --format FORMAT INPUT"},
         footerHeading = "%nExit status:%n",

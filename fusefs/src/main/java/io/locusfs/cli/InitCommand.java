@@ -30,7 +30,8 @@ import picocli.CommandLine.Parameters;
                 + "starting with a letter or digit.",
             "",
             "Example:",
-            "  locusfs init /srv/store --location eu/gb/london/hq --coords 51.5072,-0.1276 --label 'rack 4'"})
+            "  locusfs init /srv/store --location eu/gb/london/hq \\",
+            "      --coords 51.5072,-0.1276 --label 'rack 4'"})
 final class InitCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "STORE", description = "Directory to create the store in.")

@@ -30,7 +30,7 @@ import picocli.CommandLine.Command;
             LocationCommand.class, WhereCommand.class, VerifyCommand.class, SnapshotCommand.class,
             PolicyCommand.class, ClaimCommand.class, AuthorityCommand.class, ExportCommand.class, ImportCommand.class,
             FormatsCommand.class, SendCommand.class, ReceiveCommand.class, MirrorCommand.class, ReplicateCommand.class,
-            StatusCommand.class,
+            StatusCommand.class, ConfigCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
@@ -45,7 +45,8 @@ public final class Main implements Runnable {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-            commandLine.getErr().println("locusfs " + commandLine.getCommandName() + ": " + Failures.describe(e));
+            // "locusfs snapshot list: …": the command as typed, subcommands included.
+            commandLine.getErr().println(commandLine.getCommandSpec().qualifiedName() + ": " + Failures.describe(e));
             return 1;
         });
         return cl;

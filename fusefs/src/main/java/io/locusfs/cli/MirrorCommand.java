@@ -49,8 +49,10 @@ final class MirrorCommand implements Runnable {
                     + "B's files then record both hops.",
                 "",
                 "Examples:",
-                "  locusfs mirror serve /srv/replica --listen 0.0.0.0:7443 --tls-cert /etc/locusfs/tls/mirror.crt \\",
-                "      --tls-key /etc/locusfs/tls/mirror.key --client-ca /etc/locusfs/tls/ca.crt --crl /etc/locusfs/tls/ca.crl"},
+                "  locusfs mirror serve /srv/replica --listen 0.0.0.0:7443 \\",
+                "      --tls-cert /etc/locusfs/tls/mirror.crt \\",
+                "      --tls-key /etc/locusfs/tls/mirror.key \\",
+                "      --client-ca /etc/locusfs/tls/ca.crt --crl /etc/locusfs/tls/ca.crl"},
             footerHeading = "%nExit status:%n",
             footer = {"  0  stopped by a signal", "  1  could not start (the message says why)"})
     static final class Serve implements Callable<Integer> {

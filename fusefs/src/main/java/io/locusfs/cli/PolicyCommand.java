@@ -25,7 +25,8 @@ import picocli.CommandLine.Parameters;
             "Examples:",
             "  locusfs policy check /etc/locusfs/policy.toml",
             "  locusfs policy explain --user alice /mnt/locus/projects/plan.pdf",
-            "  locusfs policy explain --user bob --from eu/fr/paris/office-3 /mnt/locus/projects/plan.pdf"},
+            "  locusfs policy explain --user bob --from eu/fr/paris/office-3 \\",
+            "      /mnt/locus/projects/plan.pdf"},
         subcommands = {PolicyCommand.Check.class, PolicyCommand.Explain.class})
 final class PolicyCommand implements Runnable {
 
@@ -53,15 +54,33 @@ final class PolicyCommand implements Runnable {
         @Parameters(paramLabel = "FILE", description = "The policy file.")
         Path file;
 
+        @Option(names = "--json", description = "Print one JSON object: file, valid, access_rules, placement_rules, groups, "
+                + "authorities, problems.")
+        boolean json;
+
         @Override
-        public Integer call() {
+        public Integer call() throws java.io.IOException {
+            com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+            var out = mapper.createObjectNode().put("file", file.toString());
             try {
                 Policy p = checkOrThrow(file);
+                if (json) {
+                    out.put("valid", true).put("access_rules", p.accessRules().size()).put("placement_rules", p.placementRules().size())
+                            .put("groups", p.groups().size()).put("authorities", p.claims().authorities().size()).putArray("problems");
+                    System.out.println(mapper.writerWithDefaultPrettyPrinter().writeValueAsString(out));
+                    return 0;
+                }
                 System.out.println(file + ": valid: " + p.accessRules().size() + " access rules, " + p.placementRules().size()
                         + " placement rules, " + p.groups().size() + " groups, " + p.claims().authorities().size()
                         + " trusted claim authorities");
                 return 0;
             } catch (PolicyException e) {
+                if (json) {
+                    var problems = out.put("valid", false).putArray("problems");
+                    e.problems().forEach(problems::add);
+                    System.out.println(mapper.writerWithDefaultPrettyPrinter().writeValueAsString(out));
+                    return 1;
+                }
                 e.problems().forEach(System.err::println);
                 System.err.println(file + ": " + e.problems().size() + " problem(s); nothing of it would be enforced");
                 return 1;
@@ -89,6 +108,10 @@ final class PolicyCommand implements Runnable {
         @Parameters(paramLabel = "PATH", description = "A path inside a mounted store.")
         Path path;
 
+        @Option(names = "--json", description = "Print one JSON object: policy, caller, file, and read, write and "
+                + "placement each as {decision, rule, reason}.")
+        boolean json;
+
         @Override
         public Integer call() throws Exception {
             if (from != null) {
@@ -101,6 +124,23 @@ final class PolicyCommand implements Runnable {
                     .orElseThrow(() -> new IllegalArgumentException(path + " is not inside a mounted LocusFS store"));
             List<String> lines = ControlClient.call(mount.store(), "policy-explain", user, from == null ? "" : from,
                     coords == null ? "" : coords, mount.inside(path));
+            if (json) {
+                com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+                var out = mapper.createObjectNode();
+                for (String line : lines) {
+                    String[] f = line.split("\t");
+                    if (f.length >= 4) {
+                        var d = out.putObject(f[0]).put("decision", f[1]).put("rule", f[2].equals("-") ? null : f[2]).put("reason", f[3]);
+                        if (f.length > 4) {
+                            d.put("note", f[4]);
+                        }
+                    } else {
+                        out.put(f[0], f.length > 1 ? f[1] : "");
+                    }
+                }
+                System.out.println(mapper.writerWithDefaultPrettyPrinter().writeValueAsString(out));
+                return 0;
+            }
             for (String line : lines) {
                 String[] f = line.split("\t");
                 if (f.length >= 4) {

@@ -36,8 +36,10 @@ import picocli.CommandLine.Parameters;
             "",
             "Examples:",
             "  locusfs send /srv/store nightly-1 > /backup/full.lstream",
-            "  locusfs send /srv/store nightly-2 --since nightly-1 | ssh mirror locusfs receive /srv/replica",
-            "  locusfs send /srv/store nightly-2 --to-zone us/east --policy /etc/locusfs/policy.toml -o us.lstream"},
+            "  locusfs send /srv/store nightly-2 --since nightly-1 \\",
+            "      | ssh mirror locusfs receive /srv/replica",
+            "  locusfs send /srv/store nightly-2 --to-zone us/east \\",
+            "      --policy /etc/locusfs/policy.toml -o us.lstream"},
         footerHeading = "%nExit status:%n",
         footer = {"  0  the whole stream was written", "  1  refused or failed (the message says why)"})
 final class SendCommand implements Callable<Integer> {

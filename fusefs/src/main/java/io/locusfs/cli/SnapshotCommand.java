@@ -43,7 +43,7 @@ import picocli.CommandLine.Parameters;
             "Examples:",
             "  locusfs snapshot create /srv/store before-upgrade",
             "  locusfs snapshot list /srv/store",
-            "  locusfs snapshot diff /srv/store before-upgrade          (against the live tree)",
+            "  locusfs snapshot diff /srv/store before-upgrade   # against the live tree",
             "  locusfs snapshot rollback /srv/store before-upgrade",
             "  locusfs snapshot delete /srv/store before-upgrade",
             "  ls /mnt/locus/.snapshots/before-upgrade/",

@@ -3,6 +3,7 @@ package io.locusfs.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.locusfs.replicate.Replicator;
+import io.locusfs.store.Store;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -41,6 +42,7 @@ final class StatusCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Path storePath = new SnapshotCommand.Target().resolve(store);
         Path file = storePath.resolve(Replicator.STATUS_FILE);
+        Store.checkFormat(storePath); // "… is not a LocusFS store" before anything about replication
         if (!Files.exists(file)) {
             throw new IllegalArgumentException("no replication status in " + storePath
                     + " (start replication with 'locusfs replicate' or 'locusfs mount --replicate')");
@@ -67,7 +69,11 @@ final class StatusCommand implements Callable<Integer> {
                         SnapshotCommand.human(t.path("bytes").asLong()), SnapshotCommand.human(t.path("totalBytes").asLong()),
                         SnapshotCommand.human(t.path("bytesPerSecond").asLong()), eta < 0 ? "?" : eta / 60 + ":" + String.format(Locale.ROOT, "%02d", eta % 60));
             } else if (m.path("failures").asInt() > 0) {
-                transfer = m.path("failures").asInt() + " failure(s): " + m.path("lastError").asText();
+                transfer = m.path("failures").asInt() + " failure(s), last: " + m.path("lastError").asText()
+                        + (m.has("nextTransferSeconds") ? "; next try in " + m.path("nextTransferSeconds").asLong() + " s" : "");
+            } else if (m.has("nextTransferSeconds")) {
+                transfer = m.path("state").asText().equals("up") ? "next in " + m.path("nextTransferSeconds").asLong() + " s"
+                        : "waiting for the mirror";
             }
             System.out.printf(Locale.ROOT, "%-16s %-22s %-8s %-16s %-20s %7ds %s%n", m.path("name").asText(), m.path("address").asText(),
                     m.path("state").asText(), m.path("zone").asText("-"), m.path("lastSnapshot").asText("-"),

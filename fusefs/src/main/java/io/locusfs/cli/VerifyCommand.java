@@ -30,6 +30,9 @@ final class VerifyCommand implements Callable<Integer> {
     @Parameters(paramLabel = "PATH", arity = "1..*", description = "Files and directories on a LocusFS mount, or copies carrying a record.")
     List<Path> paths;
 
+    @Option(names = "--json", description = "Print a JSON array, one object per path: path, ok, zone, node, problem.")
+    boolean json;
+
     @Option(names = "--trusted-keys", paramLabel = "DIR", description = "Directory of trusted node public keys (*.pub).")
     Path trustedKeys;
 
@@ -37,14 +40,27 @@ final class VerifyCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         boolean allOk = true;
         RecordCheck.Checker checker = new RecordCheck.Checker(trustedKeys);
+        com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.node.ArrayNode results = mapper.createArrayNode();
         for (Path path : paths) {
             RecordCheck check = checker.check(path);
-            if (check.ok()) {
+            if (json) {
+                var o = results.addObject().put("path", path.toString()).put("ok", check.ok());
+                if (check.ok()) {
+                    o.put("zone", check.record().zone().toString()).put("node", check.record().node());
+                } else {
+                    o.put("problem", check.problem());
+                }
+                allOk &= check.ok();
+            } else if (check.ok()) {
                 System.out.println(path + ": ok (" + check.record().zone() + ", signed by node " + check.record().node() + ")");
             } else {
                 System.out.println(path + ": FAILED: " + check.problem());
                 allOk = false;
             }
+        }
+        if (json) {
+            System.out.println(mapper.writerWithDefaultPrettyPrinter().writeValueAsString(results));
         }
         return allOk ? 0 : 1;
     }

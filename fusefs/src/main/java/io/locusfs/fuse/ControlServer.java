@@ -111,7 +111,12 @@ public final class ControlServer implements AutoCloseable {
                 }
                 out.write("ok\n");
             } catch (RuntimeException | IOException e) {
-                out.write("error\t" + String.valueOf(e.getMessage()).replace('\n', ' ') + "\n");
+                String message = e.getMessage();
+                if (message == null) {
+                    log.warn("control request {} failed", request, e);
+                    message = "an internal error in the mount daemon (a bug; its log has the details)";
+                }
+                out.write("error\t" + message.replace('\n', ' ') + "\n");
             }
         } catch (IOException e) {
             log.debug("control client went away: {}", e.getMessage());

@@ -177,9 +177,18 @@ public final class LocusFs {
         return openFiles.isOpen(ino);
     }
 
-    /** How many files have a descriptor open for writing (a rollback refuses to run under them). */
-    public int filesOpenForWriting() {
-        return openFiles.openForWriting();
+    /**
+     * The files with a descriptor open for writing, each as "PATH (pid N, COMMAND)" naming the
+     * process that last opened it so, for a refusal to run under them (a rollback).
+     */
+    public List<String> filesOpenForWriting() {
+        List<String> files = new ArrayList<>();
+        for (long ino : openFiles.writableInodes()) {
+            OpenFile open = openFiles.get(ino);
+            long pid = open == null ? 0 : open.writerPid;
+            files.add(table.path(ino) + (pid > 0 ? " (pid " + pid + SystemAccounts.commandOf(pid).map(c -> ", " + c).orElse("") + ")" : ""));
+        }
+        return files;
     }
 
     /** After a rollback changed the tree under open files, they read their inodes again, and the kernel forgets what it cached. */
@@ -302,7 +311,10 @@ public final class LocusFs {
     /** Creates and opens a regular file. */
     public Entry create(Caller caller, long parent, byte[] name, int mode, int flags, long[] handle) {
         Entry entry = created(caller, "create", parent, name, Inode.S_IFREG | (mode & 07777), 0, null);
-        openFiles.acquire(entry.node(), writable(flags));
+        OpenFile created = openFiles.acquire(entry.node(), writable(flags));
+        if (writable(flags)) {
+            created.writerPid = caller.pid();
+        }
         handle[0] = entry.node();
         return entry;
     }
@@ -375,6 +387,9 @@ public final class LocusFs {
             return new Opened(snapshotDir.open(n.asSnapshotNode()), true);
         }
         OpenFile open = openFiles.acquire(inode.ino, writable(flags));
+        if (writable(flags)) {
+            open.writerPid = caller.pid();
+        }
         if (truncates && writable(flags)) {
             open.truncate(0);
         }

@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class MountDaemon {
     private static final Logger log = LoggerFactory.getLogger(MountDaemon.class);
-    public static final String PID_FILE = "locusfs.pid";
+    public static final String PID_FILE = io.locusfs.store.Store.HOLDER_FILE;
     /**
      * Mount options every LocusFS mount gets; the user's -o options come after and may override.
      * The kernel checks mode bits (default_permissions); every user may enter the mount, the
@@ -129,7 +129,7 @@ public final class MountDaemon {
                 }
 
                 @Override
-                public int filesOpenForWriting() {
+                public java.util.List<String> filesOpenForWriting() {
                     return mounted.filesOpenForWriting();
                 }
 

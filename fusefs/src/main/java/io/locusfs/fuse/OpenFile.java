@@ -55,6 +55,8 @@ final class OpenFile {
     private int writers;
     /** Blocks offered to the kernel's page cache whose offer is not yet settled. */
     private int shares;
+    /** The process that last opened the file for writing, for messages that name it; 0 if unknown. */
+    volatile long writerPid;
 
     OpenFile(Inode inode, FileData data, BlockPool pool, Executor committer) {
         this.ino = inode.ino;

@@ -107,6 +107,9 @@ final class PolicyGate implements AutoCloseable {
         if (policy == null) {
             return List.of("policy\tnone: this mount enforces no policy (mount with --policy FILE)");
         }
+        if (!accounts.hasUser(user)) {
+            throw new IllegalArgumentException("no user named '" + user + "' on this system");
+        }
         Policy p = policy.current();
         Optional<Location> caller = from.isPresent() ? from : claims.locate(user, node(), Instant.now(), p);
         Optional<Location> file = Optional.of(ino == 0 ? node() : fileLocation(ino));
@@ -128,11 +131,17 @@ final class PolicyGate implements AutoCloseable {
             return;
         }
         try {
-            policy.reloadIfChanged();
+            if (policy.reloadIfChanged()) {
+                logReloaded("changed");
+            }
         } catch (PolicyException e) {
             log.error("the policy {} was not reloaded, the previous one stays in force:\n{}", policy.file(), e.getMessage());
-            return;
         }
+    }
+
+    private void logReloaded(String why) {
+        log.info("policy {} reloaded ({}): {} access and {} placement rules", policy.file(), why,
+                policy.current().accessRules().size(), policy.current().placementRules().size());
     }
 
     /** Reloads now (SIGHUP). */
@@ -143,8 +152,7 @@ final class PolicyGate implements AutoCloseable {
         try {
             policy.reload();
             accounts.reload();
-            log.info("policy {} reloaded: {} access and {} placement rules", policy.file(),
-                    policy.current().accessRules().size(), policy.current().placementRules().size());
+            logReloaded("SIGHUP");
         } catch (PolicyException e) {
             log.error("the policy {} was not reloaded, the previous one stays in force:\n{}", policy.file(), e.getMessage());
         }

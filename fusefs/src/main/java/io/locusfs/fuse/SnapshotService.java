@@ -46,7 +46,8 @@ public final class SnapshotService {
         /** Commits every buffered write (before a snapshot). */
         void commitAll();
 
-        int filesOpenForWriting();
+        /** The files open for writing, each as "PATH (pid N, COMMAND)". */
+        List<String> filesOpenForWriting();
 
         /** Lets open files read their inodes again after a rollback. */
         void reloadOpenFiles();
@@ -182,10 +183,11 @@ public final class SnapshotService {
     private long rollback(String name, boolean force) {
         store.snapshots().get(name);
         if (mount != null) {
-            int writers = mount.filesOpenForWriting();
-            if (writers > 0 && !force) {
-                throw new StoreException(StoreException.Kind.BUSY, writers + " file(s) are open for writing on "
-                        + mount.mountPoint() + "; close them, or roll back with --force");
+            List<String> writers = mount.filesOpenForWriting();
+            if (!writers.isEmpty() && !force) {
+                throw new StoreException(StoreException.Kind.BUSY, writers.size() + " file(s) are open for writing on "
+                        + mount.mountPoint() + ": " + String.join(", ", writers.subList(0, Math.min(5, writers.size())))
+                        + (writers.size() > 5 ? ", …" : "") + "; close them, or roll back with --force");
             }
             mount.commitAll();
         }

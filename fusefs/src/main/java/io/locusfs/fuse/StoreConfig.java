@@ -60,21 +60,22 @@ public record StoreConfig(Duration every, String prefix, Retention retention, lo
     /** The configuration of the store at {@code store}: its file, or the defaults when it has none. */
     public static StoreConfig load(Path store) throws IOException {
         Path file = store.resolve(FILE);
-        return Files.exists(file) ? parse(file, Files.readString(file)) : DEFAULTS;
+        return Files.exists(file) ? parse(file, ConfigFields.readUtf8(file)) : DEFAULTS;
     }
 
     /** Parses {@code text}, the contents of {@code file} (named in errors). */
     public static StoreConfig parse(Path file, String text) throws ConfigFields.Invalid {
         ConfigFields top = ConfigFields.top(file, text, TABLES, "snapshots, policy, replication");
         TomlTable root = top.table();
-        if (!root.contains("snapshots")) {
+        if (!root.contains("snapshots") || !root.isTable("snapshots")) {
+            if (root.contains("snapshots")) {
+                top.problem("snapshots", "'snapshots' must be a table ([snapshots])");
+            }
+            top.check();
             return DEFAULTS;
         }
-        if (!root.isTable("snapshots")) {
-            throw top.invalid("snapshots", "'snapshots' must be a table ([snapshots])");
-        }
         TomlTable snapshots = root.getTable("snapshots");
-        ConfigFields f = new ConfigFields(file, snapshots);
+        ConfigFields f = top.of(snapshots);
         f.onlyKeys(SNAPSHOT_KEYS, "unknown key '%s' in [snapshots] (known: " + String.join(", ", SNAPSHOT_KEYS.stream().sorted().toList()) + ")");
         boolean hasGrid = List.of("keep_all", "hourly", "daily", "weekly", "monthly", "yearly").stream().anyMatch(snapshots::contains);
         Retention retention = hasGrid
@@ -87,10 +88,12 @@ public record StoreConfig(Duration every, String prefix, Retention retention, lo
         try {
             io.locusfs.store.Snapshots.checkName(prefix + "-20260101-000000");
         } catch (RuntimeException e) {
-            throw f.invalid("prefix", "prefix '" + prefix + "' does not make valid snapshot names");
+            f.problem("prefix", "prefix '" + prefix + "' does not make valid snapshot names");
         }
-        return new StoreConfig(f.duration("every", Duration.ZERO), prefix, retention, f.size("max_store_size"),
+        StoreConfig config = new StoreConfig(f.duration("every", Duration.ZERO), prefix, retention, f.size("max_store_size"),
                 f.string("pre_hook", ""), f.string("post_hook", ""), f.duration("hook_timeout", DEFAULTS.hookTimeout()));
+        f.check();
+        return config;
     }
 
     /** See {@link ConfigFields#parseDuration}. */

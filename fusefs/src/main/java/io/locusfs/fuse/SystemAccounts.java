@@ -58,6 +58,23 @@ public final class SystemAccounts {
         return membership.getOrDefault(name, Set.of());
     }
 
+    /** True when the user database has a user named {@code name} (read again if it was not found). */
+    boolean hasUser(String name) {
+        if (!membership.containsKey(name) && System.nanoTime() - lastReload > 1_000_000_000L) {
+            reload();
+        }
+        return users.containsValue(name);
+    }
+
+    /** The command name of process {@code pid} ({@code /proc/PID/comm}), if it still runs. */
+    static java.util.Optional<String> commandOf(long pid) {
+        try {
+            return java.util.Optional.of(java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Long.toString(pid), "comm")).strip());
+        } catch (java.io.IOException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
     /** The names of every group the system knows. */
     public Set<String> groupNames() {
         return new LinkedHashSet<>(groups.values());

@@ -43,12 +43,14 @@ public final class PolicyFile {
         return file;
     }
 
-    /** Reloads when the file changed since the last load. */
-    public synchronized void reloadIfChanged() throws PolicyException {
+    /** Reloads when the file changed since the last load; true when it did. */
+    public synchronized boolean reloadIfChanged() throws PolicyException {
         FileTime time = modified(file);
         if (time != null && !time.equals(loadedTime)) {
             reload();
+            return true;
         }
+        return false;
     }
 
     /**

@@ -54,7 +54,9 @@ public final class PolicyParser {
     public static Policy parse(Path file, Set<String> systemGroups) throws PolicyException {
         String text;
         try {
-            text = Files.readString(file);
+            text = ConfigFields.readUtf8(file);
+        } catch (ConfigFields.Invalid e) {
+            throw new PolicyException(List.of(e.getMessage()));
         } catch (IOException e) {
             throw new PolicyException(List.of(file + ": cannot read the policy: " + e.getMessage()));
         }

@@ -59,46 +59,46 @@ public record ReplicationConfig(Path file, Path source, Path policy, int concurr
         if (!Files.exists(file)) {
             throw new ConfigFields.Invalid(file + ": no such file");
         }
-        return parse(file, Files.readString(file));
+        return parse(file, ConfigFields.readUtf8(file));
     }
 
     public static ReplicationConfig parse(Path file, String text) throws ConfigFields.Invalid {
         ConfigFields top = ConfigFields.top(file, text, TABLES, "[replication], [tls], [[mirror]]");
         TomlTable root = top.table();
         TomlTable replication = table(top, root, "replication");
-        ConfigFields r = new ConfigFields(file, replication);
+        ConfigFields r = top.of(replication);
         known(r, replication, REPLICATION_KEYS, "[replication]");
         String policy = r.string("policy", null);
         int concurrent = (int) r.integer("concurrent", 2, 1, 64);
         Duration heartbeat = r.duration("heartbeat", Duration.ofSeconds(5));
         if (heartbeat.isZero()) {
-            throw r.invalid("heartbeat", "'heartbeat' must be more than 0");
+            r.problem("heartbeat", "'heartbeat' must be more than 0");
         }
         String metrics = r.string("metrics", null);
         if (metrics != null && !metrics.matches("[^:]+:\\d{1,5}")) {
-            throw r.invalid("metrics", "'metrics' must be HOST:PORT, e.g. \"127.0.0.1:9187\"");
+            r.problem("metrics", "'metrics' must be HOST:PORT, e.g. \"127.0.0.1:9187\"");
         }
         TomlTable tlsTable = table(top, root, "tls");
-        ConfigFields t = new ConfigFields(file, tlsTable);
+        ConfigFields t = top.of(tlsTable);
         known(t, tlsTable, TLS_KEYS, "[tls]");
         List<Mirror> mirrors = new ArrayList<>();
-        if (root.contains("mirror")) {
-            if (!root.isArray("mirror")) {
-                throw top.invalid("mirror", "mirrors are [[mirror]] tables");
-            }
+        if (root.contains("mirror") && !root.isArray("mirror")) {
+            top.problem("mirror", "mirrors are [[mirror]] tables");
+        } else if (root.contains("mirror")) {
             TomlArray array = root.getArray("mirror");
             Set<String> names = new HashSet<>();
             for (int i = 0; i < array.size(); i++) {
                 TomlTable m = array.getTable(i);
-                ConfigFields f = new ConfigFields(file, m);
+                ConfigFields f = top.of(m);
                 known(f, m, MIRROR_KEYS, "[[mirror]]");
                 String name = f.string("name", null);
                 String address = f.string("address", null);
                 if (name == null || address == null) {
-                    throw new ConfigFields.Invalid(file + ":" + array.inputPositionOf(i).line() + ": each [[mirror]] needs a name and an address");
+                    top.problemAtLine(array.inputPositionOf(i).line(), "each [[mirror]] needs a name and an address");
+                    continue;
                 }
                 if (!names.add(name)) {
-                    throw f.invalid("name", "two mirrors are named '" + name + "'");
+                    f.problem("name", "two mirrors are named '" + name + "'");
                 }
                 int colon = address.lastIndexOf(':');
                 int port;
@@ -108,13 +108,15 @@ public record ReplicationConfig(Path file, Path source, Path policy, int concurr
                     port = -1;
                 }
                 if (colon <= 0 || port <= 0 || port > 65535) {
-                    throw f.invalid("address", "'address' must be HOST:PORT, e.g. \"10.0.0.2:7443\"");
+                    f.problem("address", "'address' must be HOST:PORT, e.g. \"10.0.0.2:7443\"");
+                    continue;
                 }
                 Codec codec;
                 try {
                     codec = Codec.named(f.string("compress", "zstd"));
                 } catch (IllegalArgumentException e) {
-                    throw f.invalid("compress", e.getMessage());
+                    f.problem("compress", e.getMessage());
+                    codec = Codec.ZSTD;
                 }
                 mirrors.add(new Mirror(name, address.substring(0, colon), port, f.duration("every", Duration.ZERO),
                         (int) f.integer("priority", 0, -1000, 1000), f.size("bandwidth"), codec));
@@ -124,13 +126,15 @@ public record ReplicationConfig(Path file, Path source, Path policy, int concurr
         if (!mirrors.isEmpty()) {
             for (String key : List.of("cert", "key", "ca")) {
                 if (t.string(key, null) == null) {
-                    throw new ConfigFields.Invalid(file + ": [tls] needs '" + key + "' (mirrors are reached over TLS with certificates)");
+                    top.problemAtLine(0, "[tls] needs '" + key + "' (mirrors are reached over TLS with certificates)");
                 }
             }
+            top.check();
             tls = new Tls(resolve(file, t.string("cert", null)), resolve(file, t.string("key", null)),
                     resolve(file, t.string("ca", null)), t.string("crl", null) == null ? null : resolve(file, t.string("crl", null)));
         }
         String source = r.string("source", null);
+        top.check();
         return new ReplicationConfig(file, source == null ? null : resolve(file, source), policy == null ? null : resolve(file, policy), concurrent, heartbeat, metrics, tls,
                 List.copyOf(mirrors));
     }
@@ -141,17 +145,18 @@ public record ReplicationConfig(Path file, Path source, Path policy, int concurr
         return dir.resolve(path).normalize();
     }
 
-    private static TomlTable table(ConfigFields top, TomlTable root, String name) throws ConfigFields.Invalid {
+    private static TomlTable table(ConfigFields top, TomlTable root, String name) {
         if (!root.contains(name)) {
             return Toml.parse("");
         }
         if (!root.isTable(name)) {
-            throw top.invalid(name, "'" + name + "' must be a table ([" + name + "])");
+            top.problem(name, "'" + name + "' must be a table ([" + name + "])");
+            return Toml.parse("");
         }
         return root.getTable(name);
     }
 
-    private static void known(ConfigFields fields, TomlTable table, Set<String> keys, String where) throws ConfigFields.Invalid {
+    private static void known(ConfigFields fields, TomlTable table, Set<String> keys, String where) {
         fields.onlyKeys(keys, "unknown key '%s' in " + where + " (known: " + String.join(", ", keys.stream().sorted().toList()) + ")");
     }
 }

@@ -275,7 +275,9 @@ public final class Replicator implements AutoCloseable {
         }
         if (policy != null) {
             try {
-                policy.reloadIfChanged();
+                if (policy.reloadIfChanged()) {
+                    log.info("policy {} reloaded (changed): placement for the next transfers", policy.file());
+                }
             } catch (PolicyException e) {
                 log.error("policy {} not reloaded, the previous one stays in force: {}", policy.file(), e.getMessage());
             }
@@ -537,6 +539,13 @@ public final class Replicator implements AutoCloseable {
             m.put("failures", s.failures);
             m.put("lastError", s.lastError);
             m.put("priority", s.config.priority());
+            boolean behind = newest.isPresent() && (!newest.get().name().equals(s.lastSnapshot) || s.fullResend);
+            if (behind && !s.transferRunning) {
+                // When the next transfer may start: after a failure's backoff, and the mirror's 'every'.
+                long now = System.nanoTime();
+                long due = Math.max(s.nextAttempt, s.lastShipped == 0 ? 0 : s.lastShipped + s.config.every().toNanos());
+                m.put("nextTransferSeconds", Math.max(0, (due - now) / 1_000_000_000L));
+            }
             if (s.sendingSnapshot != null) {
                 ObjectNode t = m.putObject("transfer");
                 double seconds = Math.max(1e-3, (System.nanoTime() - s.sendingStarted) / 1e9);

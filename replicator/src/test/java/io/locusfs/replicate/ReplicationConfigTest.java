@@ -63,6 +63,21 @@ class ReplicationConfigTest {
         assertError("[replication\n", FILE + ":1:");
     }
 
+    @Test
+    void everyProblemIsReportedAtOnceSortedByLine() {
+        String text = "[[mirror]]\nname = \"x\"\naddress = \"h:1\"\ncompress = \"gzip\"\n"
+                + "[replication]\nspeed = 1\nheartbeat = \"soon\"\n";
+        ConfigFields.Invalid e = assertThrows(ConfigFields.Invalid.class, () -> ReplicationConfig.parse(FILE, text));
+        String[] lines = e.getMessage().split("\n");
+        assertEquals(6, lines.length, e.getMessage());
+        for (String key : new String[] {"cert", "key", "ca"}) { // not at a line: the file as a whole, first
+            assertTrue(e.getMessage().contains(FILE + ": [tls] needs '" + key + "'"), e.getMessage());
+        }
+        assertTrue(lines[3].startsWith(FILE + ":4:1: unknown compression 'gzip'"), e.getMessage());
+        assertTrue(lines[4].startsWith(FILE + ":6:1: unknown key 'speed'"), e.getMessage());
+        assertTrue(lines[5].startsWith(FILE + ":7:1: 'soon' is not a duration"), e.getMessage());
+    }
+
     private static void assertError(String text, String expected) {
         ConfigFields.Invalid e = assertThrows(ConfigFields.Invalid.class, () -> ReplicationConfig.parse(FILE, text));
         assertTrue(e.getMessage().startsWith(FILE.toString()) && e.getMessage().contains(expected), e.getMessage());

@@ -45,6 +45,11 @@ public final class Store implements AutoCloseable {
     /** The epoch of a new store; until the first snapshot ends it, no older versions exist. */
     static final long FIRST_EPOCH = 1;
     public static final String MARKER_FILE = "LOCUSFS";
+    /**
+     * Written by the process that holds the store open for long (the mount daemon): its pid on the
+     * first line, its mount point on the second. Read here only to say who holds a busy store.
+     */
+    public static final String HOLDER_FILE = "locusfs.pid";
 
     static final String CF_INODES = "inodes";
     static final String CF_DIRENTS = "dirents";
@@ -231,6 +236,9 @@ public final class Store implements AutoCloseable {
             if (!Files.isDirectory(path)) {
                 throw new StoreException(StoreException.Kind.NOT_DIRECTORY, path + " exists and is not a directory");
             }
+            if (Files.isRegularFile(path.resolve(MARKER_FILE))) {
+                throw new StoreException(StoreException.Kind.EXISTS, path + " is already a LocusFS store");
+            }
             try (var entries = Files.list(path)) {
                 if (entries.findAny().isPresent()) {
                     throw new StoreException(StoreException.Kind.EXISTS, path + " is not empty; a store needs an empty or missing directory");
@@ -286,8 +294,7 @@ public final class Store implements AutoCloseable {
         } catch (RocksDBException e) {
             String message = String.valueOf(e.getMessage());
             if (message.contains("lock")) {
-                throw new StoreException(StoreException.Kind.BUSY, path
-                        + " is in use by another process (is it mounted? see 'locusfs umount')", e);
+                throw new StoreException(StoreException.Kind.BUSY, path + " is in use by " + holder(path), e);
             }
             throw new IOException("cannot open store " + path + ": " + message, e);
         }
@@ -304,6 +311,21 @@ public final class Store implements AutoCloseable {
             throw new StoreException(StoreException.Kind.INVALID, path + " was written by store format " + format
                     + "; this locusfs reads formats up to " + FORMAT_VERSION + " (upgrade locusfs)");
         }
+    }
+
+    /** Who holds the store, as its {@link #HOLDER_FILE} says, for the message that refuses a second opener. */
+    private static String holder(Path path) {
+        try {
+            List<String> lines = Files.readAllLines(path.resolve(HOLDER_FILE));
+            long pid = Long.parseLong(lines.get(0).trim());
+            if (lines.size() > 1 && ProcessHandle.of(pid).isPresent()) {
+                return "process " + pid + ", mounted at " + lines.get(1).trim() + " (unmount it with 'locusfs umount "
+                        + lines.get(1).trim() + "')";
+            }
+        } catch (IOException | RuntimeException e) {
+            // No holder file, or not one we can read: say what we know.
+        }
+        return "another process (a mount or a mirror; 'locusfs umount' unmounts a mount)";
     }
 
     /** The format version in the store's marker file. */

@@ -107,12 +107,88 @@ class CliTest {
         Shell.ok(L + " mount " + dir + "/s " + dir + "/m1 && echo data > " + dir + "/m1/f");
         Shell.Result second = Shell.run(L + " mount " + dir + "/s " + dir + "/m2");
         assertNotEquals(0, second.exit());
-        assertTrue(second.err().contains("in use"), second.err());
+        String pid = Shell.ok("head -1 " + dir + "/s/locusfs.pid").trim();
+        assertTrue(second.err().contains(dir + "/s is in use by process " + pid + ", mounted at " + dir + "/m1"), second.err());
+        assertEquals(1, second.err().split("is in use", -1).length - 1, "said once: " + second.err());
         Shell.Result again = Shell.run(L + " mount " + dir + "/s " + dir + "/m1");
         assertNotEquals(0, again.exit());
         assertTrue(again.err().contains("already a mount point"), again.err());
         assertEquals("data", Shell.ok("cat " + dir + "/m1/f").trim());
         Shell.ok(L + " umount " + dir + "/m1");
+    }
+
+    @Test
+    void messagesNameTheCommandTypedAndSayWhatIsWrongInTheUsersWords() {
+        Shell.Result list = Shell.run(L + " snapshot list " + dir + "/nothing");
+        assertTrue(list.err().startsWith("locusfs snapshot list: "), list.err());
+        Shell.ok(L + " init " + dir + "/s --location home");
+        Shell.Result again = Shell.run(L + " init " + dir + "/s --location home");
+        assertEquals(1, again.exit());
+        assertTrue(again.err().contains(dir + "/s is already a LocusFS store"), again.err());
+        Shell.ok("mkdir " + dir + "/plain");
+        Shell.Result status = Shell.run(L + " status " + dir + "/plain");
+        assertTrue(status.err().startsWith("locusfs status: " + dir + "/plain is not a LocusFS store"), status.err());
+    }
+
+    @Test
+    void anExportDoesNotOverwriteAFileUnlessForced() {
+        Shell.ok(L + " init " + dir + "/s --location home && " + L + " snapshot create " + dir + "/s one >/dev/null");
+        Shell.ok("echo precious > " + dir + "/out.tar");
+        Shell.Result refused = Shell.run(L + " export " + dir + "/s one --format tar --output " + dir + "/out.tar");
+        assertEquals(1, refused.exit());
+        assertTrue(refused.err().contains(dir + "/out.tar exists; add --force to replace it"), refused.err());
+        assertEquals("precious", Shell.ok("cat " + dir + "/out.tar").trim());
+        Shell.ok(L + " export " + dir + "/s one --format tar --output " + dir + "/out.tar --force");
+        assertTrue(Shell.ok("tar -tf " + dir + "/out.tar").length() > 0);
+    }
+
+    @Test
+    void configCheckReportsEveryProblemOfEachKindSortedByLine() throws Exception {
+        Path replication = dir.resolve("replication.toml");
+        Files.writeString(replication, "[replication]\nheartbeat = \"soon\"\nspeed = 1\n[[mirror]]\nname = \"m\"\n"
+                + "address = \"h:1\"\ncompress = \"gzip\"\n[tls]\ncert = \"c\"\nkey = \"k\"\nca = \"a\"\n");
+        Shell.Result r = Shell.run(L + " config check " + replication);
+        assertEquals(1, r.exit());
+        String[] lines = r.err().split("\n");
+        assertEquals(4, lines.length, r.err());
+        assertTrue(lines[0].startsWith(replication + ":2:1: 'soon' is not a duration"), r.err());
+        assertTrue(lines[1].startsWith(replication + ":3:1: unknown key 'speed'"), r.err());
+        assertTrue(lines[2].startsWith(replication + ":7:1: unknown compression 'gzip'"), r.err());
+        assertTrue(lines[3].contains("3 problem(s)"), r.err());
+
+        Path store = dir.resolve("locusfs.toml");
+        Files.writeString(store, "[snapshots]\nevery = \"often\"\ncolour = \"red\"\nmax_store_size = \"lots\"\n");
+        Shell.Result s = Shell.run(L + " config check " + store);
+        assertEquals(1, s.exit());
+        assertTrue(s.err().contains(store + ":2:1: 'often' is not a duration") && s.err().contains(store + ":3:1: unknown key 'colour'")
+                && s.err().contains(store + ":4:1: 'lots' is not a size"), s.err());
+        Files.writeString(store, "[snapshots]\nevery = \"15m\"\n");
+        assertTrue(Shell.ok(L + " config check " + store).contains("valid store config: a snapshot every 15m"));
+
+        Path policy = dir.resolve("policy.toml");
+        Files.write(policy, "[[access]]\nname = \"caf\u00e9\"\npaths = [\"/x/**\"]\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        Shell.Result p = Shell.run(L + " config check " + policy);
+        assertEquals(1, p.exit());
+        assertTrue(p.err().contains(policy + ":2: not UTF-8 text"), p.err());
+    }
+
+    @Test
+    void verifyFsckAndPolicyCheckSpeakJson() throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        Shell.ok(L + " init " + dir + "/s --location home");
+        var fsck = json.readTree(Shell.ok(L + " fsck --json " + dir + "/s"));
+        assertEquals("clean", fsck.path("status").asText());
+        assertEquals(0, fsck.path("problems").size());
+        Path policy = dir.resolve("policy.toml");
+        Files.writeString(policy, "[[access]]\npaths = [\"/x/**\"]\ncaller_in = [\"eu//gb\"]\n");
+        var checked = json.readTree(Shell.run(L + " policy check --json " + policy).out());
+        assertEquals(false, checked.path("valid").asBoolean());
+        assertTrue(checked.path("problems").get(0).asText().contains("empty segment"), checked.toString());
+        Shell.ok("mkdir " + dir + "/m && " + L + " mount " + dir + "/s " + dir + "/m && echo x > " + dir + "/m/f");
+        var verified = json.readTree(Shell.ok(L + " verify --json " + dir + "/m/f"));
+        assertEquals(true, verified.get(0).path("ok").asBoolean());
+        assertEquals("home", verified.get(0).path("zone").asText());
+        Shell.ok(L + " umount " + dir + "/m");
     }
 
     @Test

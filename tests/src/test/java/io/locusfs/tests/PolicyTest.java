@@ -245,6 +245,7 @@ class PolicyTest {
                 "caller_in = [\"nowhere\"]"));
         Shell.ok("sleep 2.5");
         assertRefused("alice", "cat " + m.at("projects/plan"));
+        assertTrue(log().contains("policy " + policy + " reloaded (changed)"), "a reload on change is logged");
         Files.writeString(marker, "");
         Shell.ok("sleep 1");
         assertTrue(Files.readString(m.root.resolve("held.out")).startsWith("plan"), "the descriptor opened before still reads");
@@ -264,7 +265,7 @@ class PolicyTest {
         Shell.ok("kill -HUP " + m.daemonPid());
         Waits.until(15, () -> {
             try {
-                return log().contains("policy " + policy + " reloaded");
+                return log().contains("policy " + policy + " reloaded (SIGHUP)");
             } catch (Exception e) {
                 throw new AssertionError(e);
             }
@@ -301,5 +302,12 @@ class PolicyTest {
         assertTrue(explained.contains("read: allowed by rule 'near-the-file'"), "erin's system group counts: " + explained);
         explained = Shell.ok(L + " policy explain --user bob " + m.at("eu-data/new"));
         assertTrue(explained.contains("placement: refused by rule 'not-in-britain'"), explained);
+        Shell.Result unknown = Shell.run(L + " policy explain --user nosuchuser " + m.at("projects/plan"));
+        assertEquals(1, unknown.exit());
+        assertTrue(unknown.err().contains("locusfs policy explain: no user named 'nosuchuser' on this system"), unknown.err());
+        var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+                Shell.ok(L + " policy explain --json --user bob --from eu/gb/london/office-1 " + m.at("projects/plan")));
+        assertEquals("allowed", json.path("read").path("decision").asText(), json.toString());
+        assertEquals("two-offices", json.path("read").path("rule").asText(), json.toString());
     }
 }
