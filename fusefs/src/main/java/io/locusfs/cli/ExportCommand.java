@@ -87,7 +87,7 @@ final class ExportCommand implements Callable<Integer> {
         if (answer.isPresent()) {
             summary = TranslationRequests.summary(answer.get());
         } else {
-            try (Store store = Store.open(storePath, StoreOptions.defaults())) {
+            try (Store store = Store.open(storePath, StoreOptions.defaults().asReadOnly())) { // works while a mirror serves it
                 // One tree for the progress line's totals and the export: it counts its nodes once.
                 var tree = Translation.tree(store, snapshot, since, subtree);
                 try (TerminalProgress progress = new TerminalProgress("exporting", tree.files(), tree.bytes(), options.json)) {

@@ -43,7 +43,14 @@ final class FsckCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try (Store opened = Store.open(store, StoreOptions.defaults())) {
+        // A mounted store's daemon holds writes not yet in the store: check it unmounted.
+        java.util.Optional<String> mounted = Store.mountedBy(store);
+        if (mounted.isPresent()) {
+            System.err.println("locusfs fsck: " + store + " is in use by " + mounted.get());
+            return 8;
+        }
+        // A check only reads: read-only, so that a store a mirror serves can be checked as it runs.
+        try (Store opened = Store.open(store, repair ? StoreOptions.defaults() : StoreOptions.defaults().asReadOnly())) {
             Fsck fsck = new Fsck(opened);
             List<Fsck.Problem> problems = fsck.check();
             List<Fsck.Problem> remaining = problems;

@@ -77,7 +77,9 @@ final class SnapshotCommand implements Runnable {
             if (answer.isPresent()) {
                 return answer.get();
             }
-            try (Store opened = Store.open(storePath, StoreOptions.defaults())) {
+            // Listing and diffing only read: opened read-only, which works while a mirror serves the store.
+            boolean reads = request[0].equals("snapshot-list") || request[0].equals("snapshot-diff");
+            try (Store opened = Store.open(storePath, reads ? StoreOptions.defaults().asReadOnly() : StoreOptions.defaults())) {
                 return new SnapshotService(opened, null, StoreConfig.load(storePath)).answer(request);
             }
         }

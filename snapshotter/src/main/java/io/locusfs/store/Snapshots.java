@@ -195,6 +195,9 @@ public final class Snapshots {
             return snapshot.referencedBytes();
         }
         long bytes = view(snapshot).referencedBytes();
+        if (store.isReadOnly()) {
+            return bytes; // Counted again next time; a read-only opener writes nothing.
+        }
         Snapshot counted = new Snapshot(snapshot.name(), snapshot.epoch(), snapshot.createdNanos(), snapshot.manual(),
                 bytes, snapshot.locationRecord());
         store.exclusively(() -> {

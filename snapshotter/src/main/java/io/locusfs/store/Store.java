@@ -315,17 +315,25 @@ public final class Store implements AutoCloseable {
 
     /** Who holds the store, as its {@link #HOLDER_FILE} says, for the message that refuses a second opener. */
     private static String holder(Path path) {
+        return mountedBy(path).orElse("another process (a mount or a mirror; 'locusfs umount' unmounts a mount)");
+    }
+
+    /**
+     * "process PID, mounted at MOUNTPOINT (…)" when a live mount daemon holds the store, as its
+     * {@link #HOLDER_FILE} says; empty otherwise (not mounted, or held by a mirror).
+     */
+    public static Optional<String> mountedBy(Path path) {
         try {
             List<String> lines = Files.readAllLines(path.resolve(HOLDER_FILE));
             long pid = Long.parseLong(lines.get(0).trim());
             if (lines.size() > 1 && ProcessHandle.of(pid).isPresent()) {
-                return "process " + pid + ", mounted at " + lines.get(1).trim() + " (unmount it with 'locusfs umount "
-                        + lines.get(1).trim() + "')";
+                return Optional.of("process " + pid + ", mounted at " + lines.get(1).trim()
+                        + " (unmount it with 'locusfs umount " + lines.get(1).trim() + "')");
             }
         } catch (IOException | RuntimeException e) {
-            // No holder file, or not one we can read: say what we know.
+            // No holder file, or not one we can read: nothing known.
         }
-        return "another process (a mount or a mirror; 'locusfs umount' unmounts a mount)";
+        return Optional.empty();
     }
 
     /** The format version in the store's marker file. */
@@ -586,6 +594,11 @@ public final class Store implements AutoCloseable {
 
     RocksDB db() {
         return db;
+    }
+
+    /** True when opened read-only ({@link StoreOptions#readOnly()}): every write is refused. */
+    public boolean isReadOnly() {
+        return readOnly;
     }
 
     /** The options a plain write takes now: with or without the log ({@link #writeLog}). */

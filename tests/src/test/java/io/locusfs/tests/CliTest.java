@@ -110,6 +110,9 @@ class CliTest {
         String pid = Shell.ok("head -1 " + dir + "/s/locusfs.pid").trim();
         assertTrue(second.err().contains(dir + "/s is in use by process " + pid + ", mounted at " + dir + "/m1"), second.err());
         assertEquals(1, second.err().split("is in use", -1).length - 1, "said once: " + second.err());
+        Shell.Result fsck = Shell.run(L + " fsck " + dir + "/s");
+        assertEquals(8, fsck.exit(), "fsck checks an unmounted store: " + fsck.err());
+        assertTrue(fsck.err().contains("in use by process " + pid), fsck.err());
         Shell.Result again = Shell.run(L + " mount " + dir + "/s " + dir + "/m1");
         assertNotEquals(0, again.exit());
         assertTrue(again.err().contains("already a mount point"), again.err());

@@ -165,6 +165,15 @@ class ReplicationTest {
             String text = Shell.ok(L + " status " + origin.store);
             assertTrue(text.contains("nyc") && text.contains("up") && text.contains("us/east/nyc") && text.contains("s2"), text);
 
+            // What the mirror holds can be looked at while it serves: listed, diffed, exported, checked.
+            assertTrue(Shell.ok(L + " snapshot list " + replica.store).contains("s2"));
+            String diff = Shell.ok(L + " snapshot diff " + replica.store + " s1 s2");
+            assertTrue(diff.contains("+\t/new.bin"), diff);
+            Path exported = replica.root.resolve("s2.tar");
+            Shell.ok(L + " export " + replica.store + " s2 --format tar --output " + exported);
+            assertTrue(Shell.ok("tar -tf " + exported).contains("new.bin"));
+            assertTrue(Shell.ok(L + " fsck " + replica.store).contains("clean"));
+
             mirror.stop();
             replica.mount();
             assertEquals(List.of("s1", "s2"), snapshots(replica));
