@@ -31,8 +31,8 @@ import picocli.CommandLine.Parameters;
                 + "With --to-zone ZONE and --policy FILE, files whose placement rules forbid ZONE are left out "
                 + "(and listed on standard error); a receiver in another zone refuses the stream.",
             "",
-            "The store must not be mounted (a mounted store replicates from its mount daemon: "
-                + "'locusfs mount --replicate CONFIG').",
+            "The store may be mounted, or served by a mirror: it is opened read-only, as it was when "
+                + "send started, and a snapshot never changes (one deleted meanwhile fails the send).",
             "",
             "Examples:",
             "  locusfs send /srv/store nightly-1 > /backup/full.lstream",
@@ -43,7 +43,7 @@ import picocli.CommandLine.Parameters;
         footerHeading = "%nExit status:%n",
         footer = {"  0  the whole stream was written", "  1  refused or failed (the message says why)"})
 final class SendCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "STORE", description = "The store (not mounted).")
+    @Parameters(index = "0", paramLabel = "STORE", description = "The store (mounted or not).")
     Path store;
 
     @Parameters(index = "1", paramLabel = "SNAPSHOT", description = "The snapshot to send.")
@@ -72,10 +72,6 @@ final class SendCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (SnapshotCommand.Target.askDaemon(store, "info").isPresent()) {
-            throw new IllegalArgumentException(store + " is mounted; unmount it, or let its mount daemon replicate it "
-                    + "('locusfs mount --replicate CONFIG')");
-        }
         if (toZone != null && policy == null) {
             throw new IllegalArgumentException("--to-zone needs --policy: the placement rules that decide what to leave out");
         }

@@ -173,6 +173,12 @@ class ReplicationTest {
             Shell.ok(L + " export " + replica.store + " s2 --format tar --output " + exported);
             assertTrue(Shell.ok("tar -tf " + exported).contains("new.bin"));
             assertTrue(Shell.ok(L + " fsck " + replica.store).contains("clean"));
+            // And a mounted store sends, as ZFS sends a pool in use: the stream is the same snapshot.
+            Path copy = origin.root.resolve("copy");
+            Shell.ok(L + " init " + copy + " --location eu/de/ber >/dev/null"
+                    + " && " + L + " send " + origin.store + " s1 | " + L + " receive " + copy
+                    + " && " + L + " send " + origin.store + " s2 --since s1 | " + L + " receive " + copy);
+            assertTrue(Shell.ok(L + " snapshot diff " + copy + " s1 s2").contains("+\t/new.bin"));
 
             mirror.stop();
             replica.mount();
