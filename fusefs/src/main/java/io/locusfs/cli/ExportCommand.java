@@ -115,7 +115,7 @@ final class ExportCommand implements Callable<Integer> {
                         s.since() == null ? "" : " (changes since " + s.since() + ")", s.path(), s.format())
                 : String.format(Locale.ROOT, "imported %s (%s)%s", s.path(), s.format(),
                         s.snapshot() == null ? "" : " as snapshot " + s.snapshot());
-        System.out.printf(Locale.ROOT, "%s: %,d files, %s in %.1f s (%s/s)%n", what, s.files(), SnapshotCommand.human(s.bytes()),
+        System.out.printf(Locale.ROOT, "%s: %,d files, %s of data in %.1f s (%s/s)%n", what, s.files(), SnapshotCommand.human(s.bytes()),
                 seconds, SnapshotCommand.human((long) (s.bytes() / Math.max(seconds, 1e-3))));
     }
 }

@@ -182,7 +182,7 @@ public final class StreamSender {
                     }
                 }
             }
-            progress.advance(1, 0);
+            progress.advance(path.isEmpty() ? 0 : 1, 0); // the root is not one of the files counted
             if (buffer.size() >= FRAME_BYTES) {
                 flush(writer, buffer);
             }

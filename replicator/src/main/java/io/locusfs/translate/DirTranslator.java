@@ -88,7 +88,7 @@ public final class DirTranslator implements Translator {
             if (node.kind() != SnapshotTree.Kind.DIRECTORY) {
                 attributes(node, path);
             }
-            progress.advance(1, node.content() == null ? 0 : node.size());
+            progress.advance(1, SnapshotTree.dataBytes(node));
         });
         for (int i = directories.size() - 1; i >= 0; i--) {
             SnapshotTree.Node node = directories.get(i);

@@ -43,7 +43,7 @@ public interface SnapshotTree {
     /** The exported root ("" path): its attributes, whether or not {@link #walk} visits it. */
     Node root();
 
-    /** The number of nodes and bytes of file content {@link #walk} visits, for progress. */
+    /** The number of nodes and bytes of file data (holes not counted) {@link #walk} visits, for progress. */
     long files();
 
     long bytes();
@@ -109,6 +109,11 @@ public interface SnapshotTree {
 
         /** The whole content, holes as zeros. */
         InputStream open();
+    }
+
+    /** The bytes of data a node's file holds, holes not counted: what an export reads of it. */
+    static long dataBytes(Node node) {
+        return node.content() == null ? 0 : node.content().extents().stream().mapToLong(Extent::length).sum();
     }
 
     /** The shorthand for a node's xattrs when it has none. */

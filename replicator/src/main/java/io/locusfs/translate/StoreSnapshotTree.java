@@ -272,10 +272,14 @@ public final class StoreSnapshotTree implements SnapshotTree {
         long[] totals = new long[2];
         try {
             paths((ino, path) -> {
+                if (path.isEmpty()) {
+                    return; // The root is the export's top, not one of its files: imports do not count it either.
+                }
                 totals[0]++;
                 Inode inode = view.inode(ino);
                 if (inode.isRegular()) {
-                    totals[1] += inode.size;
+                    // The data there is to read, holes not counted (a 10 GiB sparse file is a few blocks).
+                    totals[1] += Math.min(inode.size, inode.storedBlocks * blockSize);
                 }
             });
         } catch (IOException e) {

@@ -86,7 +86,7 @@ public final class TarTranslator implements Translator {
                     crcs.put(node.path(), crc);
                 }
                 entries[0]++;
-                job.progress().advance(1, node.content() == null ? 0 : node.size());
+                job.progress().advance(1, SnapshotTree.dataBytes(node));
             });
             ObjectNode trailer = JSON.createObjectNode().put("locusfs-end", 1).put("entries", entries[0]);
             trailer.set("crc32c", JSON.valueToTree(crcs));

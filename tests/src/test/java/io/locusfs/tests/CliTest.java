@@ -146,6 +146,21 @@ class CliTest {
     }
 
     @Test
+    void exportAndImportCountTheSameFilesAndOnlyTheDataTheyRead() throws Exception {
+        Shell.ok(L + " init " + dir + "/s --location home && mkdir " + dir + "/m && " + L + " mount " + dir + "/s " + dir + "/m");
+        Shell.ok("cd " + dir + "/m && truncate -s 10G sparse.img && head -c 300000 /dev/urandom > data && mkdir d && echo x > d/f");
+        Shell.ok(L + " umount " + dir + "/m && " + L + " snapshot create " + dir + "/s one");
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var exported = json.readTree(Shell.ok(L + " export --json " + dir + "/s one --format tar --output " + dir + "/one.tar"));
+        assertEquals(4, exported.path("files").asLong(), exported.toString()); // sparse.img, data, d, d/f
+        long bytes = exported.path("bytes").asLong();
+        assertTrue(bytes >= 300002 && bytes < 1 << 20, "the 10 GiB hole is not data read: " + exported);
+        Shell.ok(L + " init " + dir + "/c --location home");
+        var imported = json.readTree(Shell.ok(L + " import --json " + dir + "/c --format tar " + dir + "/one.tar"));
+        assertEquals(4, imported.path("files").asLong(), imported.toString());
+    }
+
+    @Test
     void configCheckReportsEveryProblemOfEachKindSortedByLine() throws Exception {
         Path replication = dir.resolve("replication.toml");
         Files.writeString(replication, "[replication]\nheartbeat = \"soon\"\nspeed = 1\n[[mirror]]\nname = \"m\"\n"
