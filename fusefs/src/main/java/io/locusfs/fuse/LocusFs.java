@@ -332,7 +332,12 @@ public final class LocusFs {
         if (parent == SnapshotDirectory.DIRECTORY_INO) {
             String snapshot = new String(name, StandardCharsets.ISO_8859_1);
             SnapshotService service = snapshotService(caller, "rmdir");
-            snapshotDir.refuseIfOpen(snapshot);
+            try {
+                snapshotDir.refuseIfOpen(snapshot);
+            } catch (StoreException busy) {
+                log.info("rmdir .snapshots/{} refused: {}", snapshot, busy.getMessage()); // the operator wants to know who
+                throw busy;
+            }
             service.deleteOnRequest(snapshot);
             return;
         }
@@ -384,7 +389,7 @@ public final class LocusFs {
             if (writes) {
                 throw new StoreException(StoreException.Kind.READ_ONLY, "a snapshot is read-only");
             }
-            return new Opened(snapshotDir.open(n.asSnapshotNode()), true);
+            return new Opened(snapshotDir.open(n.asSnapshotNode(), path(node), caller.pid()), true);
         }
         OpenFile open = openFiles.acquire(inode.ino, writable(flags));
         if (writable(flags)) {

@@ -24,7 +24,7 @@ final class SnapshotDirectory {
     private static final long HANDLE_BIT = 1L << 63;
 
     private final Snapshots snapshots;
-    private final ConcurrentHashMap<Long, Node> handles = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Long, Opened> handles = new ConcurrentHashMap<>();
     private final AtomicLong nextHandle = new AtomicLong(1);
 
     SnapshotDirectory(Snapshots snapshots) {
@@ -35,14 +35,21 @@ final class SnapshotDirectory {
     record Node(View view, long ino, Snapshots.Snapshot snapshot) {
     }
 
+    /** An open snapshot file, with the path and process that opened it, for the message that refuses a deletion. */
+    private record Opened(Node node, String path, long pid) {
+    }
+
     /**
      * Refuses to delete a snapshot in which a file is open here.
      *
      * @throws StoreException BUSY
      */
     void refuseIfOpen(String snapshot) {
-        if (handles.values().stream().anyMatch(node -> node.snapshot().name().equals(snapshot))) {
-            throw new StoreException(StoreException.Kind.BUSY, "a file of snapshot '" + snapshot + "' is open");
+        List<String> open = handles.values().stream().filter(o -> o.node().snapshot().name().equals(snapshot))
+                .map(o -> o.path() + " (pid " + o.pid() + SystemAccounts.commandOf(o.pid()).map(c -> ", " + c).orElse("") + ")")
+                .distinct().limit(5).toList();
+        if (!open.isEmpty()) {
+            throw new StoreException(StoreException.Kind.BUSY, "snapshot '" + snapshot + "' has open files: " + String.join(", ", open));
         }
     }
 
@@ -81,10 +88,10 @@ final class SnapshotDirectory {
         return all.isEmpty() ? 0 : all.get(all.size() - 1).createdNanos();
     }
 
-    /** A handle for {@code node}, opened for reading. */
-    long open(Node node) {
+    /** A handle for {@code node}, opened for reading at {@code path} by process {@code pid}. */
+    long open(Node node, String path, long pid) {
         long handle = HANDLE_BIT | nextHandle.getAndIncrement();
-        handles.put(handle, node);
+        handles.put(handle, new Opened(node, path, pid));
         return handle;
     }
 
@@ -94,11 +101,11 @@ final class SnapshotDirectory {
 
     /** The node behind a snapshot handle. */
     Node opened(long handle) {
-        Node node = handles.get(handle);
-        if (node == null) {
+        Opened opened = handles.get(handle);
+        if (opened == null) {
             throw new StoreException(StoreException.Kind.INVALID, "snapshot file handle " + handle + " is not open");
         }
-        return node;
+        return opened.node();
     }
 
     void release(long handle) {

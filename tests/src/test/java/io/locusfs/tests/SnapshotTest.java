@@ -88,6 +88,9 @@ class SnapshotTest {
             // A file of the snapshot held open: not deleted under the reader.
             Shell.Result busy = Shell.run("exec 3<" + snaps + "daily/f && rmdir " + snaps + "daily");
             assertTrue(busy.err().contains("Device or resource busy"), busy.err());
+            String daemonLog = Shell.ok("cat " + m.store.resolve("locusfs.log"));
+            assertTrue(daemonLog.contains("rmdir .snapshots/daily refused: snapshot 'daily' has open files: /.snapshots/daily/f (pid "),
+                    "the log names the open file and its process:\n" + daemonLog);
             Shell.ok("rmdir " + snaps + "daily");
             assertEquals(List.of(), names(m));
             assertEquals("", Shell.ok("ls " + snaps));
