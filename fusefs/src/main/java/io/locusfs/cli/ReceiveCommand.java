@@ -88,8 +88,8 @@ final class ReceiveCommand implements Callable<Integer> {
                 System.out.println(new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
                         .put("snapshot", result.header().snapshot()).put("since", result.header().since())
                         .put("sender", result.header().sender()).put("files", result.files())
-                        .put("contentBytes", result.contentBytes()).put("streamBytes", result.bytesRead())
-                        .put("resumed", result.resumed()).put("framesSkipped", result.framesSkipped()).toPrettyString());
+                        .put("content_bytes", result.contentBytes()).put("stream_bytes", result.bytesRead())
+                        .put("resumed", result.resumed()).put("frames_skipped", result.framesSkipped()).toPrettyString());
                 return 0;
             }
             System.out.printf(Locale.ROOT, "received snapshot %s%s from store %s: %,d files, %s of content; %s of stream%s%n",

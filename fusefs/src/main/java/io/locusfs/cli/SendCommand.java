@@ -89,8 +89,8 @@ final class SendCommand implements Callable<Integer> {
             if (json) {
                 var out = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode().put("snapshot", snapshot)
                         .put("since", since).put("stream", result.header().stream()).put("files", result.files())
-                        .put("contentBytes", result.contentBytes()).put("streamBytes", result.bytesSent()).put("frames", result.frames());
-                var left = out.putArray("leftOut");
+                        .put("content_bytes", result.contentBytes()).put("stream_bytes", result.bytesSent()).put("frames", result.frames());
+                var left = out.putArray("left_out");
                 result.leftOut().forEach(p -> left.add("/" + p));
                 System.err.println(out.toPrettyString());
                 return 0;

@@ -56,28 +56,28 @@ final class StatusCommand implements Callable<Integer> {
             return 0;
         }
         System.out.printf(Locale.ROOT, "store %s, newest snapshot %s%s%n", status.path("store").asText(),
-                status.path("newestSnapshot").asText("-"),
+                status.path("newest_snapshot").asText("-"),
                 stale ? " (STALE: written " + age.getSeconds() + " s ago; the replication daemon is not running)" : "");
         System.out.printf(Locale.ROOT, "%-16s %-22s %-8s %-16s %-20s %8s %s%n", "MIRROR", "ADDRESS", "STATE", "ZONE", "ACKNOWLEDGED", "LAG", "TRANSFER");
         for (JsonNode m : status.path("mirrors")) {
             String transfer = "-";
             JsonNode t = m.path("transfer");
             if (!t.isMissingNode()) {
-                long eta = t.path("etaSeconds").asLong();
+                long eta = t.path("eta_seconds").asLong();
                 transfer = String.format(Locale.ROOT, "%s%s %s/%s %s/s eta %s", t.path("snapshot").asText(),
                         t.path("since").isNull() ? " (full)" : " (since " + t.path("since").asText() + ")",
-                        SnapshotCommand.human(t.path("bytes").asLong()), SnapshotCommand.human(t.path("totalBytes").asLong()),
-                        SnapshotCommand.human(t.path("bytesPerSecond").asLong()), eta < 0 ? "?" : eta / 60 + ":" + String.format(Locale.ROOT, "%02d", eta % 60));
+                        SnapshotCommand.human(t.path("bytes").asLong()), SnapshotCommand.human(t.path("total_bytes").asLong()),
+                        SnapshotCommand.human(t.path("bytes_per_second").asLong()), eta < 0 ? "?" : eta / 60 + ":" + String.format(Locale.ROOT, "%02d", eta % 60));
             } else if (m.path("failures").asInt() > 0) {
-                transfer = m.path("failures").asInt() + " failure(s), last: " + m.path("lastError").asText()
-                        + (m.has("nextTransferSeconds") ? "; next try in " + m.path("nextTransferSeconds").asLong() + " s" : "");
-            } else if (m.has("nextTransferSeconds")) {
-                transfer = m.path("state").asText().equals("up") ? "next in " + m.path("nextTransferSeconds").asLong() + " s"
+                transfer = m.path("failures").asInt() + " failure(s), last: " + m.path("last_error").asText()
+                        + (m.has("next_transfer_seconds") ? "; next try in " + m.path("next_transfer_seconds").asLong() + " s" : "");
+            } else if (m.has("next_transfer_seconds")) {
+                transfer = m.path("state").asText().equals("up") ? "next in " + m.path("next_transfer_seconds").asLong() + " s"
                         : "waiting for the mirror";
             }
             System.out.printf(Locale.ROOT, "%-16s %-22s %-8s %-16s %-20s %7ds %s%n", m.path("name").asText(), m.path("address").asText(),
-                    m.path("state").asText(), m.path("zone").asText("-"), m.path("lastSnapshot").asText("-"),
-                    m.path("lagSeconds").asLong(), transfer);
+                    m.path("state").asText(), m.path("zone").asText("-"), m.path("last_snapshot").asText("-"),
+                    m.path("lag_seconds").asLong(), transfer);
         }
         return 0;
     }

@@ -156,14 +156,14 @@ final class WhereCommand implements Callable<Integer> {
             node.put("zone", r.zone().toString());
             putCoordinates(node, r);
             node.put("origin", r.origin());
-            node.put("signedBy", r.node());
+            node.put("signed_by", r.node());
             node.put("time", r.time().toString());
             node.put("record", r.file().equals(LocationRecord.EVERY_FILE) ? "store-wide" : "own");
         }
         node.put("signature", check.ok() ? "valid" : check.problem());
         ArrayNode replicas = node.putArray("replicas");
         copies.replicas().forEach(replicas::add);
-        ArrayNode hops = node.putArray("cameFrom");
+        ArrayNode hops = node.putArray("came_from");
         for (Hop h : copies.provenance()) {
             ObjectNode hop = hops.addObject();
             hop.put("zone", h.record().zone().toString());
@@ -220,7 +220,7 @@ final class WhereCommand implements Callable<Integer> {
                 node.put("time", r.time().toString());
                 node.put("zone", r.zone().toString());
                 putCoordinates(node, r);
-                node.put("signedBy", r.node());
+                node.put("signed_by", r.node());
                 node.put("signature", signature);
             } else {
                 System.out.println(r.time() + "\t" + r.zone() + "\tcoords=" + coords(r)

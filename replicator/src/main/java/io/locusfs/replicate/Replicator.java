@@ -525,7 +525,7 @@ public final class Replicator implements AutoCloseable {
         root.put("store", store.path().toString());
         root.put("config", configFile.toString());
         Optional<Snapshots.Snapshot> newest = store.snapshots().newest();
-        root.put("newestSnapshot", newest.map(Snapshots.Snapshot::name).orElse(null));
+        root.put("newest_snapshot", newest.map(Snapshots.Snapshot::name).orElse(null));
         ArrayNode list = root.putArray("mirrors");
         for (MirrorState s : mirrors.values()) {
             ObjectNode m = list.addObject();
@@ -534,17 +534,17 @@ public final class Replicator implements AutoCloseable {
             m.put("state", s.state);
             m.put("zone", s.zone);
             m.put("certificate", s.certificate);
-            m.put("lastSnapshot", s.lastSnapshot);
-            m.put("lagSeconds", lagSeconds(s, newest));
+            m.put("last_snapshot", s.lastSnapshot);
+            m.put("lag_seconds", lagSeconds(s, newest));
             m.put("failures", s.failures);
-            m.put("lastError", s.lastError);
+            m.put("last_error", s.lastError);
             m.put("priority", s.config.priority());
             boolean behind = newest.isPresent() && (!newest.get().name().equals(s.lastSnapshot) || s.fullResend);
             if (behind && !s.transferRunning) {
                 // When the next transfer may start: after a failure's backoff, and the mirror's 'every'.
                 long now = System.nanoTime();
                 long due = Math.max(s.nextAttempt, s.lastShipped == 0 ? 0 : s.lastShipped + s.config.every().toNanos());
-                m.put("nextTransferSeconds", Math.max(0, (due - now) / 1_000_000_000L));
+                m.put("next_transfer_seconds", Math.max(0, (due - now) / 1_000_000_000L));
             }
             if (s.sendingSnapshot != null) {
                 ObjectNode t = m.putObject("transfer");
@@ -554,10 +554,10 @@ public final class Replicator implements AutoCloseable {
                 t.put("snapshot", s.sendingSnapshot);
                 t.put("since", s.sendingSince);
                 t.put("bytes", bytes);
-                t.put("totalBytes", s.sendingTotal);
-                t.put("bytesPerSecond", (long) rate);
-                t.put("etaSeconds", rate > 0 ? (long) ((s.sendingTotal - bytes) / rate) : -1);
-                t.put("framesAcked", s.acked.get());
+                t.put("total_bytes", s.sendingTotal);
+                t.put("bytes_per_second", (long) rate);
+                t.put("eta_seconds", rate > 0 ? (long) ((s.sendingTotal - bytes) / rate) : -1);
+                t.put("frames_acked", s.acked.get());
             }
         }
         return root;

@@ -89,7 +89,7 @@ class ReplicationTest {
 
     private static void awaitAcknowledged(MountedStore origin, String mirror, String snapshot, long seconds) {
         Waits.until(seconds, () -> Files.exists(origin.store.resolve("replication.status.json"))
-                && snapshot.equals(mirrorStatus(origin, mirror).path("lastSnapshot").asText()),
+                && snapshot.equals(mirrorStatus(origin, mirror).path("last_snapshot").asText()),
                 "mirror " + mirror + " to acknowledge " + snapshot + "; origin log:\n" + tail(origin.store.resolve("locusfs.log")));
     }
 
@@ -162,6 +162,11 @@ class ReplicationTest {
             assertTrue(metrics.contains("locusfs_replication_lag_seconds{mirror=\"nyc\"} 0"), metrics);
             String where = Shell.ok(L + " where " + origin.at("new.bin"));
             assertTrue(where.contains("replicas=us/east/nyc snapshot s2 (nyc)"), where);
+            // One key style in every --json: snake_case.
+            for (String json : List.of(Shell.ok(L + " status --json " + origin.store), Shell.ok(L + " where --json " + origin.at("new.bin")))) {
+                assertTrue(!java.util.regex.Pattern.compile("\"[a-z0-9_]*[A-Z][A-Za-z0-9_]*\"\\s*:").matcher(json).find(),
+                        "a camelCase key: " + json);
+            }
             String text = Shell.ok(L + " status " + origin.store);
             assertTrue(text.contains("nyc") && text.contains("up") && text.contains("us/east/nyc") && text.contains("s2"), text);
 
@@ -391,7 +396,7 @@ class ReplicationTest {
             long big = 200L << 20;
             Shell.run(300, "head -c " + big + " /dev/urandom > " + origin.at("one.bin")).ok();
             Shell.ok(L + " snapshot create " + origin.store + " s1");
-            Waits.until(60, () -> mirrorStatus(origin, "par").path("transfer").path("framesAcked").asLong() > 20, "frames acknowledged");
+            Waits.until(60, () -> mirrorStatus(origin, "par").path("transfer").path("frames_acked").asLong() > 20, "frames acknowledged");
             mirror.crash();
             replica.assertFsckClean();
             assertEquals(List.of(), snapshots(replica), "the receiver killed mid-stream has no snapshot, not half of one");
@@ -403,7 +408,7 @@ class ReplicationTest {
 
             Shell.run(300, "head -c " + big + " /dev/urandom > " + origin.at("two.bin")).ok();
             Shell.ok(L + " snapshot create " + origin.store + " s2");
-            Waits.until(60, () -> mirrorStatus(origin, "par").path("transfer").path("framesAcked").asLong() > 20, "frames acknowledged");
+            Waits.until(60, () -> mirrorStatus(origin, "par").path("transfer").path("frames_acked").asLong() > 20, "frames acknowledged");
             origin.crash();
             Waits.until(30, () -> mirror.logText().contains("stopped:") || mirror.logText().contains("ended:"), "the mirror to see the sender go");
             origin.mount("--replicate " + conf);
@@ -443,8 +448,8 @@ class ReplicationTest {
             Waits.until(30, () -> mirrorStatus(origin, "ams").path("state").asText().equals("down"), "ams marked down");
             Shell.ok("echo two >> " + origin.at("f") + " && " + L + " snapshot create " + origin.store + " s2");
             awaitAcknowledged(origin, "par", "s2", 60);
-            assertEquals("s1", mirrorStatus(origin, "ams").path("lastSnapshot").asText());
-            assertTrue(mirrorStatus(origin, "ams").path("lagSeconds").asLong() >= 0);
+            assertEquals("s1", mirrorStatus(origin, "ams").path("last_snapshot").asText());
+            assertTrue(mirrorStatus(origin, "ams").path("lag_seconds").asLong() >= 0);
             b.start();
             awaitAcknowledged(origin, "ams", "s2", 60);
             assertTrue(tail(origin.store.resolve("locusfs.log")).contains("mirror ams (" + b.address() + ") is back"));
