@@ -21,6 +21,14 @@ import org.slf4j.LoggerFactory;
 public final class MountDaemon {
     private static final Logger log = LoggerFactory.getLogger(MountDaemon.class);
     public static final String PID_FILE = io.locusfs.store.Store.HOLDER_FILE;
+    private static final int SIGHUP = 1;
+
+    /** libc's signal(2); a null handler is SIG_DFL. */
+    public interface Signals {
+        jnr.ffi.Pointer signal(int signum, jnr.ffi.Pointer handler);
+    }
+
+    private static final Signals SIGNALS = jnr.ffi.LibraryLoader.create(Signals.class).failImmediately().load("c");
     /**
      * Mount options every LocusFS mount gets; the user's -o options come after and may override.
      * The kernel checks mode bits (default_permissions); every user may enter the mount, the
@@ -157,6 +165,9 @@ public final class MountDaemon {
             PolicyGate watched = gate;
             scheduler.scheduleWithFixedDelay(watched::reloadIfChanged, 1, 1, TimeUnit.SECONDS);
             if (gate.enforcing()) {
+                // Started under nohup, the daemon inherits SIGHUP ignored, and the JVM silently declines
+                // to handle an ignored signal: put the default back first, so that SIGHUP reloads.
+                SIGNALS.signal(SIGHUP, null);
                 sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> watched.reload());
             }
             if (replicationConfig != null) {

@@ -90,7 +90,8 @@ class PolicyTest {
         Shell.ok(L + " authority init " + authority + " && mkdir -p " + claims);
         policy = m.root.resolve("policy.toml");
         Files.writeString(policy, policyText());
-        Shell.ok(L + " mount " + m.store + " " + m.mnt + " --policy " + policy);
+        // Started as under nohup (SIGHUP ignored), as daemons often are: SIGHUP must still reload.
+        Shell.ok("trap '' HUP; " + L + " mount " + m.store + " " + m.mnt + " --policy " + policy);
     }
 
     @AfterAll
