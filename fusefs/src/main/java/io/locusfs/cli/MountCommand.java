@@ -31,6 +31,11 @@ import picocli.CommandLine.Parameters;
             "Refused, with nothing changed: a missing or non-empty MOUNTPOINT, a path that is not "
                 + "a store, a store written by a newer locusfs, a store that is already mounted.",
             "",
+            "-o ro mounts read-only, which works while another process holds the store (a mirror "
+                + "serving it, or a read-write mount): the mount shows the store as it was when "
+                + "mounted (remount to see snapshots received since), takes no scheduled snapshot and "
+                + "refuses every change with EROFS.",
+            "",
             "Every mount uses libfuse 3's low-level API with default_permissions (the kernel checks "
                 + "mode bits) and allow_other (every user sees the files, subject to permissions and "
                 + "policy). The kernel keeps names, attributes and pages in its caches, and writes in "
@@ -41,7 +46,8 @@ import picocli.CommandLine.Parameters;
             "",
             "Example:",
             "  locusfs mount /srv/store /mnt/locus",
-            "  locusfs mount /srv/store /mnt/locus --policy /etc/locusfs/policy.toml"})
+            "  locusfs mount /srv/store /mnt/locus --policy /etc/locusfs/policy.toml",
+            "  locusfs mount -o ro /srv/mirror-store /mnt/replica"})
 final class MountCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "STORE", description = "The store to mount.")
@@ -82,16 +88,26 @@ final class MountCommand implements Callable<Integer> {
         if (policy != null) {
             PolicyCommand.checkOrThrow(policy);
         }
+        if (replicate != null && readOnly()) {
+            throw new IllegalArgumentException("--replicate needs a writable mount (replication records each "
+                    + "mirror's acknowledgement in the store); drop -o ro or --replicate");
+        }
         if (replicate != null) {
             io.locusfs.replicate.ReplicationConfig.load(replicate); // refuse a broken one before forking, naming its line
         }
         if (foreground) {
-            MountDaemon.run(store, mountPoint, memory.options(StoreMemoryOptions.MOUNT_BLOCK_CACHE), fuseOptions,
+            var options = memory.options(StoreMemoryOptions.MOUNT_BLOCK_CACHE);
+            MountDaemon.run(store, mountPoint, readOnly() ? options.asReadOnly() : options, fuseOptions,
                     policy == null ? null : policy.toAbsolutePath(), audit == null ? null : audit.toAbsolutePath(),
                     replicate == null ? null : replicate.toAbsolutePath());
             return 0;
         }
         return startDaemon();
+    }
+
+    /** {@code -o ro}: the mount, and the store under it, are read-only. */
+    private boolean readOnly() {
+        return fuseOptions.contains("ro");
     }
 
     private void checkMountPoint() throws IOException {

@@ -31,8 +31,7 @@ final class UmountCommand implements Callable<Integer> {
         var mount = MountTable.at(mountPoint)
                 .filter(m -> m.type().equals(MountTable.FS_TYPE))
                 .orElseThrow(() -> new IllegalArgumentException(mountPoint + " is not a LocusFS mount"));
-        Path pidFile = Path.of(mount.source()).resolve(MountDaemon.PID_FILE);
-        Long pid = Files.exists(pidFile) ? Long.parseLong(Files.readAllLines(pidFile).get(0).trim()) : null;
+        Long pid = daemonPid(Path.of(mount.source()));
         Process fusermount = new ProcessBuilder("fusermount3", "-u", mountPoint.toString()).inheritIO().start();
         if (fusermount.waitFor() != 0) {
             System.err.println("locusfs umount: " + mountPoint + " could not be unmounted (is it in use? see 'fuser -m "
@@ -42,10 +41,30 @@ final class UmountCommand implements Callable<Integer> {
         if (pid != null) {
             var daemon = ProcessHandle.of(pid);
             if (daemon.isPresent()) {
-                daemon.get().onExit().get(120, TimeUnit.SECONDS);
+                try {
+                    daemon.get().onExit().get(120, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.TimeoutException e) {
+                    System.err.println("locusfs umount: " + mountPoint + " is unmounted, but its daemon (pid " + pid
+                            + ") had not closed the store within 120 s; see " + mount.source() + "/locusfs.log");
+                    return 1;
+                }
             }
         }
         System.out.println("unmounted " + mountPoint + "; store " + mount.source() + " closed");
         return 0;
+    }
+
+    /**
+     * The pid of the daemon that holds the store for this mount, from the store's holder file, or
+     * null when the file names another mount (this one is read-only and holds nothing to close).
+     */
+    private Long daemonPid(Path store) throws java.io.IOException {
+        Path pidFile = store.resolve(MountDaemon.PID_FILE);
+        if (!Files.exists(pidFile)) {
+            return null;
+        }
+        var lines = Files.readAllLines(pidFile);
+        boolean ours = lines.size() > 1 && Path.of(lines.get(1).trim()).normalize().equals(mountPoint.toAbsolutePath().normalize());
+        return ours ? Long.parseLong(lines.get(0).trim()) : null;
     }
 }

@@ -113,8 +113,10 @@ public final class MountDaemon {
      */
     public static void run(Path storePath, Path mountPoint, StoreOptions options, List<String> extraOptions,
                            Path policyFile, Path auditFile, Path replicationConfig) throws IOException {
-        Store store = Store.open(storePath, options);
-        Path pidFile = storePath.resolve(PID_FILE);
+        Store store = openStore(storePath, options);
+        boolean readOnly = store.isReadOnly();
+        // The holder file names the process that holds the store: a read-only mount holds nothing.
+        Path pidFile = readOnly ? null : storePath.resolve(PID_FILE);
         CountDownLatch closed = new CountDownLatch(1);
         LocusFs fs;
         PolicyGate gate;
@@ -122,7 +124,7 @@ public final class MountDaemon {
         io.locusfs.replicate.Replicator replicator = null;
         java.util.concurrent.ScheduledExecutorService scheduler = null;
         try {
-            int freed = store.tree().releaseAllOrphans();
+            int freed = readOnly ? 0 : store.tree().releaseAllOrphans();
             if (freed > 0) {
                 log.info("freed {} files that were deleted while open when the store was last used", freed);
             }
@@ -152,7 +154,8 @@ public final class MountDaemon {
                 }
             }, StoreConfig.load(storePath)); // A broken file refuses the mount, naming its line.
             fs.takeSnapshotsThrough(snapshots);
-            control = ControlServer.start(locations, snapshots, gate, new TranslationRequests(store,
+            // A read-only mount beside a read-write one leaves the control socket to the writer.
+            control = readOnly && Store.mountedBy(storePath).isPresent() ? null : ControlServer.start(locations, snapshots, gate, new TranslationRequests(store,
                     new io.locusfs.translate.Translation(io.locusfs.translate.Translation.DEFAULT_CONCURRENT),
                     mounted::isOpen, mounted::commitAll, mounted::forgetAllCached));
             scheduler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
@@ -160,8 +163,10 @@ public final class MountDaemon {
                 t.setDaemon(true);
                 return t;
             });
-            // The schedule, retention and config reload; a tick a second keeps "every = 10s" accurate and costs a stat.
-            scheduler.scheduleWithFixedDelay(() -> snapshots.tick(java.time.Instant.now()), 1, 1, TimeUnit.SECONDS);
+            if (!readOnly) {
+                // The schedule, retention and config reload; a tick a second keeps "every = 10s" accurate and costs a stat.
+                scheduler.scheduleWithFixedDelay(() -> snapshots.tick(java.time.Instant.now()), 1, 1, TimeUnit.SECONDS);
+            }
             PolicyGate watched = gate;
             scheduler.scheduleWithFixedDelay(watched::reloadIfChanged, 1, 1, TimeUnit.SECONDS);
             if (gate.enforcing()) {
@@ -174,7 +179,9 @@ public final class MountDaemon {
                 // A configuration that cannot be used refuses the mount, naming its line; later broken edits are only logged.
                 replicator = new io.locusfs.replicate.Replicator(store, locations.node(), replicationConfig).start();
             }
-            Files.writeString(pidFile, ProcessHandle.current().pid() + "\n" + mountPoint.toAbsolutePath() + "\n");
+            if (pidFile != null) {
+                Files.writeString(pidFile, ProcessHandle.current().pid() + "\n" + mountPoint.toAbsolutePath() + "\n");
+            }
         } catch (IOException | RuntimeException e) {
             if (scheduler != null) {
                 scheduler.shutdownNow();
@@ -201,7 +208,8 @@ public final class MountDaemon {
         }, "locusfs-shutdown");
         Runtime.getRuntime().addShutdownHook(onSignal);
         try {
-            log.info("mounting {} at {} (location {})", storePath, mountPoint, store.location().zone());
+            log.info("mounting {} at {} (location {}{})", storePath, mountPoint, store.location().zone(),
+                    readOnly ? ", read-only" : "");
             KernelAdapter adapter = new KernelAdapter(fs, timeouts(extraOptions));
             LocusFs served = fs;
             FuseLoop.serve(adapter, mountPoint, List.of("-o", options(storePath, extraOptions)), WORKERS,
@@ -218,6 +226,19 @@ public final class MountDaemon {
             } catch (Exception e) {
                 log.warn("closing the audit log: {}", e.getMessage());
             }
+        }
+    }
+
+    /** Opens the store; a read-write mount of a store held elsewhere is refused with the way to look at it anyway. */
+    private static Store openStore(Path storePath, StoreOptions options) throws IOException {
+        try {
+            return Store.open(storePath, options);
+        } catch (io.locusfs.store.StoreException e) {
+            if (e.kind() == io.locusfs.store.StoreException.Kind.BUSY) {
+                throw new io.locusfs.store.StoreException(e.kind(), e.getMessage()
+                        + "; -o ro mounts it read-only beside that process", e);
+            }
+            throw e;
         }
     }
 
@@ -249,10 +270,14 @@ public final class MountDaemon {
             if (!scheduler.awaitTermination(60, TimeUnit.SECONDS)) {
                 log.warn("a snapshot task was still running at unmount");
             }
-            control.close();
+            if (control != null) {
+                control.close();
+            }
             fs.flushAll();
             store.close();
-            Files.deleteIfExists(pidFile);
+            if (pidFile != null) {
+                Files.deleteIfExists(pidFile);
+            }
             log.info("unmounted {}; store closed", mountPoint);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -185,8 +185,10 @@ class ReplicationTest {
                     + " && " + L + " send " + origin.store + " s2 --since s1 | " + L + " receive " + copy);
             assertTrue(Shell.ok(L + " snapshot diff " + copy + " s1 s2").contains("+\t/new.bin"));
 
-            mirror.stop();
-            replica.mount();
+            // And browsed while it serves: mounted read-only beside the mirror process.
+            String refused = Shell.run(L + " mount " + replica.store + " " + replica.mnt).err();
+            assertTrue(refused.contains("in use by") && refused.contains("-o ro"), refused);
+            replica.mount("-o ro");
             assertEquals(List.of("s1", "s2"), snapshots(replica));
             assertSameTree(origin.mnt.resolve(".snapshots/s1"), replica.mnt.resolve(".snapshots/s1"));
             assertSameTree(origin.mnt.resolve(".snapshots/s2"), replica.mnt.resolve(".snapshots/s2"));
@@ -197,7 +199,15 @@ class ReplicationTest {
             String provenance = Shell.ok(L + " where " + replica.at("new.bin"));
             assertTrue(provenance.contains("\tus/east/nyc\t") && provenance.contains("came-from=eu/de/fra")
                     && provenance.contains("signature valid)"), provenance);
+            assertTrue(Shell.ok(L + " verify " + replica.at("new.bin")).contains("ok (us/east/nyc"));
+            Shell.Result write = Shell.run("touch " + replica.at("new.bin") + "; echo x > " + replica.at("another"));
+            assertTrue(write.err().contains("Read-only file system") && !Files.exists(replica.mnt.resolve("another")), write.err());
+            // The mirror goes on receiving under the read-only mount.
+            Shell.ok("echo more > " + origin.at("more.txt") + " && " + L + " snapshot create " + origin.store + " s3");
+            awaitAcknowledged(origin, "nyc", "s3", 120);
             replica.unmount();
+            mirror.stop();
+            assertEquals(List.of("s1", "s2", "s3"), snapshots(replica));
             replica.assertFsckClean();
         }
     }
