@@ -40,10 +40,12 @@ public final class MirrorClient implements AutoCloseable {
     /**
      * What a mirror says of itself. {@code certificate} is the SHA-256 of its TLS certificate, so
      * a changed certificate is noticed; {@code tokenStream}/{@code tokenFrames} describe an
-     * unfinished receive (null/0 without one).
+     * unfinished receive (null/0 without one), of snapshot {@code tokenSnapshot} since
+     * {@code tokenSince} (null for a full stream, or a mirror too old to say).
      */
     public record Info(String store, String zone, String record, String certificate, String sourceStore, String lastSnapshot,
-                       java.util.List<String> snapshots, String tokenStream, long tokenFrames) {
+                       java.util.List<String> snapshots, String tokenStream, long tokenFrames, String tokenSnapshot,
+                       String tokenSince) {
     }
 
     /** What a finished send did. */
@@ -113,7 +115,9 @@ public final class MirrorClient implements AutoCloseable {
                     fingerprint(socket.getSession().getPeerCertificates()),
                     source.isMissingNode() ? null : source.path("store").asText(),
                     source.isMissingNode() ? null : source.path("snapshot").asText(), snapshots,
-                    token.isMissingNode() ? null : token.path("stream").asText(), token.path("frames").asLong(0));
+                    token.isMissingNode() ? null : token.path("stream").asText(), token.path("frames").asLong(0),
+                    token.hasNonNull("snapshot") ? token.path("snapshot").asText() : null,
+                    token.hasNonNull("since") ? token.path("since").asText() : null);
             if (keep && info.path("then-send").asBoolean(false)) {
                 closeKept();
                 kept = socket;

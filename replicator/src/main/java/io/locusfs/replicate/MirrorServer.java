@@ -155,7 +155,7 @@ public final class MirrorServer implements AutoCloseable {
         info.put("record", store.locationRecord().map(r -> r.encode()).orElse(""));
         receiver.source().ifPresent(s -> info.set("source", StreamHeader.JSON.valueToTree(s)));
         receiver.token().ifPresent(t -> info.putObject("token").put("stream", t.stream()).put("frames", t.frames())
-                .put("chain", t.chain()));
+                .put("chain", t.chain()).put("snapshot", t.header().snapshot()).put("since", t.header().since()));
         var names = info.putArray("snapshots");
         for (Snapshots.Snapshot s : store.snapshots().list()) {
             names.add(s.name());

@@ -375,7 +375,28 @@ public final class Replicator implements AutoCloseable {
         }
     }
 
+    /** Sends {@code snapshot} to the mirror, after the mirror's unfinished receive of an older one if it has one. */
     private void transfer(MirrorState s, String snapshot) {
+        try {
+            String sent = transferOnce(s, snapshot);
+            if (sent != null && !sent.equals(snapshot)) {
+                transferOnce(s, snapshot);
+            }
+        } finally {
+            synchronized (this) {
+                s.transferRunning = false;
+                s.sendingSnapshot = null;
+            }
+        }
+    }
+
+    /**
+     * One transfer: {@code snapshot}, or the older snapshot whose receive the mirror left
+     * unfinished (resumed where it stopped, rather than undone by a stream of a newer one).
+     *
+     * @return the snapshot the mirror now holds as its newest, null when the transfer failed
+     */
+    private String transferOnce(MirrorState s, String snapshot) {
         ReplicationConfig.Mirror m;
         Policy rules;
         boolean full;
@@ -389,7 +410,7 @@ public final class Replicator implements AutoCloseable {
         inFlight.add(client);
         try {
             if (closed) {
-                return;
+                return null;
             }
             EarlyDiff early = diffDuringHello(s, snapshot, rules, full, m); // a guess not taken is left to finish, unread
             MirrorClient.Info info = client.helloThenSend();
@@ -405,10 +426,18 @@ public final class Replicator implements AutoCloseable {
                 synchronized (this) {
                     s.lastSnapshot = since;
                 }
-                return;
+                return since;
             }
             if (full || since == null || store.snapshots().find(since).isEmpty()) {
                 since = null;
+            }
+            String unfinished = info.tokenSnapshot();
+            if (!full && unfinished != null && !unfinished.equals(snapshot) && java.util.Objects.equals(info.tokenSince(), since)
+                    && store.snapshots().find(unfinished).isPresent()) {
+                log.info("mirror {} holds an unfinished receive of snapshot {} ({} frames): finishing it before {}", m.name(),
+                        unfinished, info.tokenFrames(), snapshot);
+                snapshot = unfinished;
+                early = null; // made for the newest snapshot; left to finish, unread
             }
             long beforeHeader = System.nanoTime();
             StreamSender sender = early == null ? null : earlySender(early, since, info.zone());
@@ -447,6 +476,7 @@ public final class Replicator implements AutoCloseable {
                 s.fullResend = false;
                 s.state = "up";
             }
+            return snapshot;
         } catch (IOException | RuntimeException e) {
             s.transfersFailed.incrementAndGet();
             synchronized (this) {
@@ -458,13 +488,10 @@ public final class Replicator implements AutoCloseable {
                 log.warn("transfer of {} to mirror {} failed ({} in a row; next try in {} s): {}", snapshot, m.name(), s.failures,
                         backoff / 1_000_000_000L, e.getMessage());
             }
+            return null;
         } finally {
             client.close();
             inFlight.remove(client);
-            synchronized (this) {
-                s.transferRunning = false;
-                s.sendingSnapshot = null;
-            }
         }
     }
 

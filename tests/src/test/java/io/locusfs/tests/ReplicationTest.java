@@ -421,12 +421,19 @@ class ReplicationTest {
             Waits.until(60, () -> mirrorStatus(origin, "par").path("transfer").path("frames_acked").asLong() > 20, "frames acknowledged");
             origin.crash();
             Waits.until(30, () -> mirror.logText().contains("stopped:") || mirror.logText().contains("ended:"), "the mirror to see the sender go");
+            // A newer snapshot taken before replication resumes does not throw away what arrived of s2:
+            // s2 is finished from where it stopped, then s3 follows it.
+            origin.mount();
+            Shell.ok("echo three > " + origin.at("three.txt") + " && " + L + " snapshot create " + origin.store + " s3");
+            origin.unmount();
             origin.mount("--replicate " + conf);
-            awaitAcknowledged(origin, "par", "s2", 120);
+            awaitAcknowledged(origin, "par", "s3", 120);
             assertTrue(bytesSent(origin, "s2", "par") < big * 0.9, "the resumed transfer sent less than the whole stream");
+            assertTrue(bytesSent(origin, "s3", "par") < 1 << 20, "s3 followed s2 as an increment");
+            assertTrue(Files.readString(origin.store.resolve("locusfs.log")).contains("replicated snapshot s3 (since s2)"));
             mirror.stop();
             replica.assertFsckClean();
-            assertEquals(List.of("s1", "s2"), snapshots(replica));
+            assertEquals(List.of("s1", "s2", "s3"), snapshots(replica));
             replica.mount();
             assertEquals(Shell.ok("cd " + origin.mnt + " && sha256sum one.bin two.bin"), Shell.ok("cd " + replica.mnt + " && sha256sum one.bin two.bin"));
             replica.unmount();
