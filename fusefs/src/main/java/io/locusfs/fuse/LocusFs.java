@@ -186,9 +186,14 @@ public final class LocusFs {
         for (long ino : openFiles.writableInodes()) {
             OpenFile open = openFiles.get(ino);
             long pid = open == null ? 0 : open.writerPid;
-            files.add(table.path(ino) + (pid > 0 ? " (pid " + pid + SystemAccounts.commandOf(pid).map(c -> ", " + c).orElse("") + ")" : ""));
+            files.add(SystemAccounts.openedBy(table.path(ino), pid));
         }
         return files;
+    }
+
+    /** The files open in snapshot {@code name} (under {@code .snapshots/NAME}), each as "PATH (pid N, COMMAND)". */
+    public List<String> filesOpenInSnapshot(String name) {
+        return snapshotDir.openIn(name);
     }
 
     /** After a rollback changed the tree under open files, they read their inodes again, and the kernel forgets what it cached. */
@@ -331,14 +336,7 @@ public final class LocusFs {
         Tree.checkName(name);
         if (parent == SnapshotDirectory.DIRECTORY_INO) {
             String snapshot = new String(name, StandardCharsets.ISO_8859_1);
-            SnapshotService service = snapshotService(caller, "rmdir");
-            try {
-                snapshotDir.refuseIfOpen(snapshot);
-            } catch (StoreException busy) {
-                log.info("rmdir .snapshots/{} refused: {}", snapshot, busy.getMessage()); // the operator wants to know who
-                throw busy;
-            }
-            service.deleteOnRequest(snapshot);
+            snapshotService(caller, "rmdir").deleteOnRequest(snapshot); // refused while files are open in it
             return;
         }
         tree.rmdir(live(parent), name);

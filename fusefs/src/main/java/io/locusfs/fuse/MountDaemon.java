@@ -144,6 +144,11 @@ public final class MountDaemon {
                 }
 
                 @Override
+                public java.util.List<String> filesOpenInSnapshot(String name) {
+                    return mounted.filesOpenInSnapshot(name);
+                }
+
+                @Override
                 public void reloadOpenFiles() {
                     mounted.reloadOpenFiles();
                 }

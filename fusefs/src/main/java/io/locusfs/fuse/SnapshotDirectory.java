@@ -39,18 +39,10 @@ final class SnapshotDirectory {
     private record Opened(Node node, String path, long pid) {
     }
 
-    /**
-     * Refuses to delete a snapshot in which a file is open here.
-     *
-     * @throws StoreException BUSY
-     */
-    void refuseIfOpen(String snapshot) {
-        List<String> open = handles.values().stream().filter(o -> o.node().snapshot().name().equals(snapshot))
-                .map(o -> o.path() + " (pid " + o.pid() + SystemAccounts.commandOf(o.pid()).map(c -> ", " + c).orElse("") + ")")
-                .distinct().limit(5).toList();
-        if (!open.isEmpty()) {
-            throw new StoreException(StoreException.Kind.BUSY, "snapshot '" + snapshot + "' has open files: " + String.join(", ", open));
-        }
+    /** The files open in {@code snapshot} here, each as "PATH (pid N, COMMAND)". */
+    List<String> openIn(String snapshot) {
+        return handles.values().stream().filter(o -> o.node().snapshot().name().equals(snapshot))
+                .map(o -> SystemAccounts.openedBy(o.path(), o.pid())).distinct().toList();
     }
 
     /**

@@ -49,6 +49,9 @@ public final class SnapshotService {
         /** The files open for writing, each as "PATH (pid N, COMMAND)". */
         List<String> filesOpenForWriting();
 
+        /** The files open in snapshot {@code name}, each as "PATH (pid N, COMMAND)": it is not deleted under them. */
+        List<String> filesOpenInSnapshot(String name);
+
         /** Lets open files read their inodes again after a rollback. */
         void reloadOpenFiles();
 
@@ -59,6 +62,8 @@ public final class SnapshotService {
     private final Mount mount;
     private volatile StoreConfig config;
     private FileTime configTime;
+    /** Snapshots due to go that are kept while files are open in them, reported once each. */
+    private final java.util.Set<String> keptReported = new java.util.HashSet<>();
 
     public SnapshotService(Store store, Mount mount, StoreConfig config) {
         this.store = store;
@@ -135,6 +140,14 @@ public final class SnapshotService {
 
     /** Deletes a snapshot and compacts the store: {@code rmdir .snapshots/NAME} (and {@code locusfs snapshot delete}). */
     public synchronized Snapshots.Freed deleteOnRequest(String name) {
+        store.snapshots().get(name); // a missing one is "no snapshot", not "in use"
+        List<String> open = openIn(name);
+        if (!open.isEmpty()) {
+            String why = "snapshot '" + name + "' has open files: " + String.join(", ", open.subList(0, Math.min(5, open.size())))
+                    + (open.size() > 5 ? ", …" : "") + "; close them first";
+            log.info("deleting snapshot {} refused: {}", name, why); // the operator wants to know who
+            throw new StoreException(StoreException.Kind.BUSY, why);
+        }
         Snapshots.Freed freed = delete(name, "deleted on request");
         store.compact();
         return freed;
@@ -174,7 +187,25 @@ public final class SnapshotService {
         }
     }
 
+    private List<String> openIn(String snapshot) {
+        return mount == null ? List.of() : mount.filesOpenInSnapshot(snapshot);
+    }
+
+    /** True, and logged, when files are open in {@code name}: the schedule deletes it on a later turn. */
+    private boolean keptWhileOpen(String name) {
+        List<String> open = openIn(name);
+        if (open.isEmpty()) {
+            return false;
+        }
+        if (keptReported.add(name)) { // once, not at every turn of the schedule
+            log.info("snapshot {} is due to go but kept for now: files are open in it ({})", name,
+                    String.join(", ", open.subList(0, Math.min(5, open.size()))));
+        }
+        return true;
+    }
+
     private Snapshots.Freed delete(String name, String why) {
+        keptReported.remove(name);
         Snapshots.Freed freed = store.snapshots().delete(name);
         log.info("snapshot {} {}: {} versions freed ({} bytes of data)", name, why, freed.versions(), freed.blockBytes());
         return freed;
@@ -207,8 +238,12 @@ public final class SnapshotService {
         StoreConfig c = config;
         List<String> thinned = new ArrayList<>();
         for (String name : c.retention().thin(store.snapshots().list(), now)) {
-            thinned.add(name + "\tretention grid");
-            if (!dryRun) {
+            if (dryRun) {
+                thinned.add(name + "\tretention grid");
+            } else if (keptWhileOpen(name)) {
+                continue;
+            } else {
+                thinned.add(name + "\tretention grid");
                 delete(name, "thinned by the retention grid");
             }
         }
@@ -221,6 +256,9 @@ public final class SnapshotService {
                 if (oldest == null) {
                     log.warn("the store uses {} bytes, over its bound of {}, and no snapshot may be dropped",
                             store.diskBytes(), c.maxStoreBytes());
+                    break;
+                }
+                if (keptWhileOpen(oldest.name())) {
                     break;
                 }
                 thinned.add(oldest.name() + "\tcapacity bound");

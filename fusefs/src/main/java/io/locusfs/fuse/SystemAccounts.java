@@ -75,6 +75,11 @@ public final class SystemAccounts {
         }
     }
 
+    /** "PATH (pid N, COMMAND)": a file and the process that opened it, for a refusal that names them. */
+    static String openedBy(String path, long pid) {
+        return path + (pid > 0 ? " (pid " + pid + commandOf(pid).map(c -> ", " + c).orElse("") + ")" : "");
+    }
+
     /** The names of every group the system knows. */
     public Set<String> groupNames() {
         return new LinkedHashSet<>(groups.values());

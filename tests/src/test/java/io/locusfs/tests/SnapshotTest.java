@@ -89,8 +89,13 @@ class SnapshotTest {
             Shell.Result busy = Shell.run("exec 3<" + snaps + "daily/f && rmdir " + snaps + "daily");
             assertTrue(busy.err().contains("Device or resource busy"), busy.err());
             String daemonLog = Shell.ok("cat " + m.store.resolve("locusfs.log"));
-            assertTrue(daemonLog.contains("rmdir .snapshots/daily refused: snapshot 'daily' has open files: /.snapshots/daily/f (pid "),
+            assertTrue(daemonLog.contains("deleting snapshot daily refused: snapshot 'daily' has open files: /.snapshots/daily/f (pid "),
                     "the log names the open file and its process:\n" + daemonLog);
+            // The command refuses the same way, naming the file and the process that holds it.
+            Shell.Result command = Shell.run("exec 3<" + snaps + "daily/f && " + L + " snapshot delete " + m.store + " daily");
+            assertNotEquals(0, command.exit());
+            assertTrue(command.err().contains("snapshot 'daily' has open files: /.snapshots/daily/f (pid "), command.err());
+            assertEquals(List.of("daily"), names(m));
             Shell.ok("rmdir " + snaps + "daily");
             assertEquals(List.of(), names(m));
             assertEquals("", Shell.ok("ls " + snaps));
@@ -166,6 +171,11 @@ class SnapshotTest {
             String dry = Shell.ok(L + " snapshot thin --dry-run --now " + now + " " + m.store);
             assertEquals(18, dry.lines().count(), dry);
             assertEquals(25, names(m).size(), "a dry run deletes nothing");
+            // A snapshot due to go is kept while a file in it is open, and goes once it is closed.
+            Shell.ok("exec 3<" + m.mnt + "/.snapshots/q0/f0 && " + L + " snapshot thin --now " + now + " " + m.store);
+            assertTrue(names(m).contains("q0"), "deleted under a reader: " + names(m));
+            assertTrue(Files.readString(m.store.resolve("locusfs.log")).contains("snapshot q0 is due to go but kept for now: "
+                    + "files are open in it (/.snapshots/q0/f0 (pid "));
             Shell.ok(L + " snapshot thin --now " + now + " " + m.store);
             // Kept: everything of the last hour, the newest of each of the two hours before, the one named by hand.
             assertEquals(List.of("q15", "q19", "q20", "q21", "q22", "q23", "keepme"), names(m));
