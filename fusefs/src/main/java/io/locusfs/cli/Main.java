@@ -38,7 +38,18 @@ public final class Main implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        if (System.getenv("LOCUSFS_LOG_LEVEL") == null && !runsAsDaemon(args)) {
+            // A command prints its own result; its INFO lines would say it twice (logback.xml reads this).
+            System.setProperty("LOCUSFS_LOG_LEVEL", "WARN");
+        }
         System.exit(commandLine().execute(args));
+    }
+
+    /** The long-running processes, whose log is their record: a mount in the foreground, replicate, mirror serve. */
+    static boolean runsAsDaemon(String[] args) {
+        java.util.List<String> words = java.util.List.of(args);
+        return !words.isEmpty() && (words.get(0).equals("replicate") || words.get(0).equals("mirror")
+                || words.get(0).equals("mount") && words.contains("--foreground"));
     }
 
     /** The configured command line, for the launcher and for tests. */

@@ -91,9 +91,19 @@ public final class ConfigFields {
         throw new Invalid(String.join("\n", lines));
     }
 
-    /** The text of {@code file}; bytes that are not UTF-8 are an {@link Invalid} naming their line. */
+    /** The text of {@code file}; a missing or unreadable file, or bytes that are not UTF-8 (naming their line), are an {@link Invalid}. */
     public static String readUtf8(Path file) throws IOException {
-        byte[] bytes = Files.readAllBytes(file);
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new Invalid(file + ": no such file");
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new Invalid(file + ": permission denied");
+        } catch (IOException e) {
+            throw new Invalid(Files.isDirectory(file) ? file + " is a directory, not a configuration file"
+                    : file + ": cannot be read (" + e.getMessage() + ")");
+        }
         try {
             return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();

@@ -55,6 +55,10 @@ public final class Translation {
         if (Files.isDirectory(absolute) && !isEmptyDirectory(absolute)) {
             throw new TranslationException(absolute + " is a directory that is not empty; give a new path");
         }
+        if (!Files.isDirectory(absolute.getParent())) {
+            throw new TranslationException(absolute.getParent() + ", where " + absolute.getFileName() + " would go, "
+                    + (Files.exists(absolute.getParent()) ? "is not a directory" : "does not exist"));
+        }
         Path partial = absolute.resolveSibling("." + absolute.getFileName() + ".partial");
         acquire("export of " + snapshot + " to " + absolute);
         long start = System.nanoTime();

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.nio.file.attribute.PosixFilePermissions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -131,6 +132,19 @@ class CliTest {
         Shell.ok("mkdir " + dir + "/plain");
         Shell.Result status = Shell.run(L + " status " + dir + "/plain");
         assertTrue(status.err().startsWith("locusfs status: " + dir + "/plain is not a LocusFS store"), status.err());
+        // A command prints its result once, without the log lines of what it did.
+        Shell.Result taken = Shell.run(L + " snapshot create " + dir + "/s one");
+        assertEquals("snapshot one taken", taken.out().trim());
+        assertEquals("", taken.err());
+        // Missing files and directories in plain words, never a temporary file's name.
+        Shell.Result export = Shell.run(L + " export " + dir + "/s one --format tar --output " + dir + "/nowhere/one.tar");
+        assertEquals("locusfs export: " + dir + "/nowhere, where one.tar would go, does not exist", export.err().trim());
+        for (String command : List.of("policy check ", "config check ")) {
+            Shell.Result missing = Shell.run(L + " " + command + dir + "/nosuch.toml");
+            assertTrue(missing.err().startsWith(dir + "/nosuch.toml: no such file\n"), command + missing.err());
+            Shell.Result directory = Shell.run(L + " " + command + dir + "/plain");
+            assertTrue(directory.err().startsWith(dir + "/plain is a directory, not a configuration file"), command + directory.err());
+        }
     }
 
     @Test
