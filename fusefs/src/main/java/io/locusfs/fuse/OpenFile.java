@@ -374,7 +374,8 @@ final class OpenFile {
         } catch (ExecutionException e) {
             recycleInflight(true);
             throw e.getCause() instanceof StoreException se ? se
-                    : new StoreException(StoreException.Kind.IO, "committing inode " + ino + ": " + e.getCause(), e.getCause());
+                    : new StoreException(StoreException.Kind.IO, "committing inode " + ino + " failed"
+                            + (e.getCause().getMessage() == null ? "" : ": " + e.getCause().getMessage()), e.getCause());
         } finally {
             inflightCommit = null;
         }

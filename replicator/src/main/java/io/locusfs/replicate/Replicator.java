@@ -239,7 +239,7 @@ public final class Replicator implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             } catch (RuntimeException e) {
-                log.error("replication scheduler: {}", e.toString(), e);
+                log.error("replication scheduler: an unexpected failure (a bug), the schedule goes on: {}", e.getMessage(), e);
             }
         }
     }

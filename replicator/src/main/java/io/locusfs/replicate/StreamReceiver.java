@@ -331,7 +331,7 @@ public final class StreamReceiver {
         try {
             checkpoint(token, reader);
         } catch (RuntimeException e) {
-            log.warn("could not keep the frames of the stopped stream past frame {}: {}", token.frames(), e.toString());
+            log.warn("could not keep the frames of the stopped stream past frame {}: {}", token.frames(), e.getMessage(), e);
         }
     }
 

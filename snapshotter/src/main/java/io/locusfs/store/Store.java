@@ -292,7 +292,7 @@ public final class Store implements AutoCloseable {
             }
             return store;
         } catch (RocksDBException e) {
-            String message = String.valueOf(e.getMessage());
+            String message = e.getMessage() == null ? "RocksDB gave no reason" : e.getMessage();
             if (message.contains("lock")) {
                 throw new StoreException(StoreException.Kind.BUSY, path + " is in use by " + holder(path), e);
             }
