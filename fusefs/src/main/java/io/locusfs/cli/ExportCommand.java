@@ -81,8 +81,11 @@ final class ExportCommand implements Callable<Integer> {
         if (!force && Files.exists(absolute, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(absolute)) {
             throw new IllegalArgumentException(absolute + " exists; add --force to replace it");
         }
-        Optional<List<String>> answer = SnapshotCommand.Target.askDaemon(storePath, "export", options.format, snapshot,
-                since == null ? "" : since, subtree, absolute.toString());
+        Optional<List<String>> answer;
+        try (TerminalProgress progress = new TerminalProgress("exporting", 0, 0, options.json)) { // the daemon sends the totals
+            answer = SnapshotCommand.Target.askDaemon(storePath, progress, "export", options.format, snapshot,
+                    since == null ? "" : since, subtree, absolute.toString());
+        }
         Translation.Summary summary;
         if (answer.isPresent()) {
             summary = TranslationRequests.summary(answer.get());

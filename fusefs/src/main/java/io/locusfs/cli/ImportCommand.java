@@ -63,13 +63,16 @@ final class ImportCommand implements Callable<Integer> {
         List<String> args = SnapshotCommand.parameters(target, given, 1, "locusfs import STORE --format FORMAT INPUT");
         Path input = Path.of(SnapshotCommand.rest(target, args).get(0)).toAbsolutePath();
         Path storePath = target.resolve(SnapshotCommand.storeOf(target, args));
-        Optional<List<String>> answer = SnapshotCommand.Target.askDaemon(storePath, "import", options.format, input.toString(), into,
-                snapshot == null ? "" : snapshot);
+        long size = Files.isRegularFile(input) ? Files.size(input) : 0;
+        Optional<List<String>> answer;
+        try (TerminalProgress progress = new TerminalProgress("importing", 0, size, options.json)) {
+            answer = SnapshotCommand.Target.askDaemon(storePath, progress, "import", options.format, input.toString(), into,
+                    snapshot == null ? "" : snapshot);
+        }
         Translation.Summary summary;
         if (answer.isPresent()) {
             summary = TranslationRequests.summary(answer.get());
         } else {
-            long size = Files.isRegularFile(input) ? Files.size(input) : 0;
             try (Store store = Store.open(storePath, StoreOptions.defaults());
                  TerminalProgress progress = new TerminalProgress("importing", 0, size, options.json)) {
                 summary = new Translation(1).importInto(store, options.format, input, into, snapshot, ino -> false, progress);

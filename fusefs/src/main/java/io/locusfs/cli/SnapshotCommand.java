@@ -86,9 +86,16 @@ final class SnapshotCommand implements Runnable {
 
         /** The mount daemon's answer when {@code storePath} is mounted; empty when it is not. */
         static java.util.Optional<List<String>> askDaemon(Path storePath, String... request) throws IOException {
+            return askDaemon(storePath, null, request);
+        }
+
+        /** As {@link #askDaemon(Path, String...)}, for a long job whose progress the daemon reports to {@code progress}. */
+        static java.util.Optional<List<String>> askDaemon(Path storePath, io.locusfs.translate.Progress progress,
+                                                          String... request) throws IOException {
             if (Files.exists(storePath.resolve(ControlServer.SOCKET_FILE))) {
                 try {
-                    return java.util.Optional.of(ControlClient.call(storePath, request));
+                    return java.util.Optional.of(progress == null ? ControlClient.call(storePath, request)
+                            : ControlClient.call(storePath, progress, request));
                 } catch (IOException e) {
                     if (!(e.getCause() instanceof java.net.ConnectException)) {
                         throw e;

@@ -45,12 +45,18 @@ import org.slf4j.LoggerFactory;
  *       {@code caller}, {@code file}, then {@code read}, {@code write} and {@code placement}, each
  *       {@code allowed|refused<TAB>RULE<TAB>REASON}</li>
  *   <li>{@code policy-reload}: reloads the policy now (as SIGHUP does)</li>
- *   <li>{@code export}, {@code import}: snapshots to and from open formats, see {@link TranslationRequests}</li>
+ *   <li>{@code export}, {@code import}: snapshots to and from open formats, see {@link TranslationRequests};
+ *       before their answer, lines {@code total<TAB>FILES<TAB>BYTES} (the job's size, once known) and
+ *       {@code progress<TAB>FILES<TAB>BYTES} (work done since the last such line, at most four a second)</li>
  * </ul>
  */
 public final class ControlServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ControlServer.class);
     public static final String SOCKET_FILE = "control.sock";
+    /** The first field of the lines that report a long job's progress before its answer. */
+    public static final String PROGRESS = "progress";
+    public static final String TOTAL = "total";
+    private static final long PROGRESS_NANOS = 250_000_000L;
 
     private final Locations locations;
     private final SnapshotService snapshots;
@@ -106,7 +112,8 @@ public final class ControlServer implements AutoCloseable {
              Writer out = new BufferedWriter(new OutputStreamWriter(Channels.newOutputStream(client), StandardCharsets.ISO_8859_1), 1 << 16)) {
             String request = in.readLine();
             try {
-                for (String line : answer(request == null ? new String[] {""} : request.split("\t", -1))) {
+                ProgressLines progress = new ProgressLines(out);
+                for (String line : answer(request == null ? new String[] {""} : request.split("\t", -1), progress)) {
                     out.write(line + "\n");
                 }
                 out.write("ok\n");
@@ -123,14 +130,56 @@ public final class ControlServer implements AutoCloseable {
         }
     }
 
-    private List<String> answer(String[] request) throws IOException {
+    /**
+     * Sends a job's progress to the client as it goes: the total at once, the work done at most
+     * four times a second. A client gone away is noticed when the answer is written.
+     */
+    private static final class ProgressLines implements io.locusfs.translate.Progress {
+        private final Writer out;
+        private long files;
+        private long bytes;
+        private long sent = System.nanoTime();
+
+        ProgressLines(Writer out) {
+            this.out = out;
+        }
+
+        @Override
+        public synchronized void total(long totalFiles, long totalBytes) {
+            send(TOTAL + "\t" + totalFiles + "\t" + totalBytes);
+        }
+
+        @Override
+        public synchronized void advance(long moreFiles, long moreBytes) {
+            files += moreFiles;
+            bytes += moreBytes;
+            long now = System.nanoTime();
+            if (now - sent >= PROGRESS_NANOS) {
+                sent = now;
+                send(PROGRESS + "\t" + files + "\t" + bytes);
+                files = 0;
+                bytes = 0;
+            }
+        }
+
+        private void send(String line) {
+            try {
+                out.write(line + "\n");
+                out.flush();
+            } catch (IOException e) {
+                log.debug("control client went away during a job: {}", e.getMessage());
+            }
+        }
+    }
+
+    private List<String> answer(String[] request, io.locusfs.translate.Progress progress) throws IOException {
         if (request[0].startsWith("snapshot-")) {
             return snapshots.answer(request);
         }
         switch (request[0]) {
             case "export":
             case "import":
-                return translations.answer(request);
+                return translations.answer(request, progress);
             case "info":
                 return List.of("store-id\t" + locations.store().storeId(), "node\t" + locations.node().nodeId(),
                         "zone\t" + locations.store().location().zone());

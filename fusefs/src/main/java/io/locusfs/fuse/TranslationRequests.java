@@ -36,17 +36,19 @@ public final class TranslationRequests {
         this.forgetCached = forgetCached;
     }
 
-    List<String> answer(String[] request) throws IOException {
+    /** Runs one request, telling {@code progress} how far it has come (the export's totals first). */
+    List<String> answer(String[] request, Progress progress) throws IOException {
         try {
             if (request[0].equals("export") && request.length == 6) {
-                return lines(translation.export(request[1], Translation.tree(store, request[2], empty(request[3]), request[4]),
-                        Path.of(request[5]), Progress.NONE));
+                var tree = Translation.tree(store, request[2], empty(request[3]), request[4]);
+                progress.total(tree.files(), tree.bytes());
+                return lines(translation.export(request[1], tree, Path.of(request[5]), progress));
             }
             if (request[0].equals("import") && request.length == 5) {
                 commitAll.run(); // so that replacing a file replaces what its writers wrote
                 try {
                     return lines(translation.importInto(store, request[1], Path.of(request[2]), request[3], empty(request[4]),
-                            isOpen, Progress.NONE));
+                            isOpen, progress));
                 } finally {
                     forgetCached.run();
                 }

@@ -175,6 +175,19 @@ class CliTest {
     }
 
     @Test
+    void exportAndImportThroughAMountedStoreShowProgressOnATerminal() {
+        Shell.ok(L + " init " + dir + "/s --location home && mkdir " + dir + "/m && " + L + " mount " + dir + "/s " + dir + "/m");
+        Shell.ok("head -c 300M /dev/urandom > " + dir + "/m/big && " + L + " snapshot create " + dir + "/s one");
+        // script(1) gives the command a terminal, as a user at a shell has; the daemon does the work.
+        String export = Shell.ok("script -qec '" + L + " export " + dir + "/s one --format tar --output " + dir + "/one.tar' /dev/null");
+        assertTrue(export.contains("exporting: ") && export.contains("/300M ") && export.contains("%"), export);
+        String imported = Shell.ok("script -qec '" + L + " import " + dir + "/s --format tar " + dir + "/one.tar --into /copy --snapshot two' /dev/null");
+        assertTrue(imported.contains("importing: ") && imported.contains("%"), imported);
+        assertEquals(Shell.ok("cmp " + dir + "/m/big " + dir + "/m/copy/big && echo same").trim(), "same");
+        Shell.ok(L + " umount " + dir + "/m");
+    }
+
+    @Test
     void configCheckReportsEveryProblemOfEachKindSortedByLine() throws Exception {
         Path replication = dir.resolve("replication.toml");
         Files.writeString(replication, "[replication]\nheartbeat = \"soon\"\nspeed = 1\n[[mirror]]\nname = \"m\"\n"
