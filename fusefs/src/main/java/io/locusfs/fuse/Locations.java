@@ -53,17 +53,7 @@ public final class Locations {
 
     /** The record that says where {@code ino}'s data lives. */
     public LocationRecord recordOf(long ino) {
-        try {
-            byte[] own = store.tree().getXattr(ino, ReservedAttributes.RECORD.getBytes(StandardCharsets.UTF_8));
-            return LocationRecord.parse(new String(own, StandardCharsets.UTF_8));
-        } catch (StoreException e) {
-            if (e.kind() != StoreException.Kind.NO_ATTRIBUTE) {
-                throw e;
-            }
-            return storeRecord;
-        } catch (IllegalArgumentException e) {
-            throw new StoreException(StoreException.Kind.CORRUPT, "inode " + ino + " has an unreadable location record", e);
-        }
+        return store.tree().live().locationRecord(ino, storeRecord);
     }
 
     /** The value of reserved attribute {@code name} of {@code ino}. */
@@ -90,17 +80,7 @@ public final class Locations {
         if (name.equals(ReservedAttributes.ORIGINS)) {
             return view.getXattr(ino, name.getBytes(StandardCharsets.UTF_8));
         }
-        LocationRecord record;
-        try {
-            record = LocationRecord.parse(new String(view.getXattr(ino, ReservedAttributes.RECORD.getBytes(StandardCharsets.UTF_8)),
-                    StandardCharsets.UTF_8));
-        } catch (StoreException e) {
-            if (e.kind() != StoreException.Kind.NO_ATTRIBUTE) {
-                throw e;
-            }
-            record = storeRecordThen.isEmpty() ? storeRecord : LocationRecord.parse(storeRecordThen);
-        }
-        return valueOf(record, name);
+        return valueOf(view.locationRecord(ino, storeRecordThen.isEmpty() ? storeRecord : LocationRecord.parse(storeRecordThen)), name);
     }
 
     private static byte[] valueOf(LocationRecord record, String name) {

@@ -4,7 +4,6 @@ import io.locusfs.store.Diff;
 import io.locusfs.store.Inode;
 import io.locusfs.store.Snapshots;
 import io.locusfs.store.Store;
-import io.locusfs.store.StoreException;
 import io.locusfs.store.Tree;
 import io.locusfs.store.View;
 import io.locusfs.xattr.LocationRecord;
@@ -338,7 +337,7 @@ public final class StoreSnapshotTree implements SnapshotTree {
             ownRecord |= Arrays.equals(name, RECORD_NAME);
         }
         // Most files have no record of their own: the store's, encoded once, saves a read and a signature's text per file.
-        LocationRecord record = ownRecord ? ownRecord(ino) : storeRecord;
+        LocationRecord record = ownRecord ? view.locationRecord(ino, storeRecord) : storeRecord;
         Kind kind = Kind.of(inode.mode);
         return new Node(path, kind, inode.mode & 07777, inode.uid, inode.gid, inode.atimeNanos, inode.mtimeNanos,
                 inode.ctimeNanos, kind == Kind.DIRECTORY ? 0 : inode.size,
@@ -369,17 +368,6 @@ public final class StoreSnapshotTree implements SnapshotTree {
         }
         String candidate = String.join("/", names);
         return candidate.equals(path) || changedPaths.contains(candidate) ? null : candidate;
-    }
-
-    private LocationRecord ownRecord(long ino) {
-        try {
-            return LocationRecord.parse(new String(view.getXattr(ino, RECORD_NAME), StandardCharsets.UTF_8));
-        } catch (StoreException e) {
-            if (e.kind() != StoreException.Kind.NO_ATTRIBUTE) {
-                throw e;
-            }
-            return storeRecord;
-        }
     }
 
     /** A file's data read from the snapshot block by block; holes are the blocks never stored. */

@@ -100,6 +100,40 @@ public final class View {
         return java.util.Arrays.copyOfRange(value, 1, value.length);
     }
 
+    /**
+     * Where {@code ino}'s data lives as this view sees it. The product's central rule, owned
+     * here: a file lives where its own signed record says (a file that came from another store
+     * keeps the record that vouched for it), else where its store's record says,
+     * {@code storeRecord} (for a snapshot, the store's record when it was taken).
+     *
+     * @throws StoreException CORRUPT when the file's own record cannot be read
+     */
+    public io.locusfs.xattr.LocationRecord locationRecord(long ino, io.locusfs.xattr.LocationRecord storeRecord) {
+        byte[] own;
+        try {
+            own = getXattr(ino, RECORD_NAME);
+        } catch (StoreException e) {
+            if (e.kind() != Kind.NO_ATTRIBUTE) {
+                throw e;
+            }
+            return storeRecord;
+        }
+        return ownRecord(ino, own, 0);
+    }
+
+    /** The name of the attribute that holds a file's own location record. */
+    static final byte[] RECORD_NAME = io.locusfs.xattr.ReservedAttributes.RECORD.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+
+    /** A file's own record from the attribute's bytes from {@code offset} (a stored value has a 1-byte header). */
+    static io.locusfs.xattr.LocationRecord ownRecord(long ino, byte[] value, int offset) {
+        try {
+            return io.locusfs.xattr.LocationRecord.parse(new String(value, offset, value.length - offset,
+                    java.nio.charset.StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
+            throw new StoreException(Kind.CORRUPT, "inode " + ino + " has an unreadable location record", e);
+        }
+    }
+
     /** The names of the xattrs of {@code ino}, in byte order. */
     public List<byte[]> listXattrs(long ino) {
         List<byte[]> names = new ArrayList<>();

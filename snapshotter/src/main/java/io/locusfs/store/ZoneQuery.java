@@ -1,7 +1,5 @@
 package io.locusfs.store;
 
-import io.locusfs.xattr.LocationRecord;
-import io.locusfs.xattr.ReservedAttributes;
 import io.locusfs.xattr.ZonePattern;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -28,12 +26,13 @@ public final class ZoneQuery {
     /** The paths (one per file, its first name) of the files whose data lives in a zone matching {@code pattern}. */
     public List<String> paths(ZonePattern pattern) {
         long epoch = store.currentEpoch();
-        byte[] recordName = ReservedAttributes.RECORD.getBytes(StandardCharsets.UTF_8);
+        // View.locationRecord's rule over a whole scan, rather than a read per file: the files with
+        // records of their own first, then every other file takes the store's.
         Map<Long, Boolean> ownRecordMatches = new HashMap<>();
         versions.scan(store.xattrs, new byte[0], null, epoch, (prefix, value) -> {
-            if (java.util.Arrays.equals(Keys.nameOf(prefix), recordName)) {
-                LocationRecord own = LocationRecord.parse(new String(value, 1, value.length - 1, StandardCharsets.UTF_8));
-                ownRecordMatches.put(Keys.getLong(prefix, 0), pattern.matches(own.zone()));
+            if (java.util.Arrays.equals(Keys.nameOf(prefix), View.RECORD_NAME)) {
+                long ino = Keys.getLong(prefix, 0);
+                ownRecordMatches.put(ino, pattern.matches(View.ownRecord(ino, value, 1).zone()));
             }
             return true;
         });

@@ -47,6 +47,30 @@ class StoreTest {
     }
 
     @Test
+    void aFileLivesWhereItsOwnRecordSaysElseWhereItsStoreSaysInEachView() throws Exception {
+        io.locusfs.xattr.NodeIdentity node = io.locusfs.xattr.NodeIdentity.create(Files.createDirectories(dir.resolve("keys")));
+        io.locusfs.xattr.LocationRecord storeRecord = io.locusfs.xattr.LocationRecord.sign(node, Location.of("eu/gb"),
+                store.storeId(), io.locusfs.xattr.LocationRecord.EVERY_FILE, java.time.Instant.now(), node.nodeId());
+        io.locusfs.xattr.LocationRecord came = io.locusfs.xattr.LocationRecord.sign(node, Location.of("us/east"),
+                "another-store", "/f", java.time.Instant.now(), node.nodeId());
+        Inode plain = file("plain", "x");
+        Inode moved = file("moved", "y");
+        byte[] recordName = b(io.locusfs.xattr.ReservedAttributes.RECORD);
+        store.tree().setXattr(moved.ino, recordName, b(came.encode()), 0);
+        View live = store.tree().live();
+        assertEquals("eu/gb", live.locationRecord(plain.ino, storeRecord).zone().toString());
+        assertEquals("us/east", live.locationRecord(moved.ino, storeRecord).zone().toString());
+        store.snapshots().create("then", 1, true);
+        store.tree().removeXattr(moved.ino, recordName);
+        assertEquals("eu/gb", live.locationRecord(moved.ino, storeRecord).zone().toString());
+        View then = store.snapshots().view(store.snapshots().get("then"));
+        assertEquals("us/east", then.locationRecord(moved.ino, storeRecord).zone().toString(), "a snapshot keeps the record of its time");
+        store.tree().setXattr(plain.ino, recordName, b("not a record"), 0);
+        StoreException corrupt = assertThrows(StoreException.class, () -> live.locationRecord(plain.ino, storeRecord));
+        assertEquals(StoreException.Kind.CORRUPT, corrupt.kind());
+    }
+
+    @Test
     void versionsBornBeforeANewEpochStayReadableAtTheOldEpoch() {
         Inode f = file("f", "old");
         long before = store.currentEpoch();
