@@ -1,6 +1,6 @@
 package io.locusfs.replicate;
 
-import io.locusfs.translate.SnapshotTree;
+import io.locusfs.tree.SnapshotTree;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;

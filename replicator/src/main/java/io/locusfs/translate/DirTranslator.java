@@ -1,5 +1,7 @@
 package io.locusfs.translate;
 
+import io.locusfs.tree.SnapshotTree;
+import io.locusfs.tree.TreeBuilder;
 import io.locusfs.xattr.ReservedAttributes;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,5 +1,6 @@
 package io.locusfs.translate;
 
+import io.locusfs.tree.TreeBuilder;
 import java.nio.file.Path;
 
 /** One import: what to read, and the tree it goes into. */

@@ -1,5 +1,6 @@
 package io.locusfs.translate;
 
+import io.locusfs.tree.SnapshotTree;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;

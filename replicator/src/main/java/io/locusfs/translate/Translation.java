@@ -2,6 +2,10 @@ package io.locusfs.translate;
 
 import io.locusfs.store.Snapshots;
 import io.locusfs.store.Store;
+import io.locusfs.tree.SnapshotTree;
+import io.locusfs.tree.StoreSnapshotTree;
+import io.locusfs.tree.StoreTreeBuilder;
+import io.locusfs.tree.TreeException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,9 +41,9 @@ public final class Translation {
      * What an export of snapshot {@code snapshot} of {@code store} writes: only what changed
      * since {@code since} when not null, else {@code subtree} of it ("/" for all).
      *
-     * @throws TranslationException for an unknown snapshot or subtree
+     * @throws TreeException for an unknown snapshot or subtree
      */
-    public static SnapshotTree tree(Store store, String snapshot, String since, String subtree) throws TranslationException {
+    public static SnapshotTree tree(Store store, String snapshot, String since, String subtree) throws TreeException {
         return since == null ? StoreSnapshotTree.full(store, snapshot, subtree) : StoreSnapshotTree.since(store, snapshot, since);
     }
 

@@ -3,7 +3,7 @@ package io.locusfs.translate;
 import java.io.IOException;
 
 /** A translation that cannot be done: an unknown format, bad input, a failed verification. */
-public class TranslationException extends IOException {
+public class TranslationException extends io.locusfs.tree.TreeException {
     public TranslationException(String message) {
         super(message);
     }

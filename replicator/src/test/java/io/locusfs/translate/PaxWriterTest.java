@@ -1,5 +1,6 @@
 package io.locusfs.translate;
 
+import io.locusfs.tree.SnapshotTree;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

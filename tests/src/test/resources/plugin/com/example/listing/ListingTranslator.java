@@ -1,9 +1,9 @@
 package com.example.listing;
 
 import io.locusfs.translate.ExportJob;
-import io.locusfs.translate.SnapshotTree;
 import io.locusfs.translate.TranslationException;
 import io.locusfs.translate.Translator;
+import io.locusfs.tree.SnapshotTree;
 import java.io.IOException;
 import java.io.Writer;
 import java.nio.file.Files;

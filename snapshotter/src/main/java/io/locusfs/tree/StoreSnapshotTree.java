@@ -1,4 +1,4 @@
-package io.locusfs.translate;
+package io.locusfs.tree;
 
 import io.locusfs.store.Diff;
 import io.locusfs.store.Inode;
@@ -63,9 +63,9 @@ public final class StoreSnapshotTree implements SnapshotTree {
     /**
      * Snapshot {@code name} of {@code store}, from {@code subtree} down ("/" or "" for all of it).
      *
-     * @throws TranslationException for an unknown snapshot or a subtree that does not exist in it
+     * @throws TreeException for an unknown snapshot or a subtree that does not exist in it
      */
-    public static StoreSnapshotTree full(Store store, String name, String subtree) throws TranslationException {
+    public static StoreSnapshotTree full(Store store, String name, String subtree) throws TreeException {
         Snapshots.Snapshot snapshot = find(store, name);
         View view = store.snapshots().view(snapshot);
         long ino = Store.ROOT_INO;
@@ -75,7 +75,7 @@ public final class StoreSnapshotTree implements SnapshotTree {
             }
             ino = view.lookup(ino, component.getBytes(StandardCharsets.UTF_8));
             if (ino == 0) {
-                throw new TranslationException("'" + subtree + "' does not exist in snapshot '" + name + "'");
+                throw new TreeException("'" + subtree + "' does not exist in snapshot '" + name + "'");
             }
         }
         return new StoreSnapshotTree(store, snapshot, null, ino);
@@ -84,9 +84,9 @@ public final class StoreSnapshotTree implements SnapshotTree {
     /**
      * What changed in {@code store} from snapshot {@code since} to snapshot {@code name}.
      *
-     * @throws TranslationException for an unknown snapshot, or {@code since} not older than {@code name}
+     * @throws TreeException for an unknown snapshot, or {@code since} not older than {@code name}
      */
-    public static StoreSnapshotTree since(Store store, String name, String since) throws TranslationException {
+    public static StoreSnapshotTree since(Store store, String name, String since) throws TreeException {
         return since(store, name, since, null);
     }
 
@@ -100,11 +100,11 @@ public final class StoreSnapshotTree implements SnapshotTree {
      * rename ({@link #renamed()}): nothing below it is walked unless it changed itself, so moving
      * a directory costs one record, not its content. Null keeps none.
      */
-    public static StoreSnapshotTree since(Store store, String name, String since, RenameFilter renames) throws TranslationException {
+    public static StoreSnapshotTree since(Store store, String name, String since, RenameFilter renames) throws TreeException {
         Snapshots.Snapshot newer = find(store, name);
         Snapshots.Snapshot older = find(store, since);
         if (older.epoch() >= newer.epoch()) {
-            throw new TranslationException("snapshot '" + since + "' is not older than '" + name + "'");
+            throw new TreeException("snapshot '" + since + "' is not older than '" + name + "'");
         }
         StoreSnapshotTree tree = new StoreSnapshotTree(store, newer, since, Store.ROOT_INO);
         for (Diff.Change change : store.snapshots().diff(since, name)) {
@@ -139,9 +139,9 @@ public final class StoreSnapshotTree implements SnapshotTree {
         return tree;
     }
 
-    private static Snapshots.Snapshot find(Store store, String name) throws TranslationException {
+    private static Snapshots.Snapshot find(Store store, String name) throws TreeException {
         return store.snapshots().find(name).orElseThrow(
-                () -> new TranslationException("no snapshot '" + name + "' in " + store.path()));
+                () -> new TreeException("no snapshot '" + name + "' in " + store.path()));
     }
 
     private static String parentOf(String path) {

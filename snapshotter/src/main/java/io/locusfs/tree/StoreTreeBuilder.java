@@ -1,4 +1,4 @@
-package io.locusfs.translate;
+package io.locusfs.tree;
 
 import io.locusfs.store.FileData;
 import io.locusfs.store.Inode;
@@ -41,11 +41,11 @@ public final class StoreTreeBuilder implements TreeBuilder {
      * {@code isOpen} tells which inodes a mount has open, so that removing one keeps its data;
      * {@link #finish} takes snapshot {@code snapshotName}, or when null the one the input names.
      *
-     * @throws TranslationException when snapshot {@code snapshotName} exists already
+     * @throws TreeException when snapshot {@code snapshotName} exists already
      */
-    public StoreTreeBuilder(Store store, String into, LongPredicate isOpen, String snapshotName) throws TranslationException {
+    public StoreTreeBuilder(Store store, String into, LongPredicate isOpen, String snapshotName) throws TreeException {
         if (snapshotName != null && store.snapshots().find(snapshotName).isPresent()) {
-            throw new TranslationException("snapshot '" + snapshotName + "' exists already in " + store.path());
+            throw new TreeException("snapshot '" + snapshotName + "' exists already in " + store.path());
         }
         this.snapshotName = snapshotName;
         this.store = store;
@@ -62,7 +62,7 @@ public final class StoreTreeBuilder implements TreeBuilder {
             if (next == 0) {
                 next = tree.create(ino, name, Inode.S_IFDIR | 0755, 0, 0, 0, null).ino;
             } else if (!tree.inode(next).isDirectory()) {
-                throw new TranslationException("'" + into + "' is not a directory in the store");
+                throw new TreeException("'" + into + "' is not a directory in the store");
             }
             ino = next;
         }
@@ -70,17 +70,17 @@ public final class StoreTreeBuilder implements TreeBuilder {
     }
 
     @Override
-    public void requireBase(String since) throws TranslationException {
+    public void requireBase(String since) throws TreeException {
         if (store.snapshots().find(since).isEmpty()) {
-            throw new TranslationException("this is an incremental export since snapshot '" + since
+            throw new TreeException("this is an incremental export since snapshot '" + since
                     + "', which " + store.path() + " does not have: import that one first");
         }
     }
 
     @Override
-    public void describe(SnapshotTree.Header header) throws TranslationException {
+    public void describe(SnapshotTree.Header header) throws TreeException {
         if (snapshotName == null && store.snapshots().find(header.snapshot()).isPresent()) {
-            throw new TranslationException("the input is snapshot '" + header.snapshot() + "', which " + store.path()
+            throw new TreeException("the input is snapshot '" + header.snapshot() + "', which " + store.path()
                     + " has already; give another name with --snapshot");
         }
         described = header;
@@ -100,13 +100,13 @@ public final class StoreTreeBuilder implements TreeBuilder {
     }
 
     @Override
-    public void remove(String path) throws TranslationException {
+    public void remove(String path) throws TreeException {
         Located at = locate(path, false);
         if (at == null || at.ino() == 0) {
             return;
         }
         if (at.found == null) {
-            throw new TranslationException("the import's root cannot be removed");
+            throw new TreeException("the import's root cannot be removed");
         }
         if (exclusive && !at.isDirectory()) {
             tree.unlink(at.found, isOpen); // the entry as found, not read again
@@ -165,7 +165,7 @@ public final class StoreTreeBuilder implements TreeBuilder {
             if (node.hardLinkOf() != null) {
                 Located target = locate(node.hardLinkOf(), false);
                 if (target == null || target.ino() == 0) {
-                    throw new TranslationException("'" + node.path() + "' is a hard link to '" + node.hardLinkOf()
+                    throw new TreeException("'" + node.path() + "' is a hard link to '" + node.hardLinkOf()
                             + "', which the import does not have");
                 }
                 tree.link(target.ino(), at.parent(), at.name());
@@ -208,7 +208,7 @@ public final class StoreTreeBuilder implements TreeBuilder {
                 write(inode.ino, content, node.mtimeNanos());
             }
         } catch (StoreException e) {
-            throw new TranslationException("'" + node.path() + "': " + e.getMessage(), e);
+            throw new TreeException("'" + node.path() + "': " + e.getMessage(), e);
         }
         if (inode.isDirectory()) {
             directoryTimes.add(inode);
@@ -264,10 +264,10 @@ public final class StoreTreeBuilder implements TreeBuilder {
     }
 
     /** Sets the times of directory {@code path} (one that exists), as a stream's TIMES record says. */
-    public void setTimes(String path, long atimeNanos, long mtimeNanos) throws TranslationException {
+    public void setTimes(String path, long atimeNanos, long mtimeNanos) throws TreeException {
         Located at = locate(path, false);
         if (at == null || at.ino() == 0) {
-            throw new TranslationException("'" + path + "' does not exist, so its times cannot be set");
+            throw new TreeException("'" + path + "' does not exist, so its times cannot be set");
         }
         tree.update(at.ino(), inode -> {
             inode.atimeNanos = atimeNanos;
@@ -282,11 +282,11 @@ public final class StoreTreeBuilder implements TreeBuilder {
      *
      * @return false when neither exists (the move cannot be made)
      */
-    public boolean rename(String from, String to) throws TranslationException {
+    public boolean rename(String from, String to) throws TreeException {
         Located source = locate(from, false);
         Located target = locate(to, true);
         if ((source != null && source.found == null) || target.found == null) {
-            throw new TranslationException("the import's root cannot be moved or replaced");
+            throw new TreeException("the import's root cannot be moved or replaced");
         }
         if (source == null || source.ino() == 0) {
             return target.ino() != 0;
@@ -297,13 +297,13 @@ public final class StoreTreeBuilder implements TreeBuilder {
         try {
             tree.rename(source.parent(), source.name(), target.parent(), target.name(), isOpen);
         } catch (StoreException e) {
-            throw new TranslationException("moving '" + from + "' to '" + to + "': " + e.getMessage(), e);
+            throw new TreeException("moving '" + from + "' to '" + to + "': " + e.getMessage(), e);
         }
         return true;
     }
 
     /** The inode at {@code path} below the import's root, or 0. */
-    public long inoOf(String path) throws TranslationException {
+    public long inoOf(String path) throws TreeException {
         Located at = locate(path, false);
         return at == null ? 0 : at.ino();
     }
@@ -340,7 +340,7 @@ public final class StoreTreeBuilder implements TreeBuilder {
         }
     }
 
-    private void attributes(long ino, SnapshotTree.Node node) throws TranslationException {
+    private void attributes(long ino, SnapshotTree.Node node) throws TreeException {
         try {
             // A directory kept in place may hold xattrs the input no longer has.
             for (byte[] name : tree.listXattrs(ino)) {
@@ -363,7 +363,7 @@ public final class StoreTreeBuilder implements TreeBuilder {
                 directoryTimes.add(stored);
             }
         } catch (StoreException e) {
-            throw new TranslationException("'" + node.path() + "': " + e.getMessage(), e);
+            throw new TreeException("'" + node.path() + "': " + e.getMessage(), e);
         }
     }
 
@@ -424,7 +424,7 @@ public final class StoreTreeBuilder implements TreeBuilder {
      * Finds {@code path} below the import's root; with {@code makeParents}, missing directories on
      * the way are created (mode 0755, owned by root), else a missing one gives null.
      */
-    private Located locate(String path, boolean makeParents) throws TranslationException {
+    private Located locate(String path, boolean makeParents) throws TreeException {
         String[] components = path.isEmpty() ? new String[0] : path.split("/");
         if (components.length == 0) {
             return new Located(null, rootIno);
@@ -441,7 +441,7 @@ public final class StoreTreeBuilder implements TreeBuilder {
                 }
                 next = tree.create(dir, name, Inode.S_IFDIR | 0755, 0, 0, 0, null).ino;
             } else if (!tree.inode(next).isDirectory()) {
-                throw new TranslationException("'" + path + "': '" + components[i] + "' is not a directory");
+                throw new TreeException("'" + path + "': '" + components[i] + "' is not a directory");
             }
             dir = next;
         }

@@ -1,4 +1,4 @@
-package io.locusfs.translate;
+package io.locusfs.tree;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -28,7 +28,7 @@ public interface TreeBuilder {
      * Names the snapshot the import describes, when the input says (the tar translator's header),
      * so that it is taken under that name unless the user chose one.
      *
-     * @throws TranslationException when that snapshot cannot be taken (it exists already)
+     * @throws TreeException when that snapshot cannot be taken (it exists already)
      */
-    void describe(SnapshotTree.Header header) throws TranslationException;
+    void describe(SnapshotTree.Header header) throws TreeException;
 }

@@ -1,4 +1,4 @@
-package io.locusfs.translate;
+package io.locusfs.tree;
 
 import java.io.IOException;
 import java.io.InputStream;
