@@ -2,7 +2,7 @@ package io.locusfs.replicate;
 
 import io.locusfs.store.Store;
 import io.locusfs.store.StoreOptions;
-import io.locusfs.translate.Progress;
+import io.locusfs.tree.Progress;
 import java.io.BufferedInputStream;
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;

@@ -33,7 +33,7 @@ final class ControlClient {
      *
      * @throws IOException when the daemon cannot be reached or answers with an error (its message)
      */
-    static List<String> call(Path store, io.locusfs.translate.Progress progress, String... command) throws IOException {
+    static List<String> call(Path store, io.locusfs.tree.Progress progress, String... command) throws IOException {
         Path socket = store.resolve(ControlServer.SOCKET_FILE);
         List<String> data = new java.util.ArrayList<>();
         try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {

@@ -90,7 +90,7 @@ final class SnapshotCommand implements Runnable {
         }
 
         /** As {@link #askDaemon(Path, String...)}, for a long job whose progress the daemon reports to {@code progress}. */
-        static java.util.Optional<List<String>> askDaemon(Path storePath, io.locusfs.translate.Progress progress,
+        static java.util.Optional<List<String>> askDaemon(Path storePath, io.locusfs.tree.Progress progress,
                                                           String... request) throws IOException {
             if (Files.exists(storePath.resolve(ControlServer.SOCKET_FILE))) {
                 try {

@@ -1,6 +1,6 @@
 package io.locusfs.cli;
 
-import io.locusfs.translate.Progress;
+import io.locusfs.tree.Progress;
 import java.io.PrintStream;
 import java.util.Locale;
 

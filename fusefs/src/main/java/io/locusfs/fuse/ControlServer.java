@@ -134,7 +134,7 @@ public final class ControlServer implements AutoCloseable {
      * Sends a job's progress to the client as it goes: the total at once, the work done at most
      * four times a second. A client gone away is noticed when the answer is written.
      */
-    private static final class ProgressLines implements io.locusfs.translate.Progress {
+    private static final class ProgressLines implements io.locusfs.tree.Progress {
         private final Writer out;
         private long files;
         private long bytes;
@@ -172,7 +172,7 @@ public final class ControlServer implements AutoCloseable {
         }
     }
 
-    private List<String> answer(String[] request, io.locusfs.translate.Progress progress) throws IOException {
+    private List<String> answer(String[] request, io.locusfs.tree.Progress progress) throws IOException {
         if (request[0].startsWith("snapshot-")) {
             return snapshots.answer(request);
         }

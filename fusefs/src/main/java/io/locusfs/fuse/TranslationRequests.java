@@ -1,8 +1,8 @@
 package io.locusfs.fuse;
 
 import io.locusfs.store.Store;
-import io.locusfs.translate.Progress;
 import io.locusfs.translate.Translation;
+import io.locusfs.tree.Progress;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

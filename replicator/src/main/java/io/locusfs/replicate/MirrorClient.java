@@ -1,7 +1,7 @@
 package io.locusfs.replicate;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.locusfs.translate.Progress;
+import io.locusfs.tree.Progress;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.FilterOutputStream;

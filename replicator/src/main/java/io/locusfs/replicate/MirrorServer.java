@@ -175,7 +175,7 @@ public final class MirrorServer implements AutoCloseable {
             log.info("receiving a stream from {}", who);
             StreamReceiver.Result result = receiver.receive(in, true,
                     (frames, bytes) -> MirrorProtocol.write(out, MirrorProtocol.object().put("ack", frames).put("bytes", bytes)),
-                    io.locusfs.translate.Progress.NONE);
+                    io.locusfs.tree.Progress.NONE);
             log.info("received snapshot {} from {} ({} files, {} bytes of stream{})", result.header().snapshot(), who,
                     result.files(), result.bytesRead(), result.resumed() ? ", resumed at frame " + result.framesSkipped() : "");
             MirrorProtocol.write(out, MirrorProtocol.object().put("done", result.header().snapshot())

@@ -6,7 +6,7 @@ import io.locusfs.policy.PolicyEngine;
 import io.locusfs.store.Snapshots;
 import io.locusfs.store.Store;
 import io.locusfs.store.StoreException;
-import io.locusfs.translate.Progress;
+import io.locusfs.tree.Progress;
 import io.locusfs.tree.SnapshotTree;
 import io.locusfs.tree.StoreTreeBuilder;
 import io.locusfs.xattr.NodeIdentity;

@@ -5,7 +5,7 @@ import io.locusfs.policy.Policy;
 import io.locusfs.policy.PolicyEngine;
 import io.locusfs.store.Snapshots;
 import io.locusfs.store.Store;
-import io.locusfs.translate.Progress;
+import io.locusfs.tree.Progress;
 import io.locusfs.tree.SnapshotTree;
 import io.locusfs.tree.StoreSnapshotTree;
 import io.locusfs.xattr.NodeIdentity;

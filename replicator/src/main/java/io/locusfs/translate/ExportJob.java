@@ -1,5 +1,6 @@
 package io.locusfs.translate;
 
+import io.locusfs.tree.Progress;
 import io.locusfs.tree.SnapshotTree;
 import java.nio.file.Path;
 

@@ -2,6 +2,7 @@ package io.locusfs.translate;
 
 import io.locusfs.store.Snapshots;
 import io.locusfs.store.Store;
+import io.locusfs.tree.Progress;
 import io.locusfs.tree.SnapshotTree;
 import io.locusfs.tree.StoreSnapshotTree;
 import io.locusfs.tree.StoreTreeBuilder;

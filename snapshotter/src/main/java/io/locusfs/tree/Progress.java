@@ -1,4 +1,4 @@
-package io.locusfs.translate;
+package io.locusfs.tree;
 
 /**
  * Receives how far a job has come. Called from the job's thread; implementations must be cheap,
