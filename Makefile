@@ -52,8 +52,8 @@ stop:
 
 install: build
 	$(SUDO) install -d $(PREFIX)/lib/locusfs/lib $(PREFIX)/bin
-	$(SUDO) install -m 644 fusefs/target/locusfs.jar $(PREFIX)/lib/locusfs/
-	$(SUDO) install -m 644 fusefs/target/lib/*.jar $(PREFIX)/lib/locusfs/lib/
+	$(SUDO) install -m 644 cli/target/locusfs.jar $(PREFIX)/lib/locusfs/
+	$(SUDO) install -m 644 cli/target/lib/*.jar $(PREFIX)/lib/locusfs/lib/
 	$(SUDO) install -m 755 packaging/bin/locusfs $(PREFIX)/bin/locusfs
 	$(SUDO) install -m 755 packaging/bin/locusfs-tls $(PREFIX)/bin/locusfs-tls
 	@echo "installed $(PREFIX)/bin/locusfs"

@@ -29,5 +29,5 @@ if [ ! -f "$R/s$N" ]; then
   done
 fi
 rm -rf "$R/mirror" && cp -a "$R/mirror0" "$R/mirror"
-java -Xmx256m -cp "$ROOT/bench/target/classes:$ROOT/fusefs/target/locusfs.jar:$ROOT/fusefs/target/lib/*" io.locusfs.replicate.ReceiveReplay "$R/mirror" \
+java -Xmx256m -cp "$ROOT/bench/target/classes:$ROOT/cli/target/locusfs.jar:$ROOT/cli/target/lib/*" io.locusfs.replicate.ReceiveReplay "$R/mirror" \
   $(for i in $(seq 1 "$N"); do echo "$R/s$i"; done) 2>"$R/replay.log"

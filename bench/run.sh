@@ -58,7 +58,7 @@ trap cleanup EXIT
 
 command -v bindfs >/dev/null || { echo "bindfs is missing: apt-get install bindfs" >&2; exit 1; }
 command -v fio >/dev/null || { echo "fio is missing: apt-get install fio" >&2; exit 1; }
-[ -f "$ROOT/fusefs/target/locusfs.jar" ] || { echo "build first: make build" >&2; exit 1; }
+[ -f "$ROOT/cli/target/locusfs.jar" ] || { echo "build first: make build" >&2; exit 1; }
 rm -rf "$WORK" "$SHM"
 mkdir -p "$WORK/native" "$WORK/bindfs-back" "$WORK/bindfs-mnt" "$WORK/locusfs-mnt" "$SHM"
 "$L" init "$WORK/store" --location bench/local >/dev/null
@@ -138,7 +138,7 @@ for run in $(seq 1 "$RUNS"); do
   done
   log "run $run/$RUNS: RocksDB ceiling"
   rm -rf "$WORK/ceiling"
-  read -r c block < <(java -cp "$ROOT/bench/target/classes:$ROOT/fusefs/target/lib/*" io.locusfs.store.RocksCeiling \
+  read -r c block < <(java -cp "$ROOT/bench/target/classes:$ROOT/cli/target/lib/*" io.locusfs.store.RocksCeiling \
     "$WORK/ceiling" $((SIZE_MB << 20)) | sed 's/ceiling_mb_s=//; s/block_kib=//')
   record ceiling rocksdb "$c"
   BLOCK_KIB=$block

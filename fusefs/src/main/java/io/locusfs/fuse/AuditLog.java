@@ -19,14 +19,14 @@ import org.slf4j.LoggerFactory;
  * {@code file} (the file's zone, null when unknown), {@code decision} ("refused"), {@code rule}
  * (the rule that decided), {@code reason}. Thread-safe.
  */
-final class AuditLog implements AutoCloseable {
+public final class AuditLog implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AuditLog.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path file;
     private final OutputStream out;
 
-    AuditLog(Path file) throws IOException {
+    public AuditLog(Path file) throws IOException {
         this.file = file;
         this.out = Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
     }

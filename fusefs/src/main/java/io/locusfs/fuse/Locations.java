@@ -10,6 +10,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Instant;
+import java.util.List;
+import java.util.function.LongFunction;
 
 /**
  * Where each file of a store lives, as its signed location record says: the file's own record
@@ -21,21 +23,31 @@ public final class Locations {
     private final Store store;
     private final NodeIdentity node;
     private volatile LocationRecord storeRecord;
+    /** The zones of the replicas of a file, as replication recorded them ({@code user.location.replicas}). */
+    private final LongFunction<List<String>> replicaZones;
 
-    private Locations(Store store, NodeIdentity node, LocationRecord storeRecord) {
+    private Locations(Store store, NodeIdentity node, LocationRecord storeRecord,
+                      LongFunction<List<String>> replicaZones) {
         this.store = store;
         this.node = node;
         this.storeRecord = storeRecord;
+        this.replicaZones = replicaZones;
+    }
+
+    /** As {@link #open(Store, LongFunction)}, knowing of no replica. */
+    public static Locations open(Store store) throws IOException {
+        return open(store, ino -> List.of());
     }
 
     /**
      * The locations of {@code store}, loading its node key; a store made before location records
-     * existed gets a node key and a first signed record now.
+     * existed gets a node key and a first signed record now. {@code replicaZones} tells the zones
+     * of a file's replicas (replication keeps that book; the mount only shows it).
      */
-    public static Locations open(Store store) throws IOException {
+    public static Locations open(Store store, LongFunction<List<String>> replicaZones) throws IOException {
         NodeIdentity node = Files.exists(store.path().resolve(NodeIdentity.PRIVATE_KEY_FILE))
                 ? NodeIdentity.load(store.path()) : NodeIdentity.create(store.path());
-        Locations locations = new Locations(store, node, store.locationRecord().orElse(null));
+        Locations locations = new Locations(store, node, store.locationRecord().orElse(null), replicaZones);
         if (locations.storeRecord == null) {
             locations.relabel(store.location());
         }
@@ -51,6 +63,15 @@ public final class Locations {
         return record;
     }
 
+    /**
+     * The inode at {@code path} ("/a/b", names as raw bytes in ISO-8859-1) in the live tree.
+     *
+     * @throws StoreException NOT_FOUND when there is none
+     */
+    public long inodeAt(String path) {
+        return Nodes.walk(store.tree().live(), Names.components(path));
+    }
+
     /** The record that says where {@code ino}'s data lives. */
     public LocationRecord recordOf(long ino) {
         return store.tree().live().locationRecord(ino, storeRecord);
@@ -62,7 +83,7 @@ public final class Locations {
             return store.tree().getXattr(ino, name.getBytes(StandardCharsets.UTF_8));
         }
         if (name.equals(ReservedAttributes.REPLICAS)) {
-            String zones = String.join("\n", io.locusfs.replicate.ReplicaBook.zonesOf(store, ino));
+            String zones = String.join("\n", replicaZones.apply(ino));
             if (zones.isEmpty()) {
                 throw new StoreException(StoreException.Kind.NO_ATTRIBUTE, "no replica recorded");
             }

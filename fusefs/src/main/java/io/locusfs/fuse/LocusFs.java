@@ -123,10 +123,10 @@ public final class LocusFs {
     }
 
     /** Where {@code mkdir} and {@code rmdir} in {@code .snapshots/} take and delete snapshots; unset, they are refused (EROFS). */
-    private volatile SnapshotService snapshots;
+    private volatile SnapshotRequests snapshots;
 
     /** Lets root take and delete snapshots with {@code mkdir}/{@code rmdir .snapshots/NAME}, through {@code service}. */
-    void takeSnapshotsThrough(SnapshotService service) {
+    public void takeSnapshotsThrough(SnapshotRequests service) {
         this.snapshots = service;
     }
 
@@ -702,8 +702,8 @@ public final class LocusFs {
      * kernel already keeps others out of the read-only directory; this holds without
      * {@code default_permissions} too).
      */
-    private SnapshotService snapshotService(Caller caller, String operation) {
-        SnapshotService service = snapshots;
+    private SnapshotRequests snapshotService(Caller caller, String operation) {
+        SnapshotRequests service = snapshots;
         if (service == null) {
             throw new StoreException(StoreException.Kind.READ_ONLY, operation + " in .snapshots is not offered by this mount");
         }

@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * audit line. Without a policy, or for a path no rule speaks of, it costs one index lookup.
  * Thread-safe.
  */
-final class PolicyGate implements AutoCloseable {
+public final class PolicyGate implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PolicyGate.class);
 
     /** Who is calling: from the FUSE request. */
@@ -37,7 +37,7 @@ final class PolicyGate implements AutoCloseable {
     private final AuditLog audit;
     private final ClaimBook claims = new ClaimBook(message -> log.warn("{}", message));
 
-    PolicyGate(PolicyFile policy, Locations locations, SystemAccounts accounts, AuditLog audit) {
+    public PolicyGate(PolicyFile policy, Locations locations, SystemAccounts accounts, AuditLog audit) {
         this.policy = policy;
         this.locations = locations;
         this.accounts = accounts;
@@ -45,11 +45,11 @@ final class PolicyGate implements AutoCloseable {
     }
 
     /** A gate that lets everything through: a mount without --policy. */
-    static PolicyGate open(Locations locations) {
+    public static PolicyGate open(Locations locations) {
         return new PolicyGate(null, locations, null, null);
     }
 
-    boolean enforcing() {
+    public boolean enforcing() {
         return policy != null;
     }
 
@@ -103,7 +103,7 @@ final class PolicyGate implements AutoCloseable {
     }
 
     /** Explains, for {@code user} (at {@code from}, or where claims put them), read and write of {@code path}. */
-    List<String> explain(String user, Optional<Location> from, String path, long ino) {
+    public List<String> explain(String user, Optional<Location> from, String path, long ino) {
         if (policy == null) {
             return List.of("policy\tnone: this mount enforces no policy (mount with --policy FILE)");
         }
@@ -126,7 +126,7 @@ final class PolicyGate implements AutoCloseable {
     }
 
     /** Reloads the policy if its file changed; a broken file is logged and the old policy kept. */
-    void reloadIfChanged() {
+    public void reloadIfChanged() {
         if (policy == null) {
             return;
         }
@@ -145,7 +145,7 @@ final class PolicyGate implements AutoCloseable {
     }
 
     /** Reloads now (SIGHUP). */
-    void reload() {
+    public void reload() {
         if (policy == null) {
             return;
         }

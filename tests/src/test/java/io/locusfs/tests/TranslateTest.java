@@ -357,7 +357,7 @@ class TranslateTest {
             Path build = m.root.resolve("plugin-build");
             Path plugins = m.root.resolve("plugins");
             Shell.ok("mkdir -p " + build + "/META-INF/services " + plugins
-                    + " && javac -d " + build + " -cp '" + MountedStore.HOME.resolve("fusefs/target/lib") + "/*' "
+                    + " && javac -d " + build + " -cp '" + MountedStore.HOME.resolve("cli/target/lib") + "/*' "
                     + source + "/com/example/listing/ListingTranslator.java"
                     + " && cp " + source + "/META-INF-services.txt " + build + "/META-INF/services/io.locusfs.translate.Translator"
                     + " && jar --create --file " + plugins + "/listing.jar -C " + build + " .");

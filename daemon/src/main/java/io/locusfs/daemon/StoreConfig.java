@@ -1,4 +1,4 @@
-package io.locusfs.fuse;
+package io.locusfs.daemon;
 
 import io.locusfs.policy.ConfigFields;
 import io.locusfs.store.Retention;

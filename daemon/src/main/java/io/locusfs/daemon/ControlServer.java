@@ -1,5 +1,7 @@
-package io.locusfs.fuse;
+package io.locusfs.daemon;
 
+import io.locusfs.fuse.Locations;
+import io.locusfs.fuse.PolicyGate;
 import io.locusfs.store.ZoneQuery;
 import io.locusfs.xattr.Coordinates;
 import io.locusfs.xattr.Location;
@@ -200,10 +202,9 @@ public final class ControlServer implements AutoCloseable {
                 Optional<Location> from = request[2].isEmpty() ? Optional.empty()
                         : Optional.of(new Location(ZonePath.parse(request[2]),
                                 request[3].isEmpty() ? Optional.empty() : Optional.of(Coordinates.parse(request[3])), Optional.empty()));
-                java.util.List<byte[]> parts = Names.components(request[4]);
                 long ino;
                 try {
-                    ino = Nodes.walk(locations.store().tree().live(), parts);
+                    ino = locations.inodeAt(request[4]);
                 } catch (io.locusfs.store.StoreException e) {
                     ino = 0; // A path that does not exist yet: explained as a file about to be created here.
                 }
@@ -218,7 +219,7 @@ public final class ControlServer implements AutoCloseable {
                 if (!io.locusfs.xattr.ReservedAttributes.isReserved(request[2])) {
                     throw new IllegalArgumentException("only location attributes are answered, not " + request[2]);
                 }
-                long node = Nodes.walk(locations.store().tree().live(), Names.components(request[1]));
+                long node = locations.inodeAt(request[1]);
                 byte[] value;
                 try {
                     value = locations.reservedValue(node, request[2]);

@@ -2,7 +2,7 @@ package io.locusfs.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.locusfs.fuse.TranslationRequests;
+import io.locusfs.daemon.TranslationRequests;
 import io.locusfs.store.Store;
 import io.locusfs.store.StoreOptions;
 import io.locusfs.translate.Translation;

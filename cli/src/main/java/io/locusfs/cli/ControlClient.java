@@ -1,6 +1,6 @@
 package io.locusfs.cli;
 
-import io.locusfs.fuse.ControlServer;
+import io.locusfs.daemon.ControlServer;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;

@@ -1,6 +1,6 @@
 package io.locusfs.cli;
 
-import io.locusfs.fuse.StoreConfig;
+import io.locusfs.daemon.StoreConfig;
 import io.locusfs.policy.Claim;
 import io.locusfs.xattr.Coordinates;
 import io.locusfs.xattr.Location;

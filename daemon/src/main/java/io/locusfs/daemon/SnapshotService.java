@@ -1,4 +1,4 @@
-package io.locusfs.fuse;
+package io.locusfs.daemon;
 
 import io.locusfs.store.Diff;
 import io.locusfs.store.Snapshots;
@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code snapshot-thin NOW_NS|"" DRY_RUN(0|1)} → {@code thinned NAME REASON} per snapshot</li>
  * </ul>
  */
-public final class SnapshotService {
+public final class SnapshotService implements io.locusfs.fuse.SnapshotRequests {
     private static final Logger log = LoggerFactory.getLogger(SnapshotService.class);
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
 
@@ -133,12 +133,14 @@ public final class SnapshotService {
     }
 
     /** Takes a manual snapshot now, hooks included: what {@code mkdir .snapshots/NAME} on the mount does. */
+    @Override
     public synchronized Snapshots.Snapshot createOnRequest(String name) throws IOException {
         reloadIfChanged();
         return create(name, nowNanos(), true, true);
     }
 
     /** Deletes a snapshot and compacts the store: {@code rmdir .snapshots/NAME} (and {@code locusfs snapshot delete}). */
+    @Override
     public synchronized Snapshots.Freed deleteOnRequest(String name) {
         store.snapshots().get(name); // a missing one is "no snapshot", not "in use"
         List<String> open = openIn(name);

@@ -1,4 +1,4 @@
-package io.locusfs.fuse;
+package io.locusfs.daemon;
 
 import io.locusfs.store.Store;
 import io.locusfs.translate.Translation;

@@ -1,6 +1,6 @@
 package io.locusfs.cli;
 
-import io.locusfs.fuse.StoreConfig;
+import io.locusfs.daemon.StoreConfig;
 import io.locusfs.policy.ConfigFields;
 import io.locusfs.policy.Policy;
 import io.locusfs.policy.PolicyException;

@@ -1,6 +1,6 @@
 package io.locusfs.cli;
 
-import io.locusfs.fuse.MountDaemon;
+import io.locusfs.daemon.MountDaemon;
 import io.locusfs.fuse.MountTable;
 import io.locusfs.store.Store;
 import java.io.IOException;

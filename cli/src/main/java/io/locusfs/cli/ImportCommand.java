@@ -1,6 +1,6 @@
 package io.locusfs.cli;
 
-import io.locusfs.fuse.TranslationRequests;
+import io.locusfs.daemon.TranslationRequests;
 import io.locusfs.store.Store;
 import io.locusfs.store.StoreOptions;
 import io.locusfs.translate.Translation;
