@@ -1,6 +1,5 @@
 package io.locusfs.replicate;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.locusfs.policy.Policy;
 import io.locusfs.policy.PolicyException;
@@ -14,8 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -25,7 +22,6 @@ import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLContext;
 
 /**
@@ -45,8 +41,6 @@ public final class Replicator implements AutoCloseable {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Replicator.class);
     public static final String STATUS_FILE = "replication.status.json";
     private static final long TICK_MILLIS = 250;
-    private static final Duration FIRST_BACKOFF = Duration.ofSeconds(2);
-    private static final Duration MAX_BACKOFF = Duration.ofMinutes(5);
     private static final int CONNECT_TIMEOUT_MILLIS = 5000;
 
     private final Store store;
@@ -70,40 +64,6 @@ public final class Replicator implements AutoCloseable {
     private long tlsFiles;
     private MetricsServer metrics;
     private long lastStatusWrite;
-
-    /** What the daemon knows of one mirror. Guarded by the Replicator's lock, except the transfer counters. */
-    static final class MirrorState {
-        ReplicationConfig.Mirror config;
-        String state = "unknown"; // unknown, up, down, sending
-        String zone;
-        String certificate;
-        String storeId;
-        String lastSnapshot;
-        boolean heartbeatRunning;
-        long nextHeartbeat;
-        boolean transferRunning;
-        long nextAttempt;
-        long lastShipped;
-        int failures;
-        String lastError;
-        boolean fullResend;
-        boolean removed;
-        // the transfer in progress
-        String sendingSnapshot;
-        String sendingSince;
-        long sendingTotal;
-        long sendingStarted;
-        final AtomicLong sendingBytes = new AtomicLong();
-        final AtomicLong acked = new AtomicLong();
-        // counters, for metrics
-        final AtomicLong bytesSent = new AtomicLong();
-        final AtomicLong transfersDone = new AtomicLong();
-        final AtomicLong transfersFailed = new AtomicLong();
-
-        MirrorState(ReplicationConfig.Mirror config) {
-            this.config = config;
-        }
-    }
 
     /**
      * Starts replicating {@code store} as {@code configFile} says.
@@ -147,7 +107,7 @@ public final class Replicator implements AutoCloseable {
         }
         for (MirrorState s : all) {
             heartbeat(s);
-            if (s.state.equals("up")) {
+            if (s.state == MirrorState.Link.UP) {
                 transfer(s, newest.get().name());
             }
             if (!newest.get().name().equals(s.lastSnapshot)) {
@@ -211,7 +171,7 @@ public final class Replicator implements AutoCloseable {
                 }
             } else if (!s.config.equals(m)) {
                 if (!s.config.address().equals(m.address())) {
-                    s.state = "unknown";
+                    s.state = MirrorState.Link.UNKNOWN;
                     s.nextHeartbeat = 0;
                 }
                 s.config = m;
@@ -297,21 +257,21 @@ public final class Replicator implements AutoCloseable {
             MirrorClient.Info info = client(m).hello();
             synchronized (this) {
                 noticeChanges(s, info);
-                if (!s.state.equals("up") && !s.state.equals("sending")) {
+                if (!s.state.answers()) {
                     log.info("mirror {} ({}) is {}: zone {}, at snapshot {}", m.name(), m.address(),
-                            s.state.equals("down") ? "back" : "up", info.zone(), info.lastSnapshot());
-                    s.state = "up";
+                            s.state == MirrorState.Link.DOWN ? "back" : "up", info.zone(), info.lastSnapshot());
+                    s.state = MirrorState.Link.UP;
                     s.nextAttempt = 0; // what waited for it starts now
                 }
                 s.lastSnapshot = info.lastSnapshot();
             }
         } catch (IOException e) {
             synchronized (this) {
-                if (!s.state.equals("down")) {
+                if (s.state != MirrorState.Link.DOWN) {
                     log.warn("mirror {} ({}) is down: {}", m.name(), m.address(), e.getMessage());
                 }
-                if (!s.state.equals("sending")) {
-                    s.state = "down";
+                if (s.state != MirrorState.Link.SENDING) {
+                    s.state = MirrorState.Link.DOWN;
                 }
                 s.lastError = e.getMessage();
             }
@@ -355,8 +315,7 @@ public final class Replicator implements AutoCloseable {
         List<MirrorState> due = new ArrayList<>();
         for (MirrorState s : mirrors.values()) {
             boolean behind = !newest.get().name().equals(s.lastSnapshot) || s.fullResend;
-            boolean rhythm = s.lastShipped == 0 || now - s.lastShipped >= s.config.every().toNanos();
-            if (s.state.equals("up") && !s.transferRunning && now >= s.nextAttempt && behind && rhythm) {
+            if (s.state == MirrorState.Link.UP && !s.transferRunning && behind && now >= s.nextTransferAt()) {
                 due.add(s);
             }
         }
@@ -369,7 +328,7 @@ public final class Replicator implements AutoCloseable {
             }
             running++;
             s.transferRunning = true;
-            s.state = "sending";
+            s.state = MirrorState.Link.SENDING;
             String snapshot = newest.get().name();
             transfers.submit(() -> transfer(s, snapshot));
         }
@@ -469,22 +428,14 @@ public final class Replicator implements AutoCloseable {
                     outcome.firstFrame() > 0 ? ", resumed at frame " + outcome.firstFrame() : "",
                     r.leftOut().isEmpty() ? "" : ", " + r.leftOut().size() + " path(s) left out by placement");
             synchronized (this) {
-                s.lastSnapshot = snapshot;
-                s.lastShipped = System.nanoTime();
-                s.failures = 0;
-                s.lastError = null;
-                s.fullResend = false;
-                s.state = "up";
+                s.shipped(snapshot, System.nanoTime());
             }
             return snapshot;
         } catch (IOException | RuntimeException e) {
             s.transfersFailed.incrementAndGet();
             synchronized (this) {
-                s.failures++;
-                long backoff = Math.min(MAX_BACKOFF.toNanos(), FIRST_BACKOFF.toNanos() << Math.min(s.failures - 1, 20));
-                s.nextAttempt = System.nanoTime() + backoff;
-                s.lastError = e.getMessage();
-                s.state = e instanceof StreamException ? "up" : "down";
+                long backoff = s.failed(e.getMessage(), System.nanoTime());
+                s.state = e instanceof StreamException ? MirrorState.Link.UP : MirrorState.Link.DOWN;
                 log.warn("transfer of {} to mirror {} failed ({} in a row; next try in {} s): {}", snapshot, m.name(), s.failures,
                         backoff / 1_000_000_000L, e.getMessage());
             }
@@ -546,60 +497,7 @@ public final class Replicator implements AutoCloseable {
 
     /** The status as {@code locusfs status --json} prints it. */
     public synchronized ObjectNode status() {
-        ObjectNode root = StreamHeader.JSON.createObjectNode();
-        root.put("updated", Instant.now().toString());
-        root.put("pid", ProcessHandle.current().pid());
-        root.put("store", store.path().toString());
-        root.put("config", configFile.toString());
-        Optional<Snapshots.Snapshot> newest = store.snapshots().newest();
-        root.put("newest_snapshot", newest.map(Snapshots.Snapshot::name).orElse(null));
-        ArrayNode list = root.putArray("mirrors");
-        for (MirrorState s : mirrors.values()) {
-            ObjectNode m = list.addObject();
-            m.put("name", s.config.name());
-            m.put("address", s.config.address());
-            m.put("state", s.state);
-            m.put("zone", s.zone);
-            m.put("certificate", s.certificate);
-            m.put("last_snapshot", s.lastSnapshot);
-            m.put("lag_seconds", lagSeconds(s, newest));
-            m.put("failures", s.failures);
-            m.put("last_error", s.lastError);
-            m.put("priority", s.config.priority());
-            boolean behind = newest.isPresent() && (!newest.get().name().equals(s.lastSnapshot) || s.fullResend);
-            if (behind && !s.transferRunning) {
-                // When the next transfer may start: after a failure's backoff, and the mirror's 'every'.
-                long now = System.nanoTime();
-                long due = Math.max(s.nextAttempt, s.lastShipped == 0 ? 0 : s.lastShipped + s.config.every().toNanos());
-                m.put("next_transfer_seconds", Math.max(0, (due - now) / 1_000_000_000L));
-            }
-            if (s.sendingSnapshot != null) {
-                ObjectNode t = m.putObject("transfer");
-                double seconds = Math.max(1e-3, (System.nanoTime() - s.sendingStarted) / 1e9);
-                long bytes = s.sendingBytes.get();
-                double rate = bytes / seconds;
-                t.put("snapshot", s.sendingSnapshot);
-                t.put("since", s.sendingSince);
-                t.put("bytes", bytes);
-                t.put("total_bytes", s.sendingTotal);
-                t.put("bytes_per_second", (long) rate);
-                t.put("eta_seconds", rate > 0 ? (long) ((s.sendingTotal - bytes) / rate) : -1);
-                t.put("frames_acked", s.acked.get());
-            }
-        }
-        return root;
-    }
-
-    private long lagSeconds(MirrorState s, Optional<Snapshots.Snapshot> newest) {
-        if (newest.isEmpty()) {
-            return 0;
-        }
-        Optional<Snapshots.Snapshot> acked = s.lastSnapshot == null ? Optional.empty() : store.snapshots().find(s.lastSnapshot);
-        long from = acked.map(Snapshots.Snapshot::createdNanos).orElse(store.snapshots().list().get(0).createdNanos());
-        if (acked.isPresent() && acked.get().name().equals(newest.get().name())) {
-            return 0;
-        }
-        return Math.max(0, (System.currentTimeMillis() * 1_000_000L - from) / 1_000_000_000L);
+        return ReplicationStatus.json(store, configFile, mirrors.values(), System.nanoTime());
     }
 
     private void writeStatus() {
@@ -614,26 +512,7 @@ public final class Replicator implements AutoCloseable {
 
     /** The metrics in Prometheus text format. */
     synchronized String metricsText() {
-        StringBuilder out = new StringBuilder();
-        Optional<Snapshots.Snapshot> newest = store.snapshots().newest();
-        metric(out, "locusfs_replication_bytes_sent_total", "counter", "Bytes of stream sent to the mirror.",
-                s -> s.bytesSent.get() + s.sendingBytes.get() * (s.sendingSnapshot == null ? 0 : 1));
-        metric(out, "locusfs_replication_transfers_total", "counter", "Transfers finished.", s -> s.transfersDone.get());
-        metric(out, "locusfs_replication_failures_total", "counter", "Transfers that failed.", s -> s.transfersFailed.get());
-        metric(out, "locusfs_replication_lag_seconds", "gauge", "Age of the newest snapshot the mirror lacks (0: up to date).",
-                s -> lagSeconds(s, newest));
-        metric(out, "locusfs_replication_mirror_up", "gauge", "1 when the mirror answers its heartbeat.",
-                s -> s.state.equals("up") || s.state.equals("sending") ? 1 : 0);
-        return out.toString();
-    }
-
-    private void metric(StringBuilder out, String name, String type, String help, java.util.function.ToLongFunction<MirrorState> value) {
-        out.append("# HELP ").append(name).append(' ').append(help).append('\n');
-        out.append("# TYPE ").append(name).append(' ').append(type).append('\n');
-        for (MirrorState s : mirrors.values()) {
-            out.append(name).append("{mirror=\"").append(s.config.name().replace("\\", "\\\\").replace("\"", "\\\""))
-                    .append("\"} ").append(value.applyAsLong(s)).append('\n');
-        }
+        return ReplicationStatus.metrics(store, mirrors.values());
     }
 
     @Override
