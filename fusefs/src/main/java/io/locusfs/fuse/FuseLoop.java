@@ -23,7 +23,52 @@ final class FuseLoop {
     private static final int EINTR = 4;
     private static final Runtime RUNTIME = Runtime.getSystemRuntime();
 
+    /** The session being served, for spare workers; null when none is. */
+    private static volatile Pointer serving;
+    /** The request buffers of spare workers that have stopped, for the next spare (libfuse allocates their memory once). */
+    private static final java.util.concurrent.ConcurrentLinkedQueue<Pointer> SPARE_BUFFERS =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
+
     private FuseLoop() {
+    }
+
+    /** Something a worker waits for that may take another request being answered first. */
+    interface Wait {
+        void await() throws InterruptedException;
+    }
+
+    /**
+     * Runs {@code wait} on a worker while a spare worker takes requests in its place (as
+     * ForkJoinPool's managed blocking does), so that what it waits for, which may need a request
+     * still queued in the kernel to be answered (a page fill waiting for the page lock a queued
+     * READ holds), cannot wait for this worker in turn. The spare stops after its next request
+     * once the wait is over. Outside a mount (unit tests) it only waits.
+     */
+    static void whileBlocked(Wait wait) throws InterruptedException {
+        Pointer session = serving;
+        if (session == null) {
+            wait.await();
+            return;
+        }
+        java.util.concurrent.atomic.AtomicBoolean over = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread spare = new Thread(() -> {
+            Pointer buf = SPARE_BUFFERS.poll();
+            if (buf == null) {
+                buf = Memory.allocateDirect(RUNTIME, Fuse3.BUF_SIZEOF, true);
+            }
+            try {
+                work(session, buf, () -> !over.get());
+            } finally {
+                SPARE_BUFFERS.add(buf);
+            }
+        }, "locusfs-fuse-spare");
+        spare.setDaemon(true);
+        spare.start();
+        try {
+            wait.await();
+        } finally {
+            over.set(true);
+        }
     }
 
     /**
@@ -47,10 +92,13 @@ final class FuseLoop {
             throw new IllegalStateException("libfuse could not mount " + mountPoint + " (see the messages above)");
         }
         adapter.attach(session, mountPoint.toAbsolutePath().toString());
+        serving = session;
         onMounted.run();
         List<Thread> threads = new ArrayList<>();
         for (int i = 0; i < workers; i++) {
-            Thread t = new Thread(() -> work(session), "locusfs-fuse-" + i);
+            // A zeroed fuse_buf: libfuse allocates its memory on the first receive and reuses it.
+            Pointer buf = Memory.allocateDirect(RUNTIME, Fuse3.BUF_SIZEOF, true);
+            Thread t = new Thread(() -> work(session, buf, () -> true), "locusfs-fuse-" + i);
             t.setDaemon(true);
             t.start();
             threads.add(t);
@@ -58,15 +106,15 @@ final class FuseLoop {
         for (Thread t : threads) {
             t.join();
         }
+        serving = null;
         adapter.attach(null, null);
         FUSE.fuse_session_unmount(session);
         FUSE.fuse_session_destroy(session);
     }
 
-    private static void work(Pointer session) {
-        // A zeroed fuse_buf: libfuse allocates its memory on the first receive and reuses it.
-        Pointer buf = Memory.allocateDirect(RUNTIME, Fuse3.BUF_SIZEOF, true);
-        while (FUSE.fuse_session_exited(session) == 0) {
+    /** Receives and processes requests into {@code buf} while {@code more} holds and the session lasts. */
+    private static void work(Pointer session, Pointer buf, java.util.function.BooleanSupplier more) {
+        while (FUSE.fuse_session_exited(session) == 0 && more.getAsBoolean()) {
             int received = FUSE.fuse_session_receive_buf(session, buf);
             if (received == -EINTR) {
                 continue;

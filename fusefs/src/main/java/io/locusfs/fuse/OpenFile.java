@@ -78,14 +78,24 @@ final class OpenFile {
      */
     void addWriter() {
         synchronized (shareLock) {
-            writers++;
+            writers++; // from now on no block is offered
+            if (shares == 0) {
+                return;
+            }
+        }
+        try {
+            FuseLoop.whileBlocked(this::awaitSettled);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreException(StoreException.Kind.IO, "interrupted while opening inode " + ino + " for writing");
+        }
+    }
+
+    /** Waits until no offer is unsettled. An offer settles on the fill thread, which may first need a queued READ answered. */
+    private void awaitSettled() throws InterruptedException {
+        synchronized (shareLock) {
             while (shares > 0) {
-                try {
-                    shareLock.wait();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new StoreException(StoreException.Kind.IO, "interrupted while opening inode " + ino + " for writing");
-                }
+                shareLock.wait();
             }
         }
     }
@@ -105,14 +115,14 @@ final class OpenFile {
     /** Waits until every block offered to the kernel's page cache is settled (before the last descriptor goes). */
     void awaitShares() {
         synchronized (shareLock) {
-            while (shares > 0) {
-                try {
-                    shareLock.wait();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
+            if (shares == 0) {
+                return;
             }
+        }
+        try {
+            FuseLoop.whileBlocked(this::awaitSettled);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
