@@ -12,13 +12,20 @@ public class StoreException extends RuntimeException {
         NOT_PERMITTED, ACCESS_DENIED, NO_ATTRIBUTE, RANGE, FILE_TOO_BIG, TOO_MANY_LINKS,
         BUSY, READ_ONLY, UNSUPPORTED, CORRUPT, IO,
         /** A seek for data or a hole past the end of a file (ENXIO). */
-        NO_SUCH_POSITION
+        NO_SUCH_POSITION;
+
+        /** An ordinary answer to a question, not a failure: a missing name or attribute, a name taken. */
+        boolean isAnswer() {
+            return this == NOT_FOUND || this == NO_ATTRIBUTE || this == EXISTS;
+        }
     }
 
     private final Kind kind;
 
     public StoreException(Kind kind, String message) {
-        super(message);
+        // The answers a file system gives all day (no such name, no such attribute, exists) carry no
+        // stack trace: filling one costs more than the lookup that failed. The rest keep theirs.
+        super(message, null, false, !kind.isAnswer());
         this.kind = kind;
     }
 
