@@ -140,6 +140,7 @@ public final class LocusFs {
      * every name it looked up. For changes made behind its back (a rollback, an import).
      */
     public void forgetAllCached() {
+        departed.clear(); // a rollback may bring their numbers back to life
         KernelCache cache = kernel;
         java.util.Set<Long> forgotten = new java.util.HashSet<>();
         table.forEach((node, parent, name) -> {
@@ -216,11 +217,36 @@ public final class LocusFs {
 
     /** The kernel dropped {@code count} lookups of {@code node}. */
     public void forget(long node, long count) {
-        table.forget(node, count);
+        if (table.forget(node, count)) {
+            departed.remove(node);
+        }
     }
 
     public Attributes getattr(long node) {
+        Inode gone = departed.get(node);
+        if (gone != null) {
+            return departedAttributes(node, gone);
+        }
         return attributes(nodes.node(node));
+    }
+
+    /**
+     * Files whose last name went, and their data with it, while the kernel still knew them: their
+     * last attributes until it forgets them. The kernel may yet write back such a file's times
+     * (syncfs does), and on a native disk that succeeds; without this it would fail with ENOENT.
+     */
+    private final java.util.concurrent.ConcurrentHashMap<Long, Inode> departed = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** {@code inode} lost its last name: kept as departed if freed while the kernel knows it. */
+    private void departedIfKnown(Inode inode) {
+        if (inode != null && inode.nlink == 0 && !inode.isDirectory() && !openFiles.isOpen(inode.ino) && table.isKnown(inode.ino)) {
+            departed.put(inode.ino, inode);
+        }
+    }
+
+    private Attributes departedAttributes(long node, Inode inode) {
+        return new Attributes(node, inode.mode, 0, inode.uid, inode.gid, inode.rdev, inode.size, data.blockSize(), 0,
+                inode.atimeNanos, inode.mtimeNanos, inode.ctimeNanos);
     }
 
     /**
@@ -229,6 +255,18 @@ public final class LocusFs {
      */
     public Attributes setattr(Caller caller, long node, Integer mode, Integer uid, Integer gid, Long size,
                               Long atimeNanos, Long mtimeNanos, long handle) {
+        Inode gone = departed.get(node);
+        if (gone != null) { // what a native disk does to a deleted file's inode: changes it, for no one to see
+            synchronized (gone) {
+                gone.mode = mode == null ? gone.mode : (gone.mode & Inode.S_IFMT) | (mode & 07777);
+                gone.uid = uid == null ? gone.uid : uid;
+                gone.gid = gid == null ? gone.gid : gid;
+                gone.size = size == null ? gone.size : size;
+                gone.atimeNanos = atimeNanos == null ? gone.atimeNanos : atimeNanos;
+                gone.mtimeNanos = mtimeNanos == null ? gone.mtimeNanos : mtimeNanos;
+                return departedAttributes(node, gone);
+            }
+        }
         long ino = live(node);
         if (size != null) {
             OpenFile open = handle != 0 && !SnapshotDirectory.isSnapshotHandle(handle) ? openFiles.get(handle) : null;
@@ -329,6 +367,7 @@ public final class LocusFs {
         Inode gone = tree.unlink(live(parent), name, openFiles::isOpen);
         if (gone != null) {
             table.unlinked(gone.ino, parent, name);
+            departedIfKnown(gone);
         }
     }
 
@@ -358,8 +397,14 @@ public final class LocusFs {
             throw new StoreException(StoreException.Kind.EXISTS, Names.display(newName) + " exists");
         }
         guardNewName(caller, "rename", path(parent, name), ino, path(newParent, newName));
+        long replacedIno = tree.lookup(to, newName);
+        Inode replaced = replacedIno == 0 || replacedIno == ino ? null : tree.live().inodeOrNull(replacedIno);
         tree.rename(from, name, to, newName, openFiles::isOpen);
         table.renamed(ino, parent, name, newParent, newName);
+        if (replaced != null && replaced.nlink == 1) {
+            replaced.nlink = 0;
+            departedIfKnown(replaced);
+        }
     }
 
     public Entry link(Caller caller, long node, long newParent, byte[] newName) {

@@ -63,12 +63,17 @@ final class NodeTable {
         });
     }
 
-    /** The kernel dropped {@code count} lookups of {@code node}. */
-    void forget(long node, long count) {
-        known.computeIfPresent(node, (key, k) -> {
+    /** The kernel dropped {@code count} lookups of {@code node}; true when it knows the node no more. */
+    boolean forget(long node, long count) {
+        return known.computeIfPresent(node, (key, k) -> {
             k.lookups -= count;
             return k.lookups > 0 ? k : null;
-        });
+        }) == null;
+    }
+
+    /** True while the kernel holds lookups of {@code node}: it may still send requests for it. */
+    boolean isKnown(long node) {
+        return known.containsKey(node);
     }
 
     /** {@code node}'s name {@code from} in {@code fromParent} is now {@code to} in {@code toParent} (a rename). */
