@@ -230,13 +230,6 @@ final class Fuse3 {
         void call(Pointer req, long ino, Pointer buf, long size, long offset, Pointer fi);
     }
 
-    /** copy_file_range: (req, ino_in, off_in, fi_in, ino_out, off_out, fi_out, len, flags). */
-    public interface CopyFileRange {
-        @Delegate
-        void call(Pointer req, long inoIn, long offsetIn, Pointer fiIn, long inoOut, long offsetOut, Pointer fiOut,
-                  long length, int flags);
-    }
-
     /** fsync, fsyncdir: (req, ino, datasync, fi). */
     public interface Fsync {
         @Delegate

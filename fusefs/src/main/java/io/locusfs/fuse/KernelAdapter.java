@@ -266,9 +266,6 @@ final class KernelAdapter implements LocusFs.KernelCache {
             setHandle(fi, handle[0], true);
             FUSE.fuse_reply_create(req, entryParam(entry), fi);
         }));
-        set(Fuse3.Op.COPY_FILE_RANGE, (Fuse3.CopyFileRange) (req, inoIn, offIn, fiIn, inoOut, offOut, fiOut, length, flags) ->
-                run(req, "copy_file_range", inoOut, () -> FUSE.fuse_reply_write(req,
-                        fs.copyFileRange(handle(fiIn), offIn, handle(fiOut), offOut, length, dataBuffer.get(), MAX_REQUEST))));
         set(Fuse3.Op.FALLOCATE, (Fuse3.Fallocate) (req, ino, mode, offset, length, fi) -> run(req, "fallocate", ino, () -> {
             fs.fallocate(handle(fi), mode, offset, length);
             FUSE.fuse_reply_err(req, 0);

@@ -546,38 +546,6 @@ public final class LocusFs {
     }
 
     /** Reserves space: mode 0 extends the file to {@code offset + length}; keep-size is accepted; others are unsupported. */
-    /** The most one copy_file_range request copies; cp asks again for the rest. */
-    static final long MAX_COPY = 64L << 20;
-
-    /**
-     * copy_file_range(2) between two open files, inside the daemon: {@code length} bytes (at most
-     * {@link #MAX_COPY}, fewer at the source's end) from {@code offsetIn} of {@code handleIn} to
-     * {@code offsetOut} of {@code handleOut}, through {@code buffer} ({@code bufferSize} bytes) and
-     * the target's write buffers, so no byte crosses into the kernel and back. The kernel has
-     * written back and will drop its cached pages of both ranges. The source may be a snapshot's file.
-     *
-     * @return the bytes copied
-     */
-    public long copyFileRange(long handleIn, long offsetIn, long handleOut, long offsetOut, long length, Pointer buffer,
-                              int bufferSize) {
-        OpenFile target = openFile(handleOut);
-        long total = Math.min(length, MAX_COPY);
-        long done = 0;
-        while (done < total) {
-            int chunk = (int) Math.min(bufferSize, total - done);
-            int n = read(handleIn, buffer, offsetIn + done, chunk);
-            if (n <= 0) {
-                break; // the source's end
-            }
-            target.write(buffer, offsetOut + done, n, Names.nowNanos());
-            done += n;
-            if (n < chunk) {
-                break;
-            }
-        }
-        return done;
-    }
-
     public void fallocate(long handle, int mode, long offset, long length) {
         int keepSize = 1;
         if ((mode & ~keepSize) != 0) {
