@@ -79,15 +79,28 @@ final class OpenFile {
     void addWriter() {
         synchronized (shareLock) {
             writers++; // from now on no block is offered
+        }
+        if (!sharesSettled()) {
+            throw new StoreException(StoreException.Kind.IO, "interrupted while opening inode " + ino + " for writing");
+        }
+    }
+
+    /**
+     * Waits, with a spare worker serving in this one's place, until every offer is settled;
+     * false when interrupted.
+     */
+    private boolean sharesSettled() {
+        synchronized (shareLock) {
             if (shares == 0) {
-                return;
+                return true;
             }
         }
         try {
             FuseLoop.whileBlocked(this::awaitSettled);
+            return true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new StoreException(StoreException.Kind.IO, "interrupted while opening inode " + ino + " for writing");
+            return false;
         }
     }
 
@@ -114,16 +127,7 @@ final class OpenFile {
 
     /** Waits until every block offered to the kernel's page cache is settled (before the last descriptor goes). */
     void awaitShares() {
-        synchronized (shareLock) {
-            if (shares == 0) {
-                return;
-            }
-        }
-        try {
-            FuseLoop.whileBlocked(this::awaitSettled);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        sharesSettled();
     }
 
     private boolean beginShare() {
