@@ -13,8 +13,9 @@ import java.util.Map;
 
 /**
  * The records inside a RECORDS frame (STREAM.md): REMOVE a path, RENAME one (with what it
- * holds), NODE (a file's metadata, its placement constraint and provenance), DATA (bytes of a
- * file at an offset), TIMES (a directory's times, set once everything below it is in).
+ * holds), NODE (a file's metadata, its placement constraint and provenance), CHANGED (a NODE
+ * whose data continues from the base snapshot: only what was written since follows), DATA (bytes
+ * of a file at an offset), TIMES (a directory's times, set once everything below it is in).
  */
 final class Records {
     static final int REMOVE = 1;
@@ -22,6 +23,7 @@ final class Records {
     static final int DATA = 3;
     static final int TIMES = 4;
     static final int RENAME = 5;
+    static final int CHANGED = 6;
     /** Names under the root where renamed paths wait between the two halves of a stream's renames. */
     static final String STAGING_PREFIX = ".locusfs-moving-";
 
@@ -36,7 +38,8 @@ final class Records {
     }
 
     /** A file as the stream describes it: its node, the placement rules covering it, and where it came from. */
-    record NodeRecord(SnapshotTree.Node node, String constraint, String provenance) {
+    /** {@code continues}: a CHANGED record, the file keeps its data from the base snapshot, cut or extended to its size. */
+    record NodeRecord(SnapshotTree.Node node, String constraint, String provenance, boolean continues) {
     }
 
     record Data(String path, long offset, byte[] bytes) {
@@ -85,8 +88,8 @@ final class Records {
             records++;
         }
 
-        void node(SnapshotTree.Node n, String constraint, String provenance) throws IOException {
-            out.writeByte(NODE);
+        void node(SnapshotTree.Node n, String constraint, String provenance, boolean continues) throws IOException {
+            out.writeByte(continues ? CHANGED : NODE);
             string(n.path());
             out.writeByte(n.kind().ordinal());
             out.writeInt(n.permissions());
@@ -169,7 +172,8 @@ final class Records {
                 int type = in.readUnsignedByte();
                 switch (type) {
                     case REMOVE -> visitor.remove(path(in));
-                    case NODE -> visitor.node(node(in));
+                    case NODE -> visitor.node(node(in, false));
+                    case CHANGED -> visitor.node(node(in, true));
                     case DATA -> {
                         String path = path(in);
                         long offset = in.readLong();
@@ -189,7 +193,7 @@ final class Records {
         }
     }
 
-    private static Records.NodeRecord node(DataInputStream in) throws IOException {
+    private static Records.NodeRecord node(DataInputStream in, boolean continues) throws IOException {
         String path = path(in);
         int kind = in.readUnsignedByte();
         if (kind >= SnapshotTree.Kind.values().length) {
@@ -222,7 +226,10 @@ final class Records {
         String provenance = string(in);
         SnapshotTree.Node node = new SnapshotTree.Node(path, SnapshotTree.Kind.values()[kind], permissions & 07777, uid, gid,
                 atime, mtime, ctime, size, symlink, rdev, xattrs, null, null, hardLinkOf, null);
-        return new NodeRecord(node, constraint, provenance);
+        if (continues && node.kind() != SnapshotTree.Kind.FILE) {
+            throw new StreamException("a CHANGED record of '" + node.path() + "', which is not a regular file");
+        }
+        return new NodeRecord(node, constraint, provenance, continues);
     }
 
     /** A path: relative, no empty, "." or ".." component (a hostile stream must not climb out). */

@@ -433,7 +433,7 @@ public final class StreamReceiver {
             SnapshotTree.Node stamped = new SnapshotTree.Node(n.path(), n.kind(), n.permissions(), n.uid(), n.gid(),
                     n.atimeNanos(), n.mtimeNanos(), n.ctimeNanos(), n.size(), n.symlinkTarget(), n.rdev(), xattrs, null, null,
                     n.hardLinkOf(), null);
-            long ino = builder.create(stamped);
+            long ino = record.continues() ? builder.update(stamped) : builder.create(stamped);
             dataPath = n.path();
             dataIno = n.kind() == SnapshotTree.Kind.FILE ? ino : 0;
             files++;

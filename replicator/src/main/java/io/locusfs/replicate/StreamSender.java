@@ -160,13 +160,15 @@ public final class StreamSender {
                 return;
             }
             String constraint = policy == null ? "" : PlacementConstraint.of("/" + path, policy);
-            buffer.node(node, constraint, provenance(node));
+            // A file written in place since the base sends what was written since, not all it holds.
+            List<SnapshotTree.Extent> changed = node.content() == null ? null : node.content().changedSince();
+            buffer.node(node, constraint, provenance(node), changed != null);
             counts[0]++;
             if (node.kind() == SnapshotTree.Kind.DIRECTORY) {
                 directories.add(new Records.Times(path, node.atimeNanos(), node.mtimeNanos()));
             }
             if (node.content() != null) {
-                for (SnapshotTree.Extent extent : node.content().extents()) {
+                for (SnapshotTree.Extent extent : changed != null ? changed : node.content().extents()) {
                     for (long at = extent.offset(); at < extent.offset() + extent.length(); ) {
                         // Cut at FRAME_BYTES boundaries of the file, so a receiver's blocks line up.
                         long next = Math.min(extent.offset() + extent.length(), (at / FRAME_BYTES + 1) * FRAME_BYTES);

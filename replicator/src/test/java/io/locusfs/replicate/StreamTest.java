@@ -126,7 +126,7 @@ class StreamTest {
         write("small", "hello again".getBytes(StandardCharsets.UTF_8));
         origin.snapshots().create("s2", System.currentTimeMillis() * 1_000_000L, true);
         byte[] incremental = stream("s2", "s1");
-        // The unchanged 3 MiB file does not travel again. (A changed file travels whole: see the note in STREAM.md.)
+        // The unchanged 3 MiB file does not travel again.
         assertTrue(incremental.length < 300 << 10, "only the changed files travel: " + incremental.length + " bytes");
 
         byte[] flipped = incremental.clone();
@@ -141,6 +141,50 @@ class StreamTest {
         assertArrayEquals(big, read(mirror, "big"));
         assertArrayEquals(added, read(mirror, "added"));
         assertArrayEquals("hello again".getBytes(StandardCharsets.UTF_8), read(mirror, "small"));
+    }
+
+    /** Rewrites block {@code index} of file {@code name} to hold {@code content}'s bytes there. */
+    private void rewriteBlock(String name, byte[] content, long index) {
+        long ino = origin.tree().lookup(Store.ROOT_INO, name.getBytes(StandardCharsets.UTF_8));
+        int block = origin.data().blockSize();
+        int at = (int) (index * block);
+        int length = (int) Math.min(block, content.length - at);
+        byte[] data = java.util.Arrays.copyOfRange(content, at, at + length);
+        origin.data().commit(ino, List.of(new FileData.BlockWrite(index, data, length)), content.length, System.nanoTime(),
+                origin.data().storedBlocks(ino));
+    }
+
+    @Test
+    void aFileChangedInPlaceTravelsAsItsChangeAndComesOutTheSame() throws Exception {
+        int block = origin.data().blockSize();
+        byte[] image = random(24 * block, 3);
+        write("image", image);
+        write("shrunk", random(10 * block, 4));
+        origin.snapshots().create("s1", System.currentTimeMillis() * 1_000_000L, true);
+        receive(stream("s1", null), false);
+
+        // One block of the image rewritten; the other file cut to 1.5 blocks, then grown to 6 with a hole.
+        byte[] changed = image.clone();
+        System.arraycopy(random(block, 5), 0, changed, 7 * block, block);
+        rewriteBlock("image", changed, 7);
+        long shrunk = origin.tree().lookup(Store.ROOT_INO, "shrunk".getBytes(StandardCharsets.UTF_8));
+        origin.data().truncate(shrunk, block + block / 2);
+        origin.data().truncate(shrunk, 6L * block);
+        byte[] expectedShrunk = new byte[6 * block];
+        System.arraycopy(random(10 * block, 4), 0, expectedShrunk, 0, block + block / 2);
+        origin.tree().setXattr(shrunk, "user.colour".getBytes(StandardCharsets.UTF_8), "blue".getBytes(StandardCharsets.UTF_8), 0);
+        origin.snapshots().create("s2", System.currentTimeMillis() * 1_000_000L, true);
+
+        byte[] incremental = stream("s2", "s1");
+        assertTrue(incremental.length < 3 * block, "one block of the image and one of the other file: " + incremental.length + " bytes");
+        receive(incremental, false);
+        assertArrayEquals(changed, read(mirror, "image"));
+        assertArrayEquals(expectedShrunk, read(mirror, "shrunk"), "cut, grown, the hole zeros");
+        long mirrored = mirror.tree().lookup(Store.ROOT_INO, "shrunk".getBytes(StandardCharsets.UTF_8));
+        assertArrayEquals("blue".getBytes(StandardCharsets.UTF_8),
+                mirror.tree().getXattr(mirrored, "user.colour".getBytes(StandardCharsets.UTF_8)));
+        assertEquals(origin.data().storedBlocks(shrunk), mirror.data().storedBlocks(mirrored), "the hole stays a hole");
+        assertEquals(2, mirror.data().storedBlocks(mirrored).cardinality(), "a block and a half of data, then the hole");
     }
 
     @Test

@@ -336,6 +336,41 @@ final class Versions {
         }
     }
 
+    /** What {@link #scanBirths} visits: a prefix, the epoch its newest version was born in, and whether that one is a removal. */
+    interface BirthOfNewest {
+        void visit(byte[] prefix, long born, boolean removed);
+    }
+
+    /**
+     * Visits, in key order, the newest version (born at or before {@code epoch}, a removal
+     * included) of every prefix that starts with {@code rangePrefix}, with the epoch it was born in.
+     */
+    void scanBirths(ColumnFamilyHandle cf, byte[] rangePrefix, long epoch, BirthOfNewest visitor) {
+        try (RocksIterator it = store.db().newIterator(cf, store.readOptions)) {
+            it.seek(rangePrefix);
+            byte[] lastPrefix = null;
+            for (; it.isValid(); it.next()) {
+                byte[] key = it.key();
+                if (!Keys.startsWith(key, rangePrefix)) {
+                    break;
+                }
+                long born = Keys.epochOf(key);
+                if (born > epoch) {
+                    continue;
+                }
+                byte[] prefix = Keys.prefixOf(key);
+                if (lastPrefix != null && Arrays.equals(prefix, lastPrefix)) {
+                    continue;
+                }
+                lastPrefix = prefix;
+                visitor.visit(prefix, born, it.value().length == 0);
+            }
+            it.status();
+        } catch (RocksDBException e) {
+            throw new StoreException(StoreException.Kind.IO, "scanning the store: " + e.getMessage(), e);
+        }
+    }
+
     /**
      * Visits, in key order, the newest live version (born at or before {@code epoch}) of every
      * prefix that starts with {@code rangePrefix}, beginning at {@code from} (inclusive; a

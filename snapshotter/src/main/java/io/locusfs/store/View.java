@@ -168,6 +168,21 @@ public final class View {
         return stored;
     }
 
+    /**
+     * The blocks of {@code ino} whose version in this view was born after {@code epoch}: written,
+     * or removed (a hole again), since then. Every version is complete in the epoch it was born
+     * in (FORMAT.md), so the others hold what they held at {@code epoch}. Reads the block map only.
+     */
+    public BitSet blocksChangedAfter(long ino, long epoch) {
+        BitSet changed = new BitSet();
+        versions.scanBirths(store.blockmap, Keys.inodePrefix(ino), epoch(), (prefix, born, removed) -> {
+            if (born > epoch) {
+                changed.set(Math.toIntExact(Keys.getLong(prefix, Keys.LONG)));
+            }
+        });
+        return changed;
+    }
+
     /** Bytes of data blocks this view holds: what a snapshot references. Reads the block map once. */
     public long referencedBytes() {
         long[] total = {0};

@@ -109,6 +109,17 @@ public interface SnapshotTree {
 
         /** The whole content, holes as zeros. */
         InputStream open();
+
+        /**
+         * In a tree of the changes since an older snapshot, for a file that is the same file at
+         * the same path in that snapshot: the ranges written (or made holes) since, which with
+         * the file's new size turn the older content into this one; null when the file must be
+         * taken whole (new, replaced, moved, or a tree that is not incremental). Holes in the
+         * ranges read as zeros.
+         */
+        default List<Extent> changedSince() {
+            return null;
+        }
     }
 
     /** The bytes of data a node's file holds, holes not counted: what an export reads of it. */

@@ -46,6 +46,9 @@ public final class StoreSnapshotTree implements SnapshotTree {
     private final List<Rename> renames = new ArrayList<>();
     private long files = -1;
     private long bytes;
+    /** For an incremental tree, the older snapshot's view and epoch: what a file changed in place is compared with. */
+    private View baseView;
+    private long baseEpoch;
 
     private StoreSnapshotTree(Store store, Snapshots.Snapshot snapshot, String since, long rootIno) {
         this.view = store.snapshots().view(snapshot);
@@ -107,6 +110,8 @@ public final class StoreSnapshotTree implements SnapshotTree {
             throw new TreeException("snapshot '" + since + "' is not older than '" + name + "'");
         }
         StoreSnapshotTree tree = new StoreSnapshotTree(store, newer, since, Store.ROOT_INO);
+        tree.baseView = store.snapshots().view(older);
+        tree.baseEpoch = older.epoch();
         for (Diff.Change change : store.snapshots().diff(since, name)) {
             String path = relative(change.path());
             switch (change.kind()) {
@@ -343,7 +348,7 @@ public final class StoreSnapshotTree implements SnapshotTree {
                 inode.ctimeNanos, kind == Kind.DIRECTORY ? 0 : inode.size,
                 inode.isSymlink() ? new String(inode.symlinkTarget, StandardCharsets.UTF_8) : null, inode.rdev,
                 xattrs, record.zone().toString(), record == storeRecord ? storeRecordText : record.encode(), linkOf,
-                inode.isRegular() && linkOf == null ? new StoreContent(ino, inode.size) : null);
+                inode.isRegular() && linkOf == null ? new StoreContent(ino, inode.size, path) : null);
     }
 
     /**
@@ -377,9 +382,50 @@ public final class StoreSnapshotTree implements SnapshotTree {
         /** A file of one block, read whole when its extents are asked for and kept: one read instead of two. */
         private byte[] singleBlock;
 
-        StoreContent(long ino, long size) {
+        private final String path;
+
+        StoreContent(long ino, long size, String path) {
             this.ino = ino;
             this.size = size;
+            this.path = path;
+        }
+
+        @Override
+        public List<Extent> changedSince() {
+            if (baseView == null || !sameFileInBase()) {
+                return null;
+            }
+            BitSet changed = view.blocksChangedAfter(ino, baseEpoch);
+            List<Extent> extents = new ArrayList<>();
+            for (int start = changed.nextSetBit(0); start >= 0; ) {
+                int end = changed.nextClearBit(start);
+                long offset = (long) start * blockSize;
+                long limit = Math.min(size, (long) end * blockSize);
+                if (offset < limit) {
+                    extents.add(new Extent(offset, limit - offset));
+                }
+                start = changed.nextSetBit(end);
+            }
+            return extents;
+        }
+
+        /** True when the older snapshot has this very inode, a regular file, at this path. */
+        private boolean sameFileInBase() {
+            Inode old = baseView.inodeOrNull(ino);
+            if (old == null || !old.isRegular()) {
+                return false;
+            }
+            long at = rootIno;
+            for (String component : path.split("/")) {
+                if (component.isEmpty()) {
+                    continue;
+                }
+                at = baseView.lookup(at, component.getBytes(StandardCharsets.UTF_8));
+                if (at == 0) {
+                    return false;
+                }
+            }
+            return at == ino;
         }
 
         @Override

@@ -218,6 +218,33 @@ public final class StoreTreeBuilder implements TreeBuilder {
         return inode.ino;
     }
 
+    /**
+     * Brings the regular file at {@code node}'s path, which this store holds as it was in the base
+     * snapshot of an incremental input, to the node's metadata and size while keeping its data:
+     * what was written since follows through {@link #writeAt}.
+     *
+     * @return its inode
+     * @throws TreeException when the path holds no regular file here
+     */
+    public long update(SnapshotTree.Node node) throws IOException {
+        Located at = locate(node.path(), false);
+        Inode inode = at == null || at.ino() == 0 ? null : tree.inode(at.ino());
+        if (inode == null || !inode.isRegular()) {
+            throw new TreeException("the input changes '" + node.path() + "', which is not a regular file here");
+        }
+        try {
+            if (inode.size != node.size()) {
+                data.truncate(inode.ino, node.size());
+            }
+        } catch (StoreException e) {
+            throw new TreeException("'" + node.path() + "': " + e.getMessage(), e);
+        }
+        attributes(inode.ino, node); // after the truncate, which sets the times it is about to set
+        writingIno = 0; // its stored blocks are read again at the first write
+        files++;
+        return inode.ino;
+    }
+
     /** The inode the last {@link #add}/{@link #create} made (not one it kept in place). */
     private long createdIno;
     /** The file {@link #writeAt} wrote last, and which of its blocks hold data. */

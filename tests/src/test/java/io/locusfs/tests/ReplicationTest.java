@@ -202,12 +202,18 @@ class ReplicationTest {
             assertTrue(Shell.ok(L + " verify " + replica.at("new.bin")).contains("ok (us/east/nyc"));
             Shell.Result write = Shell.run("touch " + replica.at("new.bin") + "; echo x > " + replica.at("another"));
             assertTrue(write.err().contains("Read-only file system") && !Files.exists(replica.mnt.resolve("another")), write.err());
-            // The mirror goes on receiving under the read-only mount.
-            Shell.ok("echo more > " + origin.at("more.txt") + " && " + L + " snapshot create " + origin.store + " s3");
+            // The mirror goes on receiving under the read-only mount; a 6 MiB file changed in place
+            // (4 KiB of it) travels as its change.
+            Shell.ok("echo more > " + origin.at("more.txt") + " && dd if=/dev/urandom of=" + origin.at("new.bin")
+                    + " bs=4k count=1 seek=700 conv=notrunc status=none && " + L + " snapshot create " + origin.store + " s3");
             awaitAcknowledged(origin, "nyc", "s3", 120);
+            assertTrue(bytesSent(origin, "s3", "nyc") < 512 << 10, "a 4 KiB change sent " + bytesSent(origin, "s3", "nyc") + " bytes");
             replica.unmount();
             mirror.stop();
             assertEquals(List.of("s1", "s2", "s3"), snapshots(replica));
+            replica.mount("-o ro");
+            assertEquals(Shell.ok("sha256sum < " + origin.at("new.bin")), Shell.ok("sha256sum < " + replica.at("new.bin")));
+            replica.unmount();
             replica.assertFsckClean();
         }
     }
