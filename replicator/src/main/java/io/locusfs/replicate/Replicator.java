@@ -405,6 +405,7 @@ public final class Replicator implements AutoCloseable {
                 sender = new StreamSender(store, identity, rules, ZonePath.parse(info.zone()), m.codec());
             }
             StreamHeader header = sender.header(snapshot, since);
+            sender.receiverMayLack(ReplicaBook.find(store, info.store()).map(ReplicaBook.Replica::leftOut).orElse(java.util.Set.of()));
             log.debug("mirror {}: hello {} ms, then snapshot diff and totals {} ms{}", m.name(), (beforeHeader - started) / 1_000_000,
                     (System.nanoTime() - beforeHeader) / 1_000_000, guessed ? " more (begun during the hello)" : "");
             synchronized (this) {

@@ -60,6 +60,15 @@ public final class StreamSender {
         return header(tree(snapshot, since));
     }
 
+    /** Inodes the receiver may not hold (placement kept them from it): sent whole, never as a change. */
+    private Set<Long> receiverMayLack = Set.of();
+
+    /** Tells which inodes the receiver may not hold, so that a change to one is sent as the whole file. */
+    public StreamSender receiverMayLack(Set<Long> inodes) {
+        this.receiverMayLack = inodes;
+        return this;
+    }
+
     /** The last tree made: a header and the send that follows it share one walk of the snapshot (or one diff). */
     private StoreSnapshotTree lastTree;
 
@@ -125,6 +134,7 @@ public final class StreamSender {
      */
     public Result send(StreamHeader header, OutputStream out, long firstSent, Progress progress) throws IOException {
         StoreSnapshotTree tree = tree(header.snapshot(), header.since());
+        tree.takeWhole(receiverMayLack::contains);
         Frames.Writer writer = new Frames.Writer(out, codec, firstSent);
         byte[] encoded = header.encode();
         writer.frame(Frames.HEADER, encoded, encoded.length);

@@ -188,6 +188,33 @@ class StreamTest {
     }
 
     @Test
+    void aFileTheReceiverMayLackIsSentWholeAndOtherwiseTheStreamIsRefusedUnapplied() throws Exception {
+        int block = origin.data().blockSize();
+        byte[] kept = random(8 * block, 6);
+        write("kept", kept);
+        origin.snapshots().create("s1", System.currentTimeMillis() * 1_000_000L, true);
+        receive(stream("s1", null), false);
+        // As if placement had kept the file from this mirror: it does not have it.
+        mirror.tree().unlink(Store.ROOT_INO, "kept".getBytes(StandardCharsets.UTF_8), ino -> false);
+        byte[] changed = kept.clone();
+        System.arraycopy(random(block, 7), 0, changed, 2 * block, block);
+        rewriteBlock("kept", changed, 2);
+        origin.snapshots().create("s2", System.currentTimeMillis() * 1_000_000L, true);
+
+        StreamException refused = assertThrows(StreamException.class, () -> receive(stream("s2", "s1"), false));
+        assertTrue(refused.getMessage().contains("'kept' in place") && refused.getMessage().contains("full stream"),
+                refused.getMessage());
+        assertEquals(List.of("s1"), mirrorSnapshots());
+
+        long ino = origin.tree().lookup(Store.ROOT_INO, "kept".getBytes(StandardCharsets.UTF_8));
+        StreamSender sender = new StreamSender(origin, node, null, null, Codec.ZSTD).receiverMayLack(java.util.Set.of(ino));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        sender.send(sender.header("s2", "s1"), out, 0, Progress.NONE);
+        receive(out.toByteArray(), false);
+        assertArrayEquals(changed, read(mirror, "kept"));
+    }
+
+    @Test
     void aStreamCutShortKeepsWhatArrivedAndResumesFromThere() throws Exception {
         for (int i = 0; i < 40; i++) {
             write("f" + i, random(256 << 10, i));

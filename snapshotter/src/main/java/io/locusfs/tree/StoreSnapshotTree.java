@@ -49,6 +49,8 @@ public final class StoreSnapshotTree implements SnapshotTree {
     /** For an incremental tree, the older snapshot's view and epoch: what a file changed in place is compared with. */
     private View baseView;
     private long baseEpoch;
+    /** Files taken whole even when changed in place: their receiver may not have them (placement kept them back). */
+    private java.util.function.LongPredicate takeWhole = ino -> false;
 
     private StoreSnapshotTree(Store store, Snapshots.Snapshot snapshot, String since, long rootIno) {
         this.view = store.snapshots().view(snapshot);
@@ -89,6 +91,11 @@ public final class StoreSnapshotTree implements SnapshotTree {
      *
      * @throws TreeException for an unknown snapshot, or {@code since} not older than {@code name}
      */
+    /** Makes the files whose inodes {@code inodes} accepts come whole from {@link FileContent#changedSince}. */
+    public void takeWhole(java.util.function.LongPredicate inodes) {
+        this.takeWhole = inodes;
+    }
+
     public static StoreSnapshotTree since(Store store, String name, String since) throws TreeException {
         return since(store, name, since, null);
     }
@@ -392,7 +399,7 @@ public final class StoreSnapshotTree implements SnapshotTree {
 
         @Override
         public List<Extent> changedSince() {
-            if (baseView == null || !sameFileInBase()) {
+            if (baseView == null || takeWhole.test(ino) || !sameFileInBase()) {
                 return null;
             }
             BitSet changed = view.blocksChangedAfter(ino, baseEpoch);

@@ -230,7 +230,8 @@ public final class StoreTreeBuilder implements TreeBuilder {
         Located at = locate(node.path(), false);
         Inode inode = at == null || at.ino() == 0 ? null : tree.inode(at.ino());
         if (inode == null || !inode.isRegular()) {
-            throw new TreeException("the input changes '" + node.path() + "', which is not a regular file here");
+            throw new TreeException("the input changes '" + node.path() + "' in place, but this store does not have it as a "
+                    + "file (placement kept it back from here?): it needs a full stream");
         }
         try {
             if (inode.size != node.size()) {
