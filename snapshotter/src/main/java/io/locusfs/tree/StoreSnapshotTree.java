@@ -402,18 +402,7 @@ public final class StoreSnapshotTree implements SnapshotTree {
             if (baseView == null || takeWhole.test(ino) || !sameFileInBase()) {
                 return null;
             }
-            BitSet changed = view.blocksChangedAfter(ino, baseEpoch);
-            List<Extent> extents = new ArrayList<>();
-            for (int start = changed.nextSetBit(0); start >= 0; ) {
-                int end = changed.nextClearBit(start);
-                long offset = (long) start * blockSize;
-                long limit = Math.min(size, (long) end * blockSize);
-                if (offset < limit) {
-                    extents.add(new Extent(offset, limit - offset));
-                }
-                start = changed.nextSetBit(end);
-            }
-            return extents;
+            return extentsOf(view.blocksChangedAfter(ino, baseEpoch));
         }
 
         /** True when the older snapshot has this very inode, a regular file, at this path. */
@@ -443,16 +432,20 @@ public final class StoreSnapshotTree implements SnapshotTree {
                 singleBlock = java.util.Arrays.copyOf(block, length); // the size of the data, not of a block
                 return length == 0 || size == 0 ? List.of() : List.of(new Extent(0, size));
             }
-            BitSet stored = view.storedBlocks(ino);
+            return extentsOf(view.storedBlocks(ino));
+        }
+
+        /** The byte ranges of the runs of {@code blocks}, cut at the file's size. */
+        private List<Extent> extentsOf(BitSet blocks) {
             List<Extent> extents = new ArrayList<>();
-            for (int start = stored.nextSetBit(0); start >= 0; ) {
-                int end = stored.nextClearBit(start);
+            for (int start = blocks.nextSetBit(0); start >= 0; ) {
+                int end = blocks.nextClearBit(start);
                 long offset = (long) start * blockSize;
                 long limit = Math.min(size, (long) end * blockSize);
                 if (offset < limit) {
                     extents.add(new Extent(offset, limit - offset));
                 }
-                start = stored.nextSetBit(end);
+                start = blocks.nextSetBit(end);
             }
             return extents;
         }
