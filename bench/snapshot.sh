@@ -43,13 +43,13 @@ for i in range($n):
     echo "[bench] adding $LARGE_GIB GiB of data" >&2
     for g in $(seq 1 "$LARGE_GIB"); do dd if=/dev/urandom of="$m/big$g" bs=1M count=1024 status=none; done
   fi
-  $CONTROL "$s" snapshot-create base 1 "" 0 >/dev/null
+  $CONTROL "$s" snapshot-create name=base manual=true hooks=false >/dev/null
   ct=""; dt=""
   for run in $(seq 1 "$RUNS"); do
     change "$m" "$n"
-    ct="$ct $($CONTROL "$s" snapshot-create "r$run" 1 "" 0 | cut -d' ' -f1)"
+    ct="$ct $($CONTROL "$s" snapshot-create name="r$run" manual=true hooks=false | cut -d' ' -f1)"
     prev=$([ "$run" = 1 ] && echo base || echo "r$((run - 1))")
-    out=$($CONTROL "$s" snapshot-diff "$prev" "r$run")
+    out=$($CONTROL "$s" snapshot-diff from="$prev" to="r$run")
     lines=${out#* }
     [ "$lines" -ge 8 ] || { echo "diff of a 1 MiB change listed only $lines paths" >&2; exit 1; }
     dt="$dt ${out%% *}"
@@ -70,9 +70,9 @@ for run in $(seq 1 "$RUNS"); do
   # Without a snapshot: every block was born in the current epoch and is overwritten in place.
   plain="$plain $(seconds dd if="$WORK/random.bin" of="$m/file" bs=1M conv=notrunc,fsync status=none)"
   # With one held: every block is older than the snapshot, so each write makes a new version.
-  $CONTROL "$s" snapshot-create "cow$run" 1 "" 0 >/dev/null
+  $CONTROL "$s" snapshot-create name="cow$run" manual=true hooks=false >/dev/null
   held="$held $(seconds dd if="$WORK/random.bin" of="$m/file" bs=1M conv=notrunc,fsync status=none)"
-  $CONTROL "$s" snapshot-delete "cow$run" >/dev/null
+  $CONTROL "$s" snapshot-delete name="cow$run" >/dev/null
 done
 p=$(median <<<"$plain"); h=$(median <<<"$held")
 

@@ -1,8 +1,9 @@
 package io.locusfs.cli;
 
+import io.locusfs.daemon.ControlProtocol;
+import io.locusfs.daemon.ControlClient;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.locusfs.daemon.TranslationRequests;
 import io.locusfs.store.Store;
 import io.locusfs.store.StoreOptions;
 import io.locusfs.translate.Translation;
@@ -81,14 +82,13 @@ final class ExportCommand implements Callable<Integer> {
         if (!force && Files.exists(absolute, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(absolute)) {
             throw new IllegalArgumentException(absolute + " exists; add --force to replace it");
         }
-        Optional<List<String>> answer;
-        try (TerminalProgress progress = new TerminalProgress("exporting", 0, 0, options.json)) { // the daemon sends the totals
-            answer = SnapshotCommand.Target.askDaemon(storePath, progress, "export", options.format, snapshot,
-                    since == null ? "" : since, subtree, absolute.toString());
-        }
+        Optional<ControlClient> daemon = ControlClient.ifMounted(storePath);
         Translation.Summary summary;
-        if (answer.isPresent()) {
-            summary = TranslationRequests.summary(answer.get());
+        if (daemon.isPresent()) {
+            try (TerminalProgress progress = new TerminalProgress("exporting", 0, 0, options.json)) { // the daemon sends the totals
+                summary = daemon.get().call(new ControlProtocol.Export(options.format, snapshot, since, subtree, absolute.toString()),
+                        progress);
+            }
         } else {
             try (Store store = Store.open(storePath, StoreOptions.defaults().asReadOnly())) { // works while a mirror serves it
                 // One tree for the progress line's totals and the export: it counts its nodes once.

@@ -1,6 +1,7 @@
 package io.locusfs.cli;
 
-import io.locusfs.daemon.TranslationRequests;
+import io.locusfs.daemon.ControlProtocol;
+import io.locusfs.daemon.ControlClient;
 import io.locusfs.store.Store;
 import io.locusfs.store.StoreOptions;
 import io.locusfs.translate.Translation;
@@ -64,14 +65,12 @@ final class ImportCommand implements Callable<Integer> {
         Path input = Path.of(SnapshotCommand.rest(target, args).get(0)).toAbsolutePath();
         Path storePath = target.resolve(SnapshotCommand.storeOf(target, args));
         long size = Files.isRegularFile(input) ? Files.size(input) : 0;
-        Optional<List<String>> answer;
-        try (TerminalProgress progress = new TerminalProgress("importing", 0, size, options.json)) {
-            answer = SnapshotCommand.Target.askDaemon(storePath, progress, "import", options.format, input.toString(), into,
-                    snapshot == null ? "" : snapshot);
-        }
+        Optional<ControlClient> daemon = ControlClient.ifMounted(storePath);
         Translation.Summary summary;
-        if (answer.isPresent()) {
-            summary = TranslationRequests.summary(answer.get());
+        if (daemon.isPresent()) {
+            try (TerminalProgress progress = new TerminalProgress("importing", 0, size, options.json)) {
+                summary = daemon.get().call(new ControlProtocol.Import(options.format, input.toString(), into, snapshot), progress);
+            }
         } else {
             try (Store store = Store.open(storePath, StoreOptions.defaults());
                  TerminalProgress progress = new TerminalProgress("importing", 0, size, options.json)) {

@@ -1,5 +1,7 @@
 package io.locusfs.cli;
 
+import io.locusfs.daemon.ControlProtocol;
+import io.locusfs.daemon.ControlClient;
 import io.locusfs.fuse.Locations;
 import io.locusfs.fuse.MountTable;
 import io.locusfs.store.Store;
@@ -66,8 +68,9 @@ final class LocationCommand implements Runnable {
                     Optional.ofNullable(coords).map(Coordinates::parse), Optional.ofNullable(label));
             var mount = MountTable.at(target).filter(m -> m.type().equals(MountTable.FS_TYPE));
             if (mount.isPresent()) {
-                ControlClient.call(Path.of(mount.get().source()), "relabel", location.zone().toString(),
-                        coords == null ? "" : location.coordinates().get().toString(), label == null ? "" : label);
+                String node = ControlClient.of(Path.of(mount.get().source())).call(new ControlProtocol.Relabel(location.zone().toString(),
+                        coords == null ? "" : location.coordinates().get().toString(), label == null ? "" : label));
+                System.out.println("signed by node " + node);
             } else {
                 try (Store store = Store.open(target, StoreOptions.defaults())) {
                     LocationRecord record = Locations.open(store).relabel(location);

@@ -1,5 +1,6 @@
 package io.locusfs.cli;
 
+import io.locusfs.daemon.ControlClient;
 import io.locusfs.replicate.MirrorServer;
 import io.locusfs.replicate.Replicator;
 import io.locusfs.replicate.Tls;
@@ -90,7 +91,7 @@ final class MirrorCommand implements Runnable {
                 throw new IllegalArgumentException("--listen must be HOST:PORT, e.g. 127.0.0.1:7443");
             }
             InetSocketAddress address = new InetSocketAddress(listen.substring(0, colon), Integer.parseInt(listen.substring(colon + 1)));
-            if (SnapshotCommand.Target.askDaemon(store, "info").isPresent()) {
+            if (ControlClient.ifMounted(store).isPresent()) {
                 throw new IllegalArgumentException(store + " is mounted; a mirror's store is served unmounted");
             }
             // Bulk: receives sync at their checkpoints.

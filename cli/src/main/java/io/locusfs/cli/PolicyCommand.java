@@ -1,5 +1,7 @@
 package io.locusfs.cli;
 
+import io.locusfs.daemon.ControlProtocol;
+import io.locusfs.daemon.ControlClient;
 import io.locusfs.fuse.SystemAccounts;
 import io.locusfs.policy.Policy;
 import io.locusfs.policy.PolicyException;
@@ -122,8 +124,8 @@ final class PolicyCommand implements Runnable {
             }
             MountedStore mount = MountedStore.of(path)
                     .orElseThrow(() -> new IllegalArgumentException(path + " is not inside a mounted LocusFS store"));
-            List<String> lines = ControlClient.call(mount.store(), "policy-explain", user, from == null ? "" : from,
-                    coords == null ? "" : coords, mount.inside(path));
+            List<String> lines = List.of(ControlClient.of(mount.store()).call(new ControlProtocol.PolicyExplain(user,
+                    from == null ? "" : from, coords == null ? "" : coords, mount.inside(path))));
             if (json) {
                 com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
                 var out = mapper.createObjectNode();

@@ -1,5 +1,7 @@
 package io.locusfs.cli;
 
+import io.locusfs.daemon.ControlProtocol;
+import io.locusfs.daemon.ControlClient;
 import io.locusfs.xattr.LocationRecord;
 import io.locusfs.xattr.NodeIdentity;
 import io.locusfs.xattr.ReservedAttributes;
@@ -144,11 +146,6 @@ record RecordCheck(Path path, LocationRecord record, String problem) {
 
     /** The store id of a mounted store, from its daemon. */
     static String storeIdOf(Path store) throws IOException {
-        for (String line : ControlClient.call(store, "info")) {
-            if (line.startsWith("store-id\t")) {
-                return line.substring("store-id\t".length());
-            }
-        }
-        throw new IOException("the mount daemon did not say its store id");
+        return ControlClient.of(store).call(new ControlProtocol.Info()).storeId();
     }
 }

@@ -1,5 +1,6 @@
 package io.locusfs.cli;
 
+import io.locusfs.daemon.ControlClient;
 import io.locusfs.replicate.ReplicationConfig;
 import io.locusfs.replicate.Replicator;
 import io.locusfs.store.Store;
@@ -67,7 +68,7 @@ final class ReplicateCommand implements Callable<Integer> {
         if (source == null) {
             throw new IllegalArgumentException("give the store, or 'source' in [replication] of " + config);
         }
-        if (SnapshotCommand.Target.askDaemon(source, "info").isPresent()) {
+        if (ControlClient.ifMounted(source).isPresent()) {
             throw new IllegalArgumentException(source + " is mounted; replicate it from its mount daemon: unmount and "
                     + "'locusfs mount " + source + " MOUNTPOINT --replicate " + config + "'");
         }

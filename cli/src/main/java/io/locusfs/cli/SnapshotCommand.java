@@ -3,22 +3,24 @@ package io.locusfs.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.locusfs.daemon.ControlServer;
+import io.locusfs.daemon.ControlClient;
 import io.locusfs.fuse.MountTable;
+import io.locusfs.daemon.SnapshotOperations;
 import io.locusfs.daemon.SnapshotService;
 import io.locusfs.daemon.StoreConfig;
+import io.locusfs.store.Diff;
 import io.locusfs.store.Store;
 import io.locusfs.store.StoreOptions;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -67,43 +69,25 @@ final class SnapshotCommand implements Runnable {
         @Option(names = "--mount", paramLabel = "MOUNTPOINT", description = "The mount point of a mounted store (instead of STORE).")
         Path mountPoint;
 
+        /** What one subcommand does with the snapshot operations of its store. */
+        interface Operation<T> {
+            T on(SnapshotOperations snapshots) throws IOException;
+        }
+
         /**
-         * Sends one snapshot command: through the control socket when the store is mounted, else
-         * to the store opened here. Both give the same answer lines.
+         * Runs {@code operation} where the store is: by its mount daemon when it is mounted, else
+         * on the store opened here (read-only for an operation that only reads, which works while
+         * a mirror serves the store). Both give the same answers.
          */
-        List<String> ask(Path store, String... request) throws IOException {
+        <T> T run(Path store, boolean onlyReads, Operation<T> operation) throws IOException {
             Path storePath = resolve(store);
-            var answer = askDaemon(storePath, request);
-            if (answer.isPresent()) {
-                return answer.get();
+            Optional<ControlClient> daemon = ControlClient.ifMounted(storePath);
+            if (daemon.isPresent()) {
+                return operation.on(daemon.get().snapshots());
             }
-            // Listing and diffing only read: opened read-only, which works while a mirror serves the store.
-            boolean reads = request[0].equals("snapshot-list") || request[0].equals("snapshot-diff");
-            try (Store opened = Store.open(storePath, reads ? StoreOptions.defaults().asReadOnly() : StoreOptions.defaults())) {
-                return new SnapshotService(opened, null, StoreConfig.load(storePath)).answer(request);
+            try (Store opened = Store.open(storePath, onlyReads ? StoreOptions.defaults().asReadOnly() : StoreOptions.defaults())) {
+                return operation.on(new SnapshotService(opened, null, StoreConfig.load(storePath)));
             }
-        }
-
-        /** The mount daemon's answer when {@code storePath} is mounted; empty when it is not. */
-        static java.util.Optional<List<String>> askDaemon(Path storePath, String... request) throws IOException {
-            return askDaemon(storePath, null, request);
-        }
-
-        /** As {@link #askDaemon(Path, String...)}, for a long job whose progress the daemon reports to {@code progress}. */
-        static java.util.Optional<List<String>> askDaemon(Path storePath, io.locusfs.tree.Progress progress,
-                                                          String... request) throws IOException {
-            if (Files.exists(storePath.resolve(ControlServer.SOCKET_FILE))) {
-                try {
-                    return java.util.Optional.of(progress == null ? ControlClient.call(storePath, request)
-                            : ControlClient.call(storePath, progress, request));
-                } catch (IOException e) {
-                    if (!(e.getCause() instanceof java.net.ConnectException)) {
-                        throw e;
-                    }
-                    // A socket file left by a crash: nobody serves it, the store is not mounted.
-                }
-            }
-            return java.util.Optional.empty();
         }
 
         /** The store directory: {@code store}, or the store mounted at --mount (or at {@code store} when it is a mount point). */
@@ -173,10 +157,9 @@ final class SnapshotCommand implements Runnable {
         public Integer call() throws Exception {
             List<String> p = parameters(target, given, 1, "locusfs snapshot create STORE NAME");
             String name = rest(target, p).get(0);
-            String nanos = time == null ? "" : Long.toString(instantNanos(time));
-            List<String> answer = target.ask(storeOf(target, p), "snapshot-create", name, scheduled ? "0" : "1", nanos,
-                    noHooks ? "0" : "1");
-            System.out.println("snapshot " + answer.get(0).split("\t")[1] + " taken");
+            long nanos = time == null ? 0 : instantNanos(time);
+            var created = target.run(storeOf(target, p), false, s -> s.create(name, nanos, !scheduled, !noHooks));
+            System.out.println("snapshot " + created.name() + " taken");
             return 0;
         }
     }
@@ -203,33 +186,28 @@ final class SnapshotCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             List<String> p = parameters(target, given, 0, "locusfs snapshot list STORE");
-            List<String> answer = target.ask(storeOf(target, p), "snapshot-list");
+            SnapshotOperations.Listing listing = target.run(storeOf(target, p), true, SnapshotOperations::list);
             ObjectMapper mapper = new ObjectMapper();
             ObjectNode out = mapper.createObjectNode();
             ArrayNode list = out.putArray("snapshots");
             StringBuilder text = new StringBuilder(String.format("%-32s %-20s %9s %9s  %s%n", "NAME", "CREATED (UTC)", "USED", "REFER", "MADE BY"));
-            for (String line : answer) {
-                String[] f = line.split("\t");
-                if (f[0].equals("snapshot")) {
-                    Instant created = Instant.ofEpochSecond(0, Long.parseLong(f[3]));
-                    boolean manual = f[4].equals("1");
-                    ObjectNode s = list.addObject();
-                    s.put("name", f[1]);
-                    s.put("epoch", Long.parseLong(f[2]));
-                    s.put("created", created.toString());
-                    s.put("manual", manual);
-                    s.put("used_bytes", Long.parseLong(f[5]));
-                    s.put("referenced_bytes", Long.parseLong(f[6]));
-                    text.append(String.format("%-32s %-20s %9s %9s  %s%n", f[1],
-                            created.toString().replace('T', ' ').replaceAll("\\.\\d+Z$|Z$", ""),
-                            human(Long.parseLong(f[5])), human(Long.parseLong(f[6])), manual ? "hand" : "schedule"));
-                } else if (f[0].equals("store")) {
-                    out.put("disk_bytes", Long.parseLong(f[1]));
-                    out.put("live_referenced_bytes", Long.parseLong(f[2]));
-                    text.append(String.format("%nstore on disk: %s; the live tree references %s%n", human(Long.parseLong(f[1])),
-                            human(Long.parseLong(f[2]))));
-                }
+            for (SnapshotOperations.Entry e : listing.snapshots()) {
+                Instant created = Instant.ofEpochSecond(0, e.createdNanos());
+                ObjectNode s = list.addObject();
+                s.put("name", e.name());
+                s.put("epoch", e.epoch());
+                s.put("created", created.toString());
+                s.put("manual", e.manual());
+                s.put("used_bytes", e.usedBytes());
+                s.put("referenced_bytes", e.referencedBytes());
+                text.append(String.format("%-32s %-20s %9s %9s  %s%n", e.name(),
+                        created.toString().replace('T', ' ').replaceAll("\\.\\d+Z$|Z$", ""),
+                        human(e.usedBytes()), human(e.referencedBytes()), e.manual() ? "hand" : "schedule"));
             }
+            out.put("disk_bytes", listing.diskBytes());
+            out.put("live_referenced_bytes", listing.liveReferencedBytes());
+            text.append(String.format("%nstore on disk: %s; the live tree references %s%n", human(listing.diskBytes()),
+                    human(listing.liveReferencedBytes())));
             System.out.print(json ? mapper.writerWithDefaultPrettyPrinter().writeValueAsString(out) + "\n" : text);
             return 0;
         }
@@ -254,9 +232,9 @@ final class SnapshotCommand implements Runnable {
         public Integer call() throws Exception {
             List<String> p = parameters(target, given, 1, "locusfs snapshot delete STORE NAME");
             String name = rest(target, p).get(0);
-            String[] f = target.ask(storeOf(target, p), "snapshot-delete", name).get(0).split("\t");
-            System.out.println("snapshot " + name + " deleted: " + f[1] + " versions freed (" + human(Long.parseLong(f[2]))
-                    + " of data); store on disk " + human(Long.parseLong(f[3])) + " -> " + human(Long.parseLong(f[4])));
+            var d = target.run(storeOf(target, p), false, s -> s.delete(name));
+            System.out.println("snapshot " + name + " deleted: " + d.versions() + " versions freed (" + human(d.blockBytes())
+                    + " of data); store on disk " + human(d.diskBefore()) + " -> " + human(d.diskAfter()));
             return 0;
         }
     }
@@ -285,31 +263,27 @@ final class SnapshotCommand implements Runnable {
         public Integer call() throws Exception {
             List<String> p = parameters(target, given, 1, "locusfs snapshot diff STORE FROM [TO]");
             List<String> names = rest(target, p);
-            List<String> answer = target.ask(storeOf(target, p), "snapshot-diff", names.get(0), names.size() > 1 ? names.get(1) : "");
+            List<Diff.Change> diff = target.run(storeOf(target, p), true,
+                    s -> s.diff(names.get(0), names.size() > 1 ? names.get(1) : null));
             ObjectMapper mapper = new ObjectMapper();
             ArrayNode changes = mapper.createArrayNode();
             ByteArrayOutputStream text = new ByteArrayOutputStream();
-            for (String line : answer) {
-                String[] f = line.split("\t", -1);
+            for (Diff.Change change : diff) {
                 if (json) {
                     ObjectNode c = changes.addObject();
-                    c.put("change", switch (f[0]) {
-                        case "+" -> "added";
-                        case "-" -> "removed";
-                        case "R" -> "renamed";
-                        default -> "modified";
-                    });
-                    c.put("type", typeName(Integer.parseInt(f[1])));
-                    c.put("path", utf8(unescape(f[2])));
-                    if (f.length > 3) {
-                        c.put("to", utf8(unescape(f[3])));
+                    c.put("change", change.kind().name().toLowerCase(Locale.ROOT));
+                    c.put("type", typeName(change.type()));
+                    c.put("path", utf8(change.path()));
+                    if (change.to() != null) {
+                        c.put("to", utf8(change.to()));
                     }
                 } else {
-                    text.writeBytes((f[0] + "\t").getBytes(StandardCharsets.ISO_8859_1));
-                    text.writeBytes(printable(f[2]));
-                    if (f.length > 3) {
+                    text.write(change.kind().symbol);
+                    text.write('\t');
+                    text.writeBytes(printable(change.path()));
+                    if (change.to() != null) {
                         text.writeBytes(" -> ".getBytes(StandardCharsets.ISO_8859_1));
-                        text.writeBytes(printable(f[3]));
+                        text.writeBytes(printable(change.to()));
                     }
                     text.write('\n');
                 }
@@ -347,8 +321,8 @@ final class SnapshotCommand implements Runnable {
         public Integer call() throws Exception {
             List<String> p = parameters(target, given, 1, "locusfs snapshot rollback STORE NAME");
             String name = rest(target, p).get(0);
-            String[] f = target.ask(storeOf(target, p), "snapshot-rollback", name, force ? "1" : "0").get(0).split("\t");
-            System.out.println("rolled back to " + name + " (" + f[1] + " keys restored)");
+            long restored = target.run(storeOf(target, p), false, s -> s.rollback(name, force));
+            System.out.println("rolled back to " + name + " (" + restored + " keys restored)");
             return 0;
         }
     }
@@ -378,11 +352,10 @@ final class SnapshotCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             List<String> p = parameters(target, given, 0, "locusfs snapshot thin STORE");
-            List<String> answer = target.ask(storeOf(target, p), "snapshot-thin", now == null ? "" : Long.toString(instantNanos(now)),
-                    dryRun ? "1" : "0");
-            for (String line : answer) {
-                String[] f = line.split("\t");
-                System.out.println((dryRun ? "would thin " : "thinned ") + f[1] + " (" + f[2] + ")");
+            long nanos = now == null ? 0 : instantNanos(now);
+            var answer = target.run(storeOf(target, p), false, s -> s.thin(nanos, dryRun));
+            for (SnapshotOperations.Thinned t : answer) {
+                System.out.println((dryRun ? "would thin " : "thinned ") + t.name() + " (" + t.reason() + ")");
             }
             if (answer.isEmpty()) {
                 System.out.println("nothing to thin");
@@ -427,25 +400,10 @@ final class SnapshotCommand implements Runnable {
         };
     }
 
-    /** The raw bytes of an escaped protocol field. */
-    static byte[] unescape(String field) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(field.length());
-        for (int i = 0; i < field.length(); i++) {
-            char c = field.charAt(i);
-            if (c == '\\' && i + 1 < field.length()) {
-                char n = field.charAt(++i);
-                out.write(n == 'n' ? '\n' : n == 't' ? '\t' : n);
-            } else {
-                out.write(c);
-            }
-        }
-        return out.toByteArray();
-    }
-
-    /** A field for a text line: raw bytes, but a newline stays escaped so one change is one line. */
-    private static byte[] printable(String field) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(field.length());
-        for (byte b : unescape(field)) {
+    /** A path for a text line: raw bytes, but a newline escaped so one change is one line. */
+    private static byte[] printable(byte[] path) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(path.length);
+        for (byte b : path) {
             if (b == '\n') {
                 out.write('\\');
                 out.write('n');

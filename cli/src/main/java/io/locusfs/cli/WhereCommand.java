@@ -1,5 +1,9 @@
 package io.locusfs.cli;
 
+import java.nio.charset.StandardCharsets;
+import java.io.ByteArrayOutputStream;
+import io.locusfs.daemon.ControlProtocol;
+import io.locusfs.daemon.ControlClient;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -7,7 +11,6 @@ import io.locusfs.store.Store;
 import io.locusfs.store.StoreOptions;
 import io.locusfs.xattr.Coordinates;
 import io.locusfs.xattr.LocationRecord;
-import io.locusfs.xattr.NodeIdentity;
 import io.locusfs.xattr.ZonePattern;
 import java.nio.file.Path;
 import java.security.PublicKey;
@@ -180,17 +183,23 @@ final class WhereCommand implements Callable<Integer> {
         Path mountPoint = paths.get(0);
         MountedStore mount = MountedStore.of(mountPoint).filter(m -> m.mountPoint().equals(mountPoint.toAbsolutePath().normalize()))
                 .orElseThrow(() -> new IllegalArgumentException(mountPoint + " is not a LocusFS mount point"));
-        byte[] paths = ControlClient.callRaw(mount.store(), "where-zone", pattern.toString(), mount.mountPoint().toString());
+        String[] paths = ControlClient.of(mount.store()).call(new ControlProtocol.WhereZone(pattern.toString()));
+        String prefix = mount.mountPoint().toString();
         if (json) {
             ArrayNode out = mapper.createArrayNode();
-            for (String p : new String(paths, java.nio.charset.StandardCharsets.ISO_8859_1).split("\n")) {
-                if (!p.isEmpty()) {
-                    out.add(p);
-                }
+            for (String p : paths) {
+                out.add(prefix + new String(p.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8));
             }
             System.out.println(mapper.writeValueAsString(out));
         } else {
-            System.out.write(paths); // Raw bytes: file names need not be UTF-8.
+            ByteArrayOutputStream text = new ByteArrayOutputStream();
+            byte[] prefixBytes = prefix.getBytes(StandardCharsets.UTF_8);
+            for (String p : paths) { // one char per byte of the raw name: file names need not be UTF-8
+                text.writeBytes(prefixBytes);
+                text.writeBytes(p.replace("\\", "\\\\").replace("\n", "\\n").getBytes(StandardCharsets.ISO_8859_1));
+                text.write('\n');
+            }
+            System.out.write(text.toByteArray());
             System.out.flush();
         }
         return 0;
@@ -202,8 +211,8 @@ final class WhereCommand implements Callable<Integer> {
         Path store = mount.map(MountedStore::store).orElse(target);
         List<LocationRecord> records = new ArrayList<>();
         if (mount.isPresent()) {
-            for (String line : ControlClient.call(store, "history")) {
-                records.add(LocationRecord.parse(line.replace('|', '\n') + "\n"));
+            for (String text : ControlClient.of(store).call(new ControlProtocol.History())) {
+                records.add(LocationRecord.parse(text));
             }
         } else {
             try (Store opened = Store.open(store, StoreOptions.defaults().asReadOnly())) {

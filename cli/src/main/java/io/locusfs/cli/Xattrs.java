@@ -1,5 +1,7 @@
 package io.locusfs.cli;
 
+import io.locusfs.daemon.ControlProtocol;
+import io.locusfs.daemon.ControlClient;
 import java.nio.file.Path;
 import java.util.Optional;
 import jnr.ffi.LastError;
@@ -45,12 +47,8 @@ final class Xattrs {
         if (!attributes.isRegularFile() && !attributes.isDirectory()) {
             Optional<MountedStore> mount = MountedStore.of(path);
             if (mount.isPresent()) {
-                for (String line : ControlClient.call(mount.get().store(), "attribute", mount.get().inside(path), name)) {
-                    if (line.startsWith("value\t")) {
-                        return Optional.of(java.util.Base64.getDecoder().decode(line.substring("value\t".length())));
-                    }
-                }
-                return Optional.empty();
+                return Optional.ofNullable(ControlClient.of(mount.get().store())
+                        .call(new ControlProtocol.Attribute(mount.get().inside(path), name)));
             }
         }
         String file = path.toString();

@@ -1,5 +1,6 @@
 package io.locusfs.daemon;
 
+import io.locusfs.fuse.SnapshotRequests;
 import io.locusfs.store.Diff;
 import io.locusfs.store.Snapshots;
 import io.locusfs.store.Store;
@@ -22,22 +23,11 @@ import org.slf4j.LoggerFactory;
  * Snapshot operations as the mount daemon (over the control socket) and the offline command
  * line both run them: hooks around creation, committing open files first, refusing a rollback
  * under writers, compacting after a deletion, the schedule, retention thinning and the capacity
- * bound. {@link #answer} speaks the control protocol's snapshot commands, so a mounted and an
- * unmounted store give the same answers. Thread-safe: operations are serialised.
- *
- * <p>Commands (tab-separated; answers one record per line, fields tab-separated, paths escaped
- * as in {@link ControlServer}):
- * <ul>
- *   <li>{@code snapshot-create NAME MANUAL(0|1) TIME_NS|"" HOOKS(0|1)} → {@code created NAME EPOCH}</li>
- *   <li>{@code snapshot-list} → {@code snapshot NAME EPOCH CREATED_NS MANUAL(0|1) UNIQUE_BYTES REFERENCED_BYTES}
- *       per snapshot, oldest first, then {@code store DISK_BYTES LIVE_REFERENCED_BYTES}</li>
- *   <li>{@code snapshot-delete NAME} → {@code freed VERSIONS BLOCK_BYTES DISK_BEFORE DISK_AFTER}</li>
- *   <li>{@code snapshot-diff FROM TO|""} → {@code SYMBOL TYPE PATH [NEW_PATH]} per change</li>
- *   <li>{@code snapshot-rollback NAME FORCE(0|1)} → {@code restored KEYS}</li>
- *   <li>{@code snapshot-thin NOW_NS|"" DRY_RUN(0|1)} → {@code thinned NAME REASON} per snapshot</li>
- * </ul>
+ * bound. The mount daemon serves them over the control socket ({@link ControlProtocol}), the
+ * command line runs them on an unmounted store, so both give the same answers. Thread-safe:
+ * operations are serialised.
  */
-public final class SnapshotService implements io.locusfs.fuse.SnapshotRequests {
+public final class SnapshotService implements SnapshotOperations, SnapshotRequests {
     private static final Logger log = LoggerFactory.getLogger(SnapshotService.class);
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
 
@@ -76,67 +66,57 @@ public final class SnapshotService implements io.locusfs.fuse.SnapshotRequests {
         return config;
     }
 
-    /** Answers one snapshot command of the control protocol. */
-    public synchronized List<String> answer(String[] request) throws IOException {
+    @Override
+    public synchronized Created create(String name, long timeNanos, boolean manual, boolean hooks) throws IOException {
         reloadIfChanged(); // A hook or grid just written to the file applies to this very command.
+        Snapshots.Snapshot s = take(name, timeNanos == 0 ? nowNanos() : timeNanos, manual, hooks);
+        return new Created(s.name(), s.epoch());
+    }
+
+    @Override
+    public synchronized Listing list() {
         Snapshots snapshots = store.snapshots();
-        switch (request[0]) {
-            case "snapshot-create" -> {
-                arguments(request, 5);
-                long time = request[3].isEmpty() ? nowNanos() : Long.parseLong(request[3]);
-                Snapshots.Snapshot s = create(request[1], time, request[2].equals("1"), request[4].equals("1"));
-                return List.of("created\t" + s.name() + "\t" + s.epoch());
-            }
-            case "snapshot-list" -> {
-                arguments(request, 1);
-                List<String> lines = new ArrayList<>();
-                for (Snapshots.Snapshot s : snapshots.list()) {
-                    lines.add(String.join("\t", "snapshot", s.name(), Long.toString(s.epoch()), Long.toString(s.createdNanos()),
-                            s.manual() ? "1" : "0", Long.toString(snapshots.uniqueBytes(s).blockBytes()),
-                            Long.toString(snapshots.referencedBytes(s))));
-                }
-                lines.add("store\t" + store.diskBytes() + "\t" + store.tree().live().referencedBytes());
-                return lines;
-            }
-            case "snapshot-delete" -> {
-                arguments(request, 2);
-                long before = store.diskBytes();
-                Snapshots.Freed freed = deleteOnRequest(request[1]);
-                return List.of(String.join("\t", "freed", Long.toString(freed.versions()), Long.toString(freed.blockBytes()),
-                        Long.toString(before), Long.toString(store.diskBytes())));
-            }
-            case "snapshot-diff" -> {
-                arguments(request, 3);
-                if (request[2].isEmpty() && mount != null) {
-                    mount.commitAll(); // The live side of the diff includes what was just written.
-                }
-                List<String> lines = new ArrayList<>();
-                for (Diff.Change c : snapshots.diff(request[1], request[2].isEmpty() ? null : request[2])) {
-                    lines.add(c.kind().symbol + "\t" + c.type() + "\t" + ControlServer.escape(c.path())
-                            + (c.to() == null ? "" : "\t" + ControlServer.escape(c.to())));
-                }
-                return lines;
-            }
-            case "snapshot-rollback" -> {
-                arguments(request, 3);
-                long restored = rollback(request[1], request[2].equals("1"));
-                store.compact();
-                return List.of("restored\t" + restored);
-            }
-            case "snapshot-thin" -> {
-                arguments(request, 3);
-                Instant now = request[1].isEmpty() ? Instant.now() : Instant.ofEpochSecond(0, Long.parseLong(request[1]));
-                return thin(now, request[2].equals("1")).stream().map(t -> "thinned\t" + t).toList();
-            }
-            default -> throw new IllegalArgumentException("unknown snapshot command '" + request[0] + "'");
+        List<Entry> entries = new ArrayList<>();
+        for (Snapshots.Snapshot s : snapshots.list()) {
+            entries.add(new Entry(s.name(), s.epoch(), s.createdNanos(), s.manual(), snapshots.uniqueBytes(s).blockBytes(),
+                    snapshots.referencedBytes(s)));
         }
+        return new Listing(entries, store.diskBytes(), store.tree().live().referencedBytes());
+    }
+
+    @Override
+    public synchronized Deleted delete(String name) {
+        long before = store.diskBytes();
+        Snapshots.Freed freed = deleteOnRequest(name);
+        return new Deleted(freed.versions(), freed.blockBytes(), before, store.diskBytes());
+    }
+
+    @Override
+    public synchronized List<Diff.Change> diff(String from, String to) {
+        if (to == null && mount != null) {
+            mount.commitAll(); // The live side of the diff includes what was just written.
+        }
+        return store.snapshots().diff(from, to);
+    }
+
+    @Override
+    public synchronized long rollback(String name, boolean force) {
+        long restored = rollbackLive(name, force);
+        store.compact();
+        return restored;
+    }
+
+    @Override
+    public synchronized List<Thinned> thin(long nowNanos, boolean dryRun) {
+        reloadIfChanged();
+        return thin(nowNanos == 0 ? Instant.now() : Instant.ofEpochSecond(0, nowNanos), dryRun);
     }
 
     /** Takes a manual snapshot now, hooks included: what {@code mkdir .snapshots/NAME} on the mount does. */
     @Override
     public synchronized Snapshots.Snapshot createOnRequest(String name) throws IOException {
         reloadIfChanged();
-        return create(name, nowNanos(), true, true);
+        return take(name, nowNanos(), true, true);
     }
 
     /** Deletes a snapshot and compacts the store: {@code rmdir .snapshots/NAME} (and {@code locusfs snapshot delete}). */
@@ -145,8 +125,7 @@ public final class SnapshotService implements io.locusfs.fuse.SnapshotRequests {
         store.snapshots().get(name); // a missing one is "no snapshot", not "in use"
         List<String> open = openIn(name);
         if (!open.isEmpty()) {
-            String why = "snapshot '" + name + "' has open files: " + String.join(", ", open.subList(0, Math.min(5, open.size())))
-                    + (open.size() > 5 ? ", …" : "") + "; close them first";
+            String why = "snapshot '" + name + "' has open files: " + fewOf(open) + "; close them first";
             log.info("deleting snapshot {} refused: {}", name, why); // the operator wants to know who
             throw new StoreException(StoreException.Kind.BUSY, why);
         }
@@ -159,7 +138,7 @@ public final class SnapshotService implements io.locusfs.fuse.SnapshotRequests {
      * Takes a snapshot: pre-hook (its failure aborts, with its message), open files committed,
      * the snapshot itself, then the post-hook, which runs whenever the pre-hook ran.
      */
-    private Snapshots.Snapshot create(String name, long timeNanos, boolean manual, boolean hooks) throws IOException {
+    private Snapshots.Snapshot take(String name, long timeNanos, boolean manual, boolean hooks) throws IOException {
         Snapshots.checkName(name);
         if (store.snapshots().find(name).isPresent()) {
             throw new StoreException(StoreException.Kind.EXISTS, "snapshot '" + name + "' already exists");
@@ -201,7 +180,7 @@ public final class SnapshotService implements io.locusfs.fuse.SnapshotRequests {
         }
         if (keptReported.add(name)) { // once, not at every turn of the schedule
             log.info("snapshot {} is due to go but kept for now: files are open in it ({})", name,
-                    String.join(", ", open.subList(0, Math.min(5, open.size()))));
+                    fewOf(open));
         }
         return true;
     }
@@ -213,14 +192,14 @@ public final class SnapshotService implements io.locusfs.fuse.SnapshotRequests {
         return freed;
     }
 
-    private long rollback(String name, boolean force) {
+    private long rollbackLive(String name, boolean force) {
         store.snapshots().get(name);
         if (mount != null) {
             List<String> writers = mount.filesOpenForWriting();
             if (!writers.isEmpty() && !force) {
                 throw new StoreException(StoreException.Kind.BUSY, writers.size() + " file(s) are open for writing on "
-                        + mount.mountPoint() + ": " + String.join(", ", writers.subList(0, Math.min(5, writers.size())))
-                        + (writers.size() > 5 ? ", …" : "") + "; close them, or roll back with --force");
+                        + mount.mountPoint() + ": " + fewOf(writers)
+                        + "; close them, or roll back with --force");
             }
             mount.commitAll();
         }
@@ -233,19 +212,19 @@ public final class SnapshotService implements io.locusfs.fuse.SnapshotRequests {
     }
 
     /**
-     * Applies the retention grid at {@code now}, then the capacity bound; returns one
-     * {@code NAME<TAB>REASON} per snapshot deleted (or that would be, with {@code dryRun}).
+     * Applies the retention grid at {@code now}, then the capacity bound; returns the snapshots
+     * deleted (or that would be, with {@code dryRun}).
      */
-    private List<String> thin(Instant now, boolean dryRun) {
+    private List<Thinned> thin(Instant now, boolean dryRun) {
         StoreConfig c = config;
-        List<String> thinned = new ArrayList<>();
+        List<Thinned> thinned = new ArrayList<>();
         for (String name : c.retention().thin(store.snapshots().list(), now)) {
             if (dryRun) {
-                thinned.add(name + "\tretention grid");
+                thinned.add(new Thinned(name, "retention grid"));
             } else if (keptWhileOpen(name)) {
                 continue;
             } else {
-                thinned.add(name + "\tretention grid");
+                thinned.add(new Thinned(name, "retention grid"));
                 delete(name, "thinned by the retention grid");
             }
         }
@@ -263,7 +242,7 @@ public final class SnapshotService implements io.locusfs.fuse.SnapshotRequests {
                 if (keptWhileOpen(oldest.name())) {
                     break;
                 }
-                thinned.add(oldest.name() + "\tcapacity bound");
+                thinned.add(new Thinned(oldest.name(), "capacity bound"));
                 delete(oldest.name(), "dropped to keep the store under " + c.maxStoreBytes() + " bytes");
                 store.compact();
             }
@@ -290,7 +269,7 @@ public final class SnapshotService implements io.locusfs.fuse.SnapshotRequests {
                     name = c.prefix() + "-" + STAMP.format(now) + "-" + n;
                 }
                 try {
-                    create(name, nowNanos, false, true);
+                    take(name, nowNanos, false, true);
                 } catch (IOException | RuntimeException e) {
                     log.error("scheduled snapshot {} failed: {}", name, e.getMessage());
                 }
@@ -365,14 +344,13 @@ public final class SnapshotService implements io.locusfs.fuse.SnapshotRequests {
         }
     }
 
+    /** The first five of {@code files}, and an ellipsis when there are more: a message stays one readable line. */
+    private static String fewOf(List<String> files) {
+        return String.join(", ", files.subList(0, Math.min(5, files.size()))) + (files.size() > 5 ? ", …" : "");
+    }
+
     private static long nowNanos() {
         Instant t = Instant.now();
         return t.getEpochSecond() * 1_000_000_000L + t.getNano();
-    }
-
-    private static void arguments(String[] request, int count) {
-        if (request.length != count) {
-            throw new IllegalArgumentException(request[0] + " takes " + (count - 1) + " arguments, got " + (request.length - 1));
-        }
     }
 }

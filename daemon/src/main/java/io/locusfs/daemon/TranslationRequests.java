@@ -5,20 +5,13 @@ import io.locusfs.translate.Translation;
 import io.locusfs.tree.Progress;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.function.LongPredicate;
 
 /**
- * Exports and imports asked of a mounted store through its control socket: the daemon holds the
- * store open, so it runs them (a second open of a mounted store is unsafe). Requests:
- * <ul>
- *   <li>{@code export<TAB>FORMAT<TAB>SNAPSHOT<TAB>SINCE or empty<TAB>SUBTREE<TAB>OUTPUT}</li>
- *   <li>{@code import<TAB>FORMAT<TAB>INPUT<TAB>INTO<TAB>SNAPSHOT or empty}</li>
- * </ul>
- * Both answer the job's summary as {@code KEY<TAB>VALUE} lines ({@link #lines}).
+ * Exports and imports asked of a mounted store through its control socket
+ * ({@link ControlProtocol.Export}, {@link ControlProtocol.Import}): the daemon holds the store
+ * open, so it runs them (a second open of a mounted store is unsafe). Both answer the job's
+ * summary.
  */
 public final class TranslationRequests {
     private final Store store;
@@ -36,57 +29,29 @@ public final class TranslationRequests {
         this.forgetCached = forgetCached;
     }
 
-    /** Runs one request, telling {@code progress} how far it has come (the export's totals first). */
-    List<String> answer(String[] request, Progress progress) throws IOException {
+    /** Runs an export, telling {@code progress} its totals first, then how far it has come. */
+    Translation.Summary export(ControlProtocol.Export request, Progress progress) throws IOException {
         try {
-            if (request[0].equals("export") && request.length == 6) {
-                var tree = Translation.tree(store, request[2], empty(request[3]), request[4]);
-                progress.total(tree.files(), tree.bytes());
-                return lines(translation.export(request[1], tree, Path.of(request[5]), progress));
-            }
-            if (request[0].equals("import") && request.length == 5) {
-                commitAll.run(); // so that replacing a file replaces what its writers wrote
-                try {
-                    return lines(translation.importInto(store, request[1], Path.of(request[2]), request[3], empty(request[4]),
-                            isOpen, progress));
-                } finally {
-                    forgetCached.run();
-                }
-            }
+            var tree = Translation.tree(store, request.snapshot(), request.since(), request.subtree());
+            progress.total(tree.files(), tree.bytes());
+            return translation.export(request.format(), tree, Path.of(request.output()), progress);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted", e);
         }
-        throw new IllegalArgumentException("malformed " + request[0] + " request");
     }
 
-    private static String empty(String field) {
-        return field.isEmpty() ? null : field;
-    }
-
-    /** A summary as answer lines. */
-    public static List<String> lines(Translation.Summary s) {
-        List<String> lines = new ArrayList<>();
-        lines.add("direction\t" + s.direction());
-        lines.add("format\t" + s.format());
-        lines.add("snapshot\t" + (s.snapshot() == null ? "" : s.snapshot()));
-        lines.add("since\t" + (s.since() == null ? "" : s.since()));
-        lines.add("path\t" + s.path());
-        lines.add("files\t" + s.files());
-        lines.add("bytes\t" + s.bytes());
-        lines.add("nanos\t" + s.nanos());
-        return lines;
-    }
-
-    /** The summary {@link #lines} wrote. */
-    public static Translation.Summary summary(List<String> lines) {
-        Map<String, String> fields = new HashMap<>();
-        for (String line : lines) {
-            int tab = line.indexOf('\t');
-            fields.put(line.substring(0, tab), line.substring(tab + 1));
+    /** Runs an import into the live tree, telling {@code progress} how far it has come. */
+    Translation.Summary importInto(ControlProtocol.Import request, Progress progress) throws IOException {
+        commitAll.run(); // so that replacing a file replaces what its writers wrote
+        try {
+            return translation.importInto(store, request.format(), Path.of(request.input()), request.into(), request.snapshot(),
+                    isOpen, progress);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        } finally {
+            forgetCached.run();
         }
-        return new Translation.Summary(fields.get("direction"), fields.get("format"), empty(fields.get("snapshot")),
-                empty(fields.get("since")), Path.of(fields.get("path")), Long.parseLong(fields.get("files")),
-                Long.parseLong(fields.get("bytes")), Long.parseLong(fields.get("nanos")));
     }
 }

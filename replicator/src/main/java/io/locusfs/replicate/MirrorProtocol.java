@@ -2,11 +2,10 @@ package io.locusfs.replicate;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.ByteArrayOutputStream;
+import io.locusfs.wire.JsonLines;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 
 /**
  * The conversation between a sender and a mirror over TLS (STREAM.md, "Mirror protocol"): JSON
@@ -23,53 +22,19 @@ final class MirrorProtocol {
     }
 
     static ObjectNode object() {
-        return StreamHeader.JSON.createObjectNode();
+        return JsonLines.MAPPER.createObjectNode();
     }
 
-    /**
-     * Writes one message as one write: a line split over two TLS records waited for the peer's
-     * delayed acknowledgement of the first (Nagle), 40 ms a message.
-     */
     static void write(OutputStream out, JsonNode message) throws IOException {
-        byte[] json = StreamHeader.JSON.writeValueAsBytes(message);
-        byte[] line = java.util.Arrays.copyOf(json, json.length + 1);
-        line[json.length] = '\n';
-        out.write(line);
-        out.flush();
+        JsonLines.write(out, message);
     }
 
-    /** Reads one line without reading past it (the stream that follows is read by others). */
     static JsonNode read(InputStream in) throws IOException {
-        JsonNode line = readOrEnd(in);
-        if (line == null) {
-            throw new java.io.EOFException("the peer closed the connection");
-        }
-        return line;
+        return JsonLines.read(in, MAX_LINE);
     }
 
     /** As {@link #read}, but null when the peer closed the connection before the line began. */
     static JsonNode readOrEnd(InputStream in) throws IOException {
-        ByteArrayOutputStream line = new ByteArrayOutputStream();
-        while (true) {
-            int b = in.read();
-            if (b < 0) {
-                if (line.size() == 0) {
-                    return null;
-                }
-                throw new java.io.EOFException("the peer closed the connection in the middle of a line");
-            }
-            if (b == '\n') {
-                break;
-            }
-            if (line.size() >= MAX_LINE) {
-                throw new IOException("the peer sent a line longer than " + MAX_LINE + " bytes");
-            }
-            line.write(b);
-        }
-        try {
-            return StreamHeader.JSON.readTree(line.toString(StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new IOException("the peer sent something that is not a JSON line: " + e.getMessage(), e);
-        }
+        return JsonLines.readOrEnd(in, MAX_LINE);
     }
 }

@@ -55,7 +55,7 @@ public final class Replicator implements AutoCloseable {
     private final java.util.concurrent.Semaphore wakeups = new java.util.concurrent.Semaphore(0);
     private final java.util.function.Consumer<Snapshots.Snapshot> onSnapshot = snapshot -> wakeups.release();
     /** Clients of transfers in progress, aborted at close so that none outlives the store. */
-    private final java.util.Set<MirrorClient> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final java.util.Set<MirrorLink> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
     private ReplicationConfig config;
     private FileTime configTime;
@@ -244,8 +244,10 @@ public final class Replicator implements AutoCloseable {
         }
     }
 
-    private MirrorClient client(ReplicationConfig.Mirror m) {
-        return new MirrorClient(tlsContext, m.host(), m.port(), CONNECT_TIMEOUT_MILLIS);
+    /** The link to mirror {@code m}: TLS, paced to its bandwidth, counting what a send writes into {@code s}. */
+    private MirrorLink link(ReplicationConfig.Mirror m, MirrorState s) {
+        MirrorLink tls = new TlsMirrorLink(tlsContext, m.host(), m.port(), CONNECT_TIMEOUT_MILLIS);
+        return new ProgressLink(RateLimitedLink.of(tls, m.bandwidth()), (files, bytes) -> s.sendingBytes.addAndGet(bytes));
     }
 
     private void heartbeat(MirrorState s) {
@@ -254,7 +256,7 @@ public final class Replicator implements AutoCloseable {
             m = s.config;
         }
         try {
-            MirrorClient.Info info = client(m).hello();
+            MirrorLink.Info info = link(m, s).hello();
             synchronized (this) {
                 noticeChanges(s, info);
                 if (!s.state.answers()) {
@@ -283,7 +285,7 @@ public final class Replicator implements AutoCloseable {
     }
 
     /** A mirror that now presents another zone, store or certificate: reported, and a zone change re-checks placement. */
-    private void noticeChanges(MirrorState s, MirrorClient.Info info) {
+    private void noticeChanges(MirrorState s, MirrorLink.Info info) {
         String name = s.config.name();
         if (s.zone == null) {
             // What the mirror acknowledged last time, possibly before this daemon started.
@@ -365,14 +367,14 @@ public final class Replicator implements AutoCloseable {
             full = s.fullResend;
         }
         long started = System.nanoTime();
-        MirrorClient client = client(m);
-        inFlight.add(client);
+        MirrorLink link = link(m, s);
+        inFlight.add(link);
         try {
             if (closed) {
                 return null;
             }
             EarlyDiff early = diffDuringHello(s, snapshot, rules, full, m); // a guess not taken is left to finish, unread
-            MirrorClient.Info info = client.helloThenSend();
+            MirrorLink.Info info = link.helloThenSend();
             synchronized (this) {
                 noticeChanges(s, info);
                 full |= s.fullResend;
@@ -416,8 +418,9 @@ public final class Replicator implements AutoCloseable {
                 s.sendingBytes.set(0);
                 s.acked.set(0);
             }
-            MirrorClient.Outcome outcome = client.send(info, sender, header, m.bandwidth(),
-                    (files, bytes) -> s.sendingBytes.addAndGet(bytes), s.acked);
+            StreamSender shipping = sender;
+            MirrorLink.Outcome outcome = link.send(info, header, (out, first, progress) -> shipping.send(header, out, first, progress),
+                    s.acked);
             StreamSender.Result r = outcome.result();
             ReplicaBook.acknowledge(store, info.store(), m.name(), outcome.zone(), outcome.record(), snapshot, r.leftOutInodes(),
                     since == null);
@@ -442,8 +445,8 @@ public final class Replicator implements AutoCloseable {
             }
             return null;
         } finally {
-            client.close();
-            inFlight.remove(client);
+            link.close();
+            inFlight.remove(link);
         }
     }
 
@@ -526,8 +529,8 @@ public final class Replicator implements AutoCloseable {
         heartbeats.shutdownNow();
         transfers.shutdownNow();
         // A transfer in progress stops now; the mirror keeps what it made durable, so the next run resumes.
-        for (MirrorClient client : inFlight) {
-            client.abort();
+        for (MirrorLink link : inFlight) {
+            link.abort();
         }
         try {
             if (!transfers.awaitTermination(60, TimeUnit.SECONDS) || !heartbeats.awaitTermination(10, TimeUnit.SECONDS)) {

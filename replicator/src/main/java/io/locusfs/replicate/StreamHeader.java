@@ -1,6 +1,6 @@
 package io.locusfs.replicate;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
+import io.locusfs.wire.JsonLines;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.security.KeyFactory;
@@ -24,7 +24,7 @@ import java.util.Base64;
  */
 public record StreamHeader(String stream, String sender, String senderKey, String senderRecord, String snapshot, String since,
                            long createdNanos, String toZone, long files, long bytes) {
-    static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+    static final ObjectMapper JSON = JsonLines.MAPPER;
 
     byte[] encode() throws IOException {
         return JSON.writeValueAsBytes(this);

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.locusfs.tree.Progress;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
-import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -19,43 +18,29 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 
 /**
- * The sender's side of the mirror protocol: asks a mirror who it is, sends it streams. One
+ * The link to a LocusFS mirror over TLS, the sender's side of the mirror protocol. One
  * connection per call, except that {@link #helloThenSend} leaves its connection to the send that
  * follows. Not thread-safe, but for {@link #abort}.
  */
-public final class MirrorClient implements AutoCloseable {
-    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(MirrorClient.class);
+public final class TlsMirrorLink implements MirrorLink {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(TlsMirrorLink.class);
     private final SSLContext context;
     private final String host;
     private final int port;
     private final int timeoutMillis;
 
-    public MirrorClient(SSLContext context, String host, int port, int timeoutMillis) {
+    public TlsMirrorLink(SSLContext context, String host, int port, int timeoutMillis) {
         this.context = context;
         this.host = host;
         this.port = port;
         this.timeoutMillis = timeoutMillis;
     }
 
-    /**
-     * What a mirror says of itself. {@code certificate} is the SHA-256 of its TLS certificate, so
-     * a changed certificate is noticed; {@code tokenStream}/{@code tokenFrames} describe an
-     * unfinished receive (null/0 without one), of snapshot {@code tokenSnapshot} since
-     * {@code tokenSince} (null for a full stream, or a mirror too old to say).
-     */
-    public record Info(String store, String zone, String record, String certificate, String sourceStore, String lastSnapshot,
-                       java.util.List<String> snapshots, String tokenStream, long tokenFrames, String tokenSnapshot,
-                       String tokenSince) {
-    }
-
-    /** What a finished send did. */
-    public record Outcome(Info mirror, String zone, String record, StreamSender.Result result, long firstFrame, long acked) {
-    }
-
     /** The connection in use, closed by {@link #abort}. */
     private volatile Socket current;
 
-    /** Stops a call in progress from another thread: its socket is closed, the call fails with an IOException. */
+    /** Closes the connection in use: the call fails with an IOException. */
+    @Override
     public void abort() {
         Socket s = current;
         if (s != null) {
@@ -88,12 +73,12 @@ public final class MirrorClient implements AutoCloseable {
     /** Well within the mirror's two-minute wait for the next request. */
     private static final long KEEP_NANOS = 30_000_000_000L;
 
-    /** Asks the mirror who it is (also the heartbeat). */
+    @Override
     public Info hello() throws IOException {
         return hello(false);
     }
 
-    /** As {@link #hello}, keeping the connection for the {@link #send} that follows, if the mirror allows it. */
+    @Override
     public Info helloThenSend() throws IOException {
         return hello(true);
     }
@@ -170,16 +155,8 @@ public final class MirrorClient implements AutoCloseable {
         }
     }
 
-    /**
-     * Sends the stream {@code header} describes (made by {@code sender}) to the mirror, which said
-     * {@code mirror} in its {@link #hello} just before: its unfinished receive of the same stream,
-     * if any, is resumed. At most {@code bytesPerSecond} (0: no limit); {@code acked} receives the
-     * frames the mirror has made durable.
-     *
-     * @throws StreamException when the mirror refused the stream (its message); other IOExceptions when the link failed
-     */
-    public Outcome send(Info mirror, StreamSender sender, StreamHeader header, long bytesPerSecond, Progress progress,
-                        AtomicLong acked) throws IOException {
+    @Override
+    public Outcome send(Info mirror, StreamHeader header, Shipment shipment, AtomicLong acked) throws IOException {
         long first = header.stream().equals(mirror.tokenStream()) ? mirror.tokenFrames() : 0;
         try (SSLSocket socket = keptOrConnect()) {
             socket.setSoTimeout(0); // the mirror answers only at the end of a long stream; acks are not a heartbeat
@@ -203,13 +180,13 @@ public final class MirrorClient implements AutoCloseable {
             }, "mirror-acks");
             reader.setDaemon(true);
             reader.start();
-            OutputStream out = new BufferedOutputStream(throttled(socket.getOutputStream(), bytesPerSecond), 1 << 16);
+            OutputStream out = new BufferedOutputStream(socket.getOutputStream(), 1 << 16);
             MirrorProtocol.write(out, MirrorProtocol.object().put("op", "send").put("stream", header.stream()).put("first", first));
             StreamSender.Result result;
             long started = System.nanoTime();
             long written;
             try {
-                result = sender.send(header, out, first, progress);
+                result = shipment.writeTo(out, first, Progress.NONE);
                 out.flush();
                 written = System.nanoTime();
             } catch (IOException e) {
@@ -241,47 +218,5 @@ public final class MirrorClient implements AutoCloseable {
     private IOException refusal(JsonNode answer) {
         String message = "mirror " + host + ":" + port + ": " + answer.path("error").asText();
         return answer.path("resumable").asBoolean(false) ? new IOException(message) : new StreamException(message);
-    }
-
-    /** An output that sends at most {@code bytesPerSecond} on average (token bucket, one second deep). */
-    static OutputStream throttled(OutputStream out, long bytesPerSecond) {
-        if (bytesPerSecond <= 0) {
-            return out;
-        }
-        return new FilterOutputStream(out) {
-            private final long start = System.nanoTime();
-            private long sent;
-
-            @Override
-            public void write(byte[] b, int off, int len) throws IOException {
-                while (len > 0) {
-                    int n = (int) Math.min(len, Math.max(1, bytesPerSecond / 10));
-                    pace(n);
-                    out.write(b, off, n);
-                    off += n;
-                    len -= n;
-                }
-            }
-
-            @Override
-            public void write(int b) throws IOException {
-                pace(1);
-                out.write(b);
-            }
-
-            private void pace(int n) throws IOException {
-                sent += n;
-                long due = start + (long) ((sent - bytesPerSecond) * 1e9 / bytesPerSecond); // one second of burst
-                long wait = due - System.nanoTime();
-                if (wait > 0) {
-                    try {
-                        Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        throw new java.io.InterruptedIOException("interrupted");
-                    }
-                }
-            }
-        };
     }
 }
