@@ -1,5 +1,6 @@
 package io.locusfs.replicate;
 
+import com.sun.management.OperatingSystemMXBean;
 import io.locusfs.store.Store;
 import io.locusfs.store.StoreOptions;
 import io.locusfs.tree.Progress;
@@ -22,7 +23,7 @@ public final class ReceiveReplay {
     }
 
     public static void main(String[] args) throws Exception {
-        var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        var os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         var threads = ManagementFactory.getThreadMXBean();
         try (Store store = Store.open(Path.of(args[0]), StoreOptions.defaults().asBulk())) {
             StreamReceiver receiver = new StreamReceiver(store, null, ino -> false);

@@ -9,6 +9,8 @@ import io.locusfs.xattr.ZonePath;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -60,7 +62,7 @@ final class ClaimCommand implements Callable<Integer> {
             throw new IllegalArgumentException("'" + user + "' is not a user name");
         }
         Location location = new Location(ZonePath.parse(zone), Optional.ofNullable(coords).map(Coordinates::parse), Optional.empty());
-        java.time.Duration valid = StoreConfig.parseDuration(expires);
+        Duration valid = StoreConfig.parseDuration(expires);
         NodeIdentity key = NodeIdentity.load(authority.resolve(AuthorityCommand.PRIVATE_KEY), authority.resolve(AuthorityCommand.PUBLIC_KEY));
         Instant now = Instant.now();
         Claim claim = Claim.sign(key, user, location, now, now.plus(valid));
@@ -68,7 +70,7 @@ final class ClaimCommand implements Callable<Integer> {
         Path target = claims.resolve(user + ".claim");
         Path temp = Files.createTempFile(claims, "." + user, ".tmp");
         Files.writeString(temp, claim.encode());
-        Files.setPosixFilePermissions(temp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-r--r--"));
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         System.out.println(target + ": " + user + " is in " + location.zone() + " until " + claim.expires()
                 + " (signed by authority " + key.nodeId() + ")");

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import org.tomlj.Toml;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -94,7 +95,7 @@ final class ConfigCommand implements Runnable {
 
         /** The kind of configuration {@code text} is, from its top-level names; a store config if none tells. */
         private String kindOf(String text) {
-            Set<String> names = org.tomlj.Toml.parse(text).keySet();
+            Set<String> names = Toml.parse(text).keySet();
             if (names.stream().anyMatch(REPLICATION::contains)) {
                 return "replication";
             }

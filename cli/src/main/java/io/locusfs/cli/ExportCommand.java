@@ -1,12 +1,13 @@
 package io.locusfs.cli;
 
-import io.locusfs.daemon.ControlProtocol;
-import io.locusfs.daemon.ControlClient;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.locusfs.daemon.ControlClient;
+import io.locusfs.daemon.ControlProtocol;
 import io.locusfs.store.Store;
 import io.locusfs.store.StoreOptions;
 import io.locusfs.translate.Translation;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -103,7 +104,7 @@ final class ExportCommand implements Callable<Integer> {
     }
 
     /** Prints what an export or import did: one line, or a JSON object. */
-    static void print(Translation.Summary s, boolean json) throws java.io.IOException {
+    static void print(Translation.Summary s, boolean json) throws IOException {
         double seconds = s.nanos() / 1e9;
         if (json) {
             ObjectNode out = new ObjectMapper().createObjectNode().put("direction", s.direction()).put("format", s.format())

@@ -3,6 +3,7 @@ package io.locusfs.cli;
 import io.locusfs.store.StoreException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
+import org.slf4j.LoggerFactory;
 
 /** Turns an exception into the one line a user reads after "locusfs COMMAND:". */
 final class Failures {
@@ -22,7 +23,7 @@ final class Failures {
         String message = e.getMessage();
         if (message == null) {
             // A failure without words is a bug: say so in the user's terms; the trace is for the log.
-            org.slf4j.LoggerFactory.getLogger(Failures.class).debug("unexplained failure", e);
+            LoggerFactory.getLogger(Failures.class).debug("unexplained failure", e);
             return "an internal error occurred (a bug; run again with LOCUSFS_LOG_LEVEL=DEBUG to see where)";
         }
         return message;

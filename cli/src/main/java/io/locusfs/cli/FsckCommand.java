@@ -1,10 +1,13 @@
 package io.locusfs.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.locusfs.store.Fsck;
 import io.locusfs.store.Store;
 import io.locusfs.store.StoreOptions;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -44,7 +47,7 @@ final class FsckCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         // A mounted store's daemon holds writes not yet in the store: check it unmounted.
-        java.util.Optional<String> mounted = Store.mountedBy(store);
+        Optional<String> mounted = Store.mountedBy(store);
         if (mounted.isPresent()) {
             System.err.println("locusfs fsck: " + store + " is in use by " + mounted.get());
             return 8;
@@ -83,8 +86,8 @@ final class FsckCommand implements Callable<Integer> {
         }
     }
 
-    private void printJson(Fsck fsck, List<Fsck.Problem> problems, List<Fsck.Problem> remaining, int status) throws java.io.IOException {
-        com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+    private void printJson(Fsck fsck, List<Fsck.Problem> problems, List<Fsck.Problem> remaining, int status) throws IOException {
+        ObjectMapper mapper = new ObjectMapper();
         var out = mapper.createObjectNode().put("store", store.toString())
                 .put("status", status == 0 ? "clean" : status == 1 ? "repaired" : "problems")
                 .put("inodes", fsck.inodesChecked()).put("blocks", fsck.blocksChecked());

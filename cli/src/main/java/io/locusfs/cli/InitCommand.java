@@ -4,11 +4,14 @@ import com.sun.security.auth.module.UnixSystem;
 import io.locusfs.fuse.Locations;
 import io.locusfs.store.Store;
 import io.locusfs.store.StoreOptions;
-import io.locusfs.xattr.NodeIdentity;
 import io.locusfs.xattr.Coordinates;
 import io.locusfs.xattr.Location;
+import io.locusfs.xattr.NodeIdentity;
 import io.locusfs.xattr.ZonePath;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -58,7 +61,7 @@ final class InitCommand implements Callable<Integer> {
         Location location = new Location(ZonePath.parse(zone),
                 Optional.ofNullable(coords).map(Coordinates::parse), Optional.ofNullable(label));
         UnixSystem user = new UnixSystem();
-        boolean existed = java.nio.file.Files.exists(store);
+        boolean existed = Files.exists(store);
         Store.create(store, location, (int) user.getUid(), (int) user.getGid(), (int) Math.min(blockSize, Integer.MAX_VALUE));
         String node;
         try (Store created = Store.open(store, StoreOptions.defaults())) {
@@ -74,13 +77,13 @@ final class InitCommand implements Callable<Integer> {
     }
 
     /** Undoes a failed init: the directory was missing or empty before, so it goes back to that. */
-    private void removeHalfCreated(boolean existed) throws java.io.IOException {
-        try (var walk = java.nio.file.Files.walk(store)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+    private void removeHalfCreated(boolean existed) throws IOException {
+        try (var walk = Files.walk(store)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
                 if (existed && p.equals(store)) {
                     continue;
                 }
-                java.nio.file.Files.delete(p);
+                Files.delete(p);
             }
         }
     }

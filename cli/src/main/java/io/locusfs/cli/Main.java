@@ -1,7 +1,8 @@
 package io.locusfs.cli;
 
-import picocli.CommandLine;
+import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** The {@code locusfs} command: the entry point of the launcher. */
 @Command(name = "locusfs",
@@ -47,7 +48,7 @@ public final class Main implements Runnable {
 
     /** The long-running processes, whose log is their record: a mount in the foreground, replicate, mirror serve. */
     static boolean runsAsDaemon(String[] args) {
-        java.util.List<String> words = java.util.List.of(args);
+        List<String> words = List.of(args);
         return !words.isEmpty() && (words.get(0).equals("replicate") || words.get(0).equals("mirror")
                 || words.get(0).equals("mount") && words.contains("--foreground"));
     }

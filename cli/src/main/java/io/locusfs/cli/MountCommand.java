@@ -2,7 +2,9 @@ package io.locusfs.cli;
 
 import io.locusfs.daemon.MountDaemon;
 import io.locusfs.fuse.MountTable;
+import io.locusfs.replicate.ReplicationConfig;
 import io.locusfs.store.Store;
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -93,7 +95,7 @@ final class MountCommand implements Callable<Integer> {
                     + "mirror's acknowledgement in the store); drop -o ro or --replicate");
         }
         if (replicate != null) {
-            io.locusfs.replicate.ReplicationConfig.load(replicate); // refuse a broken one before forking, naming its line
+            ReplicationConfig.load(replicate); // refuse a broken one before forking, naming its line
         }
         if (foreground) {
             var options = memory.options(StoreMemoryOptions.MOUNT_BLOCK_CACHE);
@@ -155,7 +157,7 @@ final class MountCommand implements Callable<Integer> {
         Path logFile = store.resolve("locusfs.log");
         long logStart = Files.exists(logFile) ? Files.size(logFile) : 0;
         Process daemon = new ProcessBuilder(command)
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
                 .redirectErrorStream(true)
                 .start();

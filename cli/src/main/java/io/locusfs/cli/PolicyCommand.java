@@ -1,13 +1,15 @@
 package io.locusfs.cli;
 
-import io.locusfs.daemon.ControlProtocol;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.locusfs.daemon.ControlClient;
+import io.locusfs.daemon.ControlProtocol;
 import io.locusfs.fuse.SystemAccounts;
 import io.locusfs.policy.Policy;
 import io.locusfs.policy.PolicyException;
 import io.locusfs.policy.PolicyParser;
 import io.locusfs.xattr.Coordinates;
 import io.locusfs.xattr.ZonePath;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -61,8 +63,8 @@ final class PolicyCommand implements Runnable {
         boolean json;
 
         @Override
-        public Integer call() throws java.io.IOException {
-            com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+        public Integer call() throws IOException {
+            ObjectMapper mapper = new ObjectMapper();
             var out = mapper.createObjectNode().put("file", file.toString());
             try {
                 Policy p = checkOrThrow(file);
@@ -127,7 +129,7 @@ final class PolicyCommand implements Runnable {
             List<String> lines = List.of(ControlClient.of(mount.store()).call(new ControlProtocol.PolicyExplain(user,
                     from == null ? "" : from, coords == null ? "" : coords, mount.inside(path))));
             if (json) {
-                com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+                ObjectMapper mapper = new ObjectMapper();
                 var out = mapper.createObjectNode();
                 for (String line : lines) {
                     String[] f = line.split("\t");

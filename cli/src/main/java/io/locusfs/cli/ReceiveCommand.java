@@ -1,9 +1,12 @@
 package io.locusfs.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.locusfs.replicate.StreamException;
 import io.locusfs.replicate.StreamReceiver;
 import io.locusfs.store.Store;
 import io.locusfs.store.StoreOptions;
 import java.io.BufferedInputStream;
+import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.InputStream;
 import java.nio.file.Path;
@@ -73,11 +76,11 @@ final class ReceiveCommand implements Callable<Integer> {
                 return 0;
             }
             StreamReceiver.Result result;
-            try (InputStream in = new BufferedInputStream(input == null ? new FileInputStream(java.io.FileDescriptor.in)
+            try (InputStream in = new BufferedInputStream(input == null ? new FileInputStream(FileDescriptor.in)
                     : new FileInputStream(input.toFile()), 1 << 20);
                  TerminalProgress progress = new TerminalProgress("receiving", 0, 0, quiet || json, TerminalProgress.stderrIsTerminal())) {
                 result = receiver.receive(in, resume, StreamReceiver.Listener.NONE, progress);
-            } catch (io.locusfs.replicate.StreamException e) {
+            } catch (StreamException e) {
                 if (e.resumable()) {
                     System.err.println("locusfs receive: " + e.getMessage() + "; what arrived is kept: run again with --resume");
                     return 2;
@@ -85,7 +88,7 @@ final class ReceiveCommand implements Callable<Integer> {
                 throw e;
             }
             if (json) {
-                System.out.println(new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
+                System.out.println(new ObjectMapper().createObjectNode()
                         .put("snapshot", result.header().snapshot()).put("since", result.header().since())
                         .put("sender", result.header().sender()).put("files", result.files())
                         .put("content_bytes", result.contentBytes()).put("stream_bytes", result.bytesRead())

@@ -1,7 +1,8 @@
 package io.locusfs.cli;
 
-import io.locusfs.daemon.ControlProtocol;
 import io.locusfs.daemon.ControlClient;
+import io.locusfs.daemon.ControlProtocol;
+import io.locusfs.replicate.StreamReceiver;
 import io.locusfs.xattr.LocationRecord;
 import io.locusfs.xattr.NodeIdentity;
 import io.locusfs.xattr.ReservedAttributes;
@@ -9,10 +10,12 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.security.PublicKey;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Checks the location record of one file on a mount: it must be present, readable, signed by a
@@ -31,7 +34,7 @@ record RecordCheck(Path path, LocationRecord record, String problem) {
     /** Public keys of trusted nodes by node id: the store's own and those in a directory of {@code *.pub}. */
     static Map<String, PublicKey> trustedKeys(Path store, Path trustedDir) throws IOException {
         Map<String, PublicKey> keys = trustedDir == null ? new HashMap<>() : directoryKeys(trustedDir);
-        Path sources = store.resolve(io.locusfs.replicate.StreamReceiver.SOURCE_KEYS_DIR);
+        Path sources = store.resolve(StreamReceiver.SOURCE_KEYS_DIR);
         if (Files.isDirectory(sources)) {
             keys.putAll(directoryKeys(sources)); // the keys of the stores this one replicates (a mirror)
         }
@@ -55,7 +58,7 @@ record RecordCheck(Path path, LocationRecord record, String problem) {
     /** Checks {@code path}'s record against {@code trusted} keys and, unless {@code storeId} is null, store {@code storeId}. */
     static RecordCheck of(Path path, String storeId, Map<String, PublicKey> trusted) throws IOException {
         // By path, never opening the file: a FIFO would block the open forever.
-        java.util.Optional<byte[]> value = Xattrs.get(path, ReservedAttributes.RECORD);
+        Optional<byte[]> value = Xattrs.get(path, ReservedAttributes.RECORD);
         if (value.isEmpty()) {
             return new RecordCheck(path, null, "no location record");
         }
@@ -75,7 +78,7 @@ record RecordCheck(Path path, LocationRecord record, String problem) {
         if (storeId == null) {
             return new RecordCheck(path, record, null); // a copy outside LocusFS: the signature is all there is to check
         }
-        long ino = (Long) Files.getAttribute(path, "unix:ino", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        long ino = (Long) Files.getAttribute(path, "unix:ino", LinkOption.NOFOLLOW_LINKS);
         boolean storeWide = record.file().equals(LocationRecord.EVERY_FILE) && record.store().equals(storeId);
         boolean ownRecord = record.file().equals(storeId + ":" + ino);
         if (!storeWide && !ownRecord) {

@@ -1,5 +1,6 @@
 package io.locusfs.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.locusfs.replicate.Codec;
 import io.locusfs.replicate.StreamSender;
 import io.locusfs.store.Store;
@@ -7,6 +8,7 @@ import io.locusfs.store.StoreOptions;
 import io.locusfs.xattr.NodeIdentity;
 import io.locusfs.xattr.ZonePath;
 import java.io.BufferedOutputStream;
+import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.OutputStream;
 import java.nio.file.Path;
@@ -80,14 +82,14 @@ final class SendCommand implements Callable<Integer> {
                     toZone == null ? null : ZonePath.parse(toZone), Codec.named(compress));
             var header = sender.header(snapshot, since);
             StreamSender.Result result;
-            try (OutputStream out = new BufferedOutputStream(output == null ? new FileOutputStream(java.io.FileDescriptor.out)
+            try (OutputStream out = new BufferedOutputStream(output == null ? new FileOutputStream(FileDescriptor.out)
                     : new FileOutputStream(output.toFile()), 1 << 20);
                  TerminalProgress progress = new TerminalProgress("sending", header.files(), header.bytes(), quiet || json,
                          TerminalProgress.stderrIsTerminal())) {
                 result = sender.send(header, out, 0, progress);
             }
             if (json) {
-                var out = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode().put("snapshot", snapshot)
+                var out = new ObjectMapper().createObjectNode().put("snapshot", snapshot)
                         .put("since", since).put("stream", result.header().stream()).put("files", result.files())
                         .put("content_bytes", result.contentBytes()).put("stream_bytes", result.bytesSent()).put("frames", result.frames());
                 var left = out.putArray("left_out");

@@ -2,6 +2,7 @@ package io.locusfs.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.locusfs.replicate.Replicator;
 import io.locusfs.store.Store;
 import java.nio.file.Files;
@@ -51,7 +52,7 @@ final class StatusCommand implements Callable<Integer> {
         Duration age = Duration.between(Instant.parse(status.path("updated").asText()), Instant.now());
         boolean stale = age.getSeconds() > 10;
         if (json) {
-            ((com.fasterxml.jackson.databind.node.ObjectNode) status).put("stale", stale);
+            ((ObjectNode) status).put("stale", stale);
             System.out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(status));
             return 0;
         }

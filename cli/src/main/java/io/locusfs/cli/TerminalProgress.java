@@ -1,7 +1,10 @@
 package io.locusfs.cli;
 
 import io.locusfs.tree.Progress;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Locale;
 
 /**
@@ -38,9 +41,9 @@ final class TerminalProgress implements Progress, AutoCloseable {
     /** True when standard error is a terminal (System.console() needs standard input and output to be one). */
     static boolean stderrIsTerminal() {
         try {
-            String target = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/self/fd/2")).toString();
+            String target = Files.readSymbolicLink(Path.of("/proc/self/fd/2")).toString();
             return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
-        } catch (java.io.IOException | UnsupportedOperationException e) {
+        } catch (IOException | UnsupportedOperationException e) {
             return false;
         }
     }

@@ -2,10 +2,12 @@ package io.locusfs.cli;
 
 import io.locusfs.daemon.MountDaemon;
 import io.locusfs.fuse.MountTable;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -43,7 +45,7 @@ final class UmountCommand implements Callable<Integer> {
             if (daemon.isPresent()) {
                 try {
                     daemon.get().onExit().get(120, TimeUnit.SECONDS);
-                } catch (java.util.concurrent.TimeoutException e) {
+                } catch (TimeoutException e) {
                     System.err.println("locusfs umount: " + mountPoint + " is unmounted, but its daemon (pid " + pid
                             + ") had not closed the store within 120 s; see " + mount.source() + "/locusfs.log");
                     return 1;
@@ -58,7 +60,7 @@ final class UmountCommand implements Callable<Integer> {
      * The pid of the daemon that holds the store for this mount, from the store's holder file, or
      * null when the file names another mount (this one is read-only and holds nothing to close).
      */
-    private Long daemonPid(Path store) throws java.io.IOException {
+    private Long daemonPid(Path store) throws IOException {
         Path pidFile = store.resolve(MountDaemon.PID_FILE);
         if (!Files.exists(pidFile)) {
             return null;

@@ -1,5 +1,7 @@
 package io.locusfs.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -40,8 +42,8 @@ final class VerifyCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         boolean allOk = true;
         RecordCheck.Checker checker = new RecordCheck.Checker(trustedKeys);
-        com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
-        com.fasterxml.jackson.databind.node.ArrayNode results = mapper.createArrayNode();
+        ObjectMapper mapper = new ObjectMapper();
+        ArrayNode results = mapper.createArrayNode();
         for (Path path : paths) {
             RecordCheck check = checker.check(path);
             if (json) {

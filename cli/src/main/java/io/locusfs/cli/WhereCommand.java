@@ -1,23 +1,26 @@
 package io.locusfs.cli;
 
-import java.nio.charset.StandardCharsets;
-import java.io.ByteArrayOutputStream;
-import io.locusfs.daemon.ControlProtocol;
-import io.locusfs.daemon.ControlClient;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.locusfs.daemon.ControlClient;
+import io.locusfs.daemon.ControlProtocol;
 import io.locusfs.store.Store;
 import io.locusfs.store.StoreOptions;
 import io.locusfs.xattr.Coordinates;
 import io.locusfs.xattr.LocationRecord;
+import io.locusfs.xattr.ReservedAttributes;
 import io.locusfs.xattr.ZonePattern;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.PublicKey;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -101,7 +104,7 @@ final class WhereCommand implements Callable<Integer> {
                 + (copies.provenance().isEmpty() ? "" : "\tcame-from=" + copies.provenance().stream()
                         .map(h -> h.record().zone() + " (node " + h.record().node() + ", store " + h.record().store() + ", signature "
                                 + h.signature() + ")")
-                        .collect(java.util.stream.Collectors.joining(" -> ")));
+                        .collect(Collectors.joining(" -> ")));
     }
 
     /** One hop of a replica's provenance: the signed record of a store it came through, and whether its signature checks out. */
@@ -113,15 +116,15 @@ final class WhereCommand implements Callable<Integer> {
      * on a replica, the stores it came through, oldest first ({@code user.location.origins}).
      */
     record Copies(List<String> replicas, List<Hop> provenance) {
-        static Copies of(Path path, Map<String, PublicKey> keys) throws java.io.IOException {
+        static Copies of(Path path, Map<String, PublicKey> keys) throws IOException {
             List<String> replicas = new ArrayList<>();
-            for (String line : read(path, io.locusfs.xattr.ReservedAttributes.REPLICAS).split("\n")) {
+            for (String line : read(path, ReservedAttributes.REPLICAS).split("\n")) {
                 if (!line.isBlank()) {
                     replicas.add(line);
                 }
             }
             List<Hop> hops = new ArrayList<>();
-            for (String paragraph : read(path, io.locusfs.xattr.ReservedAttributes.ORIGINS).split("\n\n")) {
+            for (String paragraph : read(path, ReservedAttributes.ORIGINS).split("\n\n")) {
                 if (paragraph.isBlank()) {
                     continue;
                 }
@@ -138,8 +141,8 @@ final class WhereCommand implements Callable<Integer> {
         }
 
         /** The attribute's value, "" when it is not set (no replica recorded, or not a replica). */
-        private static String read(Path path, String name) throws java.io.IOException {
-            return Xattrs.get(path, name).map(v -> new String(v, java.nio.charset.StandardCharsets.UTF_8)).orElse("");
+        private static String read(Path path, String name) throws IOException {
+            return Xattrs.get(path, name).map(v -> new String(v, StandardCharsets.UTF_8)).orElse("");
         }
     }
 

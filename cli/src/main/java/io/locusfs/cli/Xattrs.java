@@ -1,8 +1,14 @@
 package io.locusfs.cli;
 
-import io.locusfs.daemon.ControlProtocol;
 import io.locusfs.daemon.ControlClient;
+import io.locusfs.daemon.ControlProtocol;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Arrays;
+import java.util.Locale;
 import java.util.Optional;
 import jnr.ffi.LastError;
 import jnr.ffi.LibraryLoader;
@@ -39,11 +45,11 @@ final class Xattrs {
      * The value of attribute {@code name} (with its namespace, as {@code user.location}) of
      * {@code path} itself, or empty when it has none.
      *
-     * @throws java.io.IOException when {@code path} cannot be read (missing, not permitted)
+     * @throws IOException when {@code path} cannot be read (missing, not permitted)
      */
-    static Optional<byte[]> get(Path path, String name) throws java.io.IOException {
-        var attributes = java.nio.file.Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class,
-                java.nio.file.LinkOption.NOFOLLOW_LINKS);
+    static Optional<byte[]> get(Path path, String name) throws IOException {
+        var attributes = Files.readAttributes(path, BasicFileAttributes.class,
+                LinkOption.NOFOLLOW_LINKS);
         if (!attributes.isRegularFile() && !attributes.isDirectory()) {
             Optional<MountedStore> mount = MountedStore.of(path);
             if (mount.isPresent()) {
@@ -60,20 +66,20 @@ final class Xattrs {
             byte[] value = new byte[(int) size];
             long read = LIBC.lgetxattr(file, name, value, value.length);
             if (read >= 0) {
-                return Optional.of(read == value.length ? value : java.util.Arrays.copyOf(value, (int) read));
+                return Optional.of(read == value.length ? value : Arrays.copyOf(value, (int) read));
             }
             if (LastError.getLastError(RUNTIME) != ERANGE) {
                 return absentOrFail(path, name);
             }
         }
-        throw new java.io.IOException(path + ": the attribute " + name + " keeps changing size");
+        throw new IOException(path + ": the attribute " + name + " keeps changing size");
     }
 
-    private static Optional<byte[]> absentOrFail(Path path, String name) throws java.io.IOException {
+    private static Optional<byte[]> absentOrFail(Path path, String name) throws IOException {
         int errno = LastError.getLastError(RUNTIME);
         if (errno == ENODATA) {
             return Optional.empty();
         }
-        throw new java.io.IOException(path + ": cannot read " + name + " (" + LIBC.strerror(errno).toLowerCase(java.util.Locale.ROOT) + ")");
+        throw new IOException(path + ": cannot read " + name + " (" + LIBC.strerror(errno).toLowerCase(Locale.ROOT) + ")");
     }
 }

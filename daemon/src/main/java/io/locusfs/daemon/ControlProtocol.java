@@ -3,12 +3,14 @@ package io.locusfs.daemon;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import io.locusfs.fuse.PolicyGate;
 import io.locusfs.store.Diff;
 import io.locusfs.translate.Translation;
+import io.locusfs.wire.JsonLines;
 
 /**
  * What {@code locusfs} and a running mount say over the control socket {@code STORE/control.sock}
- * (mode 0600: root or the store's owner): JSON lines ({@link io.locusfs.wire.JsonLines}), the same
+ * (mode 0600: root or the store's owner): JSON lines ({@link JsonLines}), the same
  * style as the mirror protocol.
  *
  * <p>The client sends one request, an object whose {@code command} names it and whose other
@@ -106,7 +108,7 @@ public final class ControlProtocol {
      * The policy's decisions for {@code user} at {@code zone}/{@code coordinates} (empty: the
      * node's own) on {@code path}: lines {@code policy}, {@code caller}, {@code file}, then
      * {@code read}, {@code write}, {@code placement}, each {@code KEY<TAB>allowed|refused<TAB>RULE<TAB>REASON}
-     * ({@code io.locusfs.fuse.PolicyGate#explain}).
+     * ({@code PolicyGate#explain}).
      */
     public record PolicyExplain(String user, String zone, String coordinates, String path) implements Request<String[]> {
         public Class<String[]> answerType() {

@@ -6,14 +6,25 @@ import io.locusfs.fuse.Locations;
 import io.locusfs.fuse.LocusFs;
 import io.locusfs.fuse.PolicyGate;
 import io.locusfs.fuse.SystemAccounts;
+import io.locusfs.policy.PolicyException;
+import io.locusfs.policy.PolicyFile;
+import io.locusfs.replicate.ReplicaBook;
+import io.locusfs.replicate.Replicator;
 import io.locusfs.store.Store;
+import io.locusfs.store.StoreException;
 import io.locusfs.store.StoreOptions;
+import io.locusfs.translate.Translation;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import jnr.ffi.LibraryLoader;
+import jnr.ffi.Pointer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,15 +36,15 @@ import org.slf4j.LoggerFactory;
  */
 public final class MountDaemon {
     private static final Logger log = LoggerFactory.getLogger(MountDaemon.class);
-    public static final String PID_FILE = io.locusfs.store.Store.HOLDER_FILE;
+    public static final String PID_FILE = Store.HOLDER_FILE;
     private static final int SIGHUP = 1;
 
     /** libc's signal(2); a null handler is SIG_DFL. */
     public interface Signals {
-        jnr.ffi.Pointer signal(int signum, jnr.ffi.Pointer handler);
+        Pointer signal(int signum, Pointer handler);
     }
 
-    private static final Signals SIGNALS = jnr.ffi.LibraryLoader.create(Signals.class).failImmediately().load("c");
+    private static final Signals SIGNALS = LibraryLoader.create(Signals.class).failImmediately().load("c");
     private MountDaemon() {
     }
 
@@ -52,14 +63,14 @@ public final class MountDaemon {
         LocusFs fs;
         PolicyGate gate;
         ControlServer control;
-        io.locusfs.replicate.Replicator replicator = null;
-        java.util.concurrent.ScheduledExecutorService scheduler = null;
+        Replicator replicator = null;
+        ScheduledExecutorService scheduler = null;
         try {
             int freed = readOnly ? 0 : store.tree().releaseAllOrphans();
             if (freed > 0) {
                 log.info("freed {} files that were deleted while open when the store was last used", freed);
             }
-            Locations locations = Locations.open(store, ino -> io.locusfs.replicate.ReplicaBook.zonesOf(store, ino));
+            Locations locations = Locations.open(store, ino -> ReplicaBook.zonesOf(store, ino));
             gate = policyGate(storePath, locations, policyFile, auditFile);
             fs = new LocusFs(store, locations, gate);
             LocusFs mounted = fs;
@@ -70,12 +81,12 @@ public final class MountDaemon {
                 }
 
                 @Override
-                public java.util.List<String> filesOpenForWriting() {
+                public List<String> filesOpenForWriting() {
                     return mounted.filesOpenForWriting();
                 }
 
                 @Override
-                public java.util.List<String> filesOpenInSnapshot(String name) {
+                public List<String> filesOpenInSnapshot(String name) {
                     return mounted.filesOpenInSnapshot(name);
                 }
 
@@ -92,16 +103,16 @@ public final class MountDaemon {
             fs.takeSnapshotsThrough(snapshots);
             // A read-only mount beside a read-write one leaves the control socket to the writer.
             control = readOnly && Store.mountedBy(storePath).isPresent() ? null : ControlServer.start(locations, snapshots, gate, new TranslationRequests(store,
-                    new io.locusfs.translate.Translation(io.locusfs.translate.Translation.DEFAULT_CONCURRENT),
+                    new Translation(Translation.DEFAULT_CONCURRENT),
                     mounted::isOpen, mounted::commitAll, mounted::forgetAllCached));
-            scheduler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "locusfs-snapshots");
                 t.setDaemon(true);
                 return t;
             });
             if (!readOnly) {
                 // The schedule, retention and config reload; a tick a second keeps "every = 10s" accurate and costs a stat.
-                scheduler.scheduleWithFixedDelay(() -> snapshots.tick(java.time.Instant.now()), 1, 1, TimeUnit.SECONDS);
+                scheduler.scheduleWithFixedDelay(() -> snapshots.tick(Instant.now()), 1, 1, TimeUnit.SECONDS);
             }
             PolicyGate watched = gate;
             scheduler.scheduleWithFixedDelay(watched::reloadIfChanged, 1, 1, TimeUnit.SECONDS);
@@ -113,7 +124,7 @@ public final class MountDaemon {
             }
             if (replicationConfig != null) {
                 // A configuration that cannot be used refuses the mount, naming its line; later broken edits are only logged.
-                replicator = new io.locusfs.replicate.Replicator(store, locations.node(), replicationConfig).start();
+                replicator = new Replicator(store, locations.node(), replicationConfig).start();
             }
             if (pidFile != null) {
                 Files.writeString(pidFile, ProcessHandle.current().pid() + "\n" + mountPoint.toAbsolutePath() + "\n");
@@ -166,9 +177,9 @@ public final class MountDaemon {
     private static Store openStore(Path storePath, StoreOptions options) throws IOException {
         try {
             return Store.open(storePath, options);
-        } catch (io.locusfs.store.StoreException e) {
-            if (e.kind() == io.locusfs.store.StoreException.Kind.BUSY) {
-                throw new io.locusfs.store.StoreException(e.kind(), e.getMessage()
+        } catch (StoreException e) {
+            if (e.kind() == StoreException.Kind.BUSY) {
+                throw new StoreException(e.kind(), e.getMessage()
                         + "; -o ro mounts it read-only beside that process", e);
             }
             throw e;
@@ -182,10 +193,10 @@ public final class MountDaemon {
             return PolicyGate.open(locations);
         }
         SystemAccounts accounts = new SystemAccounts();
-        io.locusfs.policy.PolicyFile policy;
+        PolicyFile policy;
         try {
-            policy = io.locusfs.policy.PolicyFile.load(policyFile, accounts::groupNames);
-        } catch (io.locusfs.policy.PolicyException e) {
+            policy = PolicyFile.load(policyFile, accounts::groupNames);
+        } catch (PolicyException e) {
             throw new IOException("the policy does not parse, nothing mounted:\n" + e.getMessage(), e);
         }
         Path audit = auditFile != null ? auditFile : storePath.resolve("audit.log");
@@ -196,7 +207,7 @@ public final class MountDaemon {
 
     /** Stops the schedule and the control socket, commits and closes the store, then lets the signal handler go. */
     private static void closeAll(Store store, Path pidFile, Path mountPoint, CountDownLatch closed,
-                                 java.util.concurrent.ScheduledExecutorService scheduler, ControlServer control, LocusFs fs)
+                                 ScheduledExecutorService scheduler, ControlServer control, LocusFs fs)
             throws IOException {
         try {
             scheduler.shutdown();

@@ -14,7 +14,10 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,7 +56,7 @@ public final class SnapshotService implements SnapshotOperations, SnapshotReques
     private volatile StoreConfig config;
     private FileTime configTime;
     /** Snapshots due to go that are kept while files are open in them, reported once each. */
-    private final java.util.Set<String> keptReported = new java.util.HashSet<>();
+    private final Set<String> keptReported = new HashSet<>();
 
     public SnapshotService(Store store, Mount mount, StoreConfig config) {
         this.store = store;
@@ -284,7 +287,7 @@ public final class SnapshotService implements SnapshotOperations, SnapshotReques
 
     private void reloadIfChanged() {
         FileTime time = configFileTime();
-        if (java.util.Objects.equals(time, configTime)) {
+        if (Objects.equals(time, configTime)) {
             return;
         }
         configTime = time;

@@ -2,6 +2,7 @@ package io.locusfs.daemon;
 
 import io.locusfs.policy.ConfigFields;
 import io.locusfs.store.Retention;
+import io.locusfs.store.Snapshots;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -86,7 +87,7 @@ public record StoreConfig(Duration every, String prefix, Retention retention, lo
                         Duration.ZERO, f.bool("thin_manual"));
         String prefix = f.string("prefix", DEFAULTS.prefix());
         try {
-            io.locusfs.store.Snapshots.checkName(prefix + "-20260101-000000");
+            Snapshots.checkName(prefix + "-20260101-000000");
         } catch (RuntimeException e) {
             f.problem("prefix", "prefix '" + prefix + "' does not make valid snapshot names");
         }

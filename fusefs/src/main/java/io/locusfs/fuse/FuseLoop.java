@@ -2,9 +2,13 @@ package io.locusfs.fuse;
 
 import static io.locusfs.fuse.Fuse3.FUSE;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
@@ -26,8 +30,8 @@ final class FuseLoop {
     /** The session being served, for spare workers; null when none is. */
     private static volatile Pointer serving;
     /** The request buffers of spare workers that have stopped, for the next spare (libfuse allocates their memory once). */
-    private static final java.util.concurrent.ConcurrentLinkedQueue<Pointer> SPARE_BUFFERS =
-            new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private static final ConcurrentLinkedQueue<Pointer> SPARE_BUFFERS =
+            new ConcurrentLinkedQueue<>();
 
     private FuseLoop() {
     }
@@ -50,7 +54,7 @@ final class FuseLoop {
             wait.await();
             return;
         }
-        java.util.concurrent.atomic.AtomicBoolean over = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicBoolean over = new AtomicBoolean();
         Thread spare = new Thread(() -> {
             Pointer buf = SPARE_BUFFERS.poll();
             if (buf == null) {
@@ -113,7 +117,7 @@ final class FuseLoop {
     }
 
     /** Receives and processes requests into {@code buf} while {@code more} holds and the session lasts. */
-    private static void work(Pointer session, Pointer buf, java.util.function.BooleanSupplier more) {
+    private static void work(Pointer session, Pointer buf, BooleanSupplier more) {
         while (FUSE.fuse_session_exited(session) == 0 && more.getAsBoolean()) {
             int received = FUSE.fuse_session_receive_buf(session, buf);
             if (received == -EINTR) {
@@ -135,7 +139,7 @@ final class FuseLoop {
         int address = RUNTIME.addressSize();
         Pointer argv = Memory.allocateDirect(RUNTIME, (args.size() + 1) * address, true);
         for (int i = 0; i < args.size(); i++) {
-            byte[] bytes = args.get(i).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            byte[] bytes = args.get(i).getBytes(StandardCharsets.UTF_8);
             Pointer arg = Memory.allocateDirect(RUNTIME, bytes.length + 1, true);
             arg.put(0, bytes, 0, bytes.length);
             argv.putPointer((long) i * address, arg);

@@ -8,9 +8,11 @@ import io.locusfs.store.Tree;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import jnr.ffi.LibraryLoader;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
+import org.slf4j.LoggerFactory;
 
 /**
  * The kernel adapter: libfuse 3's low-level operation table, each slot decoding the request's C
@@ -106,7 +108,7 @@ final class KernelAdapter implements LocusFs.KernelCache {
         int close(int fd);
     }
 
-    private static final Libc LIBC = jnr.ffi.LibraryLoader.create(Libc.class).failImmediately().load("c");
+    private static final Libc LIBC = LibraryLoader.create(Libc.class).failImmediately().load("c");
     private static final int O_RDONLY_DIRECTORY = 0200000;
     private static final int O_RDONLY_NOFOLLOW_NONBLOCK = 0400000 | 04000;
 
@@ -135,7 +137,7 @@ final class KernelAdapter implements LocusFs.KernelCache {
         for (String path : openForWriting) {
             int file = LIBC.open(root + path, O_RDONLY_NOFOLLOW_NONBLOCK);
             if (file < 0) {
-                org.slf4j.LoggerFactory.getLogger(KernelAdapter.class).warn(
+                LoggerFactory.getLogger(KernelAdapter.class).warn(
                         "could not open {} to write back what the kernel caches of it", path);
                 continue;
             }

@@ -2,6 +2,7 @@ package io.locusfs.fuse;
 
 import io.locusfs.store.Store;
 import io.locusfs.store.StoreException;
+import io.locusfs.store.View;
 import io.locusfs.xattr.Location;
 import io.locusfs.xattr.LocationRecord;
 import io.locusfs.xattr.NodeIdentity;
@@ -97,7 +98,7 @@ public final class Locations {
      * the file's own record then, else {@code storeRecordThen}, the store's record when the
      * snapshot was taken (the current one if the snapshot kept none).
      */
-    public byte[] reservedValue(io.locusfs.store.View view, long ino, String name, String storeRecordThen) {
+    public byte[] reservedValue(View view, long ino, String name, String storeRecordThen) {
         if (name.equals(ReservedAttributes.ORIGINS)) {
             return view.getXattr(ino, name.getBytes(StandardCharsets.UTF_8));
         }

@@ -15,7 +15,9 @@ import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import jnr.ffi.Pointer;
@@ -142,7 +144,7 @@ public final class LocusFs {
     public void forgetAllCached() {
         departed.clear(); // a rollback may bring their numbers back to life
         KernelCache cache = kernel;
-        java.util.Set<Long> forgotten = new java.util.HashSet<>();
+        Set<Long> forgotten = new HashSet<>();
         table.forEach((node, parent, name) -> {
             if (forgotten.add(node)) {
                 cache.forgetNode(node); // Once per node, however many names it has.
@@ -235,7 +237,7 @@ public final class LocusFs {
      * last attributes until it forgets them. The kernel may yet write back such a file's times
      * (syncfs does), and on a native disk that succeeds; without this it would fail with ENOENT.
      */
-    private final java.util.concurrent.ConcurrentHashMap<Long, Inode> departed = new java.util.concurrent.ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Long, Inode> departed = new ConcurrentHashMap<>();
 
     /** {@code inode} lost its last name: kept as departed if freed while the kernel knows it. */
     private void departedIfKnown(Inode inode) {

@@ -3,6 +3,7 @@ package io.locusfs.fuse;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Optional;
 
 /**
@@ -26,7 +27,7 @@ public final class MountTable {
         for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
             // Fields: id parent major:minor root mountpoint options [optional...] - type source superoptions
             String[] fields = line.split(" ");
-            int dash = java.util.Arrays.asList(fields).indexOf("-");
+            int dash = Arrays.asList(fields).indexOf("-");
             if (fields.length < 5 || dash < 0 || dash + 2 >= fields.length) {
                 continue;
             }

@@ -1,5 +1,8 @@
 package io.locusfs.fuse;
 
+import io.locusfs.store.Store;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -12,20 +15,20 @@ import java.util.concurrent.ConcurrentHashMap;
  * invalidated: the kernel keeps a node's inode while any name of it is cached. Thread-safe.
  */
 final class NodeTable {
-    private static final long ROOT = io.locusfs.store.Store.ROOT_INO;
+    private static final long ROOT = Store.ROOT_INO;
     /** Deeper than any real tree: a cycle (impossible but for a bug) ends here instead of looping. */
     private static final int MAX_DEPTH = 4096;
 
     /** A name of a node: directory and name in it. */
     private record Name(long parent, byte[] name) {
         boolean is(long otherParent, byte[] otherName) {
-            return parent == otherParent && java.util.Arrays.equals(name, otherName);
+            return parent == otherParent && Arrays.equals(name, otherName);
         }
     }
 
     private static final class Known {
         /** The node's names, the one last used at the end. */
-        final java.util.ArrayList<Name> names = new java.util.ArrayList<>(1);
+        final ArrayList<Name> names = new ArrayList<>(1);
         long lookups;
 
         synchronized void use(long parent, byte[] name) {

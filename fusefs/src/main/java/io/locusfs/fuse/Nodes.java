@@ -7,6 +7,7 @@ import io.locusfs.store.StoreException;
 import io.locusfs.store.Tree;
 import io.locusfs.store.View;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Node numbers, the kernel's names for files, and what each one stands for. The live tree's
@@ -173,7 +174,7 @@ final class Nodes {
      *
      * @throws StoreException NOT_FOUND, NOT_DIRECTORY
      */
-    static long walk(View view, java.util.List<byte[]> names) {
+    static long walk(View view, List<byte[]> names) {
         long ino = Store.ROOT_INO;
         for (byte[] name : names) {
             long child = view.lookup(ino, name);

@@ -58,7 +58,7 @@ final class OpenFiles {
     }
 
     /** After the tree changed under the open files (a forced rollback), each reads its inode again. */
-    void reloadAll(java.util.function.LongFunction<Inode> inodeOrNull) {
+    void reloadAll(LongFunction<Inode> inodeOrNull) {
         for (OpenFile file : byIno.values()) {
             Inode inode = inodeOrNull.apply(file.ino);
             if (inode != null) {

@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -67,11 +68,11 @@ public final class SystemAccounts {
     }
 
     /** The command name of process {@code pid} ({@code /proc/PID/comm}), if it still runs. */
-    static java.util.Optional<String> commandOf(long pid) {
+    static Optional<String> commandOf(long pid) {
         try {
-            return java.util.Optional.of(java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Long.toString(pid), "comm")).strip());
-        } catch (java.io.IOException e) {
-            return java.util.Optional.empty();
+            return Optional.of(Files.readString(Path.of("/proc", Long.toString(pid), "comm")).strip());
+        } catch (IOException e) {
+            return Optional.empty();
         }
     }
 

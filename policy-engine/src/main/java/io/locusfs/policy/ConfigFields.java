@@ -5,7 +5,9 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,6 +17,9 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.tomlj.Toml;
+import org.tomlj.TomlParseError;
+import org.tomlj.TomlParseResult;
 import org.tomlj.TomlPosition;
 import org.tomlj.TomlTable;
 
@@ -55,10 +60,10 @@ public final class ConfigFields {
      * errors are thrown at once (every one of them); a top-level name not in {@code known} is a problem.
      */
     public static ConfigFields top(Path file, String text, Set<String> known, String knownText) throws Invalid {
-        org.tomlj.TomlParseResult root = org.tomlj.Toml.parse(text);
+        TomlParseResult root = Toml.parse(text);
         ConfigFields top = new ConfigFields(file, root, new ArrayList<>());
         if (root.hasErrors()) {
-            for (org.tomlj.TomlParseError e : root.errors()) {
+            for (TomlParseError e : root.errors()) {
                 top.problems.add(new Problem(e.position().line(), e.position().column(), e.getMessage()));
             }
             top.check();
@@ -96,9 +101,9 @@ public final class ConfigFields {
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(file);
-        } catch (java.nio.file.NoSuchFileException e) {
+        } catch (NoSuchFileException e) {
             throw new Invalid(file + ": no such file");
-        } catch (java.nio.file.AccessDeniedException e) {
+        } catch (AccessDeniedException e) {
             throw new Invalid(file + ": permission denied");
         } catch (IOException e) {
             throw new Invalid(Files.isDirectory(file) ? file + " is a directory, not a configuration file"

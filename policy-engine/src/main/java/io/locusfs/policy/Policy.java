@@ -4,6 +4,7 @@ import io.locusfs.xattr.ZonePattern;
 import java.nio.file.Path;
 import java.security.PublicKey;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -139,7 +140,7 @@ public final class Policy {
             if (!path.isEmpty()) {
                 collect(byHead.getOrDefault("", List.of()), path, found); // "/" itself, or "/**".
             }
-            found.sort(java.util.Comparator.comparingInt(Indexed::order));
+            found.sort(Comparator.comparingInt(Indexed::order));
             return found;
         }
 

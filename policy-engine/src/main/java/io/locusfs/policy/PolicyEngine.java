@@ -4,6 +4,7 @@ import io.locusfs.xattr.Location;
 import io.locusfs.xattr.ZonePath;
 import io.locusfs.xattr.ZonePattern;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -111,7 +112,7 @@ public final class PolicyEngine {
             }
             double km = from.get().distanceKm(to.get());
             if (km > rule.withinKm().getAsDouble()) {
-                return String.format(java.util.Locale.ROOT, "the caller is %.3f km from the file, more than %s km", km,
+                return String.format(Locale.ROOT, "the caller is %.3f km from the file, more than %s km", km,
                         rule.withinKm().getAsDouble());
             }
         }

@@ -9,6 +9,8 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.function.LongFunction;
 import java.util.zip.CRC32C;
 
 /**
@@ -146,12 +148,12 @@ public final class Frames {
          * Reads the preamble. A stream that starts after frame 0 (a resumed send) continues the
          * chain from {@code resumeChain}, which must then be given.
          */
-        public Reader(InputStream in, java.util.function.LongFunction<byte[]> resumeChain) throws IOException {
+        public Reader(InputStream in, LongFunction<byte[]> resumeChain) throws IOException {
             this.in = new DataInputStream(in);
             byte[] magic = new byte[MAGIC.length];
             try {
                 this.in.readFully(magic);
-                if (!java.util.Arrays.equals(magic, MAGIC)) {
+                if (!Arrays.equals(magic, MAGIC)) {
                     throw new StreamException("not a LocusFS replication stream (no LOCUSSTM preamble)");
                 }
                 int version = this.in.readUnsignedShort();

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.locusfs.policy.Policy;
 import io.locusfs.store.Snapshots;
 import io.locusfs.store.Store;
+import io.locusfs.tree.Progress;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -13,11 +14,17 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSocket;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A mirror: accepts senders over TLS 1.3 with client certificates and applies their streams to
@@ -26,7 +33,7 @@ import javax.net.ssl.SSLSocket;
  * (a renewed CRL takes effect for the next connection). Thread-safe.
  */
 public final class MirrorServer implements AutoCloseable {
-    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(MirrorServer.class);
+    private static final Logger log = LoggerFactory.getLogger(MirrorServer.class);
     /** A sender that goes silent this long is dropped (its receive stays resumable). */
     private static final int READ_TIMEOUT_MILLIS = 120_000;
 
@@ -36,7 +43,7 @@ public final class MirrorServer implements AutoCloseable {
     private final ServerSocket listener;
     private final ReentrantLock receiving = new ReentrantLock();
     /** Open connections, closed at shutdown so that a receive in progress stops (resumable) before the store closes. */
-    private final java.util.Set<Socket> connections = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<Socket> connections = ConcurrentHashMap.newKeySet();
     private volatile SSLContext context;
     private volatile long contextFiles;
     private volatile boolean closed;
@@ -98,7 +105,7 @@ public final class MirrorServer implements AutoCloseable {
         connections.add(raw);
         try {
             raw.setTcpNoDelay(true); // answers and acknowledgements are flushed whole: none should wait (Nagle)
-        } catch (java.net.SocketException e) {
+        } catch (SocketException e) {
             log.debug("TCP_NODELAY not set for {}: {}", peer, e.getMessage());
         }
         try (raw; SSLSocket socket = (SSLSocket) currentContext().getSocketFactory().createSocket(raw,
@@ -175,7 +182,7 @@ public final class MirrorServer implements AutoCloseable {
             log.info("receiving a stream from {}", who);
             StreamReceiver.Result result = receiver.receive(in, true,
                     (frames, bytes) -> MirrorProtocol.write(out, MirrorProtocol.object().put("ack", frames).put("bytes", bytes)),
-                    io.locusfs.tree.Progress.NONE);
+                    Progress.NONE);
             log.info("received snapshot {} from {} ({} files, {} bytes of stream{})", result.header().snapshot(), who,
                     result.files(), result.bytesRead(), result.resumed() ? ", resumed at frame " + result.framesSkipped() : "");
             MirrorProtocol.write(out, MirrorProtocol.object().put("done", result.header().snapshot())
@@ -202,7 +209,7 @@ public final class MirrorServer implements AutoCloseable {
             c.close();
         }
         try {
-            if (receiving.tryLock(60, java.util.concurrent.TimeUnit.SECONDS)) {
+            if (receiving.tryLock(60, TimeUnit.SECONDS)) {
                 receiving.unlock();
             } else {
                 log.error("a receive did not stop within 60 s of the shutdown");

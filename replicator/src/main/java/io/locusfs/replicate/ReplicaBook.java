@@ -2,6 +2,7 @@ package io.locusfs.replicate;
 
 import io.locusfs.store.Snapshots;
 import io.locusfs.store.Store;
+import io.locusfs.store.StoreException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -82,7 +83,7 @@ public final class ReplicaBook {
         try {
             return StreamHeader.JSON.readValue(json, Replica.class);
         } catch (IOException e) {
-            throw new io.locusfs.store.StoreException(io.locusfs.store.StoreException.Kind.CORRUPT,
+            throw new StoreException(StoreException.Kind.CORRUPT,
                     "an unreadable replica note: " + e.getMessage(), e);
         }
     }

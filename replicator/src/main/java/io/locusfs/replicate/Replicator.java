@@ -17,12 +17,23 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import javax.net.ssl.SSLContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The replication daemon for one store: ships the store's newest snapshot to each configured
@@ -38,7 +49,7 @@ import javax.net.ssl.SSLContext;
  * server, or {@code locusfs replicate} on an unmounted store.
  */
 public final class Replicator implements AutoCloseable {
-    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Replicator.class);
+    private static final Logger log = LoggerFactory.getLogger(Replicator.class);
     public static final String STATUS_FILE = "replication.status.json";
     private static final long TICK_MILLIS = 250;
     private static final int CONNECT_TIMEOUT_MILLIS = 5000;
@@ -52,10 +63,10 @@ public final class Replicator implements AutoCloseable {
     private final ExecutorService transfers = Executors.newCachedThreadPool(daemonThreads("replication-transfer"));
     private final Thread scheduler;
     /** Wakes the scheduler when a snapshot is taken, so it is shipped at once rather than at the next tick. */
-    private final java.util.concurrent.Semaphore wakeups = new java.util.concurrent.Semaphore(0);
-    private final java.util.function.Consumer<Snapshots.Snapshot> onSnapshot = snapshot -> wakeups.release();
+    private final Semaphore wakeups = new Semaphore(0);
+    private final Consumer<Snapshots.Snapshot> onSnapshot = snapshot -> wakeups.release();
     /** Clients of transfers in progress, aborted at close so that none outlives the store. */
-    private final java.util.Set<MirrorLink> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<MirrorLink> inFlight = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
     private ReplicationConfig config;
     private FileTime configTime;
@@ -118,7 +129,7 @@ public final class Replicator implements AutoCloseable {
         return failed;
     }
 
-    private static java.util.concurrent.ThreadFactory daemonThreads(String name) {
+    private static ThreadFactory daemonThreads(String name) {
         return r -> {
             Thread t = new Thread(r, name);
             t.setDaemon(true);
@@ -131,7 +142,7 @@ public final class Replicator implements AutoCloseable {
         PolicyFile nextPolicy = null;
         if (next.policy() != null) {
             try {
-                nextPolicy = PolicyFile.load(next.policy(), java.util.Set::of);
+                nextPolicy = PolicyFile.load(next.policy(), Set::of);
             } catch (PolicyException e) {
                 throw new IOException("the policy " + next.policy() + " does not parse:\n" + e.getMessage(), e);
             }
@@ -139,7 +150,7 @@ public final class Replicator implements AutoCloseable {
         SSLContext nextContext = next.tls() == null ? null : next.tls().context();
         MetricsServer nextMetrics = metrics;
         String oldMetrics = config == null ? null : config.metrics();
-        if (!java.util.Objects.equals(oldMetrics, next.metrics())) {
+        if (!Objects.equals(oldMetrics, next.metrics())) {
             nextMetrics = next.metrics() == null ? null : new MetricsServer(next.metrics(), this::metricsText);
             if (metrics != null) {
                 metrics.close();
@@ -393,7 +404,7 @@ public final class Replicator implements AutoCloseable {
                 since = null;
             }
             String unfinished = info.tokenSnapshot();
-            if (!full && unfinished != null && !unfinished.equals(snapshot) && java.util.Objects.equals(info.tokenSince(), since)
+            if (!full && unfinished != null && !unfinished.equals(snapshot) && Objects.equals(info.tokenSince(), since)
                     && store.snapshots().find(unfinished).isPresent()) {
                 log.info("mirror {} holds an unfinished receive of snapshot {} ({} frames): finishing it before {}", m.name(),
                         unfinished, info.tokenFrames(), snapshot);
@@ -407,7 +418,7 @@ public final class Replicator implements AutoCloseable {
                 sender = new StreamSender(store, identity, rules, ZonePath.parse(info.zone()), m.codec());
             }
             StreamHeader header = sender.header(snapshot, since);
-            sender.receiverMayLack(ReplicaBook.find(store, info.store()).map(ReplicaBook.Replica::leftOut).orElse(java.util.Set.of()));
+            sender.receiverMayLack(ReplicaBook.find(store, info.store()).map(ReplicaBook.Replica::leftOut).orElse(Set.of()));
             log.debug("mirror {}: hello {} ms, then snapshot diff and totals {} ms{}", m.name(), (beforeHeader - started) / 1_000_000,
                     (System.nanoTime() - beforeHeader) / 1_000_000, guessed ? " more (begun during the hello)" : "");
             synchronized (this) {
@@ -428,7 +439,7 @@ public final class Replicator implements AutoCloseable {
             s.transfersDone.incrementAndGet();
             log.info("replicated snapshot {}{} to mirror {} ({}): {} files, {} bytes of content, {} bytes sent in {} s{}{}",
                     snapshot, since == null ? " (full)" : " (since " + since + ")", m.name(), outcome.zone(), r.files(),
-                    r.contentBytes(), r.bytesSent(), String.format(java.util.Locale.ROOT, "%.2f", (System.nanoTime() - started) / 1e9),
+                    r.contentBytes(), r.bytesSent(), String.format(Locale.ROOT, "%.2f", (System.nanoTime() - started) / 1e9),
                     outcome.firstFrame() > 0 ? ", resumed at frame " + outcome.firstFrame() : "",
                     r.leftOut().isEmpty() ? "" : ", " + r.leftOut().size() + " path(s) left out by placement");
             synchronized (this) {
@@ -451,7 +462,7 @@ public final class Replicator implements AutoCloseable {
     }
 
     /** A diff begun during the hello: the sender made for {@code since} and {@code zone}. */
-    private record EarlyDiff(String since, ZonePath zone, java.util.concurrent.CompletableFuture<StreamSender> sender) {
+    private record EarlyDiff(String since, ZonePath zone, CompletableFuture<StreamSender> sender) {
     }
 
     /**
@@ -471,7 +482,7 @@ public final class Replicator implements AutoCloseable {
             return null;
         }
         ZonePath toZone = ZonePath.parse(zone);
-        java.util.concurrent.CompletableFuture<StreamSender> sender = new java.util.concurrent.CompletableFuture<>();
+        CompletableFuture<StreamSender> sender = new CompletableFuture<>();
         Thread diff = new Thread(() -> {
             try {
                 StreamSender prepared = new StreamSender(store, identity, rules, toZone, m.codec());
@@ -493,7 +504,7 @@ public final class Replicator implements AutoCloseable {
         }
         try {
             return early.sender().join();
-        } catch (java.util.concurrent.CompletionException e) {
+        } catch (CompletionException e) {
             log.debug("the diff begun during the hello failed ({}); making it again", String.valueOf(e.getCause()));
             return null;
         }

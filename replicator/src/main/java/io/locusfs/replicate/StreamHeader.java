@@ -1,12 +1,14 @@
 package io.locusfs.replicate;
 
-import io.locusfs.wire.JsonLines;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.locusfs.wire.JsonLines;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.security.KeyFactory;
 import java.security.PublicKey;
 import java.security.spec.X509EncodedKeySpec;
 import java.util.Base64;
+import java.util.HexFormat;
 
 /**
  * The HEADER frame of a stream (JSON, STREAM.md): what it holds and who sent it.
@@ -53,8 +55,8 @@ public record StreamHeader(String stream, String sender, String senderKey, Strin
 
     /** The message the END frame's signature covers. */
     static byte[] signedMessage(String stream, byte[] digest) {
-        return ("locusfs-stream 1\n" + stream + "\n" + java.util.HexFormat.of().formatHex(digest))
-                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return ("locusfs-stream 1\n" + stream + "\n" + HexFormat.of().formatHex(digest))
+                .getBytes(StandardCharsets.UTF_8);
     }
 
     /**

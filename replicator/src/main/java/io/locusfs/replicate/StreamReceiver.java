@@ -1,5 +1,6 @@
 package io.locusfs.replicate;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import io.locusfs.policy.PlacementConstraint;
 import io.locusfs.policy.Policy;
 import io.locusfs.policy.PolicyEngine;
@@ -9,18 +10,24 @@ import io.locusfs.store.StoreException;
 import io.locusfs.tree.Progress;
 import io.locusfs.tree.SnapshotTree;
 import io.locusfs.tree.StoreTreeBuilder;
+import io.locusfs.xattr.LocationRecord;
 import io.locusfs.xattr.NodeIdentity;
 import io.locusfs.xattr.ReservedAttributes;
 import io.locusfs.xattr.ZonePath;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.PublicKey;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.LongPredicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Applies a replication stream (STREAM.md) to a store, all or nothing: the stream is written
@@ -32,7 +39,7 @@ import java.util.Optional;
  * snapshots are thus always whole: the old one or the new one. Not thread-safe: one receive at a time.
  */
 public final class StreamReceiver {
-    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(StreamReceiver.class);
+    private static final Logger log = LoggerFactory.getLogger(StreamReceiver.class);
     /** Note holding the resume token of an unfinished receive. */
     static final String TOKEN_NOTE = "receive";
     /** Note naming the store this one replicates, and its key: a mirror takes streams from one lineage. */
@@ -51,12 +58,12 @@ public final class StreamReceiver {
 
     private final Store store;
     private final Policy policy;
-    private final java.util.function.LongPredicate isOpen;
+    private final LongPredicate isOpen;
     /** A stream other than the unfinished receive's undoes it (a mirror: its origin moved on); else it is refused. */
     private boolean replaceUnfinished;
 
     /** @param policy this store's own policy, whose placement rules a received file must also satisfy; null for none */
-    public StreamReceiver(Store store, Policy policy, java.util.function.LongPredicate isOpen) {
+    public StreamReceiver(Store store, Policy policy, LongPredicate isOpen) {
         this.store = store;
         this.policy = policy;
         this.isOpen = isOpen;
@@ -116,7 +123,7 @@ public final class StreamReceiver {
     private static byte[] json(Object value) {
         try {
             return StreamHeader.JSON.writeValueAsBytes(value);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
     }
@@ -337,11 +344,11 @@ public final class StreamReceiver {
 
     /** Writes the sender's key beside the store, so that 'locusfs where' can check the provenance it signed. */
     private void keepSourceKey(PublicKey key) throws IOException {
-        java.nio.file.Path dir = store.path().resolve(SOURCE_KEYS_DIR);
-        java.nio.file.Files.createDirectories(dir);
-        java.nio.file.Path file = dir.resolve(NodeIdentity.nodeIdOf(key) + ".pub");
-        if (!java.nio.file.Files.exists(file)) {
-            java.nio.file.Files.writeString(file, "-----BEGIN PUBLIC KEY-----\n"
+        Path dir = store.path().resolve(SOURCE_KEYS_DIR);
+        Files.createDirectories(dir);
+        Path file = dir.resolve(NodeIdentity.nodeIdOf(key) + ".pub");
+        if (!Files.exists(file)) {
+            Files.writeString(file, "-----BEGIN PUBLIC KEY-----\n"
                     + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(key.getEncoded())
                     + "\n-----END PUBLIC KEY-----\n");
         }
@@ -354,7 +361,7 @@ public final class StreamReceiver {
 
     private static String zoneOf(String record) {
         try {
-            return io.locusfs.xattr.LocationRecord.parse(record).zone().toString();
+            return LocationRecord.parse(record).zone().toString();
         } catch (RuntimeException e) {
             return "";
         }

@@ -15,12 +15,17 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.HexFormat;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Writes a replication stream (STREAM.md) of one snapshot of a store, whole or as the change
@@ -74,7 +79,7 @@ public final class StreamSender {
 
     private StoreSnapshotTree tree(String snapshot, String since) throws IOException {
         StoreSnapshotTree tree = lastTree;
-        if (tree == null || !tree.header().snapshot().equals(snapshot) || !java.util.Objects.equals(tree.header().since(), since)) {
+        if (tree == null || !tree.header().snapshot().equals(snapshot) || !Objects.equals(tree.header().since(), since)) {
             tree = since == null ? StoreSnapshotTree.full(store, snapshot, "/") : StoreSnapshotTree.since(store, snapshot, since, this::movable);
             lastTree = tree;
         }
@@ -86,7 +91,7 @@ public final class StreamSender {
      * old path, or anything below it is forbidden at the destination (then it travels as a
      * removal and the files placement allows, and what is forbidden stays out).
      */
-    private boolean movable(String from, String to, java.util.function.Supplier<List<String>> below) {
+    private boolean movable(String from, String to, Supplier<List<String>> below) {
         if (toZone == null || policy == null) {
             return true;
         }
@@ -123,7 +128,7 @@ public final class StreamSender {
             sha.update((sender + "\n" + since + "\n" + snap.name() + "\n" + snap.epoch() + "\n" + zone + "\n" + policyText)
                     .getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(sha.digest(), 0, 16);
-        } catch (java.security.NoSuchAlgorithmException e) {
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }
@@ -145,7 +150,7 @@ public final class StreamSender {
         // Renames in two halves: every moved path to a staging name (deepest first), then each to
         // its new path (shallowest first), so that swaps, chains and moves inside moves come out right.
         List<SnapshotTree.Rename> renames = new ArrayList<>(tree.renamed());
-        renames.sort(java.util.Comparator.comparingInt((SnapshotTree.Rename r) -> -depth(r.from())));
+        renames.sort(Comparator.comparingInt((SnapshotTree.Rename r) -> -depth(r.from())));
         for (int i = 0; i < renames.size(); i++) {
             buffer.rename(renames.get(i).from(), Records.staging(header.stream(), i));
         }
@@ -153,11 +158,11 @@ public final class StreamSender {
         for (int i = 0; i < renames.size(); i++) {
             order.add(i);
         }
-        order.sort(java.util.Comparator.comparingInt(i -> depth(renames.get(i).to())));
+        order.sort(Comparator.comparingInt(i -> depth(renames.get(i).to())));
         for (int i : order) {
             buffer.rename(Records.staging(header.stream(), i), renames.get(i).to());
         }
-        Set<String> leftOut = new java.util.LinkedHashSet<>();
+        Set<String> leftOut = new LinkedHashSet<>();
         List<Records.Times> directories = new ArrayList<>();
         byte[] chunk = new byte[FRAME_BYTES];
         long[] counts = new long[2];

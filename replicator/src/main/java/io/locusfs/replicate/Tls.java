@@ -2,6 +2,7 @@ package io.locusfs.replicate;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -9,6 +10,7 @@ import java.security.KeyFactory;
 import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.CertStore;
+import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.CollectionCertStoreParameters;
 import java.security.cert.PKIXBuilderParameters;
@@ -26,7 +28,10 @@ import java.util.Set;
 import javax.net.ssl.CertPathTrustManagerParameters;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedTrustManager;
 import org.conscrypt.Conscrypt;
 
 /**
@@ -77,9 +82,9 @@ public record Tls(Path cert, Path key, Path ca, Path crl) {
             tmf.init(new CertPathTrustManagerParameters(params));
 
             SSLContext context = SSLContext.getInstance(PROTOCOL, Conscrypt.newProvider());
-            javax.net.ssl.TrustManager[] trust = tmf.getTrustManagers();
+            TrustManager[] trust = tmf.getTrustManagers();
             for (int i = 0; i < trust.length; i++) {
-                if (trust[i] instanceof javax.net.ssl.X509ExtendedTrustManager x) {
+                if (trust[i] instanceof X509ExtendedTrustManager x) {
                     trust[i] = new Tls13AuthType(x);
                 }
             }
@@ -141,10 +146,10 @@ public record Tls(Path cert, Path key, Path ca, Path crl) {
      * does not know; the JDK itself says "UNKNOWN" there (TLS 1.3 does not tie the certificate to
      * a key exchange), so the name is translated and the JDK does the whole path check.
      */
-    private static final class Tls13AuthType extends javax.net.ssl.X509ExtendedTrustManager {
-        private final javax.net.ssl.X509ExtendedTrustManager jdk;
+    private static final class Tls13AuthType extends X509ExtendedTrustManager {
+        private final X509ExtendedTrustManager jdk;
 
-        Tls13AuthType(javax.net.ssl.X509ExtendedTrustManager jdk) {
+        Tls13AuthType(X509ExtendedTrustManager jdk) {
             this.jdk = jdk;
         }
 
@@ -153,36 +158,36 @@ public record Tls(Path cert, Path key, Path ca, Path crl) {
         }
 
         @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, java.net.Socket socket)
-                throws java.security.cert.CertificateException {
+        public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
+                throws CertificateException {
             jdk.checkClientTrusted(chain, authType(authType), socket);
         }
 
         @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType, java.net.Socket socket)
-                throws java.security.cert.CertificateException {
+        public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
+                throws CertificateException {
             jdk.checkServerTrusted(chain, authType(authType), socket);
         }
 
         @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine)
-                throws java.security.cert.CertificateException {
+        public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
+                throws CertificateException {
             jdk.checkClientTrusted(chain, authType(authType), engine);
         }
 
         @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine)
-                throws java.security.cert.CertificateException {
+        public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
+                throws CertificateException {
             jdk.checkServerTrusted(chain, authType(authType), engine);
         }
 
         @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType) throws java.security.cert.CertificateException {
+        public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
             jdk.checkClientTrusted(chain, authType(authType));
         }
 
         @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType) throws java.security.cert.CertificateException {
+        public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
             jdk.checkServerTrusted(chain, authType(authType));
         }
 

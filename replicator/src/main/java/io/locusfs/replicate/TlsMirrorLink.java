@@ -6,16 +6,21 @@ import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.security.MessageDigest;
 import java.security.cert.Certificate;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The link to a LocusFS mirror over TLS, the sender's side of the mirror protocol. One
@@ -23,7 +28,7 @@ import javax.net.ssl.SSLSocket;
  * follows. Not thread-safe, but for {@link #abort}.
  */
 public final class TlsMirrorLink implements MirrorLink {
-    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(TlsMirrorLink.class);
+    private static final Logger log = LoggerFactory.getLogger(TlsMirrorLink.class);
     private final SSLContext context;
     private final String host;
     private final int port;
@@ -92,7 +97,7 @@ public final class TlsMirrorLink implements MirrorLink {
             if (info.has("error")) {
                 throw new IOException("mirror " + host + ":" + port + ": " + info.path("error").asText());
             }
-            java.util.List<String> snapshots = new java.util.ArrayList<>();
+            List<String> snapshots = new ArrayList<>();
             info.path("snapshots").forEach(n -> snapshots.add(n.asText()));
             JsonNode source = info.path("source");
             JsonNode token = info.path("token");
@@ -211,7 +216,7 @@ public final class TlsMirrorLink implements MirrorLink {
             return new Outcome(mirror, answer.path("zone").asText(), answer.path("record").asText(), result, first, acked.get());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException("interrupted");
+            throw new InterruptedIOException("interrupted");
         }
     }
 

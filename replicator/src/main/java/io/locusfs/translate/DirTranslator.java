@@ -21,6 +21,7 @@ import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -267,7 +268,7 @@ public final class DirTranslator implements Translator {
                         if (!ReservedAttributes.isReserved("user." + name)) {
                             ByteBuffer value = ByteBuffer.allocate(view.size(name));
                             view.read(name, value);
-                            xattrs.put("user." + name, java.util.Arrays.copyOf(value.array(), value.position()));
+                            xattrs.put("user." + name, Arrays.copyOf(value.array(), value.position()));
                         }
                     }
                 }

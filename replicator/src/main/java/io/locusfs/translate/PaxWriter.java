@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -145,7 +146,7 @@ final class PaxWriter implements AutoCloseable {
         put(h, 263, 2, "00".getBytes(StandardCharsets.US_ASCII));
         octal(h, 329, 8, Math.min(devMajor, MAX_OCTAL_7));
         octal(h, 337, 8, Math.min(devMinor, MAX_OCTAL_7));
-        java.util.Arrays.fill(h, 148, 156, (byte) ' ');
+        Arrays.fill(h, 148, 156, (byte) ' ');
         long sum = 0;
         for (byte b : h) {
             sum += b & 0xff;

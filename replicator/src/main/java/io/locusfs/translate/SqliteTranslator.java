@@ -15,6 +15,8 @@ import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteConnection;
 
 /**
  * The {@code sqlite} format, an application translator: imports a live SQLite database
@@ -78,7 +80,7 @@ public final class SqliteTranslator implements Translator {
     }
 
     private static Connection open(Path file, boolean readOnly) throws SQLException {
-        org.sqlite.SQLiteConfig config = new org.sqlite.SQLiteConfig();
+        SQLiteConfig config = new SQLiteConfig();
         config.setReadOnly(readOnly);
         config.setBusyTimeout(10_000);
         return DriverManager.getConnection("jdbc:sqlite:" + file, config.toProperties());
@@ -96,7 +98,7 @@ public final class SqliteTranslator implements Translator {
             try (Connection db = open(input, true)) {
                 // The online backup API in one step (-1 pages): every page is copied under one read
                 // transaction, so the copy is one committed state and a busy writer cannot make it restart forever.
-                int status = db.unwrap(org.sqlite.SQLiteConnection.class).getDatabase()
+                int status = db.unwrap(SQLiteConnection.class).getDatabase()
                         .backup("main", copy.toString(), null, BACKUP_RETRY_MILLIS, BACKUP_RETRIES, -1);
                 if (status != 0) {
                     throw new TranslationException(input + ": the online backup failed with SQLite status " + status);

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.locusfs.tree.SnapshotTree;
 import io.locusfs.tree.TreeBuilder;
+import io.locusfs.xattr.ReservedAttributes;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -123,8 +124,8 @@ public final class TarTranslator implements Translator {
         }
         if (node.kind() == SnapshotTree.Kind.FILE || node.kind() == SnapshotTree.Kind.DIRECTORY) {
             // Linux keeps user.* xattrs only on files and directories, so extracting would fail on others.
-            records.put(XATTR + io.locusfs.xattr.ReservedAttributes.LOCATION, PaxWriter.utf8(node.zone()));
-            records.put(XATTR + io.locusfs.xattr.ReservedAttributes.RECORD, PaxWriter.utf8(node.locationRecord()));
+            records.put(XATTR + ReservedAttributes.LOCATION, PaxWriter.utf8(node.zone()));
+            records.put(XATTR + ReservedAttributes.RECORD, PaxWriter.utf8(node.locationRecord()));
         }
         String path = node.path().isEmpty() ? "./" : node.path();
         char type;
@@ -447,7 +448,7 @@ public final class TarTranslator implements Translator {
                         Base64.getDecoder().decode(record.getValue()));
             }
         }
-        xattrs.keySet().removeIf(io.locusfs.xattr.ReservedAttributes::isReserved);
+        xattrs.keySet().removeIf(ReservedAttributes::isReserved);
         long mtime = nanos(entry.getLastModifiedTime());
         long atime = entry.getLastAccessTime() == null ? mtime : nanos(entry.getLastAccessTime());
         long ctime = entry.getStatusChangeTime() == null ? mtime : nanos(entry.getStatusChangeTime());

@@ -9,12 +9,15 @@ import io.locusfs.tree.StoreTreeBuilder;
 import io.locusfs.tree.TreeException;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
 import java.util.concurrent.Semaphore;
 import java.util.function.LongPredicate;
 import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Runs exports and imports against a store. An export is written beside its destination, read
@@ -23,7 +26,7 @@ import java.util.stream.Stream;
  * wait their turn, so a burst of requests cannot exhaust memory. Thread-safe.
  */
 public final class Translation {
-    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Translation.class);
+    private static final Logger log = LoggerFactory.getLogger(Translation.class);
     /** The default cap on jobs at once: each holds a few MiB of buffers and one reader of the store. */
     public static final int DEFAULT_CONCURRENT = 2;
 
@@ -141,7 +144,7 @@ public final class Translation {
 
     /** Deletes {@code path} and, for a directory, everything below it; nothing when it does not exist. */
     static void deleteRecursively(Path path) throws IOException {
-        if (!Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
         try (Stream<Path> all = Files.walk(path)) {

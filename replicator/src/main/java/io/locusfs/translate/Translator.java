@@ -1,11 +1,12 @@
 package io.locusfs.translate;
 
 import java.io.IOException;
+import java.util.ServiceLoader;
 import java.util.Set;
 
 /**
  * A format snapshots can be exported to or imported from. Implementations are found with
- * {@link java.util.ServiceLoader}: a jar on the class path that lists its class in
+ * {@link ServiceLoader}: a jar on the class path that lists its class in
  * {@code META-INF/services/io.locusfs.translate.Translator} adds a format. An instance may run
  * several jobs at once, so it must keep no per-job state in fields.
  *

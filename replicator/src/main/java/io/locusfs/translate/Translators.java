@@ -3,8 +3,10 @@ package io.locusfs.translate;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import java.util.stream.Collectors;
+import org.slf4j.LoggerFactory;
 
 /** The translators installed: the built-in ones and every plug-in jar on the class path. */
 public final class Translators {
@@ -21,8 +23,8 @@ public final class Translators {
                     break;
                 }
                 found.add(loader.next());
-            } catch (java.util.ServiceConfigurationError e) {
-                org.slf4j.LoggerFactory.getLogger(Translators.class).warn("a translator plug-in did not load: {}", e.getMessage());
+            } catch (ServiceConfigurationError e) {
+                LoggerFactory.getLogger(Translators.class).warn("a translator plug-in did not load: {}", e.getMessage());
             }
         }
         found.sort(Comparator.comparing(Translator::name));

@@ -2,6 +2,7 @@ package io.locusfs.store;
 
 import static io.locusfs.store.StoreException.Kind;
 
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
@@ -40,7 +41,7 @@ final class Blocks {
         /** 4 bytes (the length) for a whole block, as format 2 wrote it; 8 with the patch count. */
         byte[] encode() {
             byte[] value = new byte[patches == 0 ? 4 : 8];
-            java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(value).putInt(length);
+            ByteBuffer buffer = ByteBuffer.wrap(value).putInt(length);
             if (patches != 0) {
                 buffer.putInt(patches);
             }
@@ -52,7 +53,7 @@ final class Blocks {
             if (value == null || value.length == 0) {
                 return null;
             }
-            java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(value);
+            ByteBuffer buffer = ByteBuffer.wrap(value);
             return new Entry(buffer.getInt(), value.length >= 8 ? buffer.getInt() : 0);
         }
     }

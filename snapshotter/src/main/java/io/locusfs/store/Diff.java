@@ -8,6 +8,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -61,8 +62,8 @@ public final class Diff {
     /** Inodes whose blocks or xattrs differ between the views. */
     private final Set<Long> dataChanged = new HashSet<>();
     /** Inodes read once per view: a change touches the same inode through several keys. */
-    private final Map<Long, java.util.Optional<Inode>> inodesA = new HashMap<>();
-    private final Map<Long, java.util.Optional<Inode>> inodesB = new HashMap<>();
+    private final Map<Long, Optional<Inode>> inodesA = new HashMap<>();
+    private final Map<Long, Optional<Inode>> inodesB = new HashMap<>();
 
     private Diff(View a, View b) {
         this.a = a;
@@ -173,12 +174,12 @@ public final class Diff {
 
     /** Inode {@code ino} in A, or null. */
     private Inode before(long ino) {
-        return inodesA.computeIfAbsent(ino, i -> java.util.Optional.ofNullable(a.inodeOrNull(i))).orElse(null);
+        return inodesA.computeIfAbsent(ino, i -> Optional.ofNullable(a.inodeOrNull(i))).orElse(null);
     }
 
     /** Inode {@code ino} in B, or null. */
     private Inode after(long ino) {
-        return inodesB.computeIfAbsent(ino, i -> java.util.Optional.ofNullable(b.inodeOrNull(i))).orElse(null);
+        return inodesB.computeIfAbsent(ino, i -> Optional.ofNullable(b.inodeOrNull(i))).orElse(null);
     }
 
     /** Whether {@code ino} is in both views with different attributes (so it is modified). */

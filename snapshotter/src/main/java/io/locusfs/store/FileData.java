@@ -3,6 +3,7 @@ package io.locusfs.store;
 import static io.locusfs.store.StoreException.Kind;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.List;
 import org.rocksdb.RocksDBException;
@@ -98,7 +99,7 @@ public final class FileData {
                     }
                     continue;
                 }
-                byte[] value = w.length() == w.data().length ? w.data() : java.util.Arrays.copyOf(w.data(), w.length());
+                byte[] value = w.length() == w.data().length ? w.data() : Arrays.copyOf(w.data(), w.length());
                 if (stored.get(index)) {
                     putBlock(batch, ino, w.index(), value);
                 } else {
@@ -158,7 +159,7 @@ public final class FileData {
             if (tail != 0 && size < inode.size) {
                 byte[] last = readBlock(ino, size / blockSize);
                 if (last != null && last.length > tail) {
-                    byte[] cut = java.util.Arrays.copyOf(last, tail);
+                    byte[] cut = Arrays.copyOf(last, tail);
                     if (isZero(cut, tail)) {
                         removeBlock(batch, ino, size / blockSize);
                         removed++;
@@ -224,7 +225,7 @@ public final class FileData {
     static boolean isZero(byte[] data, int length) {
         for (int at = 0; at < length; at += ZEROS.length) {
             int n = Math.min(ZEROS.length, length - at);
-            if (java.util.Arrays.mismatch(data, at, at + n, ZEROS, 0, n) >= 0) {
+            if (Arrays.mismatch(data, at, at + n, ZEROS, 0, n) >= 0) {
                 return false;
             }
         }

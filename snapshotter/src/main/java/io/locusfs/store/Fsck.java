@@ -1,11 +1,16 @@
 package io.locusfs.store;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableSet;
+import java.util.Objects;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.WriteBatch;
 
@@ -260,7 +265,7 @@ public final class Fsck {
      * tree). Reads every key once.
      */
     private final class VersionCheck {
-        private final java.util.NavigableSet<Long> readers = store.snapshots().readers();
+        private final NavigableSet<Long> readers = store.snapshots().readers();
         /** Patches stored per block version ({@link #id}); each version takes its own out. */
         private final Map<String, Integer> patches = new HashMap<>();
 
@@ -297,7 +302,7 @@ public final class Fsck {
                     byte[] key = it.key();
                     byte[] prefix = Keys.prefixOf(key);
                     long born = Keys.epochOf(key);
-                    if (previous[0] != null && !java.util.Arrays.equals(previous[0], prefix)) {
+                    if (previous[0] != null && !Arrays.equals(previous[0], prefix)) {
                         checkGroup(family, previous[0], group);
                         group.clear();
                     }
@@ -305,7 +310,7 @@ public final class Fsck {
                     Versions.Version version = Versions.version(family, born, it.value());
                     group.add(version);
                     if (family == Versions.BLOCKS) {
-                        int found = java.util.Objects.requireNonNullElse(patches.remove(id(born, family, prefix)), 0);
+                        int found = Objects.requireNonNullElse(patches.remove(id(born, family, prefix)), 0);
                         if (found != version.patches()) {
                             report("the version of " + describe(family, prefix) + " born in epoch " + born + " has "
                                     + found + " patches stored but its block map says " + version.patches(),
@@ -339,14 +344,14 @@ public final class Fsck {
         }
 
         private String id(long born, byte family, byte[] prefix) {
-            return born + ":" + family + ":" + java.util.HexFormat.of().formatHex(prefix);
+            return born + ":" + family + ":" + HexFormat.of().formatHex(prefix);
         }
 
         private void deleteBirth(WriteBatch b, String id) {
             String[] parts = id.split(":");
             try {
                 b.delete(store.births, Keys.birth(Long.parseLong(parts[0]), Byte.parseByte(parts[1]),
-                        java.util.HexFormat.of().parseHex(parts[2])));
+                        HexFormat.of().parseHex(parts[2])));
             } catch (RocksDBException e) {
                 throw new StoreException(StoreException.Kind.IO, e.getMessage(), e);
             }
@@ -388,7 +393,7 @@ public final class Fsck {
                 store.blockVersions().current(prefix));
     }
 
-    private void rewrite(long ino, java.util.function.Consumer<Inode> change) {
+    private void rewrite(long ino, Consumer<Inode> change) {
         Inode inode = store.tree().inodeOrNull(ino);
         if (inode != null) {
             change.accept(inode);
@@ -396,7 +401,7 @@ public final class Fsck {
         }
     }
 
-    private void batch(java.util.function.Consumer<WriteBatch> fill) {
+    private void batch(Consumer<WriteBatch> fill) {
         try (WriteBatch batch = new WriteBatch()) {
             fill.accept(batch);
             store.write(batch, false);

@@ -13,6 +13,8 @@ import java.util.NavigableSet;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
@@ -43,7 +45,7 @@ public final class Snapshots {
     private final Store store;
     private final Versions versions;
     /** Told of each snapshot taken, after it is written (a replication daemon ships it at once). */
-    private final java.util.List<java.util.function.Consumer<Snapshot>> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Consumer<Snapshot>> listeners = new CopyOnWriteArrayList<>();
 
     /** The epoch of the newest snapshot, 0 when there is none; versions born after it are seen by the live tree only. */
     private volatile long newestEpoch;
@@ -128,18 +130,18 @@ public final class Snapshots {
                 throw new StoreException(Kind.IO, "batching the notes of snapshot '" + name + "': " + e.getMessage(), e);
             }
         });
-        for (java.util.function.Consumer<Snapshot> listener : listeners) {
+        for (Consumer<Snapshot> listener : listeners) {
             listener.accept(made[0]);
         }
         return made[0];
     }
 
     /** Calls {@code listener} with each snapshot taken from now on, on the thread that took it; it must be quick. */
-    public void addListener(java.util.function.Consumer<Snapshot> listener) {
+    public void addListener(Consumer<Snapshot> listener) {
         listeners.add(listener);
     }
 
-    public void removeListener(java.util.function.Consumer<Snapshot> listener) {
+    public void removeListener(Consumer<Snapshot> listener) {
         listeners.remove(listener);
     }
 

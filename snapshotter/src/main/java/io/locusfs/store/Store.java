@@ -3,12 +3,20 @@ package io.locusfs.store;
 import io.locusfs.xattr.Location;
 import io.locusfs.xattr.LocationRecord;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.BloomFilter;
 import org.rocksdb.ColumnFamilyDescriptor;
@@ -17,10 +25,14 @@ import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.CompressionType;
 import org.rocksdb.DBOptions;
 import org.rocksdb.FlushOptions;
+import org.rocksdb.InfoLogLevel;
 import org.rocksdb.LRUCache;
+import org.rocksdb.MutableColumnFamilyOptions;
+import org.rocksdb.Options;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteBufferManager;
 import org.rocksdb.WriteOptions;
@@ -99,12 +111,12 @@ public final class Store implements AutoCloseable {
      */
     private volatile boolean noLog;
     /** Held shared by each write and exclusively while {@link #writeLog} switches: no write straddles a switch. */
-    private final java.util.concurrent.locks.ReentrantReadWriteLock logSwitch = new java.util.concurrent.locks.ReentrantReadWriteLock();
+    private final ReentrantReadWriteLock logSwitch = new ReentrantReadWriteLock();
     /**
      * Held shared by every writer that builds a batch outside the tree lock (data commits) and
      * exclusively while the epoch changes, so no batch is built in one epoch and written in the next.
      */
-    final java.util.concurrent.locks.ReentrantReadWriteLock epochLock = new java.util.concurrent.locks.ReentrantReadWriteLock();
+    final ReentrantReadWriteLock epochLock = new ReentrantReadWriteLock();
     private Snapshots snapshots;
     private final Versions versions;
     private final Tree tree;
@@ -132,7 +144,7 @@ public final class Store implements AutoCloseable {
                 // Files are stored in key order, so reading one (or sending a snapshot) reads table and
                 // blob files forward: let the kernel read ahead (RocksDB's default advises random access).
                 .setAdviseRandomOnOpen(false)
-                .setInfoLogLevel(org.rocksdb.InfoLogLevel.WARN_LEVEL));
+                .setInfoLogLevel(InfoLogLevel.WARN_LEVEL));
         BlockBasedTableConfig table = new BlockBasedTableConfig()
                 .setBlockCache(cache)
                 .setFilterPolicy(track(new BloomFilter(10)))
@@ -203,8 +215,8 @@ public final class Store implements AutoCloseable {
     }
 
     private static boolean hasFamily(String dbPath, String family) throws RocksDBException {
-        try (org.rocksdb.Options options = new org.rocksdb.Options()) {
-            return RocksDB.listColumnFamilies(options, dbPath).stream().anyMatch(name -> java.util.Arrays.equals(name, bytes(family)));
+        try (Options options = new Options()) {
+            return RocksDB.listColumnFamilies(options, dbPath).stream().anyMatch(name -> Arrays.equals(name, bytes(family)));
         }
     }
 
@@ -263,7 +275,7 @@ public final class Store implements AutoCloseable {
             batch.put(store.meta, META_BLOCK_SIZE, longBytes(blockSize));
             batch.put(store.meta, META_LOCATION, bytes(location.encode()));
             batch.put(store.meta, META_CREATED, longBytes(now));
-            batch.put(store.meta, META_STORE_ID, bytes(java.util.UUID.randomUUID().toString()));
+            batch.put(store.meta, META_STORE_ID, bytes(UUID.randomUUID().toString()));
             store.write(batch, true);
         } catch (RocksDBException e) {
             throw new IOException("cannot create store at " + path + ": " + e.getMessage(), e);
@@ -385,7 +397,7 @@ public final class Store implements AutoCloseable {
                     return 0; // A file RocksDB deleted while we walked.
                 }
             }).sum();
-        } catch (IOException | java.io.UncheckedIOException e) {
+        } catch (IOException | UncheckedIOException e) {
             throw new StoreException(StoreException.Kind.IO, "measuring " + path + ": " + e.getMessage(), e);
         }
     }
@@ -415,7 +427,7 @@ public final class Store implements AutoCloseable {
     }
 
     private void blobGarbageCollection(boolean on) throws RocksDBException {
-        db.setOptions(blocks, org.rocksdb.MutableColumnFamilyOptions.builder().setEnableBlobGarbageCollection(on).build());
+        db.setOptions(blocks, MutableColumnFamilyOptions.builder().setEnableBlobGarbageCollection(on).build());
     }
 
     public int blockSize() {
@@ -443,7 +455,7 @@ public final class Store implements AutoCloseable {
      *
      * @return the epoch that just ended
      */
-    long beginEpoch(java.util.function.Consumer<WriteBatch> extra) {
+    long beginEpoch(Consumer<WriteBatch> extra) {
         epochLock.writeLock().lock();
         tree.lock.lock();
         try (WriteBatch batch = new WriteBatch()) {
@@ -466,7 +478,7 @@ public final class Store implements AutoCloseable {
     }
 
     /** Runs {@code body} with every writer of the store held off (epoch lock, then tree lock). */
-    <T> T exclusively(java.util.function.Supplier<T> body) {
+    <T> T exclusively(Supplier<T> body) {
         epochLock.writeLock().lock();
         tree.lock.lock();
         try {
@@ -517,7 +529,7 @@ public final class Store implements AutoCloseable {
     /** Every signed location the store has had, oldest first. */
     public List<LocationRecord> locationHistory() {
         List<LocationRecord> history = new ArrayList<>();
-        try (org.rocksdb.RocksIterator it = db.newIterator(meta, readOptions)) {
+        try (RocksIterator it = db.newIterator(meta, readOptions)) {
             for (it.seek(META_HISTORY_PREFIX); it.isValid() && Keys.startsWith(it.key(), META_HISTORY_PREFIX); it.next()) {
                 history.add(LocationRecord.parse(new String(it.value(), StandardCharsets.UTF_8)));
             }
@@ -526,7 +538,7 @@ public final class Store implements AutoCloseable {
     }
 
     private static byte[] historyKey(long sequence) {
-        byte[] key = java.util.Arrays.copyOf(META_HISTORY_PREFIX, META_HISTORY_PREFIX.length + 8);
+        byte[] key = Arrays.copyOf(META_HISTORY_PREFIX, META_HISTORY_PREFIX.length + 8);
         Keys.putLong(key, META_HISTORY_PREFIX.length, sequence);
         return key;
     }
@@ -575,10 +587,10 @@ public final class Store implements AutoCloseable {
     }
 
     /** The notes whose names start with {@code prefix}, by name. */
-    public java.util.SortedMap<String, byte[]> notes(String prefix) {
-        java.util.SortedMap<String, byte[]> found = new java.util.TreeMap<>();
+    public SortedMap<String, byte[]> notes(String prefix) {
+        SortedMap<String, byte[]> found = new TreeMap<>();
         byte[] start = bytes(NOTE_PREFIX + prefix);
-        try (org.rocksdb.RocksIterator it = db.newIterator(meta, readOptions)) {
+        try (RocksIterator it = db.newIterator(meta, readOptions)) {
             for (it.seek(start); it.isValid() && Keys.startsWith(it.key(), start); it.next()) {
                 found.put(new String(it.key(), StandardCharsets.UTF_8).substring(NOTE_PREFIX.length()), it.value());
             }

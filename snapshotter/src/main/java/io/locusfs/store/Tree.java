@@ -4,12 +4,14 @@ import static io.locusfs.store.StoreException.Kind;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.LongPredicate;
+import java.util.function.Predicate;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteBatch;
@@ -81,7 +83,7 @@ public final class Tree {
     }
 
     /** Lists directory {@code dir} in name order, giving each entry to {@code visitor} until it returns false. */
-    public void list(long dir, java.util.function.Predicate<Entry> visitor) {
+    public void list(long dir, Predicate<Entry> visitor) {
         live.list(dir, visitor);
     }
 
@@ -650,7 +652,7 @@ public final class Tree {
     }
 
     static long now() {
-        java.time.Instant t = java.time.Instant.now();
+        Instant t = Instant.now();
         return t.getEpochSecond() * 1_000_000_000L + t.getNano();
     }
 

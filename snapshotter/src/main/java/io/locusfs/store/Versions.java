@@ -271,7 +271,7 @@ final class Versions {
                 if (epoch > upTo) {
                     break;
                 }
-                if (!visitor.visit(epoch, key[Keys.LONG], java.util.Arrays.copyOfRange(key, Keys.LONG + 1, key.length))) {
+                if (!visitor.visit(epoch, key[Keys.LONG], Arrays.copyOfRange(key, Keys.LONG + 1, key.length))) {
                     return;
                 }
             }

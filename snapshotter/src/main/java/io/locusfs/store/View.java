@@ -2,7 +2,11 @@ package io.locusfs.store;
 
 import static io.locusfs.store.StoreException.Kind;
 
+import io.locusfs.xattr.LocationRecord;
+import io.locusfs.xattr.ReservedAttributes;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.List;
 import java.util.function.Predicate;
@@ -97,7 +101,7 @@ public final class View {
         if (value == null) {
             throw new StoreException(Kind.NO_ATTRIBUTE, "no attribute '" + Tree.display(name) + "'");
         }
-        return java.util.Arrays.copyOfRange(value, 1, value.length);
+        return Arrays.copyOfRange(value, 1, value.length);
     }
 
     /**
@@ -108,7 +112,7 @@ public final class View {
      *
      * @throws StoreException CORRUPT when the file's own record cannot be read
      */
-    public io.locusfs.xattr.LocationRecord locationRecord(long ino, io.locusfs.xattr.LocationRecord storeRecord) {
+    public LocationRecord locationRecord(long ino, LocationRecord storeRecord) {
         byte[] own;
         try {
             own = getXattr(ino, RECORD_NAME);
@@ -122,13 +126,13 @@ public final class View {
     }
 
     /** The name of the attribute that holds a file's own location record. */
-    static final byte[] RECORD_NAME = io.locusfs.xattr.ReservedAttributes.RECORD.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    static final byte[] RECORD_NAME = ReservedAttributes.RECORD.getBytes(StandardCharsets.UTF_8);
 
     /** A file's own record from the attribute's bytes from {@code offset} (a stored value has a 1-byte header). */
-    static io.locusfs.xattr.LocationRecord ownRecord(long ino, byte[] value, int offset) {
+    static LocationRecord ownRecord(long ino, byte[] value, int offset) {
         try {
-            return io.locusfs.xattr.LocationRecord.parse(new String(value, offset, value.length - offset,
-                    java.nio.charset.StandardCharsets.UTF_8));
+            return LocationRecord.parse(new String(value, offset, value.length - offset,
+                    StandardCharsets.UTF_8));
         } catch (IllegalArgumentException e) {
             throw new StoreException(Kind.CORRUPT, "inode " + ino + " has an unreadable location record", e);
         }

@@ -3,6 +3,7 @@ package io.locusfs.store;
 import io.locusfs.xattr.ZonePattern;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,7 +31,7 @@ public final class ZoneQuery {
         // records of their own first, then every other file takes the store's.
         Map<Long, Boolean> ownRecordMatches = new HashMap<>();
         versions.scan(store.xattrs, new byte[0], null, epoch, (prefix, value) -> {
-            if (java.util.Arrays.equals(Keys.nameOf(prefix), View.RECORD_NAME)) {
+            if (Arrays.equals(Keys.nameOf(prefix), View.RECORD_NAME)) {
                 long ino = Keys.getLong(prefix, 0);
                 ownRecordMatches.put(ino, pattern.matches(View.ownRecord(ino, value, 1).zone()));
             }

@@ -21,6 +21,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.function.LongPredicate;
+import java.util.function.Supplier;
 
 /**
  * A snapshot of a store as a {@link SnapshotTree}: the whole snapshot (or one subtree of it), or
@@ -50,7 +52,7 @@ public final class StoreSnapshotTree implements SnapshotTree {
     private View baseView;
     private long baseEpoch;
     /** Files taken whole even when changed in place: their receiver may not have them (placement kept them back). */
-    private java.util.function.LongPredicate takeWhole = ino -> false;
+    private LongPredicate takeWhole = ino -> false;
 
     private StoreSnapshotTree(Store store, Snapshots.Snapshot snapshot, String since, long rootIno) {
         this.view = store.snapshots().view(snapshot);
@@ -92,7 +94,7 @@ public final class StoreSnapshotTree implements SnapshotTree {
      * @throws TreeException for an unknown snapshot, or {@code since} not older than {@code name}
      */
     /** Makes the files whose inodes {@code inodes} accepts come whole from {@link FileContent#changedSince}. */
-    public void takeWhole(java.util.function.LongPredicate inodes) {
+    public void takeWhole(LongPredicate inodes) {
         this.takeWhole = inodes;
     }
 
@@ -102,7 +104,7 @@ public final class StoreSnapshotTree implements SnapshotTree {
 
     /** Decides whether a rename may travel as a rename; {@code below} lists the paths under {@code to}, relative to it. */
     public interface RenameFilter {
-        boolean movable(String from, String to, java.util.function.Supplier<List<String>> below);
+        boolean movable(String from, String to, Supplier<List<String>> below);
     }
 
     /**
@@ -429,7 +431,7 @@ public final class StoreSnapshotTree implements SnapshotTree {
             if (size <= blockSize) {
                 byte[] block = scratch.get();
                 int length = view.readBlockInto(ino, 0, block);
-                singleBlock = java.util.Arrays.copyOf(block, length); // the size of the data, not of a block
+                singleBlock = Arrays.copyOf(block, length); // the size of the data, not of a block
                 return length == 0 || size == 0 ? List.of() : List.of(new Extent(0, size));
             }
             return extentsOf(view.storedBlocks(ino));
@@ -455,7 +457,7 @@ public final class StoreSnapshotTree implements SnapshotTree {
             if (singleBlock != null && offset + length <= blockSize) {
                 int copy = (int) Math.max(0, Math.min(length, singleBlock.length - offset));
                 System.arraycopy(singleBlock, (int) offset, buffer, 0, copy);
-                java.util.Arrays.fill(buffer, copy, length, (byte) 0);
+                Arrays.fill(buffer, copy, length, (byte) 0);
                 return;
             }
             byte[] block = scratch.get();
@@ -468,7 +470,7 @@ public final class StoreSnapshotTree implements SnapshotTree {
                 int stored = view.readBlockInto(ino, index, block);
                 int copy = Math.max(0, Math.min(n, stored - within));
                 System.arraycopy(block, within, buffer, done, copy);
-                java.util.Arrays.fill(buffer, done + copy, done + n, (byte) 0);
+                Arrays.fill(buffer, done + copy, done + n, (byte) 0);
                 done += n;
             }
         }

@@ -6,14 +6,19 @@ import io.locusfs.store.Snapshots;
 import io.locusfs.store.Store;
 import io.locusfs.store.StoreException;
 import io.locusfs.store.Tree;
+import io.locusfs.xattr.ReservedAttributes;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.LongPredicate;
 
 /**
@@ -187,7 +192,7 @@ public final class StoreTreeBuilder implements TreeBuilder {
             for (var xattr : node.xattrs().entrySet()) {
                 xattrs.put(bytes(xattr.getKey()), xattr.getValue());
             }
-            java.util.function.Consumer<Inode> init = created -> {
+            Consumer<Inode> init = created -> {
                 created.mode = (created.mode & Inode.S_IFMT) | node.permissions();
                 created.uid = node.uid();
                 created.gid = node.gid();
@@ -272,7 +277,7 @@ public final class StoreTreeBuilder implements TreeBuilder {
             int n = Math.min(blockSize - within, length - done);
             if (within == 0 && (n == blockSize || at + n >= inode.size)) {
                 // The data handed over whole (a small file's one block) needs no copy: commit writes it before returning.
-                byte[] block = done == 0 && n == bytes.length ? bytes : java.util.Arrays.copyOfRange(bytes, done, done + n);
+                byte[] block = done == 0 && n == bytes.length ? bytes : Arrays.copyOfRange(bytes, done, done + n);
                 writes.add(new FileData.BlockWrite(index, block, n));
             } else {
                 byte[] block = new byte[blockSize];
@@ -373,7 +378,7 @@ public final class StoreTreeBuilder implements TreeBuilder {
             // A directory kept in place may hold xattrs the input no longer has.
             for (byte[] name : tree.listXattrs(ino)) {
                 String text = new String(name, StandardCharsets.UTF_8);
-                if (!node.xattrs().containsKey(text) && !io.locusfs.xattr.ReservedAttributes.isReserved(text)) {
+                if (!node.xattrs().containsKey(text) && !ReservedAttributes.isReserved(text)) {
                     tree.removeXattr(ino, name);
                 }
             }
@@ -409,7 +414,7 @@ public final class StoreTreeBuilder implements TreeBuilder {
         if (name == null) {
             return null;
         }
-        java.time.Instant created = snapshotName == null ? described.created() : java.time.Instant.now();
+        Instant created = snapshotName == null ? described.created() : Instant.now();
         return store.snapshots().create(name, created.getEpochSecond() * 1_000_000_000L + created.getNano(), true);
     }
 
@@ -493,7 +498,7 @@ public final class StoreTreeBuilder implements TreeBuilder {
      * remembered, and a file is replaced (or removed) in one write, its entry not read again.
      */
     public StoreTreeBuilder exclusive() {
-        directories = new java.util.HashMap<>();
+        directories = new HashMap<>();
         exclusive = true;
         return this;
     }

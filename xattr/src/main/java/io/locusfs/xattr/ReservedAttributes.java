@@ -1,5 +1,7 @@
 package io.locusfs.xattr;
 
+import java.util.List;
+
 /**
  * The extended attributes only the filesystem writes: {@code user.location} (the zone where the
  * file's data lives) and every {@code user.location.*} name, of which {@code user.location.record}
@@ -18,7 +20,7 @@ public final class ReservedAttributes {
     /** On an origin: the zones its replicas live in, one line each (computed, not stored). */
     public static final String REPLICAS = "user.location.replicas";
     /** The reserved names every file shows, in listxattr order. */
-    public static final java.util.List<String> SHOWN = java.util.List.of(LOCATION, RECORD);
+    public static final List<String> SHOWN = List.of(LOCATION, RECORD);
 
     private ReservedAttributes() {
     }
