@@ -53,7 +53,7 @@ import picocli.CommandLine.Parameters;
         footer = {"  0  written and verified", "  1  refused or failed (the message says why); nothing written at OUTPUT"})
 final class ExportCommand implements Callable<Integer> {
     @Mixin
-    SnapshotCommand.Target target = new SnapshotCommand.Target();
+    StoreTarget target = new StoreTarget();
 
     @Mixin
     FormatOptions options = new FormatOptions();
@@ -76,9 +76,9 @@ final class ExportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<String> args = SnapshotCommand.parameters(target, given, 1, "locusfs export STORE SNAPSHOT --format FORMAT --output PATH");
-        String snapshot = SnapshotCommand.rest(target, args).get(0);
-        Path storePath = target.resolve(SnapshotCommand.storeOf(target, args));
+        List<String> args = target.parameters(given, 1, "locusfs export STORE SNAPSHOT --format FORMAT --output PATH");
+        String snapshot = target.rest(args).get(0);
+        Path storePath = target.resolve(target.storeOf(args));
         Path absolute = output.toAbsolutePath();
         if (!force && Files.exists(absolute, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(absolute)) {
             throw new IllegalArgumentException(absolute + " exists; add --force to replace it");

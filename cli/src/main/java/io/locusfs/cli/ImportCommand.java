@@ -44,7 +44,7 @@ import picocli.CommandLine.Parameters;
         footer = {"  0  imported", "  1  refused or failed (the message says why)"})
 final class ImportCommand implements Callable<Integer> {
     @Mixin
-    SnapshotCommand.Target target = new SnapshotCommand.Target();
+    StoreTarget target = new StoreTarget();
 
     @Mixin
     FormatOptions options = new FormatOptions();
@@ -61,9 +61,9 @@ final class ImportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<String> args = SnapshotCommand.parameters(target, given, 1, "locusfs import STORE --format FORMAT INPUT");
-        Path input = Path.of(SnapshotCommand.rest(target, args).get(0)).toAbsolutePath();
-        Path storePath = target.resolve(SnapshotCommand.storeOf(target, args));
+        List<String> args = target.parameters(given, 1, "locusfs import STORE --format FORMAT INPUT");
+        Path input = Path.of(target.rest(args).get(0)).toAbsolutePath();
+        Path storePath = target.resolve(target.storeOf(args));
         long size = Files.isRegularFile(input) ? Files.size(input) : 0;
         Optional<ControlClient> daemon = ControlClient.ifMounted(storePath);
         Translation.Summary summary;

@@ -3,24 +3,15 @@ package io.locusfs.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.locusfs.daemon.ControlClient;
-import io.locusfs.fuse.MountTable;
 import io.locusfs.daemon.SnapshotOperations;
-import io.locusfs.daemon.SnapshotService;
-import io.locusfs.daemon.StoreConfig;
 import io.locusfs.store.Diff;
-import io.locusfs.store.Store;
-import io.locusfs.store.StoreOptions;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -64,66 +55,6 @@ final class SnapshotCommand implements Runnable {
                 "a subcommand is required (create, list, delete, diff, rollback, thin)");
     }
 
-    /** Where a subcommand's store is: the options and parameters they all share. */
-    static final class Target {
-        @Option(names = "--mount", paramLabel = "MOUNTPOINT", description = "The mount point of a mounted store (instead of STORE).")
-        Path mountPoint;
-
-        /** What one subcommand does with the snapshot operations of its store. */
-        interface Operation<T> {
-            T on(SnapshotOperations snapshots) throws IOException;
-        }
-
-        /**
-         * Runs {@code operation} where the store is: by its mount daemon when it is mounted, else
-         * on the store opened here (read-only for an operation that only reads, which works while
-         * a mirror serves the store). Both give the same answers.
-         */
-        <T> T run(Path store, boolean onlyReads, Operation<T> operation) throws IOException {
-            Path storePath = resolve(store);
-            Optional<ControlClient> daemon = ControlClient.ifMounted(storePath);
-            if (daemon.isPresent()) {
-                return operation.on(daemon.get().snapshots());
-            }
-            try (Store opened = Store.open(storePath, onlyReads ? StoreOptions.defaults().asReadOnly() : StoreOptions.defaults())) {
-                return operation.on(new SnapshotService(opened, null, StoreConfig.load(storePath)));
-            }
-        }
-
-        /** The store directory: {@code store}, or the store mounted at --mount (or at {@code store} when it is a mount point). */
-        Path resolve(Path store) throws IOException {
-            if (mountPoint == null) {
-                if (store == null) {
-                    throw new IllegalArgumentException("give the store directory, or --mount MOUNTPOINT");
-                }
-                var mounted = MountTable.at(store).filter(m -> m.type().equals(MountTable.FS_TYPE));
-                return mounted.isPresent() ? Path.of(mounted.get().source()) : store;
-            }
-            var mounted = MountTable.at(mountPoint).filter(m -> m.type().equals(MountTable.FS_TYPE));
-            if (mounted.isEmpty()) {
-                throw new IllegalArgumentException(mountPoint + " is not a LocusFS mount point");
-            }
-            return Path.of(mounted.get().source());
-        }
-    }
-
-    /** STORE then the other parameters; with --mount, STORE is left out. */
-    static List<String> parameters(Target target, List<String> given, int needed, String usage) {
-        int expected = target.mountPoint == null ? needed + 1 : needed;
-        if (given.size() < expected) {
-            throw new IllegalArgumentException("usage: " + usage);
-        }
-        return given;
-    }
-
-    static Path storeOf(Target target, List<String> given) {
-        return target.mountPoint == null ? Path.of(given.get(0)) : null;
-    }
-
-    static List<String> rest(Target target, List<String> given) {
-        return target.mountPoint == null ? given.subList(1, given.size()) : given;
-    }
-
     @Command(name = "create", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class, sortOptions = false,
             header = "Take a snapshot of the whole tree now.",
             description = {
@@ -137,7 +68,7 @@ final class SnapshotCommand implements Runnable {
                 "Usage: locusfs snapshot create STORE NAME | --mount MOUNTPOINT NAME"})
     static final class Create implements Callable<Integer> {
         @Mixin
-        Target target = new Target();
+        StoreTarget target = new StoreTarget();
 
         @Parameters(paramLabel = "STORE NAME", description = "The store (unless --mount) and the snapshot's name.")
         List<String> given = new ArrayList<>();
@@ -155,10 +86,10 @@ final class SnapshotCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            List<String> p = parameters(target, given, 1, "locusfs snapshot create STORE NAME");
-            String name = rest(target, p).get(0);
+            List<String> p = target.parameters(given, 1, "locusfs snapshot create STORE NAME");
+            String name = target.rest(p).get(0);
             long nanos = time == null ? 0 : instantNanos(time);
-            var created = target.run(storeOf(target, p), false, s -> s.create(name, nanos, !scheduled, !noHooks));
+            var created = target.run(target.storeOf(p), false, s -> s.create(name, nanos, !scheduled, !noHooks));
             System.out.println("snapshot " + created.name() + " taken");
             return 0;
         }
@@ -175,7 +106,7 @@ final class SnapshotCommand implements Runnable {
                 "Usage: locusfs snapshot list STORE | --mount MOUNTPOINT"})
     static final class ListSnapshots implements Callable<Integer> {
         @Mixin
-        Target target = new Target();
+        StoreTarget target = new StoreTarget();
 
         @Parameters(paramLabel = "STORE", description = "The store (unless --mount).")
         List<String> given = new ArrayList<>();
@@ -185,8 +116,8 @@ final class SnapshotCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            List<String> p = parameters(target, given, 0, "locusfs snapshot list STORE");
-            SnapshotOperations.Listing listing = target.run(storeOf(target, p), true, SnapshotOperations::list);
+            List<String> p = target.parameters(given, 0, "locusfs snapshot list STORE");
+            SnapshotOperations.Listing listing = target.run(target.storeOf(p), true, SnapshotOperations::list);
             ObjectMapper mapper = new ObjectMapper();
             ObjectNode out = mapper.createObjectNode();
             ArrayNode list = out.putArray("snapshots");
@@ -223,16 +154,16 @@ final class SnapshotCommand implements Runnable {
                 "Usage: locusfs snapshot delete STORE NAME | --mount MOUNTPOINT NAME"})
     static final class Delete implements Callable<Integer> {
         @Mixin
-        Target target = new Target();
+        StoreTarget target = new StoreTarget();
 
         @Parameters(paramLabel = "STORE NAME", description = "The store (unless --mount) and the snapshot.")
         List<String> given = new ArrayList<>();
 
         @Override
         public Integer call() throws Exception {
-            List<String> p = parameters(target, given, 1, "locusfs snapshot delete STORE NAME");
-            String name = rest(target, p).get(0);
-            var d = target.run(storeOf(target, p), false, s -> s.delete(name));
+            List<String> p = target.parameters(given, 1, "locusfs snapshot delete STORE NAME");
+            String name = target.rest(p).get(0);
+            var d = target.run(target.storeOf(p), false, s -> s.delete(name));
             System.out.println("snapshot " + name + " deleted: " + d.versions() + " versions freed (" + human(d.blockBytes())
                     + " of data); store on disk " + human(d.diskBefore()) + " -> " + human(d.diskAfter()));
             return 0;
@@ -251,7 +182,7 @@ final class SnapshotCommand implements Runnable {
                 "Usage: locusfs snapshot diff STORE FROM [TO] | --mount MOUNTPOINT FROM [TO]"})
     static final class DiffSnapshots implements Callable<Integer> {
         @Mixin
-        Target target = new Target();
+        StoreTarget target = new StoreTarget();
 
         @Parameters(paramLabel = "STORE FROM [TO]", description = "The store (unless --mount), the older snapshot, the newer one.")
         List<String> given = new ArrayList<>();
@@ -261,9 +192,9 @@ final class SnapshotCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            List<String> p = parameters(target, given, 1, "locusfs snapshot diff STORE FROM [TO]");
-            List<String> names = rest(target, p);
-            List<Diff.Change> diff = target.run(storeOf(target, p), true,
+            List<String> p = target.parameters(given, 1, "locusfs snapshot diff STORE FROM [TO]");
+            List<String> names = target.rest(p);
+            List<Diff.Change> diff = target.run(target.storeOf(p), true,
                     s -> s.diff(names.get(0), names.size() > 1 ? names.get(1) : null));
             ObjectMapper mapper = new ObjectMapper();
             ArrayNode changes = mapper.createArrayNode();
@@ -309,7 +240,7 @@ final class SnapshotCommand implements Runnable {
                 "Usage: locusfs snapshot rollback STORE NAME | --mount MOUNTPOINT NAME"})
     static final class Rollback implements Callable<Integer> {
         @Mixin
-        Target target = new Target();
+        StoreTarget target = new StoreTarget();
 
         @Parameters(paramLabel = "STORE NAME", description = "The store (unless --mount) and the snapshot.")
         List<String> given = new ArrayList<>();
@@ -319,9 +250,9 @@ final class SnapshotCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            List<String> p = parameters(target, given, 1, "locusfs snapshot rollback STORE NAME");
-            String name = rest(target, p).get(0);
-            long restored = target.run(storeOf(target, p), false, s -> s.rollback(name, force));
+            List<String> p = target.parameters(given, 1, "locusfs snapshot rollback STORE NAME");
+            String name = target.rest(p).get(0);
+            long restored = target.run(target.storeOf(p), false, s -> s.rollback(name, force));
             System.out.println("rolled back to " + name + " (" + restored + " keys restored)");
             return 0;
         }
@@ -338,7 +269,7 @@ final class SnapshotCommand implements Runnable {
                 "Usage: locusfs snapshot thin STORE | --mount MOUNTPOINT"})
     static final class Thin implements Callable<Integer> {
         @Mixin
-        Target target = new Target();
+        StoreTarget target = new StoreTarget();
 
         @Parameters(paramLabel = "STORE", description = "The store (unless --mount).")
         List<String> given = new ArrayList<>();
@@ -351,9 +282,9 @@ final class SnapshotCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            List<String> p = parameters(target, given, 0, "locusfs snapshot thin STORE");
+            List<String> p = target.parameters(given, 0, "locusfs snapshot thin STORE");
             long nanos = now == null ? 0 : instantNanos(now);
-            var answer = target.run(storeOf(target, p), false, s -> s.thin(nanos, dryRun));
+            var answer = target.run(target.storeOf(p), false, s -> s.thin(nanos, dryRun));
             for (SnapshotOperations.Thinned t : answer) {
                 System.out.println((dryRun ? "would thin " : "thinned ") + t.name() + " (" + t.reason() + ")");
             }

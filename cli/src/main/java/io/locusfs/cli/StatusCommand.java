@@ -41,7 +41,7 @@ final class StatusCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path storePath = new SnapshotCommand.Target().resolve(store);
+        Path storePath = new StoreTarget().resolve(store);
         Path file = storePath.resolve(Replicator.STATUS_FILE);
         Store.checkFormat(storePath); // "… is not a LocusFS store" before anything about replication
         if (!Files.exists(file)) {
