@@ -209,8 +209,7 @@ final class Blocks {
                 deletePatches(batch, prefix, store.currentEpoch(), current.patches());
             }
             if (olderLive) {
-                versions.put(batch, store.blocks, Versions.BLOCKS, prefix, Versions.TOMBSTONE);
-                batch.put(store.blockmap, key, Versions.TOMBSTONE);
+                bury(batch, prefix);
             } else {
                 versions.dropCurrent(batch, store.blocks, Versions.BLOCKS, prefix);
                 batch.delete(store.blockmap, key);
@@ -218,6 +217,30 @@ final class Blocks {
         } catch (RocksDBException e) {
             throw new StoreException(Kind.IO, "batching a block removal: " + e.getMessage(), e);
         }
+    }
+
+    /** As {@link #remove}, for the block's live version as the store holds it now. */
+    void removeLive(WriteBatch batch, byte[] prefix) {
+        remove(batch, prefix, versions.hasOlderLiveVersion(store.blockmap, prefix), current(prefix));
+    }
+
+    /** Adds to {@code batch} the removal of every stored block of {@code ino} from {@code fromIndex} on; returns how many. */
+    long removeFrom(WriteBatch batch, long ino, long fromIndex) {
+        long[] removed = new long[1];
+        versions.scanForRemoval(store.blockmap, Keys.inodePrefix(ino), Keys.blockPrefix(ino, fromIndex), (prefix, olderLive, current) -> {
+            remove(batch, prefix, olderLive, Entry.decode(current));
+            removed[0]++;
+        });
+        return removed[0];
+    }
+
+    /**
+     * Adds to {@code batch} a tombstone born now: the block reads as a hole from this epoch on,
+     * while the older versions stay for the snapshots that see them.
+     */
+    void bury(WriteBatch batch, byte[] prefix) throws RocksDBException {
+        versions.put(batch, store.blocks, Versions.BLOCKS, prefix, Versions.TOMBSTONE);
+        batch.put(store.blockmap, Keys.versioned(prefix, store.currentEpoch()), Versions.TOMBSTONE);
     }
 
     /** Adds to {@code batch} the deletion of version {@code born} of a block: base, block map entry, patches. */

@@ -184,12 +184,7 @@ public final class FileData {
 
     /** Adds to {@code batch} the removal of every stored block of {@code ino} from {@code fromIndex} on. */
     long removeBlocksFrom(WriteBatch batch, long ino, long fromIndex) {
-        long[] removed = new long[1];
-        versions.scanForRemoval(store.blockmap, Keys.inodePrefix(ino), Keys.blockPrefix(ino, fromIndex), (prefix, olderLive, current) -> {
-            blocks().remove(batch, prefix, olderLive, Blocks.Entry.decode(current));
-            removed[0]++;
-        });
-        return removed[0];
+        return blocks().removeFrom(batch, ino, fromIndex);
     }
 
     /** Adds a whole new version of a block that holds data live (its version of this epoch, if any, is replaced). */
@@ -199,8 +194,7 @@ public final class FileData {
     }
 
     private void removeBlock(WriteBatch batch, long ino, long index) {
-        byte[] prefix = Keys.blockPrefix(ino, index);
-        blocks().remove(batch, prefix, versions.hasOlderLiveVersion(store.blockmap, prefix), blocks().current(prefix));
+        blocks().removeLive(batch, Keys.blockPrefix(ino, index));
     }
 
     private Blocks blocks() {

@@ -389,8 +389,7 @@ public final class Fsck {
     }
 
     private void dropBlock(WriteBatch batch, byte[] prefix) {
-        store.blockVersions().remove(batch, prefix, versions.hasOlderLiveVersion(store.blockmap, prefix),
-                store.blockVersions().current(prefix));
+        store.blockVersions().removeLive(batch, prefix);
     }
 
     private void rewrite(long ino, Consumer<Inode> change) {

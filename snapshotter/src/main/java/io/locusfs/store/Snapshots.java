@@ -391,8 +391,7 @@ public final class Snapshots {
             if (family != Versions.BLOCKS) {
                 versions.put(batch, versions.values(family), family, prefix, old == null ? Versions.TOMBSTONE : old);
             } else if (old == null) {
-                versions.put(batch, store.blocks, family, prefix, Versions.TOMBSTONE);
-                batch.put(store.blockmap, Keys.versioned(prefix, current), Versions.TOMBSTONE);
+                store.blockVersions().bury(batch, prefix);
             } else {
                 store.blockVersions().putWhole(batch, prefix, old, null); // the current version was dropped above
             }

@@ -123,6 +123,24 @@ class SnapshotsTest {
     }
 
     @Test
+    void aRollbackPastABlocksBirthBuriesItWhileTheLaterSnapshotKeepsIt() {
+        long f = file("f", "v1");
+        snapshots.create("a", 1, true);
+        int block = store.blockSize();
+        byte[] second = b("second block");
+        store.data().commit(f, List.of(new FileData.BlockWrite(1, second, second.length)), block + second.length,
+                System.nanoTime(), store.data().storedBlocks(f));
+        snapshots.create("b", 2, true);
+        snapshots.rollback("a");
+        assertNull(store.tree().live().readBlock(f, 1), "the live tree has no block the snapshot had not");
+        assertArrayEquals(second, java.util.Arrays.copyOf(snapshots.view(snapshots.get("b")).readBlock(f, 1), second.length),
+                "the later snapshot still reads it");
+        assertEquals(List.of(), new Fsck(store).check());
+        snapshots.delete("b");
+        assertEquals(List.of(), new Fsck(store).check(), "the buried block goes with the last snapshot that saw it");
+    }
+
+    @Test
     void rollbackRestoresTheSnapshotAndKeepsLaterSnapshots() {
         long f = file("f", "v1");
         snapshots.create("a", 1, true);
