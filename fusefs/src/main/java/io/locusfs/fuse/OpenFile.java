@@ -1,5 +1,6 @@
 package io.locusfs.fuse;
 
+import io.locusfs.store.BlockSpans;
 import io.locusfs.store.FileData;
 import io.locusfs.store.Inode;
 import io.locusfs.store.StoreException;
@@ -174,21 +175,11 @@ final class OpenFile {
         if ((offset + length - 1) / blockSize >= Integer.MAX_VALUE) {
             throw new StoreException(StoreException.Kind.FILE_TOO_BIG, "write beyond the largest file size");
         }
-        int done = 0;
-        while (done < length) {
-            long position = offset + done;
-            long index = position / blockSize;
-            int within = (int) (position % blockSize);
-            int chunk = Math.min(length - done, blockSize - within);
-            DirtyBlock block = dirty.get(index);
-            if (block == null) {
-                block = new DirtyBlock(pool.take());
-                dirty.put(index, block);
-            }
+        BlockSpans.forEach(offset, length, blockSize, (index, within, done, chunk) -> {
+            DirtyBlock block = dirty.computeIfAbsent(index, i -> new DirtyBlock(pool.take()));
             source.get(done, block.data, within, chunk);
             block.add(within, within + chunk);
-            done += chunk;
-        }
+        });
         size = Math.max(size, offset + length);
         mtimeNanos = nowNanos;
         metadataDirty = true;
@@ -292,12 +283,7 @@ final class OpenFile {
             return 0;
         }
         int total = (int) Math.min(length, fileSize - offset);
-        int done = 0;
-        while (done < total) {
-            long position = offset + done;
-            long index = position / blockSize;
-            int within = (int) (position % blockSize);
-            int chunk = Math.min(total - done, blockSize - within);
+        BlockSpans.forEach(offset, total, blockSize, (index, within, done, chunk) -> {
             int stored = source.readInto(index, scratch);
             int available = Math.max(0, Math.min(chunk, stored - within));
             if (available > 0) {
@@ -306,8 +292,7 @@ final class OpenFile {
             if (available < chunk) {
                 target.setMemory(done + available, chunk - available, (byte) 0);
             }
-            done += chunk;
-        }
+        });
         return total;
     }
 

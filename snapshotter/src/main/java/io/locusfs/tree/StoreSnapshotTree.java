@@ -1,5 +1,6 @@
 package io.locusfs.tree;
 
+import io.locusfs.store.BlockSpans;
 import io.locusfs.store.Diff;
 import io.locusfs.store.Inode;
 import io.locusfs.store.Snapshots;
@@ -461,18 +462,12 @@ public final class StoreSnapshotTree implements SnapshotTree {
                 return;
             }
             byte[] block = scratch.get();
-            int done = 0;
-            while (done < length) {
-                long at = offset + done;
-                long index = at / blockSize;
-                int within = (int) (at % blockSize);
-                int n = Math.min(length - done, blockSize - within);
+            BlockSpans.forEach(offset, length, blockSize, (index, within, done, n) -> {
                 int stored = view.readBlockInto(ino, index, block);
                 int copy = Math.max(0, Math.min(n, stored - within));
                 System.arraycopy(block, within, buffer, done, copy);
                 Arrays.fill(buffer, done + copy, done + n, (byte) 0);
-                done += n;
-            }
+            });
         }
 
         @Override
