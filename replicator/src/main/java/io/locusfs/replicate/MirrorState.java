@@ -86,6 +86,11 @@ final class MirrorState {
         state = Link.UP;
     }
 
+    /** How soon its transfer should go among those due: its priority, raised by the failures it has to catch up on. */
+    int urgency() {
+        return config.priority() + 100 * Math.min(failures, 10);
+    }
+
     /** When the next transfer may start (System.nanoTime()): after a failure's backoff and the mirror's rhythm. */
     long nextTransferAt() {
         return Math.max(nextAttempt, lastShipped == 0 ? 0 : lastShipped + config.every().toNanos());

@@ -7,7 +7,6 @@ import io.locusfs.policy.PolicyFile;
 import io.locusfs.store.Snapshots;
 import io.locusfs.store.Store;
 import io.locusfs.xattr.NodeIdentity;
-import io.locusfs.xattr.ZonePath;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,13 +16,10 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -58,15 +54,16 @@ public final class Replicator implements AutoCloseable {
     private final NodeIdentity identity;
     private final Path configFile;
     private final Path statusFile;
-    private final Map<String, MirrorState> mirrors = new LinkedHashMap<>();
+    /** One job per configured mirror, in configuration order. */
+    private final Map<String, MirrorJob> mirrors = new LinkedHashMap<>();
     private final ExecutorService heartbeats = Executors.newCachedThreadPool(daemonThreads("replication-heartbeat"));
     private final ExecutorService transfers = Executors.newCachedThreadPool(daemonThreads("replication-transfer"));
     private final Thread scheduler;
     /** Wakes the scheduler when a snapshot is taken, so it is shipped at once rather than at the next tick. */
     private final Semaphore wakeups = new Semaphore(0);
     private final Consumer<Snapshots.Snapshot> onSnapshot = snapshot -> wakeups.release();
-    /** Clients of transfers in progress, aborted at close so that none outlives the store. */
-    private final Set<MirrorLink> inFlight = ConcurrentHashMap.newKeySet();
+    /** Links of transfers in progress, aborted at close so that none outlives the store. */
+    final Set<MirrorLink> inFlight = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
     private ReplicationConfig config;
     private FileTime configTime;
@@ -112,14 +109,15 @@ public final class Replicator implements AutoCloseable {
             log.warn("{} has no snapshot to replicate", store.path());
             return failed;
         }
-        List<MirrorState> all;
+        List<MirrorJob> all;
         synchronized (this) {
             all = List.copyOf(mirrors.values());
         }
-        for (MirrorState s : all) {
-            heartbeat(s);
+        for (MirrorJob job : all) {
+            job.heartbeat();
+            MirrorState s = job.state();
             if (s.state == MirrorState.Link.UP) {
-                transfer(s, newest.get().name());
+                job.transfer(newest.get().name());
             }
             if (!newest.get().name().equals(s.lastSnapshot)) {
                 failed.add(s.config.name());
@@ -169,14 +167,14 @@ public final class Replicator implements AutoCloseable {
             var e = it.next();
             if (!wanted.containsKey(e.getKey())) {
                 log.info("mirror {} removed from the configuration", e.getKey());
-                e.getValue().removed = true;
+                e.getValue().state().removed = true;
                 it.remove();
             }
         }
         for (ReplicationConfig.Mirror m : next.mirrors()) {
-            MirrorState s = mirrors.get(m.name());
+            MirrorState s = mirrors.containsKey(m.name()) ? mirrors.get(m.name()).state() : null;
             if (s == null) {
-                mirrors.put(m.name(), new MirrorState(m));
+                mirrors.put(m.name(), new MirrorJob(this, store, identity, new MirrorState(m)));
                 if (config != null) {
                     log.info("mirror {} ({}) added", m.name(), m.address());
                 }
@@ -218,11 +216,12 @@ public final class Replicator implements AutoCloseable {
     private synchronized void tick() {
         reloadIfChanged();
         long now = System.nanoTime();
-        for (MirrorState s : mirrors.values()) {
+        for (MirrorJob job : mirrors.values()) {
+            MirrorState s = job.state();
             if (!s.heartbeatRunning && now >= s.nextHeartbeat) {
                 s.heartbeatRunning = true;
                 s.nextHeartbeat = now + config.heartbeat().toNanos();
-                heartbeats.submit(() -> heartbeat(s));
+                heartbeats.submit(job::heartbeat);
             }
         }
         startDueTransfers(now);
@@ -256,67 +255,9 @@ public final class Replicator implements AutoCloseable {
     }
 
     /** The link to mirror {@code m}: TLS, paced to its bandwidth, counting what a send writes into {@code s}. */
-    private MirrorLink link(ReplicationConfig.Mirror m, MirrorState s) {
+    MirrorLink link(ReplicationConfig.Mirror m, MirrorState s) {
         MirrorLink tls = new TlsMirrorLink(tlsContext, m.host(), m.port(), CONNECT_TIMEOUT_MILLIS);
         return new ProgressLink(RateLimitedLink.of(tls, m.bandwidth()), (files, bytes) -> s.sendingBytes.addAndGet(bytes));
-    }
-
-    private void heartbeat(MirrorState s) {
-        ReplicationConfig.Mirror m;
-        synchronized (this) {
-            m = s.config;
-        }
-        try {
-            MirrorLink.Info info = link(m, s).hello();
-            synchronized (this) {
-                noticeChanges(s, info);
-                if (!s.state.answers()) {
-                    log.info("mirror {} ({}) is {}: zone {}, at snapshot {}", m.name(), m.address(),
-                            s.state == MirrorState.Link.DOWN ? "back" : "up", info.zone(), info.lastSnapshot());
-                    s.state = MirrorState.Link.UP;
-                    s.nextAttempt = 0; // what waited for it starts now
-                }
-                s.lastSnapshot = info.lastSnapshot();
-            }
-        } catch (IOException e) {
-            synchronized (this) {
-                if (s.state != MirrorState.Link.DOWN) {
-                    log.warn("mirror {} ({}) is down: {}", m.name(), m.address(), e.getMessage());
-                }
-                if (s.state != MirrorState.Link.SENDING) {
-                    s.state = MirrorState.Link.DOWN;
-                }
-                s.lastError = e.getMessage();
-            }
-        } finally {
-            synchronized (this) {
-                s.heartbeatRunning = false;
-            }
-        }
-    }
-
-    /** A mirror that now presents another zone, store or certificate: reported, and a zone change re-checks placement. */
-    private void noticeChanges(MirrorState s, MirrorLink.Info info) {
-        String name = s.config.name();
-        if (s.zone == null) {
-            // What the mirror acknowledged last time, possibly before this daemon started.
-            ReplicaBook.find(store, info.store()).ifPresent(known -> s.zone = known.zone());
-        }
-        if (s.zone != null && !s.zone.equals(info.zone())) {
-            log.warn("mirror {} moved: zone {} -> {}; placement will be checked again for {} with a full stream", name, s.zone,
-                    info.zone(), info.zone());
-            s.fullResend = true;
-        }
-        if (s.storeId != null && !s.storeId.equals(info.store())) {
-            log.warn("mirror {} is now another store ({} -> {}); it gets a full stream", name, s.storeId, info.store());
-            s.fullResend = true;
-        }
-        if (s.certificate != null && !s.certificate.equals(info.certificate())) {
-            log.warn("mirror {} presents a different certificate (sha256 {} -> {})", name, s.certificate, info.certificate());
-        }
-        s.zone = info.zone();
-        s.storeId = info.store();
-        s.certificate = info.certificate();
     }
 
     private void startDueTransfers(long now) {
@@ -324,17 +265,19 @@ public final class Replicator implements AutoCloseable {
         if (newest.isEmpty()) {
             return;
         }
-        long running = mirrors.values().stream().filter(s -> s.transferRunning).count();
-        List<MirrorState> due = new ArrayList<>();
-        for (MirrorState s : mirrors.values()) {
+        long running = states().stream().filter(s -> s.transferRunning).count();
+        List<MirrorJob> due = new ArrayList<>();
+        for (MirrorJob job : mirrors.values()) {
+            MirrorState s = job.state();
             boolean behind = !newest.get().name().equals(s.lastSnapshot) || s.fullResend;
             if (s.state == MirrorState.Link.UP && !s.transferRunning && behind && now >= s.nextTransferAt()) {
-                due.add(s);
+                due.add(job);
             }
         }
         // Priority first; a mirror whose transfers failed (its link was down) moves up, to catch up first.
-        due.sort(Comparator.comparingInt((MirrorState s) -> -(s.config.priority() + 100 * Math.min(s.failures, 10))));
-        for (MirrorState s : due) {
+        due.sort(Comparator.comparingInt((MirrorJob job) -> -job.state().urgency()));
+        for (MirrorJob job : due) {
+            MirrorState s = job.state();
             if (running >= config.concurrent()) {
                 log.debug("mirror {} waits: {} transfers running", s.config.name(), running);
                 return;
@@ -343,176 +286,27 @@ public final class Replicator implements AutoCloseable {
             s.transferRunning = true;
             s.state = MirrorState.Link.SENDING;
             String snapshot = newest.get().name();
-            transfers.submit(() -> transfer(s, snapshot));
+            transfers.submit(() -> job.transfer(snapshot));
         }
     }
 
-    /** Sends {@code snapshot} to the mirror, after the mirror's unfinished receive of an older one if it has one. */
-    private void transfer(MirrorState s, String snapshot) {
-        try {
-            String sent = transferOnce(s, snapshot);
-            if (sent != null && !sent.equals(snapshot)) {
-                transferOnce(s, snapshot);
-            }
-        } finally {
-            synchronized (this) {
-                s.transferRunning = false;
-                s.sendingSnapshot = null;
-            }
-        }
+    /** The mirrors' states (under this object's lock). */
+    private List<MirrorState> states() {
+        return mirrors.values().stream().map(MirrorJob::state).toList();
     }
 
-    /**
-     * One transfer: {@code snapshot}, or the older snapshot whose receive the mirror left
-     * unfinished (resumed where it stopped, rather than undone by a stream of a newer one).
-     *
-     * @return the snapshot the mirror now holds as its newest, null when the transfer failed
-     */
-    private String transferOnce(MirrorState s, String snapshot) {
-        ReplicationConfig.Mirror m;
-        Policy rules;
-        boolean full;
-        synchronized (this) {
-            m = s.config;
-            rules = policy == null ? null : policy.current();
-            full = s.fullResend;
-        }
-        long started = System.nanoTime();
-        MirrorLink link = link(m, s);
-        inFlight.add(link);
-        try {
-            if (closed) {
-                return null;
-            }
-            EarlyDiff early = diffDuringHello(s, snapshot, rules, full, m); // a guess not taken is left to finish, unread
-            MirrorLink.Info info = link.helloThenSend();
-            synchronized (this) {
-                noticeChanges(s, info);
-                full |= s.fullResend;
-            }
-            if (info.sourceStore() != null && !info.sourceStore().isEmpty() && !info.sourceStore().equals(store.storeId())) {
-                throw new StreamException("mirror " + m.name() + " replicates another store (" + info.sourceStore() + ")");
-            }
-            String since = info.lastSnapshot();
-            if (snapshot.equals(since) && !full) {
-                synchronized (this) {
-                    s.lastSnapshot = since;
-                }
-                return since;
-            }
-            if (full || since == null || store.snapshots().find(since).isEmpty()) {
-                since = null;
-            }
-            String unfinished = info.tokenSnapshot();
-            if (!full && unfinished != null && !unfinished.equals(snapshot) && Objects.equals(info.tokenSince(), since)
-                    && store.snapshots().find(unfinished).isPresent()) {
-                log.info("mirror {} holds an unfinished receive of snapshot {} ({} frames): finishing it before {}", m.name(),
-                        unfinished, info.tokenFrames(), snapshot);
-                snapshot = unfinished;
-                early = null; // made for the newest snapshot; left to finish, unread
-            }
-            long beforeHeader = System.nanoTime();
-            StreamSender sender = early == null ? null : earlySender(early, since, info.zone());
-            boolean guessed = sender != null;
-            if (sender == null) {
-                sender = new StreamSender(store, identity, rules, ZonePath.parse(info.zone()), m.codec());
-            }
-            StreamHeader header = sender.header(snapshot, since);
-            sender.receiverMayLack(ReplicaBook.find(store, info.store()).map(ReplicaBook.Replica::leftOut).orElse(Set.of()));
-            log.debug("mirror {}: hello {} ms, then snapshot diff and totals {} ms{}", m.name(), (beforeHeader - started) / 1_000_000,
-                    (System.nanoTime() - beforeHeader) / 1_000_000, guessed ? " more (begun during the hello)" : "");
-            synchronized (this) {
-                s.sendingSnapshot = snapshot;
-                s.sendingSince = since;
-                s.sendingTotal = header.bytes();
-                s.sendingStarted = System.nanoTime();
-                s.sendingBytes.set(0);
-                s.acked.set(0);
-            }
-            StreamSender shipping = sender;
-            MirrorLink.Outcome outcome = link.send(info, header, (out, first, progress) -> shipping.send(header, out, first, progress),
-                    s.acked);
-            StreamSender.Result r = outcome.result();
-            ReplicaBook.acknowledge(store, info.store(), m.name(), outcome.zone(), outcome.record(), snapshot, r.leftOutInodes(),
-                    since == null);
-            s.bytesSent.addAndGet(r.bytesSent());
-            s.transfersDone.incrementAndGet();
-            log.info("replicated snapshot {}{} to mirror {} ({}): {} files, {} bytes of content, {} bytes sent in {} s{}{}",
-                    snapshot, since == null ? " (full)" : " (since " + since + ")", m.name(), outcome.zone(), r.files(),
-                    r.contentBytes(), r.bytesSent(), String.format(Locale.ROOT, "%.2f", (System.nanoTime() - started) / 1e9),
-                    outcome.firstFrame() > 0 ? ", resumed at frame " + outcome.firstFrame() : "",
-                    r.leftOut().isEmpty() ? "" : ", " + r.leftOut().size() + " path(s) left out by placement");
-            synchronized (this) {
-                s.shipped(snapshot, System.nanoTime());
-            }
-            return snapshot;
-        } catch (IOException | RuntimeException e) {
-            s.transfersFailed.incrementAndGet();
-            synchronized (this) {
-                long backoff = s.failed(e.getMessage(), System.nanoTime());
-                s.state = e instanceof StreamException ? MirrorState.Link.UP : MirrorState.Link.DOWN;
-                log.warn("transfer of {} to mirror {} failed ({} in a row; next try in {} s): {}", snapshot, m.name(), s.failures,
-                        backoff / 1_000_000_000L, e.getMessage());
-            }
-            return null;
-        } finally {
-            link.close();
-            inFlight.remove(link);
-        }
+    /** The placement rules in force now, null without a policy (under this object's lock). */
+    synchronized Policy rules() {
+        return policy == null ? null : policy.current();
     }
 
-    /** A diff begun during the hello: the sender made for {@code since} and {@code zone}. */
-    private record EarlyDiff(String since, ZonePath zone, CompletableFuture<StreamSender> sender) {
-    }
-
-    /**
-     * Starts the diff a transfer will most likely send while the hello goes out: since the
-     * snapshot the mirror acknowledged last, for the zone it was in. {@link #earlySender} uses it
-     * only when the hello confirms both; otherwise the diff is made again. Null when there is no
-     * guess to make (a full stream, a mirror not heard from yet).
-     */
-    private EarlyDiff diffDuringHello(MirrorState s, String snapshot, Policy rules, boolean full, ReplicationConfig.Mirror m) {
-        String since;
-        String zone;
-        synchronized (this) {
-            since = s.lastSnapshot;
-            zone = s.zone;
-        }
-        if (full || since == null || zone == null || since.equals(snapshot) || store.snapshots().find(since).isEmpty()) {
-            return null;
-        }
-        ZonePath toZone = ZonePath.parse(zone);
-        CompletableFuture<StreamSender> sender = new CompletableFuture<>();
-        Thread diff = new Thread(() -> {
-            try {
-                StreamSender prepared = new StreamSender(store, identity, rules, toZone, m.codec());
-                prepared.header(snapshot, since); // the diff and its totals, kept by the sender for the send
-                sender.complete(prepared);
-            } catch (IOException | RuntimeException e) {
-                sender.completeExceptionally(e);
-            }
-        }, "diff-" + m.name());
-        diff.setDaemon(true);
-        diff.start();
-        return new EarlyDiff(since, toZone, sender);
-    }
-
-    /** The sender {@link #diffDuringHello} prepared, when it guessed {@code since} and {@code zone} right; else null. */
-    private StreamSender earlySender(EarlyDiff early, String since, String zone) {
-        if (!early.since().equals(since) || !early.zone().equals(ZonePath.parse(zone))) {
-            return null;
-        }
-        try {
-            return early.sender().join();
-        } catch (CompletionException e) {
-            log.debug("the diff begun during the hello failed ({}); making it again", String.valueOf(e.getCause()));
-            return null;
-        }
+    boolean isClosed() {
+        return closed;
     }
 
     /** The status as {@code locusfs status --json} prints it. */
     public synchronized ObjectNode status() {
-        return ReplicationStatus.json(store, configFile, mirrors.values(), System.nanoTime());
+        return ReplicationStatus.json(store, configFile, states(), System.nanoTime());
     }
 
     private void writeStatus() {
@@ -527,7 +321,7 @@ public final class Replicator implements AutoCloseable {
 
     /** The metrics in Prometheus text format. */
     synchronized String metricsText() {
-        return ReplicationStatus.metrics(store, mirrors.values());
+        return ReplicationStatus.metrics(store, states());
     }
 
     @Override

@@ -24,6 +24,17 @@ class MirrorStateTest {
     }
 
     @Test
+    void aMirrorThatFailedCatchesUpBeforeOneOfHigherPriorityThatDidNot() {
+        MirrorState important = new MirrorState(new ReplicationConfig.Mirror("fra", "127.0.0.1", 7443, Duration.ZERO, 50, 0, Codec.ZSTD));
+        MirrorState behind = mirror("lon", Duration.ZERO);
+        assertTrue(important.urgency() > behind.urgency());
+        behind.failed("down", 0);
+        assertTrue(behind.urgency() > important.urgency(), "one failure outweighs a priority of 50");
+        behind.shipped("s1", 1);
+        assertTrue(important.urgency() > behind.urgency(), "caught up: priority decides again");
+    }
+
+    @Test
     void failuresBackOffFromTwoSecondsDoublingToFiveMinutesAndASuccessForgetsThem() {
         MirrorState s = mirror("fra", Duration.ZERO);
         long now = 1000 * SECOND;
