@@ -399,12 +399,9 @@ public final class LocusFs {
             throw new StoreException(StoreException.Kind.EXISTS, Names.display(newName) + " exists");
         }
         guardNewName(caller, "rename", path(parent, name), ino, path(newParent, newName));
-        long replacedIno = tree.lookup(to, newName);
-        Inode replaced = replacedIno == 0 || replacedIno == ino ? null : tree.live().inodeOrNull(replacedIno);
-        tree.rename(from, name, to, newName, openFiles::isOpen);
+        Inode replaced = tree.rename(from, name, to, newName, openFiles::isOpen);
         table.renamed(ino, parent, name, newParent, newName);
-        if (replaced != null && replaced.nlink == 1) {
-            replaced.nlink = 0;
+        if (replaced != null && !replaced.isDirectory() && replaced.nlink == 0) {
             departedIfKnown(replaced);
         }
     }

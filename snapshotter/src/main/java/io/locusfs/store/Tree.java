@@ -338,10 +338,12 @@ public final class Tree {
      * Renames {@code fromParent/fromName} to {@code toParent/toName} with rename(2) semantics:
      * an existing target is replaced atomically if it is of a compatible kind.
      *
+     * @return the inode the rename replaced, as it is after it (its link count one lower), or
+     *         null when it replaced nothing
      * @throws StoreException NOT_FOUND, IS_DIRECTORY, NOT_DIRECTORY, NOT_EMPTY, INVALID (a
      *                        directory moved into itself), NAME_TOO_LONG
      */
-    public void rename(long fromParent, byte[] fromName, long toParent, byte[] toName, LongPredicate isOpen) {
+    public Inode rename(long fromParent, byte[] fromName, long toParent, byte[] toName, LongPredicate isOpen) {
         checkName(toName);
         lock.lock();
         try (WriteBatch batch = new WriteBatch()) {
@@ -349,7 +351,7 @@ public final class Tree {
             Inode toDir = directory(toParent);
             long replacedIno = lookup(toParent, toName);
             if (replacedIno == source.ino) {
-                return; // Both names are links to one inode: POSIX says do nothing.
+                return null; // Both names are links to one inode: POSIX says do nothing.
             }
             if (source.isDirectory() && isAncestorOrSelf(source.ino, toParent)) {
                 throw new StoreException(Kind.INVALID, "cannot move directory '" + display(fromName) + "' into itself");
@@ -393,6 +395,7 @@ public final class Tree {
                 putInode(batch, toDir);
             }
             store.write(batch, false);
+            return replaced;
         } catch (RocksDBException e) {
             throw io("renaming '" + display(fromName) + "'", e);
         } finally {
