@@ -7,10 +7,10 @@ STORE ?= var/store
 MNT ?= mnt
 LOCATION ?= local/dev
 PREFIX ?= /usr/local
-APT_PACKAGES := fuse3 libfuse3-3 attr rsync git bindfs python3 bc psmisc openjdk-17-jdk-headless maven e2fsprogs sqlite3 libarchive-tools openssl curl restic fio
+APT_PACKAGES := fuse3 libfuse3-3 gcc libc6-dev attr rsync git bindfs python3 bc psmisc openjdk-17-jdk-headless maven e2fsprogs sqlite3 libarchive-tools openssl curl restic fio
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build test bench run stop install clean
+.PHONY: deps build native test bench run stop install clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -21,11 +21,18 @@ deps:
 	@test -e /dev/fuse || { echo "/dev/fuse is missing: load the fuse module (modprobe fuse)"; exit 1; }
 
 # Maven prints colour codes even when quiet and not on a terminal: strip them.
-build: deps
+build: deps native
 	@set -o pipefail; $(MVN) -DskipTests package 2>&1 | sed 's/\x1b\[[0-9;]*m//g'
 
+# The kernel-facing helpers (native/): mount.locusfs, which mount(8) runs for 'mount -t locusfs'.
+native: native/build/mount.locusfs
+
+native/build/mount.locusfs: native/mount.locusfs.c
+	@mkdir -p native/build
+	gcc -O2 -Wall -Wextra -Werror -o $@ $<
+
 # Not quiet: Surefire's "Tests run: N, Failures: 0" lines are the record of what ran.
-test: deps
+test: deps native
 	mvn -B -ntp verify
 
 bench: build
@@ -56,7 +63,9 @@ install: build
 	$(SUDO) install -m 644 cli/target/lib/*.jar $(PREFIX)/lib/locusfs/lib/
 	$(SUDO) install -m 755 packaging/bin/locusfs $(PREFIX)/bin/locusfs
 	$(SUDO) install -m 755 packaging/bin/locusfs-tls $(PREFIX)/bin/locusfs-tls
+	$(SUDO) install -m 755 native/build/mount.locusfs /sbin/mount.locusfs
 	@echo "installed $(PREFIX)/bin/locusfs"
 
 clean:
 	$(MVN) clean
+	rm -rf native/build

@@ -53,7 +53,7 @@ class CliTest {
 
     @Test
     void versionNamesTheProgramAndStoreFormat() {
-        assertTrue(Shell.ok(L + " --version").matches("(?s)locusfs \\d+\\.\\d+\\.\\d+ \\(store format 3.*"));
+        assertTrue(Shell.ok(L + " --version").matches("(?s)locusfs \\d+\\.\\d+\\.\\d+\\nstore format: writes 3, reads 1 to 3.*\\nreplication stream: version 1 .*"));
     }
 
     @Test
