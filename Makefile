@@ -7,10 +7,10 @@ STORE ?= var/store
 MNT ?= mnt
 LOCATION ?= local/dev
 PREFIX ?= /usr/local
-APT_PACKAGES := fuse3 libfuse3-3 gcc libc6-dev attr rsync git bindfs python3 bc psmisc openjdk-17-jdk-headless maven e2fsprogs sqlite3 libarchive-tools openssl curl restic fio
+APT_PACKAGES := fuse3 libfuse3-3 gcc libc6-dev attr rsync git bindfs python3 bc psmisc openjdk-17-jdk-headless maven e2fsprogs sqlite3 libarchive-tools openssl curl restic fio asciidoctor lintian man-db bash-completion
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build native test bench run stop install clean
+.PHONY: deps build native man deb test bench run stop install clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -30,6 +30,15 @@ native: native/build/mount.locusfs
 native/build/mount.locusfs: native/mount.locusfs.c
 	@mkdir -p native/build
 	gcc -O2 -Wall -Wextra -Werror -o $@ $<
+
+# Manual pages: locusfs(8) and one per command from the commands themselves, the configuration
+# files' pages and mount.locusfs(8) from packaging/man/ (see packaging/man/build.sh).
+man: build
+	packaging/man/build.sh build/man
+
+# The Debian package: build/locusfs_VERSION_ARCH.deb ('apt-get install ./build/locusfs_*.deb').
+deb: man
+	packaging/deb/build.sh build build/man
 
 # Not quiet: Surefire's "Tests run: N, Failures: 0" lines are the record of what ran.
 test: deps native
@@ -57,15 +66,19 @@ run: build
 stop:
 	packaging/bin/locusfs umount $(MNT)
 
-install: build
-	$(SUDO) install -d $(PREFIX)/lib/locusfs/lib $(PREFIX)/bin
+install: man
+	$(SUDO) install -d $(PREFIX)/lib/locusfs/lib $(PREFIX)/bin $(PREFIX)/share/man/man5 $(PREFIX)/share/man/man8 \
+	  $(PREFIX)/share/bash-completion/completions
 	$(SUDO) install -m 644 cli/target/locusfs.jar $(PREFIX)/lib/locusfs/
 	$(SUDO) install -m 644 cli/target/lib/*.jar $(PREFIX)/lib/locusfs/lib/
 	$(SUDO) install -m 755 packaging/bin/locusfs $(PREFIX)/bin/locusfs
 	$(SUDO) install -m 755 packaging/bin/locusfs-tls $(PREFIX)/bin/locusfs-tls
 	$(SUDO) install -m 755 native/build/mount.locusfs /sbin/mount.locusfs
+	$(SUDO) install -m 644 build/man/man5/*.gz $(PREFIX)/share/man/man5/
+	$(SUDO) install -m 644 build/man/man8/*.gz $(PREFIX)/share/man/man8/
+	$(SUDO) install -m 644 cli/target/locusfs.bash-completion $(PREFIX)/share/bash-completion/completions/locusfs
 	@echo "installed $(PREFIX)/bin/locusfs"
 
 clean:
 	$(MVN) clean
-	rm -rf native/build
+	rm -rf native/build build

@@ -6,14 +6,8 @@
  *
  *   usage: mount.locusfs STORE MOUNTPOINT [-sfnv] [-N NAMESPACE] [-o OPTIONS] [-t TYPE]
  *
- * Options:
- *   policy=FILE, audit=FILE, replicate=FILE   become --policy, --audit, --replicate
- *   ro, rw, nosuid, suid, nodev, dev, noexec, exec, noatime, atime, relatime, sync, async,
- *   dirsync, entry_timeout=S, attr_timeout=S, nonempty
- *                                            are passed to the mount with -o (rw is the default)
- *   defaults, auto, noauto, user, nouser, users, owner, group, _netdev, nofail, comment=...,
- *   x-...                                    are mount(8)'s and systemd's, and are ignored here
- * Anything else is refused with a message naming it, and nothing is mounted (exit 1).
+ * The options it takes, passes on and ignores are those of its manual page,
+ * packaging/man/mount.locusfs.8.adoc (mount.locusfs(8)); the lists below are their one home in code.
  *
  * The locusfs launcher is /usr/bin/locusfs (the package's), else /usr/local/bin/locusfs ('make
  * install'), or $LOCUSFS_BIN when the caller is not running a set-user-ID program (a test runs

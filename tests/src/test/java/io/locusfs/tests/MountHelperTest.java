@@ -81,7 +81,8 @@ class MountHelperTest {
                 assertTrue(write.err().contains("Read-only file system"), write.err());
                 assertTrue(Files.readString(m.store.resolve("locusfs.log")).contains(policy.toString()),
                         "the mount enforces the policy the line names");
-                long pid = m.daemonPid();
+                // A read-only mount leaves no pid file (the store may be another process's): find it by its command line.
+                long pid = Long.parseLong(Shell.ok("pgrep -f -- 'mount --foreground " + m.store + " '").trim().split("\\s+")[0]);
                 Shell.ok("umount " + m.mnt);
                 awaitDaemonExit(pid);
             } finally {
