@@ -1,5 +1,8 @@
 package io.locusfs.cli;
 
+import io.locusfs.store.Store;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine;
@@ -42,6 +45,14 @@ public final class Main implements Runnable {
         if (System.getenv("LOCUSFS_LOG_LEVEL") == null && !runsAsDaemon(args)) {
             // A command prints its own result; its INFO lines would say it twice (logback.xml reads this).
             System.setProperty("LOCUSFS_LOG_LEVEL", "WARN");
+        }
+        if (args.length >= 2 && !commandLine().getSubcommands().containsKey(args[0])
+                && Files.isRegularFile(Path.of(args[0]).resolve(Store.MARKER_FILE))) {
+            // What mount.fuse3 runs for 'mount -t fuse.locusfs STORE MOUNTPOINT': STORE MOUNTPOINT -o OPTIONS.
+            System.err.println("locusfs: " + args[0] + " is a store, not a command; to mount it through mount(8) or "
+                    + "/etc/fstab use the type locusfs ('mount -t locusfs " + args[0] + " " + args[1]
+                    + "', see mount.locusfs(8)), not fuse.locusfs; or run 'locusfs mount " + args[0] + " " + args[1] + "'");
+            System.exit(2);
         }
         System.exit(commandLine().execute(args));
     }

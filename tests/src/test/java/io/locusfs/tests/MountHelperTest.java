@@ -96,6 +96,12 @@ class MountHelperTest {
             assertNotEquals(0, bad.exit());
             assertTrue(bad.err().contains("unknown mount option 'bogus=1'"), bad.err());
             assertFalse(Shell.run("mountpoint -q " + m.mnt).exit() == 0, "nothing mounted");
+            // mount.fuse3 runs "locusfs STORE MOUNTPOINT -o ...": told which type to use instead of "Unmatched arguments".
+            Shell.Result fuseType = Shell.run("PATH=" + MountedStore.HOME.resolve("packaging/bin") + ":$PATH mount -t fuse.locusfs "
+                    + m.store + " " + m.mnt);
+            assertNotEquals(0, fuseType.exit());
+            assertTrue(fuseType.err().contains("use the type locusfs"), fuseType.err());
+            assertFalse(Shell.run("mountpoint -q " + m.mnt).exit() == 0, "nothing mounted");
         }
     }
 }

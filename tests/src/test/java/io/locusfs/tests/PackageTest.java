@@ -97,8 +97,10 @@ class PackageTest {
         Files.writeString(Path.of("/etc/locusfs/mirror-pkgtest.env"), "LISTEN=127.0.0.1:" + port + "\nTLS_CERT="
                 + work.resolve("ca/mirror.crt") + "\nTLS_KEY=" + work.resolve("ca/mirror.key") + "\nCLIENT_CA="
                 + work.resolve("ca/ca.crt") + "\n");
-        Shell.Result verify = Shell.run("systemd-analyze verify --man=no /lib/systemd/system/locusfs-mirror@pkgtest.service");
+        Shell.Result verify = Shell.run("systemd-analyze verify --man=no /lib/systemd/system/locusfs-mirror@pkgtest.service"
+                + " /lib/systemd/system/locusfs-replicate@pkgtest.service");
         assertEquals(0, verify.exit(), verify.out() + verify.err());
+        assertEquals("", verify.out() + verify.err(), "no warnings either");
         String unit = Files.readString(UNIT);
         String start = directive(unit, "ExecStart");
         String post = directive(unit, "ExecStartPost");
