@@ -96,9 +96,10 @@ class MountHelperTest {
             assertNotEquals(0, bad.exit());
             assertTrue(bad.err().contains("unknown mount option 'bogus=1'"), bad.err());
             assertFalse(Shell.run("mountpoint -q " + m.mnt).exit() == 0, "nothing mounted");
-            // mount.fuse3 runs "locusfs STORE MOUNTPOINT -o ...": told which type to use instead of "Unmatched arguments".
-            Shell.Result fuseType = Shell.run("PATH=" + MountedStore.HOME.resolve("packaging/bin") + ":$PATH mount -t fuse.locusfs "
-                    + m.store + " " + m.mnt);
+            // For 'mount -t fuse.locusfs', mount(8) runs mount.fuse3, which runs "locusfs STORE MOUNTPOINT -o ...": told
+            // which type to use instead of "Unmatched arguments". (Run directly: mount(8) gives it a PATH of its own.)
+            Shell.Result fuseType = Shell.run("PATH=" + MountedStore.HOME.resolve("packaging/bin") + ":$PATH mount.fuse3 "
+                    + m.store + " " + m.mnt + " -t fuse.locusfs -o rw");
             assertNotEquals(0, fuseType.exit());
             assertTrue(fuseType.err().contains("use the type locusfs"), fuseType.err());
             assertFalse(Shell.run("mountpoint -q " + m.mnt).exit() == 0, "nothing mounted");
