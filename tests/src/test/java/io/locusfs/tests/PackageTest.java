@@ -64,7 +64,8 @@ class PackageTest {
                 Files.writeString(fstab, fstabBefore);
             }
             Shell.run(300, "dpkg -s locusfs >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get purge -y -q locusfs");
-            Shell.run("rm -rf " + work + " /etc/locusfs/mirror-pkgtest.env /var/lib/locusfs/mirror-pkgtest");
+            Shell.run("rm -rf " + work + " /etc/locusfs/mirror-pkgtest.env /etc/locusfs/replicate-pkgtest.toml"
+                    + " /var/lib/locusfs/mirror-pkgtest /var/lib/locusfs/origin-pkgtest");
         }
     }
 
@@ -89,7 +90,10 @@ class PackageTest {
         Shell.ok("umount " + mnt + " && for i in $(seq 600); do kill -0 " + again + " 2>/dev/null || exit 0; sleep 0.1; done; exit 1");
     }
 
-    /** locusfs-mirror@pkgtest: verified, started as systemd would, ready by its own check, stopped cleanly by SIGTERM. */
+    /**
+     * locusfs-mirror@pkgtest: verified, started as systemd would, ready by its own check, receiving
+     * from locusfs-replicate@pkgtest, and both stopped cleanly by SIGTERM.
+     */
     private static void runTheMirrorUnitAsSystemdWould(Path work) throws Exception {
         Shell.ok("locusfs-tls init " + work.resolve("ca") + " && locusfs-tls issue " + work.resolve("ca") + " mirror");
         Shell.ok("mkdir -p /etc/locusfs /var/lib/locusfs && locusfs init /var/lib/locusfs/mirror-pkgtest --location eu/fr");
@@ -111,12 +115,36 @@ class PackageTest {
             Shell.Result ready = Shell.run(120, environment + post);
             assertEquals(0, ready.exit(), "ExecStartPost: " + ready.err() + "\n" + Files.readString(work.resolve("mirror.log")));
             assertTrue(mirror.isAlive());
+            runTheReplicateUnitAgainst(work, port);
         } finally {
             mirror.destroy(); // SIGTERM, as KillSignal says
         }
         assertTrue(mirror.waitFor(90, java.util.concurrent.TimeUnit.SECONDS), "stopped within TimeoutStopSec");
         assertTrue(List.of(0, 143).contains(mirror.exitValue()), "clean exit, got " + mirror.exitValue());
         assertTrue(unit.contains("SuccessExitStatus=143"));
+    }
+
+    /** locusfs-replicate@pkgtest, run as systemd would, ships an origin's snapshot to the mirror unit's mirror. */
+    private static void runTheReplicateUnitAgainst(Path work, int port) throws Exception {
+        Path origin = Path.of("/var/lib/locusfs/origin-pkgtest");
+        Shell.ok("locusfs init " + origin + " --location eu/de && locusfs snapshot create " + origin + " s1"
+                + " && locusfs-tls issue " + work.resolve("ca") + " origin");
+        Files.writeString(Path.of("/etc/locusfs/replicate-pkgtest.toml"), "[replication]\nsource = \"" + origin
+                + "\"\nheartbeat = \"1s\"\n\n[tls]\ncert = \"" + work.resolve("ca/origin.crt") + "\"\nkey = \""
+                + work.resolve("ca/origin.key") + "\"\nca = \"" + work.resolve("ca/ca.crt") + "\"\n\n[[mirror]]\nname = \"pkgtest\"\n"
+                + "address = \"127.0.0.1:" + port + "\"\n");
+        String start = directive(Files.readString(Path.of("/lib/systemd/system/locusfs-replicate@.service")), "ExecStart");
+        Process replicate = new ProcessBuilder("bash", "-c", "exec " + start).redirectErrorStream(true)
+                .redirectOutput(work.resolve("replicate.log").toFile()).start();
+        try {
+            Waits.until(120, () -> Shell.run("locusfs status " + origin + " --json").out().contains("\"last_snapshot\" : \"s1\""),
+                    "the mirror to acknowledge s1");
+        } finally {
+            replicate.destroy();
+        }
+        assertTrue(replicate.waitFor(90, java.util.concurrent.TimeUnit.SECONDS), "stopped within TimeoutStopSec");
+        assertTrue(List.of(0, 143).contains(replicate.exitValue()), "clean exit, got " + replicate.exitValue() + ":\n"
+                + Files.readString(work.resolve("replicate.log")));
     }
 
     /** A directive's command line as systemd hands it to the shell: %i the instance, $$ a dollar. */
