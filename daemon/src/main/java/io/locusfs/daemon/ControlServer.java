@@ -91,7 +91,11 @@ public final class ControlServer implements AutoCloseable {
         try (client; OutputStream out = new BufferedOutputStream(Channels.newOutputStream(client), 1 << 16)) {
             String what = "a request";
             try {
-                JsonNode line = JsonLines.read(new BufferedInputStream(Channels.newInputStream(client)), ControlProtocol.MAX_REQUEST);
+                JsonNode line = JsonLines.readOrEnd(new BufferedInputStream(Channels.newInputStream(client)),
+                        ControlProtocol.MAX_REQUEST);
+                if (line == null) {
+                    return; // closed before asking: ControlClient.ifMounted checking that a daemon answers
+                }
                 what = line.path("command").asText("a request without a command");
                 ControlProtocol.Request<?> request;
                 try {
