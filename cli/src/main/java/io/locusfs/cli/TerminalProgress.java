@@ -17,10 +17,10 @@ final class TerminalProgress implements Progress, AutoCloseable {
 
     private final PrintStream out = System.err;
     private final boolean shown;
-    private final String verb;
+    private String verb;
     private long totalFiles;
     private long totalBytes;
-    private final long start = System.nanoTime();
+    private long start = System.nanoTime();
     private long files;
     private long bytes;
     private long lastDrawn;
@@ -52,6 +52,17 @@ final class TerminalProgress implements Progress, AutoCloseable {
     public void total(long files, long bytes) {
         totalFiles = files;
         totalBytes = bytes;
+    }
+
+    /** Starts the line over for the job's next stage ("writing"), with its totals. */
+    void restart(String nextVerb, long files, long bytes) {
+        close();
+        verb = nextVerb;
+        total(files, bytes);
+        this.files = 0;
+        this.bytes = 0;
+        start = System.nanoTime();
+        lastDrawn = 0;
     }
 
     @Override

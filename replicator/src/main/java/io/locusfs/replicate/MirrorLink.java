@@ -2,6 +2,7 @@ package io.locusfs.replicate;
 
 import io.locusfs.tree.Progress;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -28,6 +29,32 @@ public interface MirrorLink extends AutoCloseable {
      * @throws StreamException when the mirror refused the stream (its message); other IOExceptions when the link failed
      */
     Outcome send(Info mirror, StreamHeader header, Shipment shipment, AtomicLong acked) throws IOException;
+
+    /**
+     * Asks the mirror for one of its snapshots back (a restore): the mirror answers with a full
+     * stream, signed by its node key, which {@code reader} reads to its end.
+     *
+     * @throws StreamException when the mirror refused (no such snapshot or path: its message)
+     */
+    <T> T fetch(FetchRequest request, FetchReader<T> reader) throws IOException;
+
+    /**
+     * What to fetch: {@code snapshot} (null for the mirror's newest), limited to {@code path} ("/"
+     * for all of it), for a reader in {@code zone} (the mirror leaves out what its policy forbids
+     * there; null for no check); {@code resumeStream}/{@code resumeFrames} name an unfinished
+     * receive of the same stream to continue (null/0 for none).
+     */
+    record FetchRequest(String snapshot, String path, String zone, String resumeStream, long resumeFrames) {
+    }
+
+    /** What the mirror says before the stream: its id, snapshot, the first frame sent, its size. */
+    record Fetched(String stream, String snapshot, long first, long files, long bytes) {
+    }
+
+    /** Reads a fetched stream. */
+    interface FetchReader<T> {
+        T read(Fetched fetched, InputStream stream) throws IOException;
+    }
 
     /** Stops a call in progress from another thread: it fails with an IOException. */
     void abort();
@@ -76,6 +103,11 @@ public interface MirrorLink extends AutoCloseable {
         @Override
         public Outcome send(Info mirror, StreamHeader header, Shipment shipment, AtomicLong acked) throws IOException {
             return inner.send(mirror, header, shipment, acked);
+        }
+
+        @Override
+        public <T> T fetch(FetchRequest request, FetchReader<T> reader) throws IOException {
+            return inner.fetch(request, reader);
         }
 
         @Override

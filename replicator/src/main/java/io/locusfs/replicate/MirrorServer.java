@@ -6,6 +6,8 @@ import io.locusfs.policy.Policy;
 import io.locusfs.store.Snapshots;
 import io.locusfs.store.Store;
 import io.locusfs.tree.Progress;
+import io.locusfs.xattr.NodeIdentity;
+import io.locusfs.xattr.ZonePath;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -39,6 +41,8 @@ public final class MirrorServer implements AutoCloseable {
 
     private final Store store;
     private final StreamReceiver receiver;
+    private final Policy policy;
+    private volatile NodeIdentity identity;
     private final Tls tls;
     private final ServerSocket listener;
     private final ReentrantLock receiving = new ReentrantLock();
@@ -52,6 +56,7 @@ public final class MirrorServer implements AutoCloseable {
     public MirrorServer(Store store, Policy policy, Tls tls, InetSocketAddress listen) throws IOException {
         this.store = store;
         this.receiver = new StreamReceiver(store, policy, ino -> false).replacingUnfinished();
+        this.policy = policy;
         this.tls = tls;
         this.context = tls.context();
         this.contextFiles = tls.lastModified();
@@ -137,6 +142,10 @@ public final class MirrorServer implements AutoCloseable {
                         receive(in, out, who);
                         return;
                     }
+                    case "fetch" -> {
+                        fetch(request, out, who);
+                        return;
+                    }
                     default -> {
                         MirrorProtocol.write(out, MirrorProtocol.object().put("error", "unknown request '" + op + "'"));
                         return;
@@ -198,6 +207,54 @@ public final class MirrorServer implements AutoCloseable {
         } finally {
             receiving.unlock();
         }
+    }
+
+    /**
+     * Sends one of this store's snapshots back (STREAM.md, "Fetching from a mirror"): a full
+     * stream signed by this node's key, limited to a path when one is asked, leaving out what this
+     * store's policy forbids in the asker's zone, resumed at the asker's frame when it continues
+     * the same stream.
+     */
+    private void fetch(JsonNode request, OutputStream out, String who) throws IOException {
+        String snapshot = request.hasNonNull("snapshot") ? request.path("snapshot").asText()
+                : store.snapshots().newest().map(Snapshots.Snapshot::name).orElse(null);
+        if (snapshot == null) {
+            MirrorProtocol.write(out, MirrorProtocol.object().put("error", "this mirror holds no snapshot yet"));
+            return;
+        }
+        StreamHeader header;
+        StreamSender sender;
+        try {
+            ZonePath zone = request.hasNonNull("zone") ? ZonePath.parse(request.path("zone").asText()) : null;
+            sender = new StreamSender(store, identity(), policy, zone, Codec.named(request.path("codec").asText("zstd")))
+                    .only(request.path("path").asText("/"));
+            header = sender.header(snapshot, null);
+        } catch (IOException | IllegalArgumentException e) {
+            MirrorProtocol.write(out, MirrorProtocol.object().put("error", e.getMessage()));
+            return;
+        }
+        JsonNode resume = request.path("resume");
+        long first = header.stream().equals(resume.path("stream").asText()) ? Math.max(0, resume.path("frames").asLong(0)) : 0;
+        MirrorProtocol.write(out, MirrorProtocol.object().put("stream", header.stream()).put("snapshot", header.snapshot())
+                .put("first", first).put("files", header.files()).put("bytes", header.bytes()));
+        StreamSender.Result result = sender.send(header, out, first, Progress.NONE);
+        out.flush();
+        log.info("sent snapshot {} ({}) to {}: {} files, {} bytes of stream{}", header.snapshot(),
+                request.path("path").asText("/"), who, result.files(), result.bytesSent(), first > 0 ? ", resumed at frame " + first : "");
+    }
+
+    /** This store's node key, which signs what it sends back. */
+    private NodeIdentity identity() throws IOException {
+        NodeIdentity known = identity;
+        if (known == null) {
+            try {
+                known = NodeIdentity.load(store.path());
+            } catch (IOException | RuntimeException e) {
+                throw new IOException("this mirror's node key cannot be read (" + e.getMessage() + "); it cannot send snapshots back", e);
+            }
+            identity = known;
+        }
+        return known;
     }
 
     @Override

@@ -59,6 +59,8 @@ public final class StreamReceiver {
     private final Store store;
     private final Policy policy;
     private final LongPredicate isOpen;
+    /** Who {@link #policy} is in a refusal's message: the store's own, or a restore's rules for where it writes. */
+    private String policyOwner = "this store's policy";
     /** A stream other than the unfinished receive's undoes it (a mirror: its origin moved on); else it is refused. */
     private boolean replaceUnfinished;
 
@@ -135,6 +137,12 @@ public final class StreamReceiver {
      */
     public StreamReceiver replacingUnfinished() {
         replaceUnfinished = true;
+        return this;
+    }
+
+    /** Names the policy in refusals as {@code owner} ("the placement rules of ZONE") instead of "this store's policy". */
+    public StreamReceiver describingPolicyAs(String owner) {
+        this.policyOwner = owner;
         return this;
     }
 
@@ -478,7 +486,7 @@ public final class StreamReceiver {
             if (policy != null) {
                 PolicyEngine.Decision own = PolicyEngine.placement("/" + path, zone, policy);
                 if (!own.allowed()) {
-                    throw new StreamException("refused by this store's policy: " + what + ": " + own.reason());
+                    throw new StreamException("refused by " + policyOwner + ": " + what + ": " + own.reason());
                 }
             }
         }

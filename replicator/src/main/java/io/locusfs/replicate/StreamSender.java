@@ -8,6 +8,7 @@ import io.locusfs.store.Store;
 import io.locusfs.tree.Progress;
 import io.locusfs.tree.SnapshotTree;
 import io.locusfs.tree.StoreSnapshotTree;
+import io.locusfs.tree.TreeException;
 import io.locusfs.xattr.NodeIdentity;
 import io.locusfs.xattr.ReservedAttributes;
 import io.locusfs.xattr.ZonePath;
@@ -74,13 +75,30 @@ public final class StreamSender {
         return this;
     }
 
+    /** The one path a stream is limited to (with the directories that lead to it), or null for the whole tree. */
+    private String only;
+
+    /**
+     * Limits the streams of full snapshots to {@code path} (absolute in the store) and what is
+     * below it, with the directories that lead to it: what a restore of one file or tree asks for.
+     */
+    public StreamSender only(String path) {
+        this.only = path == null || path.replaceAll("/+", "").isEmpty() ? null : path;
+        lastTree = null;
+        return this;
+    }
+
     /** The last tree made: a header and the send that follows it share one walk of the snapshot (or one diff). */
     private StoreSnapshotTree lastTree;
 
     private StoreSnapshotTree tree(String snapshot, String since) throws IOException {
         StoreSnapshotTree tree = lastTree;
         if (tree == null || !tree.header().snapshot().equals(snapshot) || !Objects.equals(tree.header().since(), since)) {
-            tree = since == null ? StoreSnapshotTree.full(store, snapshot, "/") : StoreSnapshotTree.since(store, snapshot, since, this::movable);
+            if (since != null && only != null) {
+                throw new TreeException("a stream limited to one path is a full stream; it has no --since");
+            }
+            tree = since != null ? StoreSnapshotTree.since(store, snapshot, since, this::movable)
+                    : only != null ? StoreSnapshotTree.only(store, snapshot, only) : StoreSnapshotTree.full(store, snapshot, "/");
             lastTree = tree;
         }
         return tree;
@@ -127,6 +145,9 @@ public final class StreamSender {
             String policyText = policy == null ? "" : String.valueOf(policy.source());
             sha.update((sender + "\n" + since + "\n" + snap.name() + "\n" + snap.epoch() + "\n" + zone + "\n" + policyText)
                     .getBytes(StandardCharsets.UTF_8));
+            if (only != null) { // a stream of one path is another stream (the ids of whole streams stay as they were)
+                sha.update(("\n" + only).getBytes(StandardCharsets.UTF_8));
+            }
             return HexFormat.of().formatHex(sha.digest(), 0, 16);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);

@@ -220,6 +220,26 @@ public final class TlsMirrorLink implements MirrorLink {
         }
     }
 
+    @Override
+    public <T> T fetch(FetchRequest request, FetchReader<T> reader) throws IOException {
+        try (SSLSocket socket = connect()) {
+            var ask = MirrorProtocol.object().put("op", "fetch").put("snapshot", request.snapshot()).put("path", request.path())
+                    .put("zone", request.zone());
+            if (request.resumeStream() != null) {
+                ask.putObject("resume").put("stream", request.resumeStream()).put("frames", request.resumeFrames());
+            }
+            MirrorProtocol.write(socket.getOutputStream(), ask);
+            InputStream in = new BufferedInputStream(socket.getInputStream(), 1 << 20);
+            JsonNode answer = MirrorProtocol.read(in);
+            if (answer.has("error")) {
+                throw refusal(answer);
+            }
+            Fetched fetched = new Fetched(answer.path("stream").asText(), answer.path("snapshot").asText(),
+                    answer.path("first").asLong(), answer.path("files").asLong(), answer.path("bytes").asLong());
+            return reader.read(fetched, in);
+        }
+    }
+
     private IOException refusal(JsonNode answer) {
         String message = "mirror " + host + ":" + port + ": " + answer.path("error").asText();
         return answer.path("resumable").asBoolean(false) ? new IOException(message) : new StreamException(message);

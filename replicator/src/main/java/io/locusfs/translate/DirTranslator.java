@@ -62,12 +62,28 @@ public final class DirTranslator implements Translator {
         write(job.tree(), job.output(), job.progress());
     }
 
-    /** Writes every node of {@code tree} below {@code dir}; directory attributes last, as adding to a directory changes its times. */
+    /** Writes every node of {@code tree} below {@code dir} (which holds nothing at those paths). */
     static void write(SnapshotTree tree, Path dir, Progress progress) throws IOException {
+        write(tree, dir, progress, false);
+    }
+
+    /**
+     * Writes every node of {@code tree} below {@code dir}; directory attributes last, as adding to
+     * a directory changes its times. With {@code replace} (a restore into a tree in use), what is
+     * at a node's path is replaced, but a directory is never replaced by a file: that is refused.
+     */
+    public static void write(SnapshotTree tree, Path dir, Progress progress, boolean replace) throws IOException {
         List<SnapshotTree.Node> directories = new ArrayList<>();
         byte[] buffer = new byte[CHUNK];
         tree.walk(node -> {
             Path path = node.path().isEmpty() ? dir : dir.resolve(node.path());
+            if (replace && node.kind() != SnapshotTree.Kind.DIRECTORY && Files.exists(path, NOFOLLOW)) {
+                if (Files.isDirectory(path, NOFOLLOW)) {
+                    throw new TranslationException(path + " is a directory; the " + node.kind().name().toLowerCase().replace('_', ' ')
+                            + " restored there would replace it: move it away first");
+                }
+                Files.delete(path);
+            }
             switch (node.kind()) {
                 case DIRECTORY -> {
                     Files.createDirectories(path);
@@ -124,11 +140,15 @@ public final class DirTranslator implements Translator {
         if (hasXattrs) {
             UserDefinedFileAttributeView xattrs = Files.getFileAttributeView(path, UserDefinedFileAttributeView.class, NOFOLLOW);
             for (var xattr : node.xattrs().entrySet()) {
-                if (xattr.getKey().startsWith("user.")) {
+                if (xattr.getKey().startsWith("user.") && !ReservedAttributes.isReserved(xattr.getKey())) {
                     xattrs.write(xattr.getKey().substring(5), ByteBuffer.wrap(xattr.getValue()));
                 }
             }
             try {
+                byte[] origins = node.xattrs().get(ReservedAttributes.ORIGINS);
+                if (origins != null) {
+                    xattrs.write(ReservedAttributes.ORIGINS.substring(5), ByteBuffer.wrap(origins));
+                }
                 xattrs.write(ReservedAttributes.LOCATION.substring(5), ByteBuffer.wrap(PaxWriter.utf8(node.zone())));
                 xattrs.write(ReservedAttributes.RECORD.substring(5), ByteBuffer.wrap(PaxWriter.utf8(node.locationRecord())));
             } catch (FileSystemException e) {

@@ -143,7 +143,7 @@ public final class Translation {
     }
 
     /** Deletes {@code path} and, for a directory, everything below it; nothing when it does not exist. */
-    static void deleteRecursively(Path path) throws IOException {
+    public static void deleteRecursively(Path path) throws IOException {
         if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.List;
@@ -34,6 +35,11 @@ class MirrorLinkTest {
         public Outcome send(Info mirror, StreamHeader header, Shipment shipment, AtomicLong acked) throws IOException {
             StreamSender.Result r = shipment.writeTo(received, 0, (files, bytes) -> { });
             return new Outcome(mirror, mirror.zone(), "", r, 0, 0);
+        }
+
+        @Override
+        public <T> T fetch(FetchRequest request, FetchReader<T> reader) throws IOException {
+            return reader.read(new Fetched("s", request.snapshot(), 0, 0, 0), new ByteArrayInputStream(received.toByteArray()));
         }
 
         @Override

@@ -56,6 +56,10 @@ public final class StoreSnapshotTree implements SnapshotTree {
     private LongPredicate takeWhole = ino -> false;
 
     private StoreSnapshotTree(Store store, Snapshots.Snapshot snapshot, String since, long rootIno) {
+        this(store, snapshot, since, rootIno, since != null);
+    }
+
+    private StoreSnapshotTree(Store store, Snapshots.Snapshot snapshot, String since, long rootIno, boolean listed) {
         this.view = store.snapshots().view(snapshot);
         this.blockSize = store.blockSize();
         this.scratch = ThreadLocal.withInitial(() -> new byte[blockSize]);
@@ -65,7 +69,7 @@ public final class StoreSnapshotTree implements SnapshotTree {
         this.header = new Header(snapshot.name(), since, Instant.ofEpochSecond(0, snapshot.createdNanos()),
                 store.storeId(), storeRecord.zone().toString());
         this.rootIno = rootIno;
-        this.changedPaths = since == null ? null : new TreeSet<>(PATH_ORDER);
+        this.changedPaths = listed ? new TreeSet<>(PATH_ORDER) : null;
     }
 
     /**
@@ -87,6 +91,32 @@ public final class StoreSnapshotTree implements SnapshotTree {
             }
         }
         return new StoreSnapshotTree(store, snapshot, null, ino);
+    }
+
+    /**
+     * Snapshot {@code name} of {@code store} with only {@code path} kept, at its own path: the
+     * directories that lead to it (their attributes, not their other entries), then it and, for a
+     * directory, everything below it. A restore of one file or one tree ships this.
+     *
+     * @throws TreeException for an unknown snapshot or a path that does not exist in it
+     */
+    public static StoreSnapshotTree only(Store store, String name, String path) throws TreeException {
+        String relative = path.replaceAll("^/+|/+$", "");
+        if (relative.isEmpty()) {
+            return full(store, name, "/");
+        }
+        StoreSnapshotTree tree = new StoreSnapshotTree(store, find(store, name), null, Store.ROOT_INO, true);
+        if (tree.resolve(relative) == 0) {
+            throw new TreeException("'/" + relative + "' does not exist in snapshot '" + name + "'");
+        }
+        for (String ancestor = parentOf(relative); ; ancestor = parentOf(ancestor)) {
+            tree.changedPaths.add(ancestor);
+            if (ancestor.isEmpty()) {
+                break;
+            }
+        }
+        tree.addSubtree(relative);
+        return tree;
     }
 
     /**

@@ -1,5 +1,13 @@
 package io.locusfs.tests;
 
+import static io.locusfs.tests.Replication.assertSameTree;
+import static io.locusfs.tests.Replication.awaitAcknowledged;
+import static io.locusfs.tests.Replication.config;
+import static io.locusfs.tests.Replication.mirror;
+import static io.locusfs.tests.Replication.mirrorStatus;
+import static io.locusfs.tests.Replication.status;
+import static io.locusfs.tests.Replication.tail;
+import static io.locusfs.tests.Replication.writeAtomically;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -25,7 +33,6 @@ import org.junit.jupiter.api.Test;
  */
 class ReplicationTest {
     private static final String L = MountedStore.LOCUSFS;
-    private static final String MANIFEST = MountedStore.HOME.resolve("tests/src/test/resources/manifest.py").toString();
     private static final String MAKE_TREE = MountedStore.HOME.resolve("tests/src/test/resources/make_tree.py").toString();
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String SECRET_POLICY = """
@@ -49,65 +56,6 @@ class ReplicationTest {
     static void deleteCertificates() {
         ca.delete();
         rogue.delete();
-    }
-
-    /** A [[mirror]] table. */
-    private static String mirror(String name, MirrorProcess m, String extra) {
-        return "[[mirror]]\nname = \"" + name + "\"\naddress = \"" + m.address() + "\"\n" + extra + "\n";
-    }
-
-    /** Writes a replication config beside {@code origin}'s store: heartbeat 1 s, the given tables. */
-    private static Path config(MountedStore origin, String replicationKeys, String tls, String... mirrors) throws IOException {
-        Path file = origin.root.resolve("replication.toml");
-        writeAtomically(file, "[replication]\nheartbeat = \"1s\"\n" + replicationKeys + "\n" + tls + "\n" + String.join("\n", mirrors));
-        return file;
-    }
-
-    /** Replaces a file by rename, as editors do, so the daemon never reads half of it. */
-    private static void writeAtomically(Path file, String text) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, text);
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    }
-
-    private static JsonNode status(MountedStore origin) {
-        try {
-            return JSON.readTree(Shell.ok(L + " status " + origin.store + " --json"));
-        } catch (IOException e) {
-            throw new AssertionError(e);
-        }
-    }
-
-    private static JsonNode mirrorStatus(MountedStore origin, String name) {
-        for (JsonNode m : status(origin).path("mirrors")) {
-            if (m.path("name").asText().equals(name)) {
-                return m;
-            }
-        }
-        return JSON.createObjectNode();
-    }
-
-    private static void awaitAcknowledged(MountedStore origin, String mirror, String snapshot, long seconds) {
-        Waits.until(seconds, () -> Files.exists(origin.store.resolve("replication.status.json"))
-                && snapshot.equals(mirrorStatus(origin, mirror).path("last_snapshot").asText()),
-                "mirror " + mirror + " to acknowledge " + snapshot + "; origin log:\n" + tail(origin.store.resolve("locusfs.log")));
-    }
-
-    private static String tail(Path log) {
-        return Shell.run("tail -n 30 " + log).out();
-    }
-
-    private static String manifest(Path tree) {
-        return Shell.run(300, "/usr/bin/python3 " + MANIFEST + " " + Shell.quote(tree.toString())).ok().out();
-    }
-
-    private static void assertSameTree(Path expected, Path actual) {
-        String[] a = manifest(expected).split("\n");
-        String[] b = manifest(actual).split("\n");
-        for (int i = 0; i < Math.min(a.length, b.length); i++) {
-            assertEquals(a[i], b[i], actual + " differs from " + expected);
-        }
-        assertEquals(a.length, b.length, actual + " has another number of entries than " + expected);
     }
 
     private static List<String> snapshots(MountedStore store) {

@@ -1,0 +1,260 @@
+package io.locusfs.cli;
+
+import io.locusfs.fuse.Locations;
+import io.locusfs.policy.Policy;
+import io.locusfs.replicate.MirrorLink;
+import io.locusfs.replicate.ReplicationConfig;
+import io.locusfs.replicate.Restore;
+import io.locusfs.replicate.Tls;
+import io.locusfs.replicate.TlsMirrorLink;
+import io.locusfs.store.Store;
+import io.locusfs.store.StoreOptions;
+import io.locusfs.translate.Translation;
+import io.locusfs.xattr.Location;
+import io.locusfs.xattr.NodeIdentity;
+import io.locusfs.xattr.ReservedAttributes;
+import io.locusfs.xattr.ZonePath;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "restore",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        sortOptions = false,
+        header = "Bring a snapshot, a tree or one file back from a mirror.",
+        description = {
+            "Asks mirror MIRROR (a name from the replication config, or HOST:PORT) for SNAPSHOT (its newest "
+                + "when left out) over TLS, limited to --path, and writes it below TARGET: each file at its own path "
+                + "there, so '--path /docs/a.txt' restored into /tmp/r is /tmp/r/docs/a.txt. TARGET is a directory: "
+                + "an empty one, a plain tree, or a directory in a mounted LocusFS store (the restored files then "
+                + "live in that store's zone). What is at the restored paths is replaced; nothing else is touched.",
+            "",
+            "Owners (as root), modes, nanosecond times, xattrs, hard links, holes and each file's location "
+                + "history come back: user.location.origins holds the origin's and each mirror's signed records, "
+                + "user.location and user.location.record (outside a LocusFS mount) say where the copy lives now.",
+            "",
+            "The mirror sends a full replication stream of what was asked, signed by its node key; every "
+                + "frame is checked and the whole stream is applied to a staging store (--staging) before "
+                + "anything is written to TARGET. A restore that is killed or loses its link continues where "
+                + "it stopped when run again with the same arguments.",
+            "",
+            "Placement: the restored files must be allowed in the zone they are written to (--zone; else "
+                + "TARGET's own user.location inside a LocusFS mount; else the zone of the config's source "
+                + "store) by the policy (--policy; else the config's). A file that may not live there refuses "
+                + "the restore, saying which file and which rule, and TARGET is left as it was.",
+            "",
+            "Examples:",
+            "  locusfs restore --from backup --replicate /etc/locusfs/replication.toml /tmp/r",
+            "  locusfs restore --from backup:nightly-3 --path /docs/plan.odt \\",
+            "      --replicate /etc/locusfs/replication.toml /mnt/data/restored",
+            "  locusfs restore --from 10.0.0.7:7443 --tls-cert me.crt --tls-key me.key --ca ca.crt \\",
+            "      --zone eu/de/berlin /srv/restore"},
+        footerHeading = "%nExit status:%n",
+        footer = {"  0  everything asked for was restored", "  1  refused or failed (the message says why; run again to resume)"})
+final class RestoreCommand implements Callable<Integer> {
+    private static final int CONNECT_TIMEOUT_MILLIS = 30_000;
+
+    @Option(names = "--from", required = true, paramLabel = "MIRROR[:SNAPSHOT]",
+            description = "The mirror (a [[mirror]] name in --replicate's config, or HOST:PORT) and the snapshot (default: its newest).")
+    String from;
+
+    @Option(names = "--path", paramLabel = "PATH", defaultValue = "/",
+            description = "Restore only this file or directory, as a path in the snapshot (default: all of it).")
+    String path;
+
+    @Parameters(index = "0", paramLabel = "TARGET", description = "The directory to restore into (made if missing).")
+    Path target;
+
+    @Option(names = "--replicate", paramLabel = "CONFIG",
+            description = "The replication config naming the mirror, its TLS files and the policy.")
+    Path config;
+
+    @Option(names = "--tls-cert", paramLabel = "FILE", description = "This node's certificate (PEM), for a HOST:PORT mirror.")
+    Path cert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "Its private key (PEM, PKCS#8).")
+    Path key;
+
+    @Option(names = "--ca", paramLabel = "FILE", description = "The CA the mirror's certificate must chain to (PEM).")
+    Path ca;
+
+    @Option(names = "--zone", paramLabel = "ZONE", description = "The zone TARGET is in (see Placement above).")
+    String zone;
+
+    @Option(names = "--policy", paramLabel = "FILE", description = "The policy whose placement rules the restored files must satisfy.")
+    Path policy;
+
+    @Option(names = "--staging", paramLabel = "DIR",
+            description = "Where the stream is staged until it is whole (default: a directory under /var/tmp/locusfs-restore "
+                    + "named after what is restored; kept after a failure to resume, removed after success).")
+    Path staging;
+
+    @Option(names = "--quiet", description = "No progress bar.")
+    boolean quiet;
+
+    @Override
+    public Integer call() throws Exception {
+        ReplicationConfig loaded = config == null ? null : ReplicationConfig.load(config);
+        String mirrorName = from;
+        String snapshot = null;
+        int colon = from.lastIndexOf(':');
+        ReplicationConfig.Mirror mirror = loaded == null ? null : named(loaded, from);
+        if (mirror == null && colon > 0 && !isPort(from.substring(colon + 1))) {
+            mirrorName = from.substring(0, colon);
+            snapshot = from.substring(colon + 1);
+            mirror = loaded == null ? null : named(loaded, mirrorName);
+        }
+        String host;
+        int port;
+        if (mirror != null) {
+            host = mirror.host();
+            port = mirror.port();
+        } else {
+            int at = mirrorName.lastIndexOf(':');
+            if (at <= 0 || !isPort(mirrorName.substring(at + 1))) {
+                throw new IllegalArgumentException("--from " + from + ": " + (loaded == null
+                        ? "give HOST:PORT[:SNAPSHOT], or a mirror's name with --replicate CONFIG"
+                        : "no mirror named '" + mirrorName + "' in " + config + ", and not HOST:PORT"));
+            }
+            host = mirrorName.substring(0, at);
+            port = Integer.parseInt(mirrorName.substring(at + 1));
+        }
+        Tls tls = cert != null || key != null || ca != null ? new Tls(required(cert, "--tls-cert"), required(key, "--tls-key"),
+                required(ca, "--ca"), null) : loaded != null ? loaded.tls() : null;
+        if (tls == null) {
+            throw new IllegalArgumentException("the TLS files are missing: give --replicate CONFIG, or --tls-cert, --tls-key and --ca");
+        }
+        Policy rules = Policies.load(policy != null ? policy : loaded == null ? null : loaded.policy());
+        String restorePath = "/" + path.replaceAll("^/+|/+$", "");
+        ZonePath where = zoneOfTarget(loaded);
+        Path stagingDir = staging != null ? staging : defaultStaging(host + ":" + port, snapshot, restorePath, where);
+        Store stagingStore = openStaging(stagingDir, where, loaded);
+        boolean keep = true;
+        try (stagingStore;
+             MirrorLink link = new TlsMirrorLink(tls.context(), host, port, CONNECT_TIMEOUT_MILLIS);
+             TerminalProgress progress = new TerminalProgress("fetching", 0, 0, quiet, TerminalProgress.stderrIsTerminal())) {
+            Restore restore = new Restore(link, stagingStore, rules);
+            Restore.Result result;
+            try {
+                result = restore.run(snapshot, restorePath, target, new Restore.Listener() {
+                    @Override
+                    public void fetching(MirrorLink.Fetched fetched, boolean resumed) {
+                        if (resumed) {
+                            System.err.println("resuming the restore of snapshot " + fetched.snapshot() + " at frame " + fetched.first());
+                        }
+                        progress.total(fetched.files(), fetched.bytes());
+                    }
+
+                    @Override
+                    public void writing(long files, long bytes) {
+                        progress.restart("writing", files, bytes);
+                    }
+                }, progress);
+            } catch (IOException | RuntimeException e) {
+                keep = restore.resumable();
+                throw e;
+            }
+            keep = false;
+            progress.close();
+            System.err.printf(Locale.ROOT, "restored %s of snapshot %s from %s into %s (zone %s): %,d files, %s%s%n",
+                    restorePath, result.snapshot(), host + ":" + port, target, where, result.files(),
+                    SnapshotCommand.human(result.bytes()), result.resumed() ? ", resumed" : "");
+        } finally {
+            if (!keep) {
+                Translation.deleteRecursively(stagingDir);
+            } else {
+                System.err.println("what arrived is kept in " + stagingDir + ": run the same restore again to continue");
+            }
+        }
+        return 0;
+    }
+
+    private static ReplicationConfig.Mirror named(ReplicationConfig config, String name) {
+        return config.mirrors().stream().filter(m -> m.name().equals(name)).findFirst().orElse(null);
+    }
+
+    private static boolean isPort(String text) {
+        return text.matches("[0-9]{1,5}");
+    }
+
+    private static Path required(Path file, String option) {
+        if (file == null) {
+            throw new IllegalArgumentException(option + " is missing: a HOST:PORT mirror needs --tls-cert, --tls-key and --ca");
+        }
+        return file;
+    }
+
+    /** The zone the restored files will live in: --zone, TARGET's own in a LocusFS mount, or the config's source store's. */
+    private ZonePath zoneOfTarget(ReplicationConfig loaded) throws IOException {
+        if (zone != null) {
+            return ZonePath.parse(zone);
+        }
+        Path existing = target.toAbsolutePath();
+        while (!Files.exists(existing) && existing.getParent() != null) {
+            existing = existing.getParent(); // TARGET is made only once the stream has arrived whole
+        }
+        Optional<byte[]> own = Xattrs.get(existing, ReservedAttributes.LOCATION);
+        if (own.isPresent()) {
+            return ZonePath.parse(new String(own.get(), StandardCharsets.UTF_8).strip());
+        }
+        if (loaded != null && loaded.source() != null && Files.isDirectory(loaded.source())) {
+            try (Store source = Store.open(loaded.source(), StoreOptions.defaults().asReadOnly())) {
+                return source.location().zone();
+            }
+        }
+        throw new IllegalArgumentException("say which zone " + target + " will be in with --zone (it is not in a LocusFS mount,"
+                + " and no replication config names the source store)");
+    }
+
+    /** A staging directory named after what is restored from where, so that the same restore run again resumes. */
+    private static Path defaultStaging(String mirror, String snapshot, String path, ZonePath zone) throws IOException {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest((mirror + "\n" + snapshot + "\n" + path + "\n" + zone)
+                    .getBytes(StandardCharsets.UTF_8));
+            return Path.of("/var/tmp/locusfs-restore", HexFormat.of().formatHex(digest, 0, 8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Opens the staging store, making it on the first run: in the restore's zone, signing with
+     * the source store's node key when the config names one this user can read (the restored
+     * copies are then vouched for by the node they return to), else with a key of its own.
+     */
+    private static Store openStaging(Path dir, ZonePath zone, ReplicationConfig loaded) throws IOException {
+        if (!Files.isRegularFile(dir.resolve(Store.MARKER_FILE))) {
+            Translation.deleteRecursively(dir);
+            Files.createDirectories(dir.getParent());
+            Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            Store.create(dir, new Location(zone, Optional.empty(), Optional.empty()), 0, 0);
+            Path source = loaded == null ? null : loaded.source();
+            if (source != null && Files.isReadable(source.resolve(NodeIdentity.PRIVATE_KEY_FILE))) {
+                for (String file : new String[] {NodeIdentity.PRIVATE_KEY_FILE, NodeIdentity.PUBLIC_KEY_FILE}) {
+                    Files.copy(source.resolve(file), dir.resolve(file), StandardCopyOption.COPY_ATTRIBUTES);
+                }
+            }
+        }
+        Store opened = Store.open(dir, StoreOptions.defaults().asBulk());
+        try {
+            Locations.open(opened); // signs the staging store's record on its first opening
+        } catch (IOException | RuntimeException e) {
+            opened.close();
+            throw e;
+        }
+        return opened;
+    }
+}

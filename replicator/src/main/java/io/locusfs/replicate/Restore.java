@@ -1,0 +1,92 @@
+package io.locusfs.replicate;
+
+import io.locusfs.policy.Policy;
+import io.locusfs.store.Snapshots;
+import io.locusfs.store.Store;
+import io.locusfs.translate.DirTranslator;
+import io.locusfs.tree.Progress;
+import io.locusfs.tree.StoreSnapshotTree;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * Brings a snapshot, a tree or one file back from a mirror: the mirror sends it as a full stream
+ * (STREAM.md, "Fetching from a mirror"), checked frame by frame and signed by the mirror's key,
+ * which is applied to a staging store first, then written out below a directory with its
+ * owners, modes, times, xattrs, hard links, holes and location history
+ * ({@code user.location.origins}: the origin's and each mirror's signed records).
+ *
+ * <p>The staging store is what makes a restore resumable and safe: a killed restore keeps what
+ * arrived (the receive's resume token), so the next run of the same restore asks the mirror to
+ * continue from there; nothing is written to the destination until the whole stream has
+ * arrived and checked out; and a file whose placement forbids the staging store's zone (the
+ * zone the restore writes into) refuses the stream there, before the destination changes.
+ */
+public final class Restore {
+    private final MirrorLink link;
+    private final Store staging;
+    private final Policy policy;
+
+    /**
+     * @param staging a store of this restore's own, in the zone the restore writes into, whose
+     *                node key signs the restored files' records; kept between runs to resume
+     * @param policy  the placement rules the restored files must satisfy there, or null for none
+     */
+    public Restore(MirrorLink link, Store staging, Policy policy) {
+        this.link = link;
+        this.staging = staging;
+        this.policy = policy;
+    }
+
+    /** True when the staging store holds something a run of the same restore continues from (a stream begun or arrived). */
+    public boolean resumable() {
+        return new StreamReceiver(staging, policy, ino -> false).token().isPresent() || staging.snapshots().newest().isPresent();
+    }
+
+    /** What a restore did: the snapshot and path brought back, files and bytes written, whether it resumed. */
+    public record Result(String snapshot, String path, Path target, long files, long bytes, long streamBytes, boolean resumed) {
+    }
+
+    /** Where a restore stands, for its progress. */
+    public interface Listener {
+        /** The stream begins ({@code resumed} when it continues one a killed restore left). */
+        void fetching(MirrorLink.Fetched fetched, boolean resumed);
+
+        /** Everything arrived and checked out; now it is written out. */
+        void writing(long files, long bytes);
+    }
+
+    /**
+     * Restores {@code path} ("/" for all) of {@code snapshot} (null for the mirror's newest) below
+     * {@code target}, each file at its own path there ({@code /docs/a.txt} restored into
+     * {@code /tmp/r} is {@code /tmp/r/docs/a.txt}); what is at those paths is replaced.
+     *
+     * @throws StreamException when the mirror refused, the stream was wrong, or placement forbids a file here
+     */
+    public Result run(String snapshot, String path, Path target, Listener listener, Progress progress) throws IOException {
+        String zone = staging.location().zone().toString();
+        StreamReceiver receiver = new StreamReceiver(staging, policy, ino -> false).replacingUnfinished()
+                .describingPolicyAs("the placement rules for " + zone + ", where the restore writes");
+        Optional<StreamReceiver.Token> token = receiver.token();
+        MirrorLink.FetchRequest request = new MirrorLink.FetchRequest(snapshot, path, zone,
+                token.map(StreamReceiver.Token::stream).orElse(null), token.map(StreamReceiver.Token::frames).orElse(0L));
+        StreamReceiver.Result received = link.fetch(request, (fetched, in) -> {
+            Optional<Snapshots.Snapshot> already = staging.snapshots().find(fetched.snapshot());
+            listener.fetching(fetched, fetched.first() > 0);
+            if (already.isPresent()) {
+                // A restore killed after its stream arrived, before it was written out: the staging store has it whole.
+                return null;
+            }
+            return receiver.receive(in, true, StreamReceiver.Listener.NONE, progress);
+        });
+        String name = received != null ? received.header().snapshot() : staging.snapshots().newest().orElseThrow().name();
+        StoreSnapshotTree tree = StoreSnapshotTree.only(staging, name, path);
+        listener.writing(tree.files(), tree.bytes());
+        Files.createDirectories(target);
+        DirTranslator.write(tree, target, progress, true);
+        return new Result(name, path, target, tree.files(), tree.bytes(), received == null ? 0 : received.bytesRead(),
+                received != null && received.resumed());
+    }
+}
