@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -52,11 +53,21 @@ import picocli.CommandLine.Parameters;
             "  locusfs mount -o ro /srv/mirror-store /mnt/replica"})
 final class MountCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", paramLabel = "STORE", description = "The store to mount.")
-    Path store;
+    @Parameters(arity = "1..2", paramLabel = "[STORE] MOUNTPOINT",
+            description = "The store to mount (none with --from), and an existing, empty directory.")
+    List<Path> paths;
 
-    @Parameters(index = "1", paramLabel = "MOUNTPOINT", description = "An existing, empty directory.")
-    Path mountPoint;
+    /** The store mounted (with --from, the cache store), and where. */
+    private Path store;
+    private Path mountPoint;
+
+    @Mixin
+    MirrorSource mirrorSource;
+
+    @Option(names = "--cache", paramLabel = "DIR",
+            description = "With --from: the store that keeps what was read from the mirror (default: a directory under "
+                    + "/var/cache/locusfs named after the mirror and snapshot; mounting the same again reuses it).")
+    Path cache;
 
     @Option(names = "--foreground", description = "Stay in the foreground until unmounted.")
     boolean foreground;
@@ -83,19 +94,51 @@ final class MountCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     StoreMemoryOptions memory;
 
+    /** With --from, the snapshot found to mount: the daemon mounts the same one, even if the mirror has a newer one by then. */
+    private String farSnapshot;
+
     @Override
     public Integer call() throws Exception {
+        boolean far = mirrorSource.from != null;
+        if (paths.size() != (far ? 1 : 2)) {
+            throw new IllegalArgumentException(far ? "with --from, give only MOUNTPOINT: the files come from the mirror"
+                    : "give STORE and MOUNTPOINT (or --from MIRROR and MOUNTPOINT)");
+        }
+        mountPoint = paths.get(paths.size() - 1);
         checkMountPoint();
+        FarMount farMount = null;
+        if (far) {
+            ReplicationConfig config = replicate == null ? null : ReplicationConfig.load(replicate);
+            farMount = FarMount.prepare(mirrorSource.resolve(config, "--replicate"), cache, !foreground);
+            store = farMount.cache();
+            farSnapshot = farMount.snapshot();
+            if (!fuseOptions.contains("ro")) {
+                fuseOptions.add("ro"); // the kernel refuses changes; the cache store under it stays writable for what is fetched
+            }
+        } else {
+            store = paths.get(0);
+        }
         Store.checkFormat(store); // Refuse before forking, so the user sees why.
         if (policy != null) {
             PolicyCommand.checkOrThrow(policy);
         }
-        if (replicate != null && readOnly()) {
+        if (replicate != null && readOnly() && !far) {
             throw new IllegalArgumentException("--replicate needs a writable mount (replication records each "
                     + "mirror's acknowledgement in the store); drop -o ro or --replicate");
         }
-        if (replicate != null) {
+        if (replicate != null && !far) {
             ReplicationConfig.load(replicate); // refuse a broken one before forking, naming its line
+        }
+        if (foreground && far) {
+            try (FarMount open = farMount) {
+                MountDaemon.run(store, mountPoint, memory.options(StoreMemoryOptions.MOUNT_BLOCK_CACHE), fuseOptions,
+                        policy == null ? null : policy.toAbsolutePath(), audit == null ? null : audit.toAbsolutePath(), null,
+                        open.source());
+            }
+            return 0;
+        }
+        if (far) {
+            farMount.close(); // the daemon opens its own link
         }
         if (foreground) {
             var options = memory.options(StoreMemoryOptions.MOUNT_BLOCK_CACHE);
@@ -137,7 +180,14 @@ final class MountCommand implements Callable<Integer> {
     /** Starts this same command with --foreground in a new session and waits until it has mounted. */
     private int startDaemon() throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(Arrays.asList(Launcher.command()));
-        command.addAll(List.of("mount", "--foreground", store.toString(), mountPoint.toString(),
+        command.addAll(List.of("mount", "--foreground"));
+        if (mirrorSource.from != null) {
+            command.addAll(mirrorSource.arguments(farSnapshot));
+            command.addAll(List.of("--cache", store.toAbsolutePath().toString()));
+        } else {
+            command.add(store.toString());
+        }
+        command.addAll(List.of(mountPoint.toString(),
                 "--block-cache", Long.toString(memory.blockCache(StoreMemoryOptions.MOUNT_BLOCK_CACHE)),
                 "--memtable-budget", Long.toString(memory.memtables)));
         if (!fuseOptions.isEmpty()) {

@@ -27,6 +27,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -67,9 +68,8 @@ import picocli.CommandLine.Parameters;
 final class RestoreCommand implements Callable<Integer> {
     private static final int CONNECT_TIMEOUT_MILLIS = 30_000;
 
-    @Option(names = "--from", required = true, paramLabel = "MIRROR[:SNAPSHOT]",
-            description = "The mirror (a [[mirror]] name in --replicate's config, or HOST:PORT) and the snapshot (default: its newest).")
-    String from;
+    @Mixin
+    MirrorSource mirrorSource;
 
     @Option(names = "--path", paramLabel = "PATH", defaultValue = "/",
             description = "Restore only this file or directory, as a path in the snapshot (default: all of it).")
@@ -81,15 +81,6 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--replicate", paramLabel = "CONFIG",
             description = "The replication config naming the mirror, its TLS files and the policy.")
     Path config;
-
-    @Option(names = "--tls-cert", paramLabel = "FILE", description = "This node's certificate (PEM), for a HOST:PORT mirror.")
-    Path cert;
-
-    @Option(names = "--tls-key", paramLabel = "FILE", description = "Its private key (PEM, PKCS#8).")
-    Path key;
-
-    @Option(names = "--ca", paramLabel = "FILE", description = "The CA the mirror's certificate must chain to (PEM).")
-    Path ca;
 
     @Option(names = "--zone", paramLabel = "ZONE", description = "The zone TARGET is in (see Placement above).")
     String zone;
@@ -108,35 +99,11 @@ final class RestoreCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ReplicationConfig loaded = config == null ? null : ReplicationConfig.load(config);
-        String mirrorName = from;
-        String snapshot = null;
-        int colon = from.lastIndexOf(':');
-        ReplicationConfig.Mirror mirror = loaded == null ? null : named(loaded, from);
-        if (mirror == null && colon > 0 && !isPort(from.substring(colon + 1))) {
-            mirrorName = from.substring(0, colon);
-            snapshot = from.substring(colon + 1);
-            mirror = loaded == null ? null : named(loaded, mirrorName);
-        }
-        String host;
-        int port;
-        if (mirror != null) {
-            host = mirror.host();
-            port = mirror.port();
-        } else {
-            int at = mirrorName.lastIndexOf(':');
-            if (at <= 0 || !isPort(mirrorName.substring(at + 1))) {
-                throw new IllegalArgumentException("--from " + from + ": " + (loaded == null
-                        ? "give HOST:PORT[:SNAPSHOT], or a mirror's name with --replicate CONFIG"
-                        : "no mirror named '" + mirrorName + "' in " + config + ", and not HOST:PORT"));
-            }
-            host = mirrorName.substring(0, at);
-            port = Integer.parseInt(mirrorName.substring(at + 1));
-        }
-        Tls tls = cert != null || key != null || ca != null ? new Tls(required(cert, "--tls-cert"), required(key, "--tls-key"),
-                required(ca, "--ca"), null) : loaded != null ? loaded.tls() : null;
-        if (tls == null) {
-            throw new IllegalArgumentException("the TLS files are missing: give --replicate CONFIG, or --tls-cert, --tls-key and --ca");
-        }
+        MirrorSource.Resolved mirror = mirrorSource.resolve(loaded, "--replicate");
+        String host = mirror.host();
+        int port = mirror.port();
+        String snapshot = mirror.snapshot();
+        Tls tls = mirror.tls();
         Policy rules = Policies.load(policy != null ? policy : loaded == null ? null : loaded.policy());
         String restorePath = "/" + path.replaceAll("^/+|/+$", "");
         ZonePath where = zoneOfTarget(loaded);
@@ -180,21 +147,6 @@ final class RestoreCommand implements Callable<Integer> {
             }
         }
         return 0;
-    }
-
-    private static ReplicationConfig.Mirror named(ReplicationConfig config, String name) {
-        return config.mirrors().stream().filter(m -> m.name().equals(name)).findFirst().orElse(null);
-    }
-
-    private static boolean isPort(String text) {
-        return text.matches("[0-9]{1,5}");
-    }
-
-    private static Path required(Path file, String option) {
-        if (file == null) {
-            throw new IllegalArgumentException(option + " is missing: a HOST:PORT mirror needs --tls-cert, --tls-key and --ca");
-        }
-        return file;
     }
 
     /** The zone the restored files will live in: --zone, TARGET's own in a LocusFS mount, or the config's source store's. */

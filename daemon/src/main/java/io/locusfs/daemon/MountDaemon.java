@@ -10,6 +10,7 @@ import io.locusfs.policy.PolicyException;
 import io.locusfs.policy.PolicyFile;
 import io.locusfs.replicate.ReplicaBook;
 import io.locusfs.replicate.Replicator;
+import io.locusfs.store.FarData;
 import io.locusfs.store.Store;
 import io.locusfs.store.StoreException;
 import io.locusfs.store.StoreOptions;
@@ -53,8 +54,20 @@ public final class MountDaemon {
      *
      * @throws IOException when the store cannot be opened or the mount fails; nothing is changed then
      */
+    /** How much a far read fetches past what it needs: a sequential reader pays one round trip per this much. */
+    private static final int FAR_READAHEAD = 4 << 20;
+
     public static void run(Path storePath, Path mountPoint, StoreOptions options, List<String> extraOptions,
                            Path policyFile, Path auditFile, Path replicationConfig) throws IOException {
+        run(storePath, mountPoint, options, extraOptions, policyFile, auditFile, replicationConfig, null);
+    }
+
+    /**
+     * As above, for a store that holds metadata only: the data of its files is read from
+     * {@code far} as it is first read, and kept (a snapshot mounted from a mirror).
+     */
+    public static void run(Path storePath, Path mountPoint, StoreOptions options, List<String> extraOptions,
+                           Path policyFile, Path auditFile, Path replicationConfig, FarData.Source far) throws IOException {
         Store store = openStore(storePath, options);
         boolean readOnly = store.isReadOnly();
         // The holder file names the process that holds the store: a read-only mount holds nothing.
@@ -73,6 +86,9 @@ public final class MountDaemon {
             Locations locations = Locations.open(store, ino -> ReplicaBook.zonesOf(store, ino));
             gate = policyGate(storePath, locations, policyFile, auditFile);
             fs = new LocusFs(store, locations, gate);
+            if (far != null) {
+                fs.readFarDataThrough(new FarData(store, far, FAR_READAHEAD));
+            }
             LocusFs mounted = fs;
             SnapshotService snapshots = new SnapshotService(store, new SnapshotService.Mount() {
                 @Override

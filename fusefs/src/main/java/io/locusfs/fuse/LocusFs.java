@@ -1,6 +1,7 @@
 package io.locusfs.fuse;
 
 import io.locusfs.policy.Policy;
+import io.locusfs.store.FarData;
 import io.locusfs.store.FileData;
 import io.locusfs.store.Inode;
 import io.locusfs.store.Store;
@@ -443,8 +444,17 @@ public final class LocusFs {
         return new Opened(inode.ino, true);
     }
 
+    /** Where the data of a store holding only metadata is read from (a snapshot mounted from a mirror); null for none. */
+    private volatile FarData far;
+
+    /** Reads the blocks this store does not hold yet through {@code farData} (see {@link FarData}). */
+    public void readFarDataThrough(FarData farData) {
+        this.far = farData;
+    }
+
     /** Reads into {@code target}; returns the bytes read, 0 at the end. */
     public int read(long handle, Pointer target, long offset, int size) {
+        fetchFar(handle, offset, size);
         if (SnapshotDirectory.isSnapshotHandle(handle)) {
             SnapshotDirectory.Node node = snapshotDir.opened(handle);
             Inode inode = node.view().inode(node.ino());
@@ -463,7 +473,18 @@ public final class LocusFs {
         if (SnapshotDirectory.isSnapshotHandle(handle)) {
             return read(handle, target, offset, size);
         }
+        fetchFar(handle, offset, size);
         return openFile(handle).read(target, offset, size, offer);
+    }
+
+    /** Makes what a read of a live file needs local, when its data is far (a live handle is the file's inode). */
+    private void fetchFar(long handle, long offset, int size) {
+        FarData farData = far;
+        if (farData != null && !SnapshotDirectory.isSnapshotHandle(handle)) {
+            // Paths here hold a name's raw bytes as ISO-8859-1; the far side names files in UTF-8, as streams do.
+            String named = new String(path(handle).getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
+            farData.ensure(handle, named, offset, size);
+        }
     }
 
     public int write(long handle, Pointer source, long offset, int size) {
@@ -525,8 +546,14 @@ public final class LocusFs {
             OpenFile open = openFile(handle);
             open.commit();
             ino = handle;
-            stored = data.storedBlocks(ino);
             size = open.size();
+            FarData farData = far;
+            if (farData != null && !farData.complete(ino, size)) {
+                stored = new BitSet(); // what is not here yet may be data: none of it is reported as a hole
+                stored.set(0, (int) Math.min(Integer.MAX_VALUE, (size + data.blockSize() - 1) / data.blockSize()));
+            } else {
+                stored = data.storedBlocks(ino);
+            }
         }
         if (offset >= size) {
             throw new StoreException(StoreException.Kind.NO_SUCH_POSITION, "offset " + offset + " is at or past the end");
@@ -773,7 +800,8 @@ public final class LocusFs {
             size = open.size();
             mtime = open.mtimeNanos();
         }
-        long storedBytes = inode.isRegular()
+        long storedBytes = inode.isRegular() && far != null && !node.inSnapshot() ? size // counted as if here: tools take few blocks for holes
+                : inode.isRegular()
                 ? Math.min(size, (inode.storedBlocks + (open != null && open.isDirty() ? 1 : 0)) * data.blockSize())
                 : (inode.isSymlink() ? 0 : 4096);
         return new Attributes(node.number(), inode.mode, inode.nlink, inode.uid, inode.gid, inode.rdev, size,

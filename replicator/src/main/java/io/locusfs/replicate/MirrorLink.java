@@ -44,8 +44,22 @@ public interface MirrorLink extends AutoCloseable {
      * there; null for no check); {@code resumeStream}/{@code resumeFrames} name an unfinished
      * receive of the same stream to continue (null/0 for none).
      */
-    record FetchRequest(String snapshot, String path, String zone, String resumeStream, long resumeFrames) {
+    record FetchRequest(String snapshot, String path, String zone, String resumeStream, long resumeFrames, boolean metadataOnly) {
+        /** A fetch of files whole (a restore). */
+        public FetchRequest(String snapshot, String path, String zone, String resumeStream, long resumeFrames) {
+            this(snapshot, path, zone, resumeStream, resumeFrames, false);
+        }
     }
+
+    /**
+     * Reads up to {@code length} bytes at {@code offset} of the file at {@code path} in the
+     * mirror's snapshot {@code snapshot} into {@code buffer}, checked against the checksum the
+     * mirror sends with them (a far read). Thread-safe; reads share one connection, kept open.
+     *
+     * @return the bytes read, fewer only at the end of the file
+     * @throws StreamException when the mirror refused (no such file) or its bytes fail their checksum
+     */
+    int read(String snapshot, String path, long offset, byte[] buffer, int length) throws IOException;
 
     /** What the mirror says before the stream: its id, snapshot, the first frame sent, its size. */
     record Fetched(String stream, String snapshot, long first, long files, long bytes) {
@@ -108,6 +122,11 @@ public interface MirrorLink extends AutoCloseable {
         @Override
         public <T> T fetch(FetchRequest request, FetchReader<T> reader) throws IOException {
             return inner.fetch(request, reader);
+        }
+
+        @Override
+        public int read(String snapshot, String path, long offset, byte[] buffer, int length) throws IOException {
+            return inner.read(snapshot, path, offset, buffer, length);
         }
 
         @Override

@@ -126,6 +126,7 @@ public final class MirrorServer implements AutoCloseable {
                 return;
             }
             String who = socket.getSession().getPeerPrincipal().getName();
+            FarReads reads = new FarReads(store);
             InputStream in = new BufferedInputStream(socket.getInputStream(), 1 << 20);
             OutputStream out = new BufferedOutputStream(socket.getOutputStream());
             // Requests until the peer closes: a hello may be followed by the send it prepares (one
@@ -146,6 +147,7 @@ public final class MirrorServer implements AutoCloseable {
                         fetch(request, out, who);
                         return;
                     }
+                    case "read" -> reads.read(request, out);
                     default -> {
                         MirrorProtocol.write(out, MirrorProtocol.object().put("error", "unknown request '" + op + "'"));
                         return;
@@ -227,7 +229,7 @@ public final class MirrorServer implements AutoCloseable {
         try {
             ZonePath zone = request.hasNonNull("zone") ? ZonePath.parse(request.path("zone").asText()) : null;
             sender = new StreamSender(store, identity(), policy, zone, Codec.named(request.path("codec").asText("zstd")))
-                    .only(request.path("path").asText("/"));
+                    .only(request.path("path").asText("/")).metadataOnly(request.path("metadata").asBoolean(false));
             header = sender.header(snapshot, null);
         } catch (IOException | IllegalArgumentException e) {
             MirrorProtocol.write(out, MirrorProtocol.object().put("error", e.getMessage()));

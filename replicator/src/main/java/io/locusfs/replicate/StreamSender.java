@@ -88,6 +88,14 @@ public final class StreamSender {
         return this;
     }
 
+    /** Streams of metadata only: every node, no DATA (a snapshot mounted from a mirror fetches data as it is read). */
+    private boolean metadataOnly;
+
+    public StreamSender metadataOnly(boolean on) {
+        this.metadataOnly = on;
+        return this;
+    }
+
     /** The last tree made: a header and the send that follows it share one walk of the snapshot (or one diff). */
     private StoreSnapshotTree lastTree;
 
@@ -135,7 +143,7 @@ public final class StreamSender {
         String zone = toZone == null ? null : toZone.toString();
         String id = streamId(store.storeId(), tree.header().since(), snap, zone);
         return new StreamHeader(id, store.storeId(), key, record, snap.name(), tree.header().since(), snap.createdNanos(), zone,
-                tree.files(), tree.bytes());
+                tree.files(), metadataOnly ? 0 : tree.bytes());
     }
 
     /** Same sender, snapshots (by name and epoch), destination zone and policy: same stream, same id. */
@@ -147,6 +155,9 @@ public final class StreamSender {
                     .getBytes(StandardCharsets.UTF_8));
             if (only != null) { // a stream of one path is another stream (the ids of whole streams stay as they were)
                 sha.update(("\n" + only).getBytes(StandardCharsets.UTF_8));
+            }
+            if (metadataOnly) {
+                sha.update("\nmetadata".getBytes(StandardCharsets.UTF_8));
             }
             return HexFormat.of().formatHex(sha.digest(), 0, 16);
         } catch (NoSuchAlgorithmException e) {
@@ -203,7 +214,7 @@ public final class StreamSender {
             if (node.kind() == SnapshotTree.Kind.DIRECTORY) {
                 directories.add(new Records.Times(path, node.atimeNanos(), node.mtimeNanos()));
             }
-            if (node.content() != null) {
+            if (node.content() != null && !metadataOnly) {
                 for (SnapshotTree.Extent extent : changed != null ? changed : node.content().extents()) {
                     for (long at = extent.offset(); at < extent.offset() + extent.length(); ) {
                         // Cut at FRAME_BYTES boundaries of the file, so a receiver's blocks line up.

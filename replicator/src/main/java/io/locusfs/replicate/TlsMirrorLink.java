@@ -13,10 +13,12 @@ import java.net.Socket;
 import java.security.MessageDigest;
 import java.security.cert.Certificate;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.zip.CRC32C;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import org.slf4j.Logger;
@@ -139,6 +141,9 @@ public final class TlsMirrorLink implements MirrorLink {
     @Override
     public void close() {
         closeKept();
+        synchronized (reads) {
+            closeReading();
+        }
     }
 
     private void closeKept() {
@@ -224,7 +229,7 @@ public final class TlsMirrorLink implements MirrorLink {
     public <T> T fetch(FetchRequest request, FetchReader<T> reader) throws IOException {
         try (SSLSocket socket = connect()) {
             var ask = MirrorProtocol.object().put("op", "fetch").put("snapshot", request.snapshot()).put("path", request.path())
-                    .put("zone", request.zone());
+                    .put("zone", request.zone()).put("metadata", request.metadataOnly());
             if (request.resumeStream() != null) {
                 ask.putObject("resume").put("stream", request.resumeStream()).put("frames", request.resumeFrames());
             }
@@ -237,6 +242,68 @@ public final class TlsMirrorLink implements MirrorLink {
             Fetched fetched = new Fetched(answer.path("stream").asText(), answer.path("snapshot").asText(),
                     answer.path("first").asLong(), answer.path("files").asLong(), answer.path("bytes").asLong());
             return reader.read(fetched, in);
+        }
+    }
+
+    /** The connection far reads share, kept open between them; guarded by {@link #reads}. */
+    private SSLSocket reading;
+    private InputStream readingIn;
+    private final Object reads = new Object();
+
+    @Override
+    public int read(String snapshot, String path, long offset, byte[] buffer, int length) throws IOException {
+        synchronized (reads) {
+            for (int attempt = 0; ; attempt++) {
+                try {
+                    if (reading == null) {
+                        reading = connect();
+                        readingIn = new BufferedInputStream(reading.getInputStream(), 1 << 16);
+                    }
+                    MirrorProtocol.write(reading.getOutputStream(), MirrorProtocol.object().put("op", "read")
+                            .put("snapshot", snapshot).put("path", path).put("offset", offset).put("length", length));
+                    JsonNode answer = MirrorProtocol.read(readingIn);
+                    if (answer.has("error")) {
+                        throw new StreamException("mirror " + host + ":" + port + ": " + answer.path("error").asText());
+                    }
+                    int n = answer.path("length").asInt(-1);
+                    if (n < 0 || n > length) {
+                        throw new StreamException("mirror " + host + ":" + port + " answered " + n + " bytes to a read of " + length);
+                    }
+                    if (answer.path("zero").asBoolean(false)) {
+                        Arrays.fill(buffer, 0, n, (byte) 0);
+                        return n;
+                    }
+                    if (readingIn.readNBytes(buffer, 0, n) != n) {
+                        throw new IOException("mirror " + host + ":" + port + " closed the connection in the middle of a read");
+                    }
+                    CRC32C crc = new CRC32C();
+                    crc.update(buffer, 0, n);
+                    if (crc.getValue() != answer.path("crc32c").asLong()) {
+                        throw new StreamException("the bytes of " + path + " from mirror " + host + ":" + port + " fail their checksum");
+                    }
+                    return n;
+                } catch (StreamException e) {
+                    closeReading();
+                    throw e;
+                } catch (IOException e) {
+                    closeReading(); // an idle connection the mirror dropped: one new one is tried
+                    if (attempt > 0) {
+                        throw e;
+                    }
+                }
+            }
+        }
+    }
+
+    private void closeReading() {
+        if (reading != null) {
+            try {
+                reading.close();
+            } catch (IOException e) {
+                // it is being dropped
+            }
+            reading = null;
+            readingIn = null;
         }
     }
 

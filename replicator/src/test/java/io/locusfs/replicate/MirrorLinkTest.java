@@ -43,6 +43,11 @@ class MirrorLinkTest {
         }
 
         @Override
+        public int read(String snapshot, String path, long offset, byte[] buffer, int length) throws IOException {
+            throw new IOException("this link holds no files");
+        }
+
+        @Override
         public void abort() {
             aborted = true;
         }

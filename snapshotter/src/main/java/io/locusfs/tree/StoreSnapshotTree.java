@@ -222,6 +222,28 @@ public final class StoreSnapshotTree implements SnapshotTree {
         }
     }
 
+    /**
+     * Reads up to {@code length} bytes at {@code offset} of the regular file at {@code path}
+     * (relative to the tree's root) into {@code buffer}; holes read as zeros. A far read of a
+     * file served from this snapshot.
+     *
+     * @return the bytes read: fewer at the end of the file, 0 at or past it
+     * @throws TreeException when there is no regular file at {@code path}
+     */
+    public int readFile(String path, long offset, byte[] buffer, int length) throws TreeException {
+        long ino = resolve(path);
+        Inode inode = ino == 0 ? null : view.inodeOrNull(ino);
+        if (inode == null || !inode.isRegular()) {
+            throw new TreeException("'/" + path + "' is not a file in snapshot '" + header.snapshot() + "'");
+        }
+        if (offset < 0 || offset >= inode.size) {
+            return 0;
+        }
+        int n = (int) Math.min(length, inode.size - offset);
+        new StoreContent(ino, inode.size, path).read(offset, buffer, n);
+        return n;
+    }
+
     /** The inode at {@code path} (relative to the tree's root) in the snapshot, or 0. */
     public long inodeOf(String path) {
         return resolve(path);

@@ -1,0 +1,127 @@
+package io.locusfs.store;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The far half of a store's read path: a store whose files' metadata arrived without their data
+ * (a snapshot mounted from a mirror) fetches each block from where the data lives the first time
+ * it is read, and keeps it, so that every later read of it is local. Reads go through the store
+ * either way: a block here is read here, a block not yet here is fetched, stored as the file's
+ * own data (one atomic batch, the file's size and times unchanged), then read here.
+ *
+ * <p>What is known here is kept per file: the blocks stored, and the blocks the far side said
+ * are holes (zeros, which a store does not keep). A fetch takes the missing block a read needs
+ * and, after it, up to {@code readahead} bytes more, so a sequential read costs one round trip per
+ * readahead, not per block. Reads of different files fetch in parallel; of one file, in turn.
+ */
+public final class FarData {
+    /** Where the data is: byte ranges of a file by its path in the far snapshot. */
+    public interface Source {
+        /**
+         * Reads up to {@code length} bytes at {@code offset} of the file at {@code path} into
+         * {@code buffer}, checked against the far side's checksum.
+         *
+         * @return the bytes read (fewer only at the end of the file)
+         */
+        int read(String path, long offset, byte[] buffer, int length) throws IOException;
+
+        /** Where that is, for messages ("mirror paris (127.0.0.1:7443), snapshot s1"). */
+        String describe();
+    }
+
+    private final Store store;
+    private final Source source;
+    private final int readaheadBlocks;
+    private final Map<Long, BitSet> known = new ConcurrentHashMap<>();
+    private final Map<Long, Object> fileLocks = new ConcurrentHashMap<>();
+    private final AtomicLong fetches = new AtomicLong();
+    private final AtomicLong bytesFetched = new AtomicLong();
+
+    public FarData(Store store, Source source, int readaheadBytes) {
+        this.store = store;
+        this.source = source;
+        this.readaheadBlocks = Math.max(1, readaheadBytes / store.blockSize());
+    }
+
+    public String describe() {
+        return source.describe();
+    }
+
+    /** Fetches so far, and the bytes they brought. */
+    public long fetches() {
+        return fetches.get();
+    }
+
+    public long bytesFetched() {
+        return bytesFetched.get();
+    }
+
+    /**
+     * Makes the blocks that hold {@code [offset, offset + length)} of regular file {@code ino}
+     * (at {@code path}) local, fetching the missing ones.
+     *
+     * @throws StoreException IO when the far side cannot be reached or answers wrongly (the read fails with EIO)
+     */
+    public void ensure(long ino, String path, long offset, int length) {
+        Inode inode = store.tree().inode(ino);
+        if (!inode.isRegular() || length <= 0 || offset >= inode.size) {
+            return;
+        }
+        int blockSize = store.blockSize();
+        int first = Math.toIntExact(offset / blockSize);
+        int last = Math.toIntExact((Math.min(inode.size, offset + length) - 1) / blockSize);
+        int lastBlock = Math.toIntExact((inode.size - 1) / blockSize);
+        synchronized (fileLocks.computeIfAbsent(ino, i -> new Object())) {
+            BitSet here = known.computeIfAbsent(ino, i -> store.data().storedBlocks(ino));
+            int missing = here.nextClearBit(first);
+            if (missing > last) {
+                return;
+            }
+            int end = Math.min(lastBlock, Math.max(last, missing + readaheadBlocks - 1));
+            long from = (long) missing * blockSize;
+            int want = (int) (Math.min(inode.size, (long) (end + 1) * blockSize) - from);
+            byte[] buffer = new byte[want];
+            int got;
+            try {
+                got = source.read(path, from, buffer, want);
+            } catch (IOException e) {
+                throw new StoreException(StoreException.Kind.IO, "reading " + path + " from " + source.describe() + ": "
+                        + e.getMessage(), e);
+            }
+            if (got != want) {
+                throw new StoreException(StoreException.Kind.IO, source.describe() + " has " + (from + got) + " bytes of " + path
+                        + " where this snapshot says " + inode.size + ": not the same file");
+            }
+            fetches.incrementAndGet();
+            bytesFetched.addAndGet(got);
+            List<FileData.BlockWrite> writes = new ArrayList<>();
+            for (int block = missing; block <= end; block++) {
+                if (!here.get(block)) {
+                    int at = (block - missing) * blockSize;
+                    int n = Math.min(blockSize, want - at);
+                    writes.add(new FileData.BlockWrite(block, Arrays.copyOfRange(buffer, at, at + n), n));
+                }
+            }
+            // Zero blocks are left out by the commit: they read as holes, which is what they are.
+            store.data().commit(ino, writes, inode.size, inode.mtimeNanos, store.data().storedBlocks(ino));
+            here.set(missing, end + 1);
+        }
+    }
+
+    /** True when every block of {@code ino} is here (or known to be a hole). */
+    public boolean complete(long ino, long size) {
+        if (size == 0) {
+            return true;
+        }
+        BitSet here = known.get(ino);
+        int blocks = Math.toIntExact((size - 1) / store.blockSize() + 1);
+        return here != null && here.nextClearBit(0) >= blocks;
+    }
+}
