@@ -168,8 +168,9 @@ public final class DirTranslator implements Translator {
             }
         }
         if (node.kind() == SnapshotTree.Kind.FIFO || node.kind() == SnapshotTree.Kind.CHAR_DEVICE
-                || node.kind() == SnapshotTree.Kind.BLOCK_DEVICE) {
-            // The JDK opens a file to set its times, which blocks on a FIFO; touch does not open it.
+                || node.kind() == SnapshotTree.Kind.BLOCK_DEVICE || node.kind() == SnapshotTree.Kind.SYMLINK) {
+            // The JDK opens a file to set its times, which blocks on a FIFO, and sets a symlink's in
+            // microseconds (lutimes); touch -h opens nothing and sets nanoseconds (utimensat).
             ExternalCommand.run("touch", "-h", "-m", "-d", "@" + PaxWriter.time(node.mtimeNanos()), path.toString());
             ExternalCommand.run("touch", "-h", "-a", "-d", "@" + PaxWriter.time(node.atimeNanos()), path.toString());
             return;
