@@ -1,0 +1,136 @@
+package io.locusfs.store;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.locusfs.xattr.Location;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The far half of the read path on a real RocksDB store, with the far side an array in memory:
+ * what is fetched, how much at a time, that it is kept, that zeros stay holes, and that a far
+ * side that fails or answers short makes the read fail instead of returning wrong bytes.
+ */
+class FarDataTest {
+    private static final int BS = 4096;
+    private static final int SIZE = 10 * BS + 100;
+    @TempDir
+    Path dir;
+    private Store store;
+    private long ino;
+    private final byte[] far = new byte[SIZE];
+    private final List<long[]> asked = new ArrayList<>();
+    private boolean down;
+    private int shortBy;
+
+    private final FarData.Source source = new FarData.Source() {
+        @Override
+        public int read(String path, long offset, byte[] buffer, int length) throws IOException {
+            if (down) {
+                throw new IOException("connection refused");
+            }
+            asked.add(new long[] {offset, length});
+            int n = (int) Math.min(length, SIZE - offset) - shortBy;
+            System.arraycopy(far, (int) offset, buffer, 0, n);
+            return n;
+        }
+
+        @Override
+        public String describe() {
+            return "the test's array";
+        }
+    };
+
+    @BeforeEach
+    void open() throws Exception {
+        new Random(7).nextBytes(far);
+        Arrays.fill(far, 4 * BS, 6 * BS, (byte) 0); // two blocks of zeros: a hole at the far end
+        Store.create(dir.resolve("s"), Location.of("eu/fr"), 0, 0, BS);
+        store = Store.open(dir.resolve("s"), StoreOptions.defaults());
+        ino = store.tree().create(Store.ROOT_INO, "f".getBytes(StandardCharsets.UTF_8), Inode.S_IFREG | 0644, 0, 0, 0, null).ino;
+        Inode inode = store.tree().inode(ino);
+        inode.size = SIZE; // metadata only, as a stream without data leaves it
+        inode.mtimeNanos = 42;
+        store.data().commit(ino, List.of(), SIZE, 42, store.data().storedBlocks(ino));
+    }
+
+    @AfterEach
+    void close() {
+        store.close();
+    }
+
+    private byte[] local(long offset, int length) {
+        byte[] out = new byte[length];
+        byte[] block = new byte[BS];
+        for (int done = 0; done < length; ) {
+            long at = offset + done;
+            int n = store.data().readBlockInto(ino, at / BS, block);
+            int within = (int) (at % BS);
+            int take = Math.min(length - done, BS - within);
+            for (int i = 0; i < take; i++) {
+                out[done + i] = within + i < n ? block[within + i] : 0;
+            }
+            done += take;
+        }
+        return out;
+    }
+
+    @Test
+    void aReadFetchesWhatItNeedsAndTheReadaheadAfterItOnceThenReadsHere() {
+        FarData data = new FarData(store, source, 3 * BS);
+        data.ensure(ino, "/f", BS + 10, 20);
+        assertEquals(1, asked.size());
+        assertArrayEquals(new long[] {BS, 3 * BS}, asked.get(0), "block 1 and two more of readahead");
+        assertArrayEquals(Arrays.copyOfRange(far, BS, 4 * BS), local(BS, 3 * BS));
+        data.ensure(ino, "/f", BS, 3 * BS);
+        assertEquals(1, asked.size(), "what is here is not fetched again");
+        assertEquals(42, store.tree().inode(ino).mtimeNanos, "fetching changes no time");
+        assertEquals(SIZE, store.tree().inode(ino).size);
+    }
+
+    @Test
+    void zerosStayHolesAndAreNotFetchedTwiceAndTheLastBlockIsShort() {
+        FarData data = new FarData(store, source, BS);
+        data.ensure(ino, "/f", 4 * BS, 2 * BS);
+        assertFalse(store.data().storedBlocks(ino).get(4), "a block of zeros is a hole here too");
+        data.ensure(ino, "/f", 4 * BS, 2 * BS);
+        assertEquals(1, asked.size(), "a hole known is not asked for again");
+        data.ensure(ino, "/f", SIZE - 50, 50);
+        assertArrayEquals(new long[] {10 * BS, 100}, asked.get(1));
+        assertArrayEquals(Arrays.copyOfRange(far, 10 * BS, SIZE), local(10 * BS, 100));
+        assertFalse(data.complete(ino, SIZE));
+        data.ensure(ino, "/f", 0, SIZE);
+        assertTrue(data.complete(ino, SIZE));
+        assertArrayEquals(far, local(0, SIZE));
+    }
+
+    @Test
+    void aFarSideThatFailsOrAnswersShortFailsTheReadAndLeavesNothingWrongHere() {
+        FarData data = new FarData(store, source, BS);
+        down = true;
+        StoreException gone = assertThrows(StoreException.class, () -> data.ensure(ino, "/f", 0, 10));
+        assertEquals(StoreException.Kind.IO, gone.kind());
+        assertTrue(gone.getMessage().contains("the test's array") && gone.getMessage().contains("connection refused"), gone.getMessage());
+        down = false;
+        shortBy = 1;
+        StoreException wrong = assertThrows(StoreException.class, () -> data.ensure(ino, "/f", 0, 10));
+        assertTrue(wrong.getMessage().contains("not the same file"), wrong.getMessage());
+        assertTrue(store.data().storedBlocks(ino).isEmpty(), "nothing was stored");
+        shortBy = 0;
+        data.ensure(ino, "/f", 0, 10);
+        assertArrayEquals(Arrays.copyOfRange(far, 0, BS), local(0, BS));
+    }
+}
