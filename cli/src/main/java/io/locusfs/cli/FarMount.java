@@ -64,7 +64,7 @@ final class FarMount implements AutoCloseable {
                             + (held.isEmpty() ? "none" : String.join(", ", held)) + ")");
                 }
             }
-            Path dir = cacheDir != null ? cacheDir : CACHES.resolve("from-" + digest(info.store() + "\n" + snapshot));
+            Path dir = cacheDir != null ? cacheDir.toAbsolutePath() : CACHES.resolve("from-" + digest(info.store() + "\n" + snapshot));
             if (!Files.isRegularFile(dir.resolve(Store.MARKER_FILE))) {
                 Files.createDirectories(dir.getParent());
                 if (!Files.exists(dir)) {

@@ -107,7 +107,7 @@ final class RestoreCommand implements Callable<Integer> {
         Policy rules = Policies.load(policy != null ? policy : loaded == null ? null : loaded.policy());
         String restorePath = "/" + path.replaceAll("^/+|/+$", "");
         ZonePath where = zoneOfTarget(loaded);
-        Path stagingDir = staging != null ? staging : defaultStaging(host + ":" + port, snapshot, restorePath, where);
+        Path stagingDir = staging != null ? staging.toAbsolutePath() : defaultStaging(host + ":" + port, snapshot, restorePath, where);
         Store stagingStore = openStaging(stagingDir, where, loaded);
         boolean keep = true;
         try (stagingStore;

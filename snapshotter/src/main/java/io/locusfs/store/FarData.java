@@ -7,6 +7,8 @@ import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -43,6 +45,13 @@ public final class FarData {
     private final Map<Long, Object> fileLocks = new ConcurrentHashMap<>();
     private final AtomicLong fetches = new AtomicLong();
     private final AtomicLong bytesFetched = new AtomicLong();
+    private final Map<Long, Reader> readers = new ConcurrentHashMap<>();
+    /** Fetches ahead of readers reading in order; one at a time, as the link serves one read at a time. */
+    private final ExecutorService prefetcher = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "far-prefetch");
+        t.setDaemon(true);
+        return t;
+    });
 
     public FarData(Store store, Source source, int readaheadBytes) {
         this.store = store;
@@ -65,7 +74,9 @@ public final class FarData {
 
     /**
      * Makes the blocks that hold {@code [offset, offset + length)} of regular file {@code ino}
-     * (at {@code path}) local, fetching the missing ones.
+     * (at {@code path}) local, fetching the missing ones and the readahead after them; a file
+     * read in order also has its next readahead fetched in the background while the reader
+     * reads what is here, so the link and the reader work at once.
      *
      * @throws StoreException IO when the far side cannot be reached or answers wrongly (the read fails with EIO)
      */
@@ -78,13 +89,45 @@ public final class FarData {
         int first = Math.toIntExact(offset / blockSize);
         int last = Math.toIntExact((Math.min(inode.size, offset + length) - 1) / blockSize);
         int lastBlock = Math.toIntExact((inode.size - 1) / blockSize);
+        fetch(ino, path, inode, first, last, Math.min(lastBlock, Math.max(last, first + readaheadBlocks - 1)));
+        Reader reader = readers.computeIfAbsent(ino, i -> new Reader());
+        int from;
+        synchronized (reader) {
+            boolean inOrder = first == 0 || (first >= reader.lastRead - 1 && first <= reader.lastRead + 2);
+            reader.lastRead = last;
+            reader.ahead = Math.max(reader.ahead, Math.min(lastBlock, Math.max(last, first + readaheadBlocks - 1)) + 1);
+            if (!inOrder || reader.ahead > lastBlock || reader.ahead - last > readaheadBlocks) {
+                return;
+            }
+            from = reader.ahead;
+            reader.ahead = Math.min(lastBlock + 1, from + readaheadBlocks);
+        }
+        int to = Math.min(lastBlock, from + readaheadBlocks - 1);
+        prefetcher.execute(() -> {
+            try {
+                fetch(ino, path, store.tree().inode(ino), from, to, to);
+            } catch (RuntimeException e) {
+                // The reader fetches it itself when it gets there, and fails then if it must.
+            }
+        });
+    }
+
+    /** Where a file is being read in order: its last block read, and the block after what is fetched or on its way. */
+    private static final class Reader {
+        int lastRead = -10;
+        int ahead;
+    }
+
+    /** Fetches the blocks from the first one in {@code [first, last]} not here up to {@code end}, unless all are here. */
+    private void fetch(long ino, String path, Inode inode, int first, int last, int end) {
+        int blockSize = store.blockSize();
         synchronized (fileLocks.computeIfAbsent(ino, i -> new Object())) {
             BitSet here = known.computeIfAbsent(ino, i -> store.data().storedBlocks(ino));
             int missing = here.nextClearBit(first);
             if (missing > last) {
                 return;
             }
-            int end = Math.min(lastBlock, Math.max(last, missing + readaheadBlocks - 1));
+            end = Math.max(end, missing);
             long from = (long) missing * blockSize;
             int want = (int) (Math.min(inode.size, (long) (end + 1) * blockSize) - from);
             byte[] buffer = new byte[want];

@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
@@ -32,7 +33,7 @@ class FarDataTest {
     private Store store;
     private long ino;
     private final byte[] far = new byte[SIZE];
-    private final List<long[]> asked = new ArrayList<>();
+    private final List<long[]> asked = Collections.synchronizedList(new ArrayList<>());
     private boolean down;
     private int shortBy;
 
@@ -99,6 +100,29 @@ class FarDataTest {
         assertEquals(1, asked.size(), "what is here is not fetched again");
         assertEquals(42, store.tree().inode(ino).mtimeNanos, "fetching changes no time");
         assertEquals(SIZE, store.tree().inode(ino).size);
+    }
+
+    @Test
+    void aFileReadInOrderHasItsNextReadaheadFetchedInTheBackgroundOneWindowAhead() throws Exception {
+        FarData data = new FarData(store, source, 2 * BS);
+        data.ensure(ino, "/f", 0, BS);
+        awaitAsked(2);
+        assertArrayEquals(new long[] {0, 2 * BS}, asked.get(0));
+        assertArrayEquals(new long[] {2 * BS, 2 * BS}, asked.get(1), "the window after the reader's, fetched ahead");
+        data.ensure(ino, "/f", BS, BS);
+        data.ensure(ino, "/f", 2 * BS, BS);
+        awaitAsked(3);
+        assertArrayEquals(new long[] {4 * BS, 2 * BS}, asked.get(2), "the reader entered the last window: the next one");
+        Thread.sleep(200);
+        assertEquals(3, asked.size(), "never more than one window ahead of the reader");
+        assertArrayEquals(Arrays.copyOfRange(far, 0, 4 * BS), local(0, 4 * BS));
+    }
+
+    private void awaitAsked(int requests) throws InterruptedException {
+        for (int i = 0; i < 500 && asked.size() < requests; i++) {
+            Thread.sleep(10);
+        }
+        assertEquals(requests, asked.size());
     }
 
     @Test
