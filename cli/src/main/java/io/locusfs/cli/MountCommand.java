@@ -131,7 +131,9 @@ final class MountCommand implements Callable<Integer> {
         }
         if (foreground && far) {
             try (FarMount open = farMount) {
-                MountDaemon.run(store, mountPoint, memory.options(StoreMemoryOptions.MOUNT_BLOCK_CACHE), fuseOptions,
+                // Bulk: what is fetched is written without the log (written once, not twice); a crash loses
+                // at most what came since the last flush, which is fetched again: the cache stays consistent.
+                MountDaemon.run(store, mountPoint, memory.options(StoreMemoryOptions.MOUNT_BLOCK_CACHE).asBulk(), fuseOptions,
                         policy == null ? null : policy.toAbsolutePath(), audit == null ? null : audit.toAbsolutePath(), null,
                         open.source());
             }

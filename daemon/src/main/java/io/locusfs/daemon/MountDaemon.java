@@ -55,7 +55,7 @@ public final class MountDaemon {
      * @throws IOException when the store cannot be opened or the mount fails; nothing is changed then
      */
     /** How much a far read fetches past what it needs: a sequential reader pays one round trip per this much. */
-    private static final int FAR_READAHEAD = 4 << 20;
+    private static final int FAR_READAHEAD = 8 << 20;
 
     public static void run(Path storePath, Path mountPoint, StoreOptions options, List<String> extraOptions,
                            Path policyFile, Path auditFile, Path replicationConfig) throws IOException {

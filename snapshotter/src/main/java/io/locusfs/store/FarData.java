@@ -41,13 +41,16 @@ public final class FarData {
     private final Store store;
     private final Source source;
     private final int readaheadBlocks;
-    private final Map<Long, BitSet> known = new ConcurrentHashMap<>();
-    private final Map<Long, Object> fileLocks = new ConcurrentHashMap<>();
+    /** Per file, read once from the block map, then kept up to date by each fetch. */
+    private final Map<Long, FileState> files = new ConcurrentHashMap<>();
     private final AtomicLong fetches = new AtomicLong();
     private final AtomicLong bytesFetched = new AtomicLong();
     private final Map<Long, Reader> readers = new ConcurrentHashMap<>();
-    /** Fetches ahead of readers reading in order; one at a time, as the link serves one read at a time. */
-    private final ExecutorService prefetcher = Executors.newSingleThreadExecutor(r -> {
+    /**
+     * Fetches ahead of readers reading in order, up to two windows ahead: two threads, so that one
+     * fetch's commit overlaps the next one's transfer.
+     */
+    private final ExecutorService prefetcher = Executors.newFixedThreadPool(2, r -> {
         Thread t = new Thread(r, "far-prefetch");
         t.setDaemon(true);
         return t;
@@ -75,8 +78,8 @@ public final class FarData {
     /**
      * Makes the blocks that hold {@code [offset, offset + length)} of regular file {@code ino}
      * (at {@code path}) local, fetching the missing ones and the readahead after them; a file
-     * read in order also has its next readahead fetched in the background while the reader
-     * reads what is here, so the link and the reader work at once.
+     * read in order also has its next two readahead windows fetched in the background while the
+     * reader reads what is here, so the link and the reader work at once.
      *
      * @throws StoreException IO when the far side cannot be reached or answers wrongly (the read fails with EIO)
      */
@@ -96,7 +99,7 @@ public final class FarData {
             boolean inOrder = first == 0 || (first >= reader.lastRead - 1 && first <= reader.lastRead + 2);
             reader.lastRead = last;
             reader.ahead = Math.max(reader.ahead, Math.min(lastBlock, Math.max(last, first + readaheadBlocks - 1)) + 1);
-            if (!inOrder || reader.ahead > lastBlock || reader.ahead - last > readaheadBlocks) {
+            if (!inOrder || reader.ahead > lastBlock || reader.ahead - last > 2 * readaheadBlocks) {
                 return;
             }
             from = reader.ahead;
@@ -118,16 +121,69 @@ public final class FarData {
         int ahead;
     }
 
-    /** Fetches the blocks from the first one in {@code [first, last]} not here up to {@code end}, unless all are here. */
+    /** What is known of one file here: blocks here (or holes), blocks on their way, blocks stored. */
+    private static final class FileState {
+        final BitSet known;
+        final BitSet inFlight = new BitSet();
+        final BitSet stored;
+
+        FileState(BitSet stored) {
+            this.stored = stored;
+            this.known = (BitSet) stored.clone();
+        }
+    }
+
+    private FileState state(long ino) {
+        return files.computeIfAbsent(ino, i -> new FileState(store.data().storedBlocks(ino)));
+    }
+
+    /**
+     * Fetches the blocks from the first one in {@code [first, last]} that is neither here nor on
+     * its way, up to {@code end} (stopping before a block on its way), after waiting for those of
+     * {@code [first, last]} on their way. The file's state is locked only to read and mark it:
+     * the fetch itself and the commit run unlocked, so fetches of one file overlap.
+     */
     private void fetch(long ino, String path, Inode inode, int first, int last, int end) {
+        // Each round fetches one run of missing blocks; a run stops at a block here or on its way.
+        while (fetchRun(ino, path, inode, first, last, end)) {
+            // again: the run may have stopped short of last
+        }
+    }
+
+    /** One run of {@link #fetch}; false when {@code [first, last]} is all here. */
+    private boolean fetchRun(long ino, String path, Inode inode, int first, int last, int end) {
         int blockSize = store.blockSize();
-        synchronized (fileLocks.computeIfAbsent(ino, i -> new Object())) {
-            BitSet here = known.computeIfAbsent(ino, i -> store.data().storedBlocks(ino));
-            int missing = here.nextClearBit(first);
+        FileState file = state(ino);
+        int missing;
+        synchronized (file) {
+            while (true) {
+                int busy = file.inFlight.nextSetBit(first);
+                if (busy < 0 || busy > last) {
+                    break;
+                }
+                try {
+                    file.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new StoreException(StoreException.Kind.IO, "interrupted while " + path + " was being fetched");
+                }
+            }
+            missing = file.known.nextClearBit(first);
             if (missing > last) {
-                return;
+                return false;
             }
             end = Math.max(end, missing);
+            int nextBusy = file.inFlight.nextSetBit(missing);
+            int nextKnown = file.known.nextSetBit(missing);
+            for (int stop : new int[] {nextBusy, nextKnown}) {
+                if (stop >= 0 && stop <= end) {
+                    end = Math.max(missing, stop - 1);
+                }
+            }
+            file.inFlight.set(missing, end + 1);
+        }
+        boolean done = false;
+        try {
             long from = (long) missing * blockSize;
             int want = (int) (Math.min(inode.size, (long) (end + 1) * blockSize) - from);
             byte[] buffer = new byte[want];
@@ -146,16 +202,25 @@ public final class FarData {
             bytesFetched.addAndGet(got);
             List<FileData.BlockWrite> writes = new ArrayList<>();
             for (int block = missing; block <= end; block++) {
-                if (!here.get(block)) {
-                    int at = (block - missing) * blockSize;
-                    int n = Math.min(blockSize, want - at);
-                    writes.add(new FileData.BlockWrite(block, Arrays.copyOfRange(buffer, at, at + n), n));
-                }
+                int at = (block - missing) * blockSize;
+                int n = Math.min(blockSize, want - at);
+                writes.add(new FileData.BlockWrite(block, Arrays.copyOfRange(buffer, at, at + n), n));
             }
-            // Zero blocks are left out by the commit: they read as holes, which is what they are.
-            store.data().commit(ino, writes, inode.size, inode.mtimeNanos, store.data().storedBlocks(ino));
-            here.set(missing, end + 1);
+            synchronized (file.stored) { // the commit keeps the stored set up to date
+                // Zero blocks are left out by the commit: they read as holes, which is what they are.
+                store.data().commit(ino, writes, inode.size, inode.mtimeNanos, file.stored);
+            }
+            done = true;
+        } finally {
+            synchronized (file) {
+                if (done) {
+                    file.known.set(missing, end + 1);
+                }
+                file.inFlight.clear(missing, end + 1);
+                file.notifyAll();
+            }
         }
+        return true;
     }
 
     /** True when every block of {@code ino} is here (or known to be a hole). */
@@ -163,8 +228,13 @@ public final class FarData {
         if (size == 0) {
             return true;
         }
-        BitSet here = known.get(ino);
+        FileState file = files.get(ino);
         int blocks = Math.toIntExact((size - 1) / store.blockSize() + 1);
-        return here != null && here.nextClearBit(0) >= blocks;
+        if (file == null) {
+            return false;
+        }
+        synchronized (file) {
+            return file.known.nextClearBit(0) >= blocks;
+        }
     }
 }
