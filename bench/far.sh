@@ -21,6 +21,7 @@ mirror_pid=""; restic_pid=""
 cleanup() {
   for m in "$WORK/far" "$WORK/replica-mnt"; do mountpoint -q "$m" && "$L" umount "$m" >/dev/null; done
   [ -z "$restic_pid" ] || { kill "$restic_pid" 2>/dev/null; wait "$restic_pid" 2>/dev/null; } || true
+  mountpoint -q "$WORK/restic-mnt" && fusermount3 -u -z "$WORK/restic-mnt"
   [ -z "$mirror_pid" ] || kill "$mirror_pid" 2>/dev/null || true
   sleep 1; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$WORK"
 }
@@ -41,8 +42,14 @@ for d in range(100):
 for i in range(n):
     with open(os.path.join(root, 'd%d' % (i % 100), 'f%d' % i), 'wb') as f: f.write(os.urandom(rng.randint(1024, 20480)))
 PY
-ls "$WORK/src/small/d7" | head -1000 | sed "s|^|small/d7/|" > "$WORK/thousand"
-[ "$(wc -l < "$WORK/thousand")" -ge 1000 ] || { ls "$WORK/src/small"/*/* | head -1000 | sed "s|^$WORK/src/||" > "$WORK/thousand"; }
+# The 1,000 small files a reader cats: the first of the tree's directories, in name order.
+python3 - "$WORK/src" > "$WORK/thousand" <<'PY'
+import os, sys
+root = sys.argv[1]
+names = [os.path.join('small', d, f) for d in sorted(os.listdir(os.path.join(root, 'small')))
+         for f in sorted(os.listdir(os.path.join(root, 'small', d)))]
+print('\n'.join(names[:1000]))
+PY
 
 # --- the mirror: the tree imported on an origin, shipped once ---
 "$L" init "$WORK/origin" --location bench/origin >/dev/null
@@ -103,6 +110,7 @@ read -r restic_ls restic_byte restic_cat < <(first_reads "$WORK/restic-mnt" "/sn
 drop
 s=$(now); cat "$WORK/restic-mnt/snapshots/latest/big.bin" >/dev/null; restic_seq=$(since "$s")
 kill "$restic_pid"; wait "$restic_pid" 2>/dev/null || true; restic_pid=""
+mountpoint -q "$WORK/restic-mnt" && fusermount3 -u -z "$WORK/restic-mnt"
 
 kill "$mirror_pid"; wait "$mirror_pid" 2>/dev/null || true; mirror_pid=""
 "$L" mount -o ro "$WORK/mirror" "$WORK/replica-mnt" >/dev/null
