@@ -27,7 +27,6 @@ cleanup() {
 }
 trap cleanup EXIT
 drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 now() { date +%s.%N; }
 since() { echo "$(now) - $1" | bc -l; }
 
@@ -52,26 +51,8 @@ print('\n'.join(names[:1000]))
 PY
 
 # --- the mirror: the tree imported on an origin, shipped once ---
-"$L" init "$WORK/origin" --location bench/origin >/dev/null
-"$L" init "$WORK/mirror" --location bench/mirror >/dev/null
+start_mirror "$WORK"
 "$L" import "$WORK/origin" --format dir "$WORK/src" --snapshot s1 >/dev/null
-"$ROOT/packaging/bin/locusfs-tls" init "$WORK/tls" >/dev/null
-"$ROOT/packaging/bin/locusfs-tls" issue "$WORK/tls" mirror >/dev/null
-"$ROOT/packaging/bin/locusfs-tls" issue "$WORK/tls" origin >/dev/null
-port=$(free_port)
-"$L" mirror serve "$WORK/mirror" --listen "127.0.0.1:$port" --tls-cert "$WORK/tls/mirror.crt" --tls-key "$WORK/tls/mirror.key" \
-  --client-ca "$WORK/tls/ca.crt" 2>"$WORK/mirror.log" &
-mirror_pid=$!
-cat > "$WORK/replication.toml" <<EOF2
-[tls]
-cert = "$WORK/tls/origin.crt"
-key = "$WORK/tls/origin.key"
-ca = "$WORK/tls/ca.crt"
-[[mirror]]
-name = "bench"
-address = "127.0.0.1:$port"
-EOF2
-sleep 3
 "$L" replicate "$WORK/origin" --config "$WORK/replication.toml" --once >/dev/null 2>&1
 
 # --- restic: the same tree backed up to a local repository ---

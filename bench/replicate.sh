@@ -31,7 +31,6 @@ cleanup() {
 }
 trap cleanup EXIT
 drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 echo "[bench] a tree of $BIG files of 1 MiB and $FILES of 1-20 KiB" >&2
 python3 - "$WORK/src" "$BIG" "$FILES" <<'EOF'
@@ -53,26 +52,8 @@ total=$((BIG + FILES))
 change() { python3 "$ROOT/bench/change.py" "$1" "$BIG" "$FILES" "${2:-2}"; }
 
 # --- LocusFS: origin store filled by a dir import, a mirror on loopback with TLS ---
-"$L" init "$WORK/origin" --location bench/origin >/dev/null
-"$L" init "$WORK/mirror" --location bench/mirror >/dev/null
+start_mirror "$WORK"
 "$L" import "$WORK/origin" --format dir "$WORK/src" --snapshot s1 >/dev/null
-"$ROOT/packaging/bin/locusfs-tls" init "$WORK/tls" >/dev/null
-"$ROOT/packaging/bin/locusfs-tls" issue "$WORK/tls" mirror >/dev/null
-"$ROOT/packaging/bin/locusfs-tls" issue "$WORK/tls" origin >/dev/null
-port=$(free_port)
-"$L" mirror serve "$WORK/mirror" --listen "127.0.0.1:$port" --tls-cert "$WORK/tls/mirror.crt" --tls-key "$WORK/tls/mirror.key" \
-  --client-ca "$WORK/tls/ca.crt" 2>"$WORK/mirror.log" &
-mirror_pid=$!
-cat > "$WORK/replication.toml" <<EOF
-[tls]
-cert = "$WORK/tls/origin.crt"
-key = "$WORK/tls/origin.key"
-ca = "$WORK/tls/ca.crt"
-[[mirror]]
-name = "bench"
-address = "127.0.0.1:$port"
-EOF
-sleep 3
 # The daemon as it runs: the origin mounted with --replicate ships s1 (imported) as soon as it is
 # up, then s2 when it is taken; times from the daemon's log (snapshot to acknowledgement), so the
 # JVM is as warm as in a daemon that has been running.

@@ -1,25 +1,21 @@
 package io.locusfs.cli;
 
-import io.locusfs.fuse.Locations;
 import io.locusfs.replicate.MirrorLink;
 import io.locusfs.replicate.MirroredSnapshot;
 import io.locusfs.replicate.TlsMirrorLink;
 import io.locusfs.store.FarData;
 import io.locusfs.store.Store;
 import io.locusfs.store.StoreOptions;
-import io.locusfs.xattr.Location;
 import io.locusfs.xattr.ZonePath;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 
 /**
  * What 'locusfs mount --from' mounts: a cache store holding the metadata of a mirror's snapshot,
@@ -65,19 +61,14 @@ final class FarMount implements AutoCloseable {
                 }
             }
             Path dir = cacheDir != null ? cacheDir.toAbsolutePath() : CACHES.resolve("from-" + digest(info.store() + "\n" + snapshot));
-            if (!Files.isRegularFile(dir.resolve(Store.MARKER_FILE))) {
-                Files.createDirectories(dir.getParent());
-                if (!Files.exists(dir)) {
-                    Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-                }
-                Store.create(dir, new Location(ZonePath.parse(info.zone()), Optional.empty(), Optional.empty()), 0, 0);
+            if (info != null) {
+                WorkingStore.ensure(dir, ZonePath.parse(info.zone()), null);
             }
             long start = System.nanoTime();
             MirroredSnapshot.Opened opened;
-            try (Store store = Store.open(dir, StoreOptions.defaults());
+            try (Store store = WorkingStore.open(dir, StoreOptions.defaults());
                  TerminalProgress progress = new TerminalProgress("fetching metadata", 0, 0, !report,
                          TerminalProgress.stderrIsTerminal())) {
-                Locations.open(store); // signs the cache store's record on its first opening
                 opened = MirroredSnapshot.open(link, store, snapshot, mirror.describe(), progress);
             }
             if (report && opened.fetched()) {

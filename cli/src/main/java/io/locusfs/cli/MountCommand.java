@@ -39,6 +39,13 @@ import picocli.CommandLine.Parameters;
                 + "mounted (remount to see snapshots received since), takes no scheduled snapshot and "
                 + "refuses every change with EROFS.",
             "",
+            "--from MIRROR[:SNAPSHOT] mounts a mirror's snapshot instead (MIRROR: a [[mirror]] of --replicate's "
+                + "config, which then only names it, or HOST:PORT with --tls-cert, --tls-key and --ca), read-only and at "
+                + "once: the snapshot's metadata is fetched into a cache store (--cache), every file's data from the "
+                + "mirror the first time it is read (checked against its CRC32C), then kept there, so a second read, "
+                + "or a mount of the same cache later, is local. Files show the mirror's zone in user.location. A read "
+                + "the mirror cannot answer fails with EIO and is logged; nothing unchecked is returned.",
+            "",
             "Every mount uses libfuse 3's low-level API with default_permissions (the kernel checks "
                 + "mode bits) and allow_other (every user sees the files, subject to permissions and "
                 + "policy). The kernel keeps names, attributes and pages in its caches, and writes in "
@@ -50,7 +57,8 @@ import picocli.CommandLine.Parameters;
             "Example:",
             "  locusfs mount /srv/store /mnt/locus",
             "  locusfs mount /srv/store /mnt/locus --policy /etc/locusfs/policy.toml",
-            "  locusfs mount -o ro /srv/mirror-store /mnt/replica"})
+            "  locusfs mount -o ro /srv/mirror-store /mnt/replica",
+            "  locusfs mount --from paris:nightly-3 --replicate /etc/locusfs/replication.toml /mnt/paris"})
 final class MountCommand implements Callable<Integer> {
 
     @Parameters(arity = "1..2", paramLabel = "[STORE] MOUNTPOINT",

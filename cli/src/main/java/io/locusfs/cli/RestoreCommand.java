@@ -1,6 +1,5 @@
 package io.locusfs.cli;
 
-import io.locusfs.fuse.Locations;
 import io.locusfs.policy.Policy;
 import io.locusfs.replicate.MirrorLink;
 import io.locusfs.replicate.ReplicationConfig;
@@ -10,16 +9,12 @@ import io.locusfs.replicate.TlsMirrorLink;
 import io.locusfs.store.Store;
 import io.locusfs.store.StoreOptions;
 import io.locusfs.translate.Translation;
-import io.locusfs.xattr.Location;
-import io.locusfs.xattr.NodeIdentity;
 import io.locusfs.xattr.ReservedAttributes;
 import io.locusfs.xattr.ZonePath;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -189,24 +184,9 @@ final class RestoreCommand implements Callable<Integer> {
      */
     private static Store openStaging(Path dir, ZonePath zone, ReplicationConfig loaded) throws IOException {
         if (!Files.isRegularFile(dir.resolve(Store.MARKER_FILE))) {
-            Translation.deleteRecursively(dir);
-            Files.createDirectories(dir.getParent());
-            Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-            Store.create(dir, new Location(zone, Optional.empty(), Optional.empty()), 0, 0);
-            Path source = loaded == null ? null : loaded.source();
-            if (source != null && Files.isReadable(source.resolve(NodeIdentity.PRIVATE_KEY_FILE))) {
-                for (String file : new String[] {NodeIdentity.PRIVATE_KEY_FILE, NodeIdentity.PUBLIC_KEY_FILE}) {
-                    Files.copy(source.resolve(file), dir.resolve(file), StandardCopyOption.COPY_ATTRIBUTES);
-                }
-            }
+            Translation.deleteRecursively(dir); // what a restore that never began left
         }
-        Store opened = Store.open(dir, StoreOptions.defaults().asBulk());
-        try {
-            Locations.open(opened); // signs the staging store's record on its first opening
-        } catch (IOException | RuntimeException e) {
-            opened.close();
-            throw e;
-        }
-        return opened;
+        WorkingStore.ensure(dir, zone, loaded == null ? null : loaded.source());
+        return WorkingStore.open(dir, StoreOptions.defaults().asBulk());
     }
 }
