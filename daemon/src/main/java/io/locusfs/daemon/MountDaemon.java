@@ -10,6 +10,8 @@ import io.locusfs.policy.PolicyException;
 import io.locusfs.policy.PolicyFile;
 import io.locusfs.replicate.ReplicaBook;
 import io.locusfs.replicate.Replicator;
+import io.locusfs.replicate.SelfHeal;
+import io.locusfs.store.BlockRepair;
 import io.locusfs.store.FarData;
 import io.locusfs.store.Store;
 import io.locusfs.store.StoreException;
@@ -141,6 +143,8 @@ public final class MountDaemon {
             if (replicationConfig != null) {
                 // A configuration that cannot be used refuses the mount, naming its line; later broken edits are only logged.
                 replicator = new Replicator(store, locations.node(), replicationConfig).start();
+                // Self-heal: a block that fails its checksum here is read again from a mirror that holds it.
+                fs.repairBlocksThrough(new BlockRepair(store, new SelfHeal(store, replicator)));
             }
             if (pidFile != null) {
                 Files.writeString(pidFile, ProcessHandle.current().pid() + "\n" + mountPoint.toAbsolutePath() + "\n");

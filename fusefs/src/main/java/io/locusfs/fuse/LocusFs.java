@@ -1,6 +1,7 @@
 package io.locusfs.fuse;
 
 import io.locusfs.policy.Policy;
+import io.locusfs.store.BlockRepair;
 import io.locusfs.store.FarData;
 import io.locusfs.store.FileData;
 import io.locusfs.store.Inode;
@@ -18,6 +19,7 @@ import java.util.Arrays;
 import java.util.BitSet;
 import java.util.HashSet;
 import java.util.List;
+import java.util.function.IntSupplier;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -461,7 +463,7 @@ public final class LocusFs {
             return OpenFile.copyOut(target, offset, size, inode.size, data.blockSize(), readScratch.get(),
                     (index, block) -> node.view().readBlockInto(node.ino(), index, block));
         }
-        return openFile(handle).read(target, offset, size);
+        return healing(handle, offset, size, () -> openFile(handle).read(target, offset, size));
     }
 
     /**
@@ -474,16 +476,41 @@ public final class LocusFs {
             return read(handle, target, offset, size);
         }
         fetchFar(handle, offset, size);
-        return openFile(handle).read(target, offset, size, offer);
+        return healing(handle, offset, size, () -> openFile(handle).read(target, offset, size, offer));
+    }
+
+    /** Where a live file's blocks that fail to read here are read again and mended (self-heal); null for nowhere. */
+    private volatile BlockRepair repair;
+
+    public void repairBlocksThrough(BlockRepair blockRepair) {
+        this.repair = blockRepair;
+    }
+
+    /** Runs a read of a live file; when the store's copy of its blocks is corrupt, repairs them and reads again. */
+    private int healing(long handle, long offset, int size, IntSupplier read) {
+        try {
+            return read.getAsInt();
+        } catch (StoreException e) {
+            BlockRepair blockRepair = repair;
+            if (blockRepair == null || e.kind() != StoreException.Kind.CORRUPT) {
+                throw e;
+            }
+            blockRepair.repair(handle, utf8Path(handle), offset, size, e);
+            return read.getAsInt();
+        }
+    }
+
+    /** The path of a live node as the store's streams and mirrors name it: its names' bytes as UTF-8. */
+    private String utf8Path(long node) {
+        // Paths here hold a name's raw bytes as ISO-8859-1; the far side names files in UTF-8, as streams do.
+        return new String(path(node).getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
     }
 
     /** Makes what a read of a live file needs local, when its data is far (a live handle is the file's inode). */
     private void fetchFar(long handle, long offset, int size) {
         FarData farData = far;
         if (farData != null && !SnapshotDirectory.isSnapshotHandle(handle)) {
-            // Paths here hold a name's raw bytes as ISO-8859-1; the far side names files in UTF-8, as streams do.
-            String named = new String(path(handle).getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
-            farData.ensure(handle, named, offset, size);
+            farData.ensure(handle, utf8Path(handle), offset, size);
         }
     }
 

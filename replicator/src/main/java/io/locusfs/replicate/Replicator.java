@@ -290,6 +290,56 @@ public final class Replicator implements AutoCloseable {
         }
     }
 
+    /** A copy of this store's data that a mirror acknowledged: the mirror's name and zone, the snapshot. */
+    public record Copy(String mirror, String zone, String snapshot) {
+    }
+
+    /** The copies the mirrors acknowledged, those answering their heartbeat first, then in configuration order. */
+    public synchronized List<Copy> copies() {
+        List<Copy> copies = new ArrayList<>();
+        for (boolean answering : new boolean[] {true, false}) {
+            for (MirrorState s : states()) {
+                if (s.lastSnapshot != null && !s.removed && s.state.answers() == answering) {
+                    copies.add(new Copy(s.config.name(), s.zone, s.lastSnapshot));
+                }
+            }
+        }
+        return copies;
+    }
+
+    /**
+     * Reads {@code length} bytes at {@code offset} of the file at {@code path} in snapshot
+     * {@code snapshot} of mirror {@code mirror} (a far read over a link of its own).
+     */
+    public int readFrom(String mirror, String snapshot, String path, long offset, byte[] buffer, int length) throws IOException {
+        ReplicationConfig.Mirror m;
+        SSLContext context;
+        synchronized (this) {
+            m = states().stream().map(s -> s.config).filter(c -> c.name().equals(mirror)).findFirst()
+                    .orElseThrow(() -> new IOException("no mirror '" + mirror + "' is configured"));
+            context = tlsContext;
+        }
+        try (TlsMirrorLink link = new TlsMirrorLink(context, m.host(), m.port(), CONNECT_TIMEOUT_MILLIS)) {
+            return readWhole(link, snapshot, path, offset, buffer, length);
+        }
+    }
+
+    /** Reads up to {@code length} bytes in requests the mirror answers (at most {@link FarReads#MAX_LENGTH} each). */
+    private static int readWhole(MirrorLink link, String snapshot, String path, long offset, byte[] buffer, int length)
+            throws IOException {
+        int done = 0;
+        byte[] chunk = new byte[Math.min(length, FarReads.MAX_LENGTH)];
+        while (done < length) {
+            int n = link.read(snapshot, path, offset + done, chunk, Math.min(chunk.length, length - done));
+            if (n <= 0) {
+                break;
+            }
+            System.arraycopy(chunk, 0, buffer, done, n);
+            done += n;
+        }
+        return done;
+    }
+
     /** The mirrors' states (under this object's lock). */
     private List<MirrorState> states() {
         return mirrors.values().stream().map(MirrorJob::state).toList();

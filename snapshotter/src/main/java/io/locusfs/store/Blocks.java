@@ -7,6 +7,7 @@ import java.util.Arrays;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
+import org.rocksdb.Status;
 import org.rocksdb.WriteBatch;
 
 /**
@@ -118,7 +119,9 @@ final class Blocks {
             }
             return entry.length();
         } catch (RocksDBException e) {
-            throw new StoreException(Kind.IO, "reading the store: " + e.getMessage(), e);
+            // A checksum that fails (a flipped bit in a table or blob file) is corruption, which a copy elsewhere can mend.
+            boolean corrupt = e.getStatus() != null && e.getStatus().getCode() == Status.Code.Corruption;
+            throw new StoreException(corrupt ? Kind.CORRUPT : Kind.IO, "reading the store: " + e.getMessage(), e);
         }
     }
 

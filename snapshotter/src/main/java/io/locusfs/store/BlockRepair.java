@@ -1,0 +1,82 @@
+package io.locusfs.store;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Self-heal: a live file's blocks that cannot be read here (the store's files fail a checksum)
+ * are read from a copy elsewhere that holds the very same bytes (a mirror's snapshot in which
+ * those blocks are the versions the live tree has), written here again as the file's data in one
+ * atomic batch (size and times unchanged), and the read goes on; each repair is logged.
+ */
+public final class BlockRepair {
+    private static final Logger log = LoggerFactory.getLogger(BlockRepair.class);
+
+    /** Where the same bytes may be. */
+    public interface Source {
+        /**
+         * Reads {@code [offset, offset + length)} of live file {@code ino} (at {@code path}) as
+         * this store last wrote it, from a copy elsewhere.
+         *
+         * @return where the bytes came from, for the log; null when no copy has these bytes
+         */
+        String read(long ino, String path, long offset, byte[] buffer, int length) throws IOException;
+    }
+
+    private final Store store;
+    private final Source source;
+    private final AtomicLong repairedBlocks = new AtomicLong();
+
+    public BlockRepair(Store store, Source source) {
+        this.store = store;
+        this.source = source;
+    }
+
+    /** Blocks repaired since this mount began. */
+    public long repairedBlocks() {
+        return repairedBlocks.get();
+    }
+
+    /**
+     * Repairs the blocks of {@code [offset, offset + length)} of live file {@code ino}, which
+     * failed to read with {@code failure}.
+     *
+     * @throws StoreException CORRUPT when no copy elsewhere holds these bytes (the failure stands), IO when none could be read
+     */
+    public void repair(long ino, String path, long offset, int length, StoreException failure) {
+        Inode inode = store.tree().inode(ino);
+        int blockSize = store.blockSize();
+        long first = offset / blockSize;
+        long from = first * blockSize;
+        long to = Math.min(inode.size, ((offset + Math.max(1, length) - 1) / blockSize + 1) * blockSize);
+        if (to <= from) {
+            throw failure;
+        }
+        byte[] buffer = new byte[(int) (to - from)];
+        String where;
+        try {
+            where = source.read(ino, path, from, buffer, buffer.length);
+        } catch (IOException e) {
+            throw new StoreException(StoreException.Kind.IO, path + ": " + failure.getMessage()
+                    + "; no copy elsewhere could be read to repair it: " + e.getMessage(), e);
+        }
+        if (where == null) {
+            throw new StoreException(StoreException.Kind.CORRUPT, path + ": " + failure.getMessage()
+                    + "; no mirror holds these blocks as this store last wrote them", failure);
+        }
+        List<FileData.BlockWrite> writes = new ArrayList<>();
+        for (long at = from; at < to; at += blockSize) {
+            int n = (int) Math.min(blockSize, to - at);
+            writes.add(new FileData.BlockWrite(at / blockSize, Arrays.copyOfRange(buffer, (int) (at - from), (int) (at - from) + n), n));
+        }
+        store.data().commit(ino, writes, inode.size, inode.mtimeNanos, store.data().storedBlocks(ino));
+        repairedBlocks.addAndGet(writes.size());
+        log.warn("repaired {}: blocks {}-{} ({} bytes from offset {}) failed to read here ({}); read again from {} and rewritten",
+                path, first, first + writes.size() - 1, to - from, from, failure.getMessage(), where);
+    }
+}
