@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,6 +33,7 @@ public final class BlockRepair {
     private final Store store;
     private final Source source;
     private final AtomicLong repairedBlocks = new AtomicLong();
+    private final Map<Long, Object> fileLocks = new ConcurrentHashMap<>();
 
     public BlockRepair(Store store, Source source) {
         this.store = store;
@@ -49,6 +52,32 @@ public final class BlockRepair {
      * @throws StoreException CORRUPT when no copy elsewhere holds these bytes (the failure stands), IO when none could be read
      */
     public void repair(long ino, String path, long offset, int length, StoreException failure) {
+        // Readers of one file repair one at a time; one that waited finds the blocks mended and reads on.
+        synchronized (fileLocks.computeIfAbsent(ino, i -> new Object())) {
+            if (!readable(ino, offset, length)) {
+                mend(ino, path, offset, length, failure);
+            }
+        }
+    }
+
+    /** True when every block of the range reads here without a checksum failure. */
+    private boolean readable(long ino, long offset, int length) {
+        int blockSize = store.blockSize();
+        byte[] block = new byte[blockSize];
+        for (long index = offset / blockSize; index <= (offset + Math.max(1, length) - 1) / blockSize; index++) {
+            try {
+                store.data().readBlockInto(ino, index, block);
+            } catch (StoreException e) {
+                if (e.kind() == StoreException.Kind.CORRUPT) {
+                    return false;
+                }
+                throw e;
+            }
+        }
+        return true;
+    }
+
+    private void mend(long ino, String path, long offset, int length, StoreException failure) {
         Inode inode = store.tree().inode(ino);
         int blockSize = store.blockSize();
         long first = offset / blockSize;
