@@ -80,6 +80,12 @@ final class StatusCommand implements Callable<Integer> {
                     m.path("state").asText(), m.path("zone").asText("-"), m.path("last_snapshot").asText("-"),
                     m.path("lag_seconds").asLong(), transfer);
         }
+        for (JsonNode m : status.path("mirrors")) {
+            if (m.path("repairs_served").asLong() > 0) {
+                System.out.printf(Locale.ROOT, "self-heal: %d read(s) of blocks that failed their checksum here were served by %s "
+                        + "and the blocks rewritten (see the log)%n", m.path("repairs_served").asLong(), m.path("name").asText());
+            }
+        }
         return 0;
     }
 }

@@ -62,6 +62,9 @@ final class MirrorState {
     final AtomicLong bytesSent = new AtomicLong();
     final AtomicLong transfersDone = new AtomicLong();
     final AtomicLong transfersFailed = new AtomicLong();
+    /** Self-heal: repairs of this store's blocks served from this mirror, and their bytes. */
+    final AtomicLong repairs = new AtomicLong();
+    final AtomicLong repairBytes = new AtomicLong();
 
     MirrorState(ReplicationConfig.Mirror config) {
         this.config = config;

@@ -40,6 +40,7 @@ final class ReplicationStatus {
             m.put("failures", s.failures);
             m.put("last_error", s.lastError);
             m.put("priority", s.config.priority());
+            m.put("repairs_served", s.repairs.get());
             boolean behind = newest.isPresent() && (!newest.get().name().equals(s.lastSnapshot) || s.fullResend);
             if (behind && !s.transferRunning) {
                 m.put("next_transfer_seconds", Math.max(0, (s.nextTransferAt() - now) / 1_000_000_000L));
@@ -69,6 +70,10 @@ final class ReplicationStatus {
                 s -> s.bytesSent.get() + s.sendingBytes.get() * (s.sendingSnapshot == null ? 0 : 1));
         metric(out, mirrors, "locusfs_replication_transfers_total", "counter", "Transfers finished.", s -> s.transfersDone.get());
         metric(out, mirrors, "locusfs_replication_failures_total", "counter", "Transfers that failed.", s -> s.transfersFailed.get());
+        metric(out, mirrors, "locusfs_self_heal_repairs_total", "counter",
+                "Reads of this store's corrupt blocks served from the mirror, the blocks rewritten here.", s -> s.repairs.get());
+        metric(out, mirrors, "locusfs_self_heal_bytes_total", "counter", "Bytes those repairs read from the mirror.",
+                s -> s.repairBytes.get());
         metric(out, mirrors, "locusfs_replication_lag_seconds", "gauge", "Age of the newest snapshot the mirror lacks (0: up to date).",
                 s -> lagSeconds(store, s, newest));
         metric(out, mirrors, "locusfs_replication_mirror_up", "gauge", "1 when the mirror answers its heartbeat.",

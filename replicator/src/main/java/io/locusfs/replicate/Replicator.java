@@ -324,6 +324,16 @@ public final class Replicator implements AutoCloseable {
         }
     }
 
+    /** Counts a repair of {@code bytes} of this store's data served by mirror {@code mirror} (status and metrics). */
+    public synchronized void repaired(String mirror, long bytes) {
+        for (MirrorState s : states()) {
+            if (s.config.name().equals(mirror)) {
+                s.repairs.incrementAndGet();
+                s.repairBytes.addAndGet(bytes);
+            }
+        }
+    }
+
     /** Reads up to {@code length} bytes in requests the mirror answers (at most {@link FarReads#MAX_LENGTH} each). */
     private static int readWhole(MirrorLink link, String snapshot, String path, long offset, byte[] buffer, int length)
             throws IOException {

@@ -49,6 +49,7 @@ public final class SelfHeal implements BlockRepair.Source {
             try {
                 int n = replicator.readFrom(copy.mirror(), snapshot.name(), path, offset, buffer, length);
                 if (n == length) {
+                    replicator.repaired(copy.mirror(), n);
                     return "mirror " + copy.mirror() + " (" + copy.zone() + "), snapshot " + snapshot.name();
                 }
             } catch (IOException e) {

@@ -67,6 +67,8 @@ class SelfHealTest {
             Shell.ok("echo 3 > /proc/sys/vm/drop_caches");
             assertEquals(sha, Shell.ok("sha256sum < " + origin.at("heal.bin")), "the repaired block is read here now");
             assertEquals(1, log.split("repaired /heal.bin", -1).length - 1, "repaired once");
+            Waits.until(10, () -> Shell.ok(L + " status " + origin.store).contains("self-heal: 1 read(s)"), "status to count the repair");
+            assertTrue(Shell.ok(L + " status --json " + origin.store).contains("\"repairs_served\" : 1"));
 
             // Written after the mirror's snapshot: no copy elsewhere, the read fails and says why.
             pattern(origin.mnt.resolve("alone.bin"), "ALONE", 1_000_000);
