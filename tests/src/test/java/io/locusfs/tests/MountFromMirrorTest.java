@@ -9,9 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code locusfs mount --from}: a mirror's snapshot mounted on the origin's machine while the
@@ -23,24 +22,15 @@ class MountFromMirrorTest {
     private static final String L = MountedStore.LOCUSFS;
     private static final String MAKE_TREE = MountedStore.HOME.resolve("tests/src/test/resources/make_tree.py").toString();
 
-    private static Certificates ca;
-
-    @BeforeAll
-    static void certificates() {
-        ca = Certificates.authority("origin", "mirror");
-    }
-
-    @AfterAll
-    static void deleteCertificates() {
-        ca.delete();
-    }
+    @RegisterExtension
+    static final TestAuthority CA = new TestAuthority("origin", "mirror");
 
     @Test
     void aMirrorsSnapshotMountsAtOnceReadsLikeTheOriginAndFailsWithEioWhenTheMirrorIsGone() throws Exception {
         try (MountedStore origin = MountedStore.unmounted("eu/de/fra");
              MountedStore replica = MountedStore.unmounted("eu/fr/par");
-             MirrorProcess mirror = new MirrorProcess(replica, ca, "mirror", "")) {
-            Path conf = config(origin, "", ca.tlsTable("origin", ca), mirror("paris", mirror, "every = \"0\""));
+             MirrorProcess mirror = new MirrorProcess(replica, CA.get(), "mirror", "")) {
+            Path conf = config(origin, "", CA.get().tlsTable("origin", CA.get()), mirror("paris", mirror, "every = \"0\""));
             origin.mount("--replicate " + conf);
             Shell.run(300, "mkdir " + origin.at("tree") + " && /usr/bin/python3 " + MAKE_TREE + " " + origin.at("tree") + " 31 400").ok();
             Shell.ok("head -c 40000000 /dev/urandom > " + origin.at("big.bin") + " && head -c 30000000 /dev/urandom > "

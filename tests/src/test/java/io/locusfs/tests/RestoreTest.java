@@ -13,9 +13,8 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code locusfs restore}: a snapshot, a tree and one file brought back from a mirror running in
@@ -33,23 +32,14 @@ class RestoreTest {
             allow = ["eu/**"]
             """;
 
-    private static Certificates ca;
-
-    @BeforeAll
-    static void certificates() {
-        ca = Certificates.authority("origin", "mirror");
-    }
-
-    @AfterAll
-    static void deleteCertificates() {
-        ca.delete();
-    }
+    @RegisterExtension
+    static final TestAuthority CA = new TestAuthority("origin", "mirror");
 
     /** An origin in Frankfurt replicating to a mirror in Paris, with SECRET_POLICY; mounted. */
     private static Path replicating(MountedStore origin, MirrorProcess mirror) throws Exception {
         Path policy = origin.root.resolve("policy.toml");
         Files.writeString(policy, SECRET_POLICY);
-        Path conf = config(origin, "source = \"" + origin.store + "\"\npolicy = \"" + policy + "\"", ca.tlsTable("origin", ca),
+        Path conf = config(origin, "source = \"" + origin.store + "\"\npolicy = \"" + policy + "\"", CA.get().tlsTable("origin", CA.get()),
                 mirror("paris", mirror, "every = \"0\""));
         origin.mount("--replicate " + conf + " --policy " + policy);
         return conf;
@@ -70,7 +60,7 @@ class RestoreTest {
     void aSnapshotATreeAndOneFileComeBackWithEverythingStatAndGetfattrShow() throws Exception {
         try (MountedStore origin = MountedStore.unmounted("eu/de/fra");
              MountedStore replica = MountedStore.unmounted("eu/fr/par");
-             MirrorProcess mirror = new MirrorProcess(replica, ca, "mirror", "")) {
+             MirrorProcess mirror = new MirrorProcess(replica, CA.get(), "mirror", "")) {
             Path conf = replicating(origin, mirror);
             Shell.run(300, "/usr/bin/python3 " + MAKE_TREE + " " + origin.mnt + " 23 300").ok();
             Shell.ok("mkdir " + origin.at("docs") + " && echo plan > " + origin.at("docs/plan.txt")
@@ -115,7 +105,7 @@ class RestoreTest {
     void aKilledRestoreResumesAndAForbiddenFileIsRefusedBeforeTheTargetChanges() throws Exception {
         try (MountedStore origin = MountedStore.unmounted("eu/de/fra");
              MountedStore replica = MountedStore.unmounted("eu/fr/par");
-             MirrorProcess mirror = new MirrorProcess(replica, ca, "mirror", "")) {
+             MirrorProcess mirror = new MirrorProcess(replica, CA.get(), "mirror", "")) {
             Path conf = replicating(origin, mirror);
             Shell.ok("mkdir " + origin.at("secret") + " && echo plan > " + origin.at("secret/plan.txt")
                     + " && head -c 600000000 /dev/urandom > " + origin.at("big.bin"));

@@ -8,9 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Self-heal on a real mount: bytes flipped in the store's own files (a blob file, found by what
@@ -20,17 +19,8 @@ import org.junit.jupiter.api.Test;
  */
 class SelfHealTest {
     private static final String L = MountedStore.LOCUSFS;
-    private static Certificates ca;
-
-    @BeforeAll
-    static void certificates() {
-        ca = Certificates.authority("origin", "mirror");
-    }
-
-    @AfterAll
-    static void deleteCertificates() {
-        ca.delete();
-    }
+    @RegisterExtension
+    static final TestAuthority CA = new TestAuthority("origin", "mirror");
 
     /** Writes {@code bytes} of a repeated pattern starting with {@code marker} to {@code file}. */
     private static void pattern(Path file, String marker, int bytes) {
@@ -49,8 +39,8 @@ class SelfHealTest {
     void aBlockThatFailsItsChecksumIsReadAgainFromTheMirrorAndRewrittenHere() throws Exception {
         try (MountedStore origin = MountedStore.unmounted("eu/de/fra");
              MountedStore replica = MountedStore.unmounted("eu/fr/par");
-             MirrorProcess mirror = new MirrorProcess(replica, ca, "mirror", "")) {
-            Path conf = config(origin, "", ca.tlsTable("origin", ca), mirror("paris", mirror, "every = \"0\""));
+             MirrorProcess mirror = new MirrorProcess(replica, CA.get(), "mirror", "")) {
+            Path conf = config(origin, "", CA.get().tlsTable("origin", CA.get()), mirror("paris", mirror, "every = \"0\""));
             origin.mount("--replicate " + conf);
             pattern(origin.mnt.resolve("heal.bin"), "HEALME", 3_000_000);
             String sha = Shell.ok("sha256sum < " + origin.at("heal.bin"));
