@@ -58,7 +58,8 @@ import picocli.CommandLine.Parameters;
             "  locusfs mount /srv/store /mnt/locus",
             "  locusfs mount /srv/store /mnt/locus --policy /etc/locusfs/policy.toml",
             "  locusfs mount -o ro /srv/mirror-store /mnt/replica",
-            "  locusfs mount --from paris:nightly-3 --replicate /etc/locusfs/replication.toml /mnt/paris"})
+            "  locusfs mount --from paris:nightly-3 \\",
+            "      --replicate /etc/locusfs/replication.toml /mnt/paris"})
 final class MountCommand implements Callable<Integer> {
 
     @Parameters(arity = "1..2", paramLabel = "[STORE] MOUNTPOINT",

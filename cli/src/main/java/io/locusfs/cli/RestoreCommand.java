@@ -56,8 +56,8 @@ import picocli.CommandLine.Parameters;
             "  locusfs restore --from backup --replicate /etc/locusfs/replication.toml /tmp/r",
             "  locusfs restore --from backup:nightly-3 --path /docs/plan.odt \\",
             "      --replicate /etc/locusfs/replication.toml /mnt/data/restored",
-            "  locusfs restore --from 10.0.0.7:7443 --tls-cert me.crt --tls-key me.key --ca ca.crt \\",
-            "      --zone eu/de/berlin /srv/restore"},
+            "  locusfs restore --from 10.0.0.7:7443 --tls-cert me.crt \\",
+            "      --tls-key me.key --ca ca.crt --zone eu/de/berlin /srv/restore"},
         footerHeading = "%nExit status:%n",
         footer = {"  0  everything asked for was restored", "  1  refused or failed (the message says why; run again to resume)"})
 final class RestoreCommand implements Callable<Integer> {
