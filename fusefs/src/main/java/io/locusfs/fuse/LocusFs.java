@@ -495,22 +495,16 @@ public final class LocusFs {
             if (blockRepair == null || e.kind() != StoreException.Kind.CORRUPT) {
                 throw e;
             }
-            blockRepair.repair(handle, utf8Path(handle), offset, size, e);
+            blockRepair.repair(handle, Names.utf8(path(handle)), offset, size, e);
             return read.getAsInt();
         }
-    }
-
-    /** The path of a live node as the store's streams and mirrors name it: its names' bytes as UTF-8. */
-    private String utf8Path(long node) {
-        // Paths here hold a name's raw bytes as ISO-8859-1; the far side names files in UTF-8, as streams do.
-        return new String(path(node).getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
     }
 
     /** Makes what a read of a live file needs local, when its data is far (a live handle is the file's inode). */
     private void fetchFar(long handle, long offset, int size) {
         FarData farData = far;
         if (farData != null && !SnapshotDirectory.isSnapshotHandle(handle)) {
-            farData.ensure(handle, utf8Path(handle), offset, size);
+            farData.ensure(handle, Names.utf8(path(handle)), offset, size);
         }
     }
 

@@ -27,6 +27,11 @@ final class Names {
         return new String(name, PATH_CHARSET);
     }
 
+    /** A path as streams and mirrors name it: its names' bytes read as UTF-8. */
+    static String utf8(String path) {
+        return new String(bytes(path), StandardCharsets.UTF_8);
+    }
+
     static List<byte[]> components(String path) {
         List<byte[]> names = new ArrayList<>();
         for (String part : path.split("/")) {

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -45,9 +46,11 @@ public interface MirrorLink extends AutoCloseable {
      * receive of the same stream to continue (null/0 for none).
      */
     record FetchRequest(String snapshot, String path, String zone, String resumeStream, long resumeFrames, boolean metadataOnly) {
-        /** A fetch of files whole (a restore). */
-        public FetchRequest(String snapshot, String path, String zone, String resumeStream, long resumeFrames) {
-            this(snapshot, path, zone, resumeStream, resumeFrames, false);
+        /** A fetch into {@code receiver}'s store that continues the receive it left unfinished, if any. */
+        static FetchRequest into(StreamReceiver receiver, String snapshot, String path, String zone, boolean metadataOnly) {
+            Optional<StreamReceiver.Token> token = receiver.token();
+            return new FetchRequest(snapshot, path, zone, token.map(StreamReceiver.Token::stream).orElse(null),
+                    token.map(StreamReceiver.Token::frames).orElse(0L), metadataOnly);
         }
     }
 

@@ -54,9 +54,7 @@ public final class MirroredSnapshot implements FarData.Source {
             return new Opened(new MirroredSnapshot(link, held.get(), where), held.get(), false, 0);
         }
         StreamReceiver receiver = new StreamReceiver(cache, null, ino -> false).replacingUnfinished();
-        Optional<StreamReceiver.Token> token = receiver.token();
-        MirrorLink.FetchRequest request = new MirrorLink.FetchRequest(snapshot, "/", null,
-                token.map(StreamReceiver.Token::stream).orElse(null), token.map(StreamReceiver.Token::frames).orElse(0L), true);
+        MirrorLink.FetchRequest request = MirrorLink.FetchRequest.into(receiver, snapshot, "/", null, true);
         StreamReceiver.Result result = link.fetch(request, (fetched, in) -> {
             progress.total(fetched.files(), 0);
             return receiver.receive(in, true, StreamReceiver.Listener.NONE, progress);

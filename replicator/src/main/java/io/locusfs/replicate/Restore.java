@@ -69,9 +69,7 @@ public final class Restore {
         String zone = staging.location().zone().toString();
         StreamReceiver receiver = new StreamReceiver(staging, policy, ino -> false).replacingUnfinished()
                 .describingPolicyAs("the placement rules for " + zone + ", where the restore writes");
-        Optional<StreamReceiver.Token> token = receiver.token();
-        MirrorLink.FetchRequest request = new MirrorLink.FetchRequest(snapshot, path, zone,
-                token.map(StreamReceiver.Token::stream).orElse(null), token.map(StreamReceiver.Token::frames).orElse(0L));
+        MirrorLink.FetchRequest request = MirrorLink.FetchRequest.into(receiver, snapshot, path, zone, false);
         StreamReceiver.Result received = link.fetch(request, (fetched, in) -> {
             Optional<Snapshots.Snapshot> already = staging.snapshots().find(fetched.snapshot());
             listener.fetching(fetched, fetched.first() > 0);

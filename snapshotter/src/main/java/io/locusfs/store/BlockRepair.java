@@ -1,12 +1,8 @@
 package io.locusfs.store;
 
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,17 +28,11 @@ public final class BlockRepair {
 
     private final Store store;
     private final Source source;
-    private final AtomicLong repairedBlocks = new AtomicLong();
     private final Map<Long, Object> fileLocks = new ConcurrentHashMap<>();
 
     public BlockRepair(Store store, Source source) {
         this.store = store;
         this.source = source;
-    }
-
-    /** Blocks repaired since this mount began. */
-    public long repairedBlocks() {
-        return repairedBlocks.get();
     }
 
     /**
@@ -98,14 +88,8 @@ public final class BlockRepair {
             throw new StoreException(StoreException.Kind.CORRUPT, path + ": " + failure.getMessage()
                     + "; no mirror holds these blocks as this store last wrote them", failure);
         }
-        List<FileData.BlockWrite> writes = new ArrayList<>();
-        for (long at = from; at < to; at += blockSize) {
-            int n = (int) Math.min(blockSize, to - at);
-            writes.add(new FileData.BlockWrite(at / blockSize, Arrays.copyOfRange(buffer, (int) (at - from), (int) (at - from) + n), n));
-        }
-        store.data().commit(ino, writes, inode.size, inode.mtimeNanos, store.data().storedBlocks(ino));
-        repairedBlocks.addAndGet(writes.size());
+        store.data().storeFetched(ino, from, buffer, buffer.length, store.data().storedBlocks(ino));
         log.warn("repaired {}: blocks {}-{} ({} bytes from offset {}) failed to read here ({}); read again from {} and rewritten",
-                path, first, first + writes.size() - 1, to - from, from, failure.getMessage(), where);
+                path, first, (to - 1) / blockSize, to - from, from, failure.getMessage(), where);
     }
 }

@@ -1,15 +1,11 @@
 package io.locusfs.store;
 
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.BitSet;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The far half of a store's read path: a store whose files' metadata arrived without their data
@@ -43,8 +39,6 @@ public final class FarData {
     private final int readaheadBlocks;
     /** Per file, read once from the block map, then kept up to date by each fetch. */
     private final Map<Long, FileState> files = new ConcurrentHashMap<>();
-    private final AtomicLong fetches = new AtomicLong();
-    private final AtomicLong bytesFetched = new AtomicLong();
     private final Map<Long, Reader> readers = new ConcurrentHashMap<>();
     /**
      * Fetches ahead of readers reading in order, up to two windows ahead: two threads, so that one
@@ -60,19 +54,6 @@ public final class FarData {
         this.store = store;
         this.source = source;
         this.readaheadBlocks = Math.max(1, readaheadBytes / store.blockSize());
-    }
-
-    public String describe() {
-        return source.describe();
-    }
-
-    /** Fetches so far, and the bytes they brought. */
-    public long fetches() {
-        return fetches.get();
-    }
-
-    public long bytesFetched() {
-        return bytesFetched.get();
     }
 
     /**
@@ -198,17 +179,8 @@ public final class FarData {
                 throw new StoreException(StoreException.Kind.IO, source.describe() + " has " + (from + got) + " bytes of " + path
                         + " where this snapshot says " + inode.size + ": not the same file");
             }
-            fetches.incrementAndGet();
-            bytesFetched.addAndGet(got);
-            List<FileData.BlockWrite> writes = new ArrayList<>();
-            for (int block = missing; block <= end; block++) {
-                int at = (block - missing) * blockSize;
-                int n = Math.min(blockSize, want - at);
-                writes.add(new FileData.BlockWrite(block, Arrays.copyOfRange(buffer, at, at + n), n));
-            }
             synchronized (file.stored) { // the commit keeps the stored set up to date
-                // Zero blocks are left out by the commit: they read as holes, which is what they are.
-                store.data().commit(ino, writes, inode.size, inode.mtimeNanos, file.stored);
+                store.data().storeFetched(ino, from, buffer, want, file.stored);
             }
             done = true;
         } finally {

@@ -131,6 +131,20 @@ public final class FileData {
     }
 
     /**
+     * Stores {@code length} bytes of {@code data} that came from elsewhere (a mirror) as the data
+     * of {@code ino} from the block-aligned {@code offset}, in one batch, the file's size and times
+     * unchanged; zero blocks stay holes. The far read path ({@link FarData}) and self-heal
+     * ({@link BlockRepair}) write through this.
+     */
+    void storeFetched(long ino, long offset, byte[] data, int length, BitSet stored) {
+        List<BlockWrite> writes = new ArrayList<>();
+        BlockSpans.forEach(offset, length, blockSize,
+                (index, within, done, n) -> writes.add(new BlockWrite(index, Arrays.copyOfRange(data, done, done + n), n)));
+        Inode inode = store.tree().inode(ino);
+        commit(ino, writes, inode.size, inode.mtimeNanos, stored);
+    }
+
+    /**
      * Sets the size of {@code ino} to {@code size}: blocks past the end are freed, the tail of a
      * partial last block is zeroed so that growing the file again reads zeros.
      *
