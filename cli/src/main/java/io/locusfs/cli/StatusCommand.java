@@ -81,6 +81,12 @@ final class StatusCommand implements Callable<Integer> {
                     m.path("lag_seconds").asLong(), transfer);
         }
         for (JsonNode m : status.path("mirrors")) {
+            if (m.path("mode").asText().equals("sync")) {
+                System.out.printf(Locale.ROOT, "sync: %s is synchronous (on_unreachable = %s): %s; %d sync point(s), %.1f ms each on"
+                        + " average%n", m.path("name").asText(), m.path("on_unreachable").asText(),
+                        m.path("degraded").asBoolean() ? "DEGRADED, fsync goes on without it until it is in sync again"
+                                : "fsync waits for it", m.path("sync_rounds").asLong(), m.path("sync_mean_milliseconds").asDouble());
+            }
             if (m.path("repairs_served").asLong() > 0) {
                 System.out.printf(Locale.ROOT, "self-heal: %d read(s) of blocks that failed their checksum here were served by %s "
                         + "and the blocks rewritten (see the log)%n", m.path("repairs_served").asLong(), m.path("name").asText());

@@ -145,6 +145,8 @@ public final class MountDaemon {
                 replicator = new Replicator(store, locations.node(), replicationConfig).start();
                 // Self-heal: a block that fails its checksum here is read again from a mirror that holds it.
                 fs.repairBlocksThrough(new BlockRepair(store, new SelfHeal(store, replicator)));
+                // Synchronous mirrors: an fsync returns once they hold what it made durable.
+                fs.waitForSyncMirrors(replicator.syncMirrors());
             }
             if (pidFile != null) {
                 Files.writeString(pidFile, ProcessHandle.current().pid() + "\n" + mountPoint.toAbsolutePath() + "\n");

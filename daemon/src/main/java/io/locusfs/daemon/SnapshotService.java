@@ -263,7 +263,7 @@ public final class SnapshotService implements SnapshotOperations, SnapshotReques
         reloadIfChanged();
         StoreConfig c = config;
         if (!c.every().isZero()) {
-            long last = store.snapshots().list().stream().filter(s -> !s.manual())
+            long last = store.snapshots().list().stream().filter(s -> !s.manual() && !s.syncPoint())
                     .mapToLong(Snapshots.Snapshot::createdNanos).max().orElse(Long.MIN_VALUE);
             long nowNanos = now.getEpochSecond() * 1_000_000_000L + now.getNano();
             if (last == Long.MIN_VALUE || nowNanos - last >= c.every().toNanos()) {

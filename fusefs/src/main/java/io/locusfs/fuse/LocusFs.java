@@ -7,6 +7,7 @@ import io.locusfs.store.FileData;
 import io.locusfs.store.Inode;
 import io.locusfs.store.Store;
 import io.locusfs.store.StoreException;
+import io.locusfs.store.SyncMirrors;
 import io.locusfs.store.Tree;
 import io.locusfs.xattr.ReservedAttributes;
 import java.io.IOException;
@@ -535,17 +536,29 @@ public final class LocusFs {
         }
     }
 
-    /** Makes the file's data durable: its buffered writes, then one sync of the store's log. */
+    /**
+     * Makes the file's data durable: its buffered writes, then one sync of the store's log, then
+     * (with synchronous mirrors) their acknowledgement of the same state.
+     */
     public void fsync(long handle) {
         if (SnapshotDirectory.isSnapshotHandle(handle)) {
             return;
         }
         openFile(handle).commit();
         store.sync();
+        syncMirrors.await();
     }
 
     public void fsyncdir() {
         store.sync();
+        syncMirrors.await();
+    }
+
+    private volatile SyncMirrors syncMirrors = SyncMirrors.NONE;
+
+    /** From now on an fsync returns only once {@code mirrors} hold what it made durable. */
+    public void waitForSyncMirrors(SyncMirrors mirrors) {
+        this.syncMirrors = mirrors;
     }
 
     /**

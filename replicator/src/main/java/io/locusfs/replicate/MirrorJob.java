@@ -10,6 +10,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -99,16 +100,47 @@ final class MirrorJob {
         s.certificate = info.certificate();
     }
 
+    /** Held by the transfer in progress: the scheduler's and a sync round's never overlap. */
+    private final ReentrantLock sending = new ReentrantLock();
+
     /** Sends {@code snapshot} to the mirror, after the mirror's unfinished receive of an older one if it has one. */
     void transfer(String snapshot) {
+        sending.lock();
+        try {
+            send(snapshot);
+        } finally {
+            sending.unlock();
+            synchronized (lock) {
+                s.transferRunning = false;
+            }
+        }
+    }
+
+    /**
+     * Brings the mirror to sync point {@code snapshot} for an fsync waiting on it, whatever the
+     * backoff of scheduled transfers, after the transfer in progress if there is one.
+     *
+     * @return true when the mirror acknowledged it
+     */
+    boolean syncTo(String snapshot) {
+        sending.lock();
+        try {
+            return snapshot.equals(send(snapshot));
+        } finally {
+            sending.unlock();
+        }
+    }
+
+    /** The snapshot the mirror acknowledged last, null when the transfer failed (under {@link #sending}). */
+    private String send(String snapshot) {
         try {
             String sent = transferOnce(snapshot);
             if (sent != null && !sent.equals(snapshot)) {
-                transferOnce(snapshot);
+                sent = transferOnce(snapshot);
             }
+            return sent;
         } finally {
             synchronized (lock) {
-                s.transferRunning = false;
                 s.sendingSnapshot = null;
             }
         }
@@ -197,6 +229,7 @@ final class MirrorJob {
             synchronized (lock) {
                 s.shipped(snapshot, System.nanoTime());
             }
+            replicator.dropReplacedSyncPoints();
             return snapshot;
         } catch (IOException | RuntimeException e) {
             s.transfersFailed.incrementAndGet();

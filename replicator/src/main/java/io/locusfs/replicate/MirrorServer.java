@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.locusfs.policy.Policy;
 import io.locusfs.store.Snapshots;
 import io.locusfs.store.Store;
+import io.locusfs.store.StoreException;
 import io.locusfs.tree.Progress;
 import io.locusfs.xattr.NodeIdentity;
 import io.locusfs.xattr.ZonePath;
@@ -18,6 +19,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -199,6 +201,17 @@ public final class MirrorServer implements AutoCloseable {
             MirrorProtocol.write(out, MirrorProtocol.object().put("done", result.header().snapshot())
                     .put("store", store.storeId()).put("zone", store.location().zone().toString())
                     .put("record", store.locationRecord().map(r -> r.encode()).orElse("")));
+            out.flush();
+            // After the answer, so that the sender's fsync does not wait for it: a newer snapshot replaces the sync points.
+            try {
+                List<String> dropped = store.snapshots().dropSyncPoints(Set.of());
+                if (!dropped.isEmpty()) {
+                    log.debug("sync points replaced by {} and dropped: {}", result.header().snapshot(), dropped);
+                }
+            } catch (StoreException e) {
+                log.warn("dropping the sync points {} replaced failed (tried again after the next receive): {}",
+                        result.header().snapshot(), e.getMessage());
+            }
         } catch (StreamException e) {
             log.warn("stream from {} {}: {}", who, e.resumable() ? "stopped" : "refused and undone", e.getMessage());
             try {

@@ -65,6 +65,11 @@ final class MirrorState {
     /** Self-heal: repairs of this store's blocks served from this mirror, and their bytes. */
     final AtomicLong repairs = new AtomicLong();
     final AtomicLong repairBytes = new AtomicLong();
+    /** A synchronous mirror that did not answer and may degrade: fsyncs no longer wait for it until it is in sync again. */
+    boolean degraded;
+    /** Sync rounds (fsyncs, grouped) the mirror acknowledged, and the time they took. */
+    final AtomicLong syncRounds = new AtomicLong();
+    final AtomicLong syncNanos = new AtomicLong();
 
     MirrorState(ReplicationConfig.Mirror config) {
         this.config = config;

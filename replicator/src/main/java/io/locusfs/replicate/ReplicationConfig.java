@@ -39,6 +39,8 @@ import org.tomlj.TomlTable;
  * priority = 10                         # higher goes first when transfers queue
  * bandwidth = "20M"                     # bytes per second (absent: no limit)
  * compress = "zstd"                     # zstd, lz4 or none
+ * mode = "sync"                         # "async" (the default) or "sync": fsync returns once this mirror holds the data
+ * on_unreachable = "block"              # a sync mirror that does not answer: "block" fsync until it does, or "degrade"
  * </pre>
  */
 public record ReplicationConfig(Path file, Path source, Path policy, int concurrent, Duration heartbeat, String metrics, Tls tls,
@@ -46,12 +48,30 @@ public record ReplicationConfig(Path file, Path source, Path policy, int concurr
     private static final Set<String> TABLES = Set.of("replication", "tls", "mirror");
     private static final Set<String> REPLICATION_KEYS = Set.of("source", "policy", "concurrent", "heartbeat", "metrics");
     private static final Set<String> TLS_KEYS = Set.of("cert", "key", "ca", "crl");
-    private static final Set<String> MIRROR_KEYS = Set.of("name", "address", "every", "priority", "bandwidth", "compress");
+    private static final Set<String> MIRROR_KEYS = Set.of("name", "address", "every", "priority", "bandwidth", "compress", "mode",
+            "on_unreachable");
 
     /** One mirror: where it is and how to feed it. */
-    public record Mirror(String name, String host, int port, Duration every, int priority, long bandwidth, Codec codec) {
+    public record Mirror(String name, String host, int port, Duration every, int priority, long bandwidth, Codec codec, Sync sync) {
         public String address() {
             return host + ":" + port;
+        }
+    }
+
+    /** How an fsync on the origin waits for a mirror ({@code mode} and {@code on_unreachable}). */
+    public enum Sync {
+        /** Not at all: the mirror gets snapshots on its schedule ({@code mode = "async"}). */
+        NONE,
+        /** Until the mirror holds what the fsync made durable, waiting for it to come back if it does not answer. */
+        BLOCK,
+        /**
+         * As {@link #BLOCK} while the mirror answers; when it does not, fsync returns without it,
+         * the mirror shows as degraded, and it is brought up to date when it answers again.
+         */
+        DEGRADE;
+
+        public boolean synchronous() {
+            return this != NONE;
         }
     }
 
@@ -119,7 +139,7 @@ public record ReplicationConfig(Path file, Path source, Path policy, int concurr
                     codec = Codec.ZSTD;
                 }
                 mirrors.add(new Mirror(name, address.substring(0, colon), port, f.duration("every", Duration.ZERO),
-                        (int) f.integer("priority", 0, -1000, 1000), f.size("bandwidth"), codec));
+                        (int) f.integer("priority", 0, -1000, 1000), f.size("bandwidth"), codec, sync(f)));
             }
         }
         Tls tls = null;
@@ -137,6 +157,27 @@ public record ReplicationConfig(Path file, Path source, Path policy, int concurr
         top.check();
         return new ReplicationConfig(file, source == null ? null : resolve(file, source), policy == null ? null : resolve(file, policy), concurrent, heartbeat, metrics, tls,
                 List.copyOf(mirrors));
+    }
+
+    /** {@code mode} and {@code on_unreachable} of one mirror; a wrong value is a problem of its line. */
+    private static Sync sync(ConfigFields f) {
+        String mode = f.string("mode", "async");
+        String unreachable = f.string("on_unreachable", null);
+        if (!mode.equals("async") && !mode.equals("sync")) {
+            f.problem("mode", "'mode' must be \"async\" or \"sync\", not \"" + mode + "\"");
+            return Sync.NONE;
+        }
+        if (unreachable != null && !unreachable.equals("block") && !unreachable.equals("degrade")) {
+            f.problem("on_unreachable", "'on_unreachable' must be \"block\" or \"degrade\", not \"" + unreachable + "\"");
+            return Sync.NONE;
+        }
+        if (mode.equals("async")) {
+            if (unreachable != null) {
+                f.problem("on_unreachable", "'on_unreachable' applies to a mirror with mode = \"sync\" only");
+            }
+            return Sync.NONE;
+        }
+        return "degrade".equals(unreachable) ? Sync.DEGRADE : Sync.BLOCK;
     }
 
     /** Relative paths are relative to the configuration file's directory. */

@@ -25,7 +25,7 @@ final class ReplicationStatus {
         root.put("pid", ProcessHandle.current().pid());
         root.put("store", store.path().toString());
         root.put("config", configFile.toString());
-        Optional<Snapshots.Snapshot> newest = store.snapshots().newest();
+        Optional<Snapshots.Snapshot> newest = Replicator.scheduled(store);
         root.put("newest_snapshot", newest.map(Snapshots.Snapshot::name).orElse(null));
         ArrayNode list = root.putArray("mirrors");
         for (MirrorState s : mirrors) {
@@ -41,7 +41,15 @@ final class ReplicationStatus {
             m.put("last_error", s.lastError);
             m.put("priority", s.config.priority());
             m.put("repairs_served", s.repairs.get());
-            boolean behind = newest.isPresent() && (!newest.get().name().equals(s.lastSnapshot) || s.fullResend);
+            m.put("mode", s.config.sync().synchronous() ? "sync" : "async");
+            if (s.config.sync().synchronous()) {
+                m.put("on_unreachable", s.config.sync() == ReplicationConfig.Sync.DEGRADE ? "degrade" : "block");
+                m.put("degraded", s.degraded);
+                long rounds = s.syncRounds.get();
+                m.put("sync_rounds", rounds);
+                m.put("sync_mean_milliseconds", rounds == 0 ? 0 : s.syncNanos.get() / rounds / 1e6);
+            }
+            boolean behind = newest.isPresent() && Replicator.lacks(store, s, newest.get());
             if (behind && !s.transferRunning) {
                 m.put("next_transfer_seconds", Math.max(0, (s.nextTransferAt() - now) / 1_000_000_000L));
             }
@@ -65,7 +73,7 @@ final class ReplicationStatus {
     /** The metrics in Prometheus text format. */
     static String metrics(Store store, Collection<MirrorState> mirrors) {
         StringBuilder out = new StringBuilder();
-        Optional<Snapshots.Snapshot> newest = store.snapshots().newest();
+        Optional<Snapshots.Snapshot> newest = Replicator.scheduled(store);
         metric(out, mirrors, "locusfs_replication_bytes_sent_total", "counter", "Bytes of stream sent to the mirror.",
                 s -> s.bytesSent.get() + s.sendingBytes.get() * (s.sendingSnapshot == null ? 0 : 1));
         metric(out, mirrors, "locusfs_replication_transfers_total", "counter", "Transfers finished.", s -> s.transfersDone.get());
@@ -78,6 +86,11 @@ final class ReplicationStatus {
                 s -> lagSeconds(store, s, newest));
         metric(out, mirrors, "locusfs_replication_mirror_up", "gauge", "1 when the mirror answers its heartbeat.",
                 s -> s.state.answers() ? 1 : 0);
+        metric(out, mirrors, "locusfs_sync_mirror_degraded", "gauge",
+                "1 when a synchronous mirror did not answer and fsync goes on without it until it is in sync again.",
+                s -> s.degraded ? 1 : 0);
+        metric(out, mirrors, "locusfs_sync_rounds_total", "counter", "Sync points (fsyncs, grouped) the mirror acknowledged.",
+                s -> s.syncRounds.get());
         return out.toString();
     }
 
@@ -98,7 +111,7 @@ final class ReplicationStatus {
         }
         Optional<Snapshots.Snapshot> acked = s.lastSnapshot == null ? Optional.empty() : store.snapshots().find(s.lastSnapshot);
         long from = acked.map(Snapshots.Snapshot::createdNanos).orElse(store.snapshots().list().get(0).createdNanos());
-        if (acked.isPresent() && acked.get().name().equals(newest.get().name())) {
+        if (!Replicator.lacks(store, s, newest.get())) {
             return 0;
         }
         return Math.max(0, (System.currentTimeMillis() * 1_000_000L - from) / 1_000_000_000L);

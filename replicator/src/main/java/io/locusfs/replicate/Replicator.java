@@ -6,6 +6,7 @@ import io.locusfs.policy.PolicyException;
 import io.locusfs.policy.PolicyFile;
 import io.locusfs.store.Snapshots;
 import io.locusfs.store.Store;
+import io.locusfs.store.SyncMirrors;
 import io.locusfs.xattr.NodeIdentity;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -14,6 +15,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -72,6 +74,7 @@ public final class Replicator implements AutoCloseable {
     private long tlsFiles;
     private MetricsServer metrics;
     private long lastStatusWrite;
+    private final SyncRounds syncRounds;
 
     /**
      * Starts replicating {@code store} as {@code configFile} says.
@@ -83,6 +86,7 @@ public final class Replicator implements AutoCloseable {
         this.identity = identity;
         this.configFile = configFile.toAbsolutePath();
         this.statusFile = store.path().resolve(STATUS_FILE);
+        this.syncRounds = new SyncRounds(this, store, transfers);
         apply(ReplicationConfig.load(this.configFile));
         this.scheduler = new Thread(this::run, "replication-scheduler");
         scheduler.setDaemon(true);
@@ -104,7 +108,7 @@ public final class Replicator implements AutoCloseable {
      */
     public List<String> once() {
         List<String> failed = new ArrayList<>();
-        Optional<Snapshots.Snapshot> newest = store.snapshots().newest();
+        Optional<Snapshots.Snapshot> newest = scheduled(store);
         if (newest.isEmpty()) {
             log.warn("{} has no snapshot to replicate", store.path());
             return failed;
@@ -116,10 +120,10 @@ public final class Replicator implements AutoCloseable {
         for (MirrorJob job : all) {
             job.heartbeat();
             MirrorState s = job.state();
-            if (s.state == MirrorState.Link.UP) {
+            if (s.state == MirrorState.Link.UP && lacks(store, s, newest.get())) {
                 job.transfer(newest.get().name());
             }
-            if (!newest.get().name().equals(s.lastSnapshot)) {
+            if (lacks(store, s, newest.get())) {
                 failed.add(s.config.name());
             }
         }
@@ -225,6 +229,9 @@ public final class Replicator implements AutoCloseable {
             }
         }
         startDueTransfers(now);
+        if (mirrors.values().stream().map(MirrorJob::state).anyMatch(s -> s.degraded && s.state == MirrorState.Link.UP)) {
+            syncRounds.resync(); // a degraded synchronous mirror answers again: a round brings it back in sync
+        }
         if (now - lastStatusWrite >= 1_000_000_000L) {
             lastStatusWrite = now;
             writeStatus();
@@ -260,8 +267,31 @@ public final class Replicator implements AutoCloseable {
         return new ProgressLink(RateLimitedLink.of(tls, m.bandwidth()), (files, bytes) -> s.sendingBytes.addAndGet(bytes));
     }
 
+    /**
+     * The newest snapshot the schedule ships to mirrors: the newest that is not a sync point (those
+     * go to synchronous mirrors in sync rounds only).
+     */
+    static Optional<Snapshots.Snapshot> scheduled(Store store) {
+        List<Snapshots.Snapshot> all = store.snapshots().list();
+        for (int i = all.size() - 1; i >= 0; i--) {
+            if (!all.get(i).syncPoint()) {
+                return Optional.of(all.get(i));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The mirror lacks {@code snapshot}: it holds an older one (by epoch here), none, or must get a full stream. */
+    static boolean lacks(Store store, MirrorState s, Snapshots.Snapshot snapshot) {
+        if (s.fullResend || s.lastSnapshot == null) {
+            return true;
+        }
+        Optional<Snapshots.Snapshot> held = store.snapshots().find(s.lastSnapshot);
+        return held.isEmpty() ? !snapshot.name().equals(s.lastSnapshot) : held.get().epoch() < snapshot.epoch();
+    }
+
     private void startDueTransfers(long now) {
-        Optional<Snapshots.Snapshot> newest = store.snapshots().newest();
+        Optional<Snapshots.Snapshot> newest = scheduled(store);
         if (newest.isEmpty()) {
             return;
         }
@@ -269,8 +299,7 @@ public final class Replicator implements AutoCloseable {
         List<MirrorJob> due = new ArrayList<>();
         for (MirrorJob job : mirrors.values()) {
             MirrorState s = job.state();
-            boolean behind = !newest.get().name().equals(s.lastSnapshot) || s.fullResend;
-            if (s.state == MirrorState.Link.UP && !s.transferRunning && behind && now >= s.nextTransferAt()) {
+            if (s.state == MirrorState.Link.UP && !s.transferRunning && lacks(store, s, newest.get()) && now >= s.nextTransferAt()) {
                 due.add(job);
             }
         }
@@ -287,6 +316,39 @@ public final class Replicator implements AutoCloseable {
             s.state = MirrorState.Link.SENDING;
             String snapshot = newest.get().name();
             transfers.submit(() -> job.transfer(snapshot));
+        }
+    }
+
+    /** What an fsync on this store waits for: the synchronous mirrors ({@link SyncRounds}). */
+    public SyncMirrors syncMirrors() {
+        return syncRounds;
+    }
+
+    /** The jobs of the mirrors with {@code mode = "sync"}. */
+    synchronized List<MirrorJob> synchronousJobs() {
+        return mirrors.values().stream().filter(job -> job.state().config.sync().synchronous()).toList();
+    }
+
+    /**
+     * Deletes the sync points a newer snapshot has replaced, keeping each mirror's base for its
+     * next stream and what a transfer is sending.
+     */
+    void dropReplacedSyncPoints() {
+        synchronized (this) {
+            Set<String> needed = new HashSet<>();
+            for (MirrorState s : states()) {
+                for (String name : new String[] {s.lastSnapshot, s.sendingSnapshot, s.sendingSince}) {
+                    if (name != null) {
+                        needed.add(name);
+                    }
+                }
+            }
+            try {
+                List<String> dropped = store.snapshots().dropSyncPoints(needed);
+                log.debug("sync points replaced and dropped: {}", dropped);
+            } catch (RuntimeException e) {
+                log.warn("dropping replaced sync points failed (they are tried again after the next transfer): {}", e.getMessage());
+            }
         }
     }
 

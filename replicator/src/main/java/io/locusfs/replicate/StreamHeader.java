@@ -23,9 +23,11 @@ import java.util.HexFormat;
  * @param toZone       the zone the stream was made for (files placement forbids there are left out), null for any
  * @param files        nodes in the stream, for progress
  * @param bytes        bytes of file content in the stream, for progress
+ * @param syncPoint    the snapshot is a sync point (taken at an fsync for a synchronous mirror): the receiver
+ *                     keeps it as one, so that it is dropped once a newer snapshot arrives
  */
 public record StreamHeader(String stream, String sender, String senderKey, String senderRecord, String snapshot, String since,
-                           long createdNanos, String toZone, long files, long bytes) {
+                           long createdNanos, String toZone, long files, long bytes, boolean syncPoint) {
     static final ObjectMapper JSON = JsonLines.MAPPER;
 
     byte[] encode() throws IOException {

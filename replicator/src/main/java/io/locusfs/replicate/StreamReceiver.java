@@ -302,7 +302,8 @@ public final class StreamReceiver {
             notes.put(SOURCE_NOTE, json(new Source(header.sender(), header.senderKey(), zoneOf(header.senderRecord()),
                     header.snapshot(), header.createdNanos())));
             notes.put(TOKEN_NOTE, null);
-            Snapshots.Snapshot snapshot = store.snapshots().create(header.snapshot(), header.createdNanos(), true, notes);
+            Snapshots.Snapshot snapshot = store.snapshots().create(header.snapshot(), header.createdNanos(), true, header.syncPoint(),
+                    notes);
             log.debug("stream {} applied; reading frames took {} ms, applying them {} ms; directory times, snapshot and sync {} ms",
                     header.stream(), readingNanos / 1_000_000, applyingNanos / 1_000_000, (System.nanoTime() - finishing) / 1_000_000);
             listener.durable(framesBeforeEnd + 1, reader.bytesRead());

@@ -143,7 +143,7 @@ public final class StreamSender {
         String zone = toZone == null ? null : toZone.toString();
         String id = streamId(store.storeId(), tree.header().since(), snap, zone);
         return new StreamHeader(id, store.storeId(), key, record, snap.name(), tree.header().since(), snap.createdNanos(), zone,
-                tree.files(), metadataOnly ? 0 : tree.bytes());
+                tree.files(), metadataOnly ? 0 : tree.bytes(), snap.syncPoint());
     }
 
     /** Same sender, snapshots (by name and epoch), destination zone and policy: same stream, same id. */

@@ -20,12 +20,12 @@ class MirrorStateTest {
     private static final long SECOND = 1_000_000_000L;
 
     private static MirrorState mirror(String name, Duration every) {
-        return new MirrorState(new ReplicationConfig.Mirror(name, "127.0.0.1", 7443, every, 0, 0, Codec.ZSTD));
+        return new MirrorState(new ReplicationConfig.Mirror(name, "127.0.0.1", 7443, every, 0, 0, Codec.ZSTD, ReplicationConfig.Sync.NONE));
     }
 
     @Test
     void aMirrorThatFailedCatchesUpBeforeOneOfHigherPriorityThatDidNot() {
-        MirrorState important = new MirrorState(new ReplicationConfig.Mirror("fra", "127.0.0.1", 7443, Duration.ZERO, 50, 0, Codec.ZSTD));
+        MirrorState important = new MirrorState(new ReplicationConfig.Mirror("fra", "127.0.0.1", 7443, Duration.ZERO, 50, 0, Codec.ZSTD, ReplicationConfig.Sync.NONE));
         MirrorState behind = mirror("lon", Duration.ZERO);
         assertTrue(important.urgency() > behind.urgency());
         behind.failed("down", 0);

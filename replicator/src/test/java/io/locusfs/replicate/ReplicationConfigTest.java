@@ -42,11 +42,38 @@ class ReplicationConfigTest {
         assertEquals(Path.of("/etc/locusfs/tls/node.crt"), c.tls().cert());
         assertNull(c.tls().crl());
         ReplicationConfig.Mirror fra = c.mirrors().get(0);
-        assertEquals(new ReplicationConfig.Mirror("fra", "10.0.0.2", 7443, Duration.ofDays(1), 5, 20L << 20, Codec.LZ4), fra);
+        assertEquals(new ReplicationConfig.Mirror("fra", "10.0.0.2", 7443, Duration.ofDays(1), 5, 20L << 20, Codec.LZ4, ReplicationConfig.Sync.NONE), fra);
         ReplicationConfig.Mirror nyc = c.mirrors().get(1);
         assertEquals(Duration.ZERO, nyc.every());
         assertEquals(0, nyc.bandwidth());
         assertEquals(Codec.ZSTD, nyc.codec());
+    }
+
+    @Test
+    void synchronousMirrorsBlockUnlessToldToDegrade() throws Exception {
+        String tls = "[tls]\ncert = \"a\"\nkey = \"b\"\nca = \"c\"\n";
+        ReplicationConfig c = ReplicationConfig.parse(FILE, tls + """
+                [[mirror]]
+                name = "a"
+                address = "h:1"
+                mode = "sync"
+                [[mirror]]
+                name = "b"
+                address = "h:2"
+                mode = "sync"
+                on_unreachable = "degrade"
+                [[mirror]]
+                name = "c"
+                address = "h:3"
+                """);
+        assertEquals(ReplicationConfig.Sync.BLOCK, c.mirrors().get(0).sync());
+        assertEquals(ReplicationConfig.Sync.DEGRADE, c.mirrors().get(1).sync());
+        assertEquals(ReplicationConfig.Sync.NONE, c.mirrors().get(2).sync());
+        String mirror = "[[mirror]]\nname = \"x\"\naddress = \"h:1\"\n";
+        assertError(mirror + "mode = \"sometimes\"\n" + tls, ":4:1: 'mode' must be \"async\" or \"sync\", not \"sometimes\"");
+        assertError(mirror + "mode = \"sync\"\non_unreachable = \"wait\"\n" + tls,
+                ":5:1: 'on_unreachable' must be \"block\" or \"degrade\"");
+        assertError(mirror + "on_unreachable = \"block\"\n" + tls, ":4:1: 'on_unreachable' applies to a mirror with mode = \"sync\" only");
     }
 
     @Test

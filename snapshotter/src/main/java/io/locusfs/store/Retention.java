@@ -40,7 +40,8 @@ public record Retention(Duration keepAll, Duration hourly, Duration daily, Durat
 
     /** The names of the snapshots to delete at {@code now}, oldest first. */
     public List<String> thin(List<Snapshots.Snapshot> snapshots, Instant now) {
-        List<Snapshots.Snapshot> newestFirst = new ArrayList<>(snapshots);
+        // Sync points belong to the synchronous mirrors (Snapshots#dropSyncPoints), not to the grid.
+        List<Snapshots.Snapshot> newestFirst = new ArrayList<>(snapshots.stream().filter(s -> !s.syncPoint()).toList());
         newestFirst.sort(Comparator.comparingLong(Snapshots.Snapshot::epoch).reversed());
         Set<String> keep = new HashSet<>();
         if (!newestFirst.isEmpty()) {
@@ -88,7 +89,7 @@ public record Retention(Duration keepAll, Duration hourly, Duration daily, Durat
      * the newest snapshot, nor one named by hand unless {@code thinManual}; null when none may go.
      */
     public Snapshots.Snapshot nextToDropForSpace(List<Snapshots.Snapshot> snapshots) {
-        List<Snapshots.Snapshot> oldestFirst = new ArrayList<>(snapshots);
+        List<Snapshots.Snapshot> oldestFirst = new ArrayList<>(snapshots.stream().filter(s -> !s.syncPoint()).toList());
         oldestFirst.sort(Comparator.comparingLong(Snapshots.Snapshot::epoch));
         for (int i = 0; i < oldestFirst.size() - 1; i++) {
             Snapshots.Snapshot s = oldestFirst.get(i);

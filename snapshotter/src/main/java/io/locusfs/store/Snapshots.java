@@ -33,7 +33,8 @@ import org.rocksdb.WriteBatch;
  * atomic batch written while all writers are held off, so a crash leaves the old state or the new.
  *
  * <p>Record format: meta key {@code snapshot/} ‖ name (UTF-8) → version (1 byte, 1) ‖ epoch (8)
- * ‖ created, ns since the Unix epoch (8) ‖ flags (1; bit 0: named by hand, not by the schedule)
+ * ‖ created, ns since the Unix epoch (8) ‖ flags (1; bit 0: named by hand, not by the schedule;
+ * bit 1: a sync point, taken for a synchronous mirror and dropped once a newer one replaces it)
  * ‖ referenced bytes (8; -1 until first computed) ‖ the store's signed location record at the
  * time (UTF-8, rest of the value, may be empty).
  */
@@ -61,13 +62,19 @@ public final class Snapshots {
         return newestEpoch;
     }
 
-    /** One snapshot: its name, the epoch it froze, when it was taken, and whether a person named it. */
-    public record Snapshot(String name, long epoch, long createdNanos, boolean manual, long referencedBytes,
+    /**
+     * One snapshot: its name, the epoch it froze, when it was taken, whether a person named it,
+     * and whether it is a sync point (the state a synchronous mirror was brought to at an fsync:
+     * kept only until a newer snapshot replaces it as that mirror's base, never thinned by
+     * retention, which owns only the schedule's snapshots).
+     */
+    public record Snapshot(String name, long epoch, long createdNanos, boolean manual, boolean syncPoint, long referencedBytes,
                            String locationRecord) {
         byte[] encode() {
             byte[] record = locationRecord.getBytes(StandardCharsets.UTF_8);
+            byte flags = (byte) ((manual ? 1 : 0) | (syncPoint ? 2 : 0));
             return ByteBuffer.allocate(1 + 8 + 8 + 1 + 8 + record.length).put(RECORD_VERSION).putLong(epoch)
-                    .putLong(createdNanos).put((byte) (manual ? 1 : 0)).putLong(referencedBytes).put(record).array();
+                    .putLong(createdNanos).put(flags).putLong(referencedBytes).put(record).array();
         }
 
         static Snapshot decode(String name, byte[] value) {
@@ -77,9 +84,9 @@ public final class Snapshots {
             }
             long epoch = b.getLong();
             long created = b.getLong();
-            boolean manual = (b.get() & 1) != 0;
+            byte flags = b.get();
             long referenced = b.getLong();
-            return new Snapshot(name, epoch, created, manual, referenced,
+            return new Snapshot(name, epoch, created, (flags & 1) != 0, (flags & 2) != 0, referenced,
                     new String(value, b.position(), b.remaining(), StandardCharsets.UTF_8));
         }
     }
@@ -112,6 +119,11 @@ public final class Snapshots {
      * came from and the removal of its resume token are there all together or not at all.
      */
     public Snapshot create(String name, long createdNanos, boolean manual, Map<String, byte[]> notes) {
+        return create(name, createdNanos, manual, false, notes);
+    }
+
+    /** As {@link #create(String, long, boolean, Map)}, as a sync point when {@code syncPoint} (see {@link Snapshot}). */
+    public Snapshot create(String name, long createdNanos, boolean manual, boolean syncPoint, Map<String, byte[]> notes) {
         checkName(name);
         String record = store.locationRecord().map(r -> r.encode()).orElse("");
         Snapshot[] made = new Snapshot[1];
@@ -119,7 +131,7 @@ public final class Snapshots {
             if (find(name).isPresent()) {
                 throw new StoreException(Kind.EXISTS, "snapshot '" + name + "' already exists");
             }
-            made[0] = new Snapshot(name, store.currentEpoch(), createdNanos, manual, -1, record);
+            made[0] = new Snapshot(name, store.currentEpoch(), createdNanos, manual, syncPoint, -1, record);
             put(batch, made[0]);
             newestEpoch = made[0].epoch(); // set under the epoch lock: no writer reads it until the epoch has moved on
             try {
@@ -201,7 +213,7 @@ public final class Snapshots {
             return bytes; // Counted again next time; a read-only opener writes nothing.
         }
         Snapshot counted = new Snapshot(snapshot.name(), snapshot.epoch(), snapshot.createdNanos(), snapshot.manual(),
-                bytes, snapshot.locationRecord());
+                snapshot.syncPoint(), bytes, snapshot.locationRecord());
         store.exclusively(() -> {
             if (find(snapshot.name()).isPresent()) { // Not deleted meanwhile.
                 try (WriteBatch batch = new WriteBatch()) {
@@ -252,6 +264,31 @@ public final class Snapshots {
                 throw new StoreException(Kind.IO, "deleting snapshot '" + name + "': " + e.getMessage(), e);
             }
         });
+    }
+
+    /**
+     * Deletes the sync points a newer snapshot has replaced: every one but the newest snapshot and
+     * those {@code stillNeeded} names (a mirror's base for its next stream).
+     *
+     * @return the names deleted
+     */
+    public List<String> dropSyncPoints(Set<String> stillNeeded) {
+        List<Snapshot> all = list();
+        List<String> dropped = new ArrayList<>();
+        String newest = newest().map(Snapshot::name).orElse(null);
+        for (Snapshot s : all) {
+            if (s.syncPoint() && !s.name().equals(newest) && !stillNeeded.contains(s.name())) {
+                try {
+                    delete(s.name());
+                    dropped.add(s.name());
+                } catch (StoreException e) {
+                    if (e.kind() != Kind.NOT_FOUND) { // deleted meanwhile is what was wanted
+                        throw e;
+                    }
+                }
+            }
+        }
+        return dropped;
     }
 
     /**

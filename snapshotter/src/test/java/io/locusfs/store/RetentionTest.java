@@ -19,7 +19,7 @@ class RetentionTest {
             Duration.ZERO, Duration.ofDays(365), Duration.ZERO, false);
 
     private static Snapshots.Snapshot at(int epoch, Instant t, boolean manual) {
-        return new Snapshots.Snapshot("s" + epoch, epoch, t.getEpochSecond() * 1_000_000_000L, manual, -1, "");
+        return new Snapshots.Snapshot("s" + epoch, epoch, t.getEpochSecond() * 1_000_000_000L, manual, false, -1, "");
     }
 
     private static List<Snapshots.Snapshot> everyQuarterHour(int hours) {
