@@ -157,7 +157,7 @@ final class SyncRounds implements SyncMirrors {
     private boolean bring(MirrorJob job, String point) {
         MirrorState s = job.state();
         long started = System.nanoTime();
-        long logged = started;
+        long logged = started - WAIT_LOG_NANOS; // the first failure is logged at once, then every ten seconds
         while (!replicator.isClosed()) {
             if (job.syncTo(point)) {
                 s.syncRounds.incrementAndGet();
@@ -187,8 +187,9 @@ final class SyncRounds implements SyncMirrors {
             long now = System.nanoTime();
             if (now - logged >= WAIT_LOG_NANOS) {
                 logged = now;
-                log.warn("fsync has waited {} s for synchronous mirror {} ({}), which does not take the sync point: {}",
-                        (now - started) / 1_000_000_000L, s.config.name(), s.config.address(), error);
+                log.warn("fsync has waited {} s for synchronous mirror {} ({}), which does not take the sync point ({});"
+                        + " it waits until the mirror does (on_unreachable = \"block\")", (now - started) / 1_000_000_000L,
+                        s.config.name(), s.config.address(), error);
             }
             try {
                 Thread.sleep(RETRY_MILLIS);

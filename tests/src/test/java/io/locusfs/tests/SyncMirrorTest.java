@@ -73,7 +73,7 @@ class SyncMirrorTest {
             Path conf = replicating(origin, mirror, "");
             Shell.ok("mkdir " + origin.at("secret"));
             for (int i = 0; i < 5; i++) {
-                assertEquals("synced", Shell.ok(fsyncing(origin.mnt.resolve("a.txt"), "line " + i + "\\\\n")));
+                assertEquals("synced", Shell.ok(fsyncing(origin.mnt.resolve("a.txt"), "line " + i + "\\\\n")).strip());
             }
             Shell.ok(fsyncing(origin.mnt.resolve("secret/plan.txt"), "plan"));
             mirror.crash(); // at once: only what the mirror made durable survives
@@ -110,11 +110,11 @@ class SyncMirrorTest {
 
             mirror.crash();
             long started = System.nanoTime();
-            assertEquals("synced", Shell.ok(fsyncing(origin.mnt.resolve("second.txt"), "second")));
+            assertEquals("synced", Shell.ok(fsyncing(origin.mnt.resolve("second.txt"), "second")).strip());
             assertTrue(System.nanoTime() - started < 15_000_000_000L, "a degrading mirror does not hold fsync up");
             Waits.until(10, () -> mirrorStatus(origin, "paris").path("degraded").asBoolean(), "the status to show the mirror degraded");
             assertTrue(Shell.ok(L + " status " + origin.store).contains("paris is synchronous (on_unreachable = degrade): DEGRADED"));
-            String metricsAddress = Shell.ok("grep ^metrics " + conf).replaceAll(".*\"(.*)\"", "$1");
+            String metricsAddress = Shell.ok("grep ^metrics " + conf).strip().replaceAll(".*\"(.*)\"", "$1");
             assertTrue(Shell.ok("curl -s http://" + metricsAddress + "/metrics").contains("locusfs_sync_mirror_degraded{mirror=\"paris\"} 1"));
             assertTrue(Files.readString(origin.store.resolve("locusfs.log")).contains("degraded, fsync goes on without it"));
 
