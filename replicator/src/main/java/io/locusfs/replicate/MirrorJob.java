@@ -162,8 +162,9 @@ final class MirrorJob {
             full = s.fullResend;
         }
         long started = System.nanoTime();
-        MirrorLink link = replicator.link(m, s);
+        MirrorLink link = link(m);
         replicator.inFlight.add(link);
+        boolean shipped = false;
         try {
             if (replicator.isClosed()) {
                 return null;
@@ -230,6 +231,7 @@ final class MirrorJob {
                 s.shipped(snapshot, System.nanoTime());
             }
             replicator.dropReplacedSyncPoints();
+            shipped = true;
             return snapshot;
         } catch (IOException | RuntimeException e) {
             s.transfersFailed.incrementAndGet();
@@ -241,9 +243,43 @@ final class MirrorJob {
             }
             return null;
         } finally {
-            link.close();
             replicator.inFlight.remove(link);
+            if (!shipped) {
+                closeLink(); // the next transfer starts on a new connection
+            }
         }
+    }
+
+    /** The link transfers use, kept between them (under {@link #sending}) so that its connection is reused. */
+    private MirrorLink link;
+    private ReplicationConfig.Mirror linkConfig;
+
+    /** The kept link, made again when the mirror's configuration changed. */
+    private MirrorLink link(ReplicationConfig.Mirror m) {
+        if (link == null || !m.equals(linkConfig)) {
+            closeLink();
+            link = replicator.link(m, s);
+            linkConfig = m;
+        }
+        return link;
+    }
+
+    private void closeLink() {
+        if (link != null) {
+            link.close();
+            link = null;
+        }
+    }
+
+    /** Releases the kept connection (the mirror was removed, or replication stops). */
+    void close() {
+        if (sending.tryLock()) {
+            try {
+                closeLink();
+            } finally {
+                sending.unlock();
+            }
+        } // else a transfer runs: the replicator aborts it, and its failure closes the link
     }
 
     /** A diff begun during the hello: the sender made for {@code since} and {@code zone}. */

@@ -132,7 +132,8 @@ public final class MirrorServer implements AutoCloseable {
             InputStream in = new BufferedInputStream(socket.getInputStream(), 1 << 20);
             OutputStream out = new BufferedOutputStream(socket.getOutputStream());
             // Requests until the peer closes: a hello may be followed by the send it prepares (one
-            // handshake for both); a send, or anything unknown, ends the conversation.
+            // handshake for both), and a send taken whole by more (a synchronous mirror's rounds);
+            // a send that failed, a fetch, or anything unknown ends the conversation.
             while (true) {
                 JsonNode request = MirrorProtocol.readOrEnd(in);
                 if (request == null) {
@@ -142,8 +143,9 @@ public final class MirrorServer implements AutoCloseable {
                 switch (op) {
                     case "hello" -> MirrorProtocol.write(out, hello());
                     case "send" -> {
-                        receive(in, out, who);
-                        return;
+                        if (!receive(in, out, who)) {
+                            return;
+                        }
                     }
                     case "fetch" -> {
                         fetch(request, out, who);
@@ -185,11 +187,12 @@ public final class MirrorServer implements AutoCloseable {
         return info;
     }
 
-    private void receive(InputStream in, OutputStream out, String who) throws IOException {
+    /** Receives one stream; true when it was taken whole and the connection may carry another request. */
+    private boolean receive(InputStream in, OutputStream out, String who) throws IOException {
         if (!receiving.tryLock()) {
             MirrorProtocol.write(out, MirrorProtocol.object().put("error", "busy: another sender's stream is being applied")
                     .put("resumable", true));
-            return;
+            return false;
         }
         try {
             log.info("receiving a stream from {}", who);
@@ -200,7 +203,7 @@ public final class MirrorServer implements AutoCloseable {
                     result.files(), result.bytesRead(), result.resumed() ? ", resumed at frame " + result.framesSkipped() : "");
             MirrorProtocol.write(out, MirrorProtocol.object().put("done", result.header().snapshot())
                     .put("store", store.storeId()).put("zone", store.location().zone().toString())
-                    .put("record", store.locationRecord().map(r -> r.encode()).orElse("")));
+                    .put("record", store.locationRecord().map(r -> r.encode()).orElse("")).put("more", true));
             out.flush();
             // After the answer, so that the sender's fsync does not wait for it: a newer snapshot replaces the sync points.
             try {
@@ -212,6 +215,7 @@ public final class MirrorServer implements AutoCloseable {
                 log.warn("dropping the sync points {} replaced failed (tried again after the next receive): {}",
                         result.header().snapshot(), e.getMessage());
             }
+            return true;
         } catch (StreamException e) {
             log.warn("stream from {} {}: {}", who, e.resumable() ? "stopped" : "refused and undone", e.getMessage());
             try {
@@ -219,6 +223,7 @@ public final class MirrorServer implements AutoCloseable {
             } catch (IOException ignored) {
                 // the sender is gone; the log says what happened
             }
+            return false;
         } finally {
             receiving.unlock();
         }

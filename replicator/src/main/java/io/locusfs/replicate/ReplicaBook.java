@@ -40,7 +40,8 @@ public final class ReplicaBook {
         }
         Replica replica = new Replica(mirror, name, zone, record, snapshot, System.currentTimeMillis() * 1_000_000L, kept);
         try {
-            store.putNote(PREFIX + mirror, StreamHeader.JSON.writeValueAsBytes(replica));
+            // Durable with the store's next sync: lost in a crash, the mirror's next hello says it again.
+            store.putNote(PREFIX + mirror, StreamHeader.JSON.writeValueAsBytes(replica), false);
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }

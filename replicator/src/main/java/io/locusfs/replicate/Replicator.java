@@ -25,9 +25,11 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
@@ -172,6 +174,7 @@ public final class Replicator implements AutoCloseable {
             if (!wanted.containsKey(e.getKey())) {
                 log.info("mirror {} removed from the configuration", e.getKey());
                 e.getValue().state().removed = true;
+                e.getValue().close();
                 it.remove();
             }
         }
@@ -334,6 +337,23 @@ public final class Replicator implements AutoCloseable {
      * next stream and what a transfer is sending.
      */
     void dropReplacedSyncPoints() {
+        // Off the transfer's thread: a sync round's fsync waits for the mirror, not for this.
+        if (dropQueued.compareAndSet(false, true)) {
+            try {
+                housekeeping.submit(() -> {
+                    dropQueued.set(false);
+                    dropReplacedSyncPointsNow();
+                });
+            } catch (RejectedExecutionException e) {
+                dropQueued.set(false); // closing
+            }
+        }
+    }
+
+    private final ExecutorService housekeeping = Executors.newSingleThreadExecutor(daemonThreads("replication-housekeeping"));
+    private final AtomicBoolean dropQueued = new AtomicBoolean();
+
+    private void dropReplacedSyncPointsNow() {
         synchronized (this) {
             Set<String> needed = new HashSet<>();
             for (MirrorState s : states()) {
@@ -455,6 +475,7 @@ public final class Replicator implements AutoCloseable {
         }
         heartbeats.shutdownNow();
         transfers.shutdownNow();
+        housekeeping.shutdownNow();
         // A transfer in progress stops now; the mirror keeps what it made durable, so the next run resumes.
         for (MirrorLink link : inFlight) {
             link.abort();
@@ -467,6 +488,7 @@ public final class Replicator implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         synchronized (this) {
+            mirrors.values().forEach(MirrorJob::close);
             if (metrics != null) {
                 metrics.close();
             }

@@ -230,7 +230,9 @@ public final class StreamReceiver {
         if (!resumed) {
             String base = newestSnapshot();
             token = new Token(header.stream(), header, base, 1, HexFormat.of().formatHex(reader.digest()), reader.bytesRead());
-            write(TOKEN_NOTE, token);
+            // A small stream's token is made durable by its next checkpoint or its end (the log keeps order):
+            // a crash before either leaves nothing of it, the token included.
+            write(TOKEN_NOTE, token, header.bytes() >= LOGGED_BELOW_BYTES);
         }
         if (!resumed) {
             progress.total(header.files(), header.bytes()); // a resumed receive does not know how much came before

@@ -7,7 +7,6 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
@@ -145,7 +144,7 @@ final class SyncRounds implements SyncMirrors {
         for (int n = 2; store.snapshots().find(name).isPresent(); n++) {
             name = "sync-" + STAMP.format(now) + "-" + n;
         }
-        store.snapshots().create(name, now.getEpochSecond() * 1_000_000_000L + now.getNano(), false, true, Map.of());
+        store.snapshots().createSyncPoint(name, now.getEpochSecond() * 1_000_000_000L + now.getNano());
         return name;
     }
 

@@ -27,7 +27,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The link to a LocusFS mirror over TLS, the sender's side of the mirror protocol. One
  * connection per call, except that {@link #helloThenSend} leaves its connection to the send that
- * follows. Not thread-safe, but for {@link #abort}.
+ * follows, and a send the mirror took whole leaves it to the next {@link #helloThenSend} (within
+ * {@link #KEEP_NANOS}), so a link kept between transfers pays one TLS handshake, not one each.
+ * Not thread-safe, but for {@link #abort}.
  */
 public final class TlsMirrorLink implements MirrorLink {
     private static final Logger log = LoggerFactory.getLogger(TlsMirrorLink.class);
@@ -91,7 +93,19 @@ public final class TlsMirrorLink implements MirrorLink {
     }
 
     private Info hello(boolean keep) throws IOException {
-        SSLSocket socket = connect();
+        if (keep && kept != null) {
+            SSLSocket reused = keptOrConnect();
+            try {
+                return hello(reused, true);
+            } catch (IOException e) {
+                log.debug("the connection kept to {}:{} is gone ({}); a new one", host, port, e.getMessage());
+            }
+        }
+        return hello(connect(), keep);
+    }
+
+    /** The hello on {@code socket}, which is kept for the send that follows when {@code keep} and the mirror allows it. */
+    private Info hello(SSLSocket socket, boolean keep) throws IOException {
         try {
             OutputStream out = socket.getOutputStream();
             MirrorProtocol.write(out, MirrorProtocol.object().put("op", "hello"));
@@ -168,7 +182,9 @@ public final class TlsMirrorLink implements MirrorLink {
     @Override
     public Outcome send(Info mirror, StreamHeader header, Shipment shipment, AtomicLong acked) throws IOException {
         long first = header.stream().equals(mirror.tokenStream()) ? mirror.tokenFrames() : 0;
-        try (SSLSocket socket = keptOrConnect()) {
+        SSLSocket socket = keptOrConnect();
+        boolean keep = false;
+        try {
             socket.setSoTimeout(0); // the mirror answers only at the end of a long stream; acks are not a heartbeat
             InputStream in = new BufferedInputStream(socket.getInputStream());
             AtomicReference<JsonNode> last = new AtomicReference<>();
@@ -218,10 +234,21 @@ public final class TlsMirrorLink implements MirrorLink {
             if (answer.has("error")) {
                 throw refusal(answer);
             }
+            // A mirror that takes more on this connection: the next hello and send use it (a synchronous mirror's rounds).
+            keep = answer.path("more").asBoolean(false);
             return new Outcome(mirror, answer.path("zone").asText(), answer.path("record").asText(), result, first, acked.get());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted");
+        } finally {
+            if (keep) {
+                socket.setSoTimeout(timeoutMillis);
+                closeKept();
+                kept = socket;
+                keptSince = System.nanoTime();
+            } else {
+                socket.close();
+            }
         }
     }
 

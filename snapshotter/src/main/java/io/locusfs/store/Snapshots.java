@@ -122,8 +122,25 @@ public final class Snapshots {
         return create(name, createdNanos, manual, false, notes);
     }
 
-    /** As {@link #create(String, long, boolean, Map)}, as a sync point when {@code syncPoint} (see {@link Snapshot}). */
+    /**
+     * As {@link #create(String, long, boolean, Map)}, as a sync point when {@code syncPoint} (see
+     * {@link Snapshot}): a receiver's, durable before the sender is told.
+     */
     public Snapshot create(String name, long createdNanos, boolean manual, boolean syncPoint, Map<String, byte[]> notes) {
+        return create(name, createdNanos, manual, syncPoint, true, notes);
+    }
+
+    /**
+     * A sync point on the origin, for a synchronous mirror: durable with the store's next sync,
+     * not one of its own (the fsync it serves has synced the data already). Lost in a crash
+     * before that sync, it costs the mirror a full stream next time, never data.
+     */
+    public Snapshot createSyncPoint(String name, long createdNanos) {
+        return create(name, createdNanos, false, true, false, Map.of());
+    }
+
+    private Snapshot create(String name, long createdNanos, boolean manual, boolean syncPoint, boolean durable,
+                            Map<String, byte[]> notes) {
         checkName(name);
         String record = store.locationRecord().map(r -> r.encode()).orElse("");
         Snapshot[] made = new Snapshot[1];
@@ -141,7 +158,7 @@ public final class Snapshots {
             } catch (RocksDBException e) {
                 throw new StoreException(Kind.IO, "batching the notes of snapshot '" + name + "': " + e.getMessage(), e);
             }
-        });
+        }, durable, !syncPoint);
         for (Consumer<Snapshot> listener : listeners) {
             listener.accept(made[0]);
         }
@@ -252,12 +269,17 @@ public final class Snapshots {
      * @throws StoreException NOT_FOUND when there is no such snapshot
      */
     public Freed delete(String name) {
+        return delete(name, true);
+    }
+
+    /** As {@link #delete(String)}; not {@code durable}: with the store's next sync. */
+    private Freed delete(String name, boolean durable) {
         return store.exclusively(() -> {
             Snapshot snapshot = get(name);
             try (WriteBatch batch = new WriteBatch()) {
                 Freed freed = collect(batch, snapshot);
                 batch.delete(store.meta, recordKey(name));
-                store.write(batch, true);
+                store.write(batch, durable);
                 newestEpoch = newest().map(Snapshot::epoch).orElse(0L);
                 return freed;
             } catch (RocksDBException e) {
@@ -279,7 +301,7 @@ public final class Snapshots {
         for (Snapshot s : all) {
             if (s.syncPoint() && !s.name().equals(newest) && !stillNeeded.contains(s.name())) {
                 try {
-                    delete(s.name());
+                    delete(s.name(), false); // a crash that undoes it leaves a sync point to drop next time
                     dropped.add(s.name());
                 } catch (StoreException e) {
                     if (e.kind() != Kind.NOT_FOUND) { // deleted meanwhile is what was wanted

@@ -453,20 +453,25 @@ public final class Store implements AutoCloseable {
      * versions born so far are never overwritten again and stay readable at the old epoch. Waits
      * for data commits in progress and holds off new ones and namespace changes meanwhile.
      *
+     * @param durable      synced now; else durable with the store's next sync (the log keeps order, so never after a later write)
+     * @param newMemtables start new memtables, so that the epochs' blocks land in different blob files (not for
+     *                     sync points, which come as often as fsyncs and would make as many small files)
      * @return the epoch that just ended
      */
-    long beginEpoch(Consumer<WriteBatch> extra) {
+    long beginEpoch(Consumer<WriteBatch> extra, boolean durable, boolean newMemtables) {
         epochLock.writeLock().lock();
         tree.lock.lock();
         try (WriteBatch batch = new WriteBatch()) {
             extra.accept(batch);
             batch.put(meta, META_EPOCH, longBytes(epoch + 1));
-            write(batch, true);
+            write(batch, durable);
             epoch++;
-            // Start new memtables (without waiting for the flush): blocks of different epochs then land in
-            // different blob files, so deleting a snapshot tends to free whole files, not scattered blobs.
-            try (FlushOptions flush = new FlushOptions().setWaitForFlush(false)) {
-                db.flush(flush, blocks);
+            if (newMemtables) {
+                // Start new memtables (without waiting for the flush): blocks of different epochs then land in
+                // different blob files, so deleting a snapshot tends to free whole files, not scattered blobs.
+                try (FlushOptions flush = new FlushOptions().setWaitForFlush(false)) {
+                    db.flush(flush, blocks);
+                }
             }
             return epoch - 1;
         } catch (RocksDBException e) {
