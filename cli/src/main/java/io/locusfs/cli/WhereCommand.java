@@ -10,15 +10,19 @@ import io.locusfs.store.StoreOptions;
 import io.locusfs.xattr.Coordinates;
 import io.locusfs.xattr.LocationRecord;
 import io.locusfs.xattr.ReservedAttributes;
+import io.locusfs.xattr.ZonePath;
 import io.locusfs.xattr.ZonePattern;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.security.PublicKey;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
@@ -37,6 +41,12 @@ import picocli.CommandLine.Parameters;
                 + "acknowledged them); on a replica, the stores it came through, oldest first, each signature checked "
                 + "(the keys of the stores a mirror replicates are kept in STORE/sources/).",
             "",
+            "Every copy of the file (here, and each mirror that acknowledged it) is listed with its "
+                + "distance from the reader (km between coordinates, else how much of the zone path they "
+                + "share) and whether the mount's policy lets the reader read it there; read-from names "
+                + "the nearest permitted copy. The reader is --user (default: you) where a valid claim "
+                + "puts them, else at this node; --from ZONE [--coords LAT,LON] puts them there instead.",
+            "",
             "With --zone PATTERN MOUNTPOINT, lists every file of the mount whose data lives in a "
                 + "zone matching PATTERN ('*' one segment, '**' any number, e.g. 'eu/**'), from the "
                 + "store's tables rather than a walk of the directories.",
@@ -46,6 +56,7 @@ import picocli.CommandLine.Parameters;
             "Examples:",
             "  locusfs where /mnt/locus/report.pdf",
             "  locusfs where --json /mnt/locus/a /mnt/locus/b",
+            "  locusfs where --from us/ny --coords 40.71,-74.01 /mnt/locus/a",
             "  locusfs where --zone 'eu/**' /mnt/locus",
             "  locusfs where --history /srv/store"})
 final class WhereCommand implements Callable<Integer> {
@@ -65,6 +76,15 @@ final class WhereCommand implements Callable<Integer> {
     @Option(names = "--trusted-keys", paramLabel = "DIR", description = "Directory of trusted node public keys (*.pub).")
     Path trustedKeys;
 
+    @Option(names = "--user", paramLabel = "USER", description = "Rank the copies for USER (default: you).")
+    String user = System.getProperty("user.name");
+
+    @Option(names = "--from", paramLabel = "ZONE", description = "Rank the copies for a reader in ZONE.")
+    String from;
+
+    @Option(names = "--coords", paramLabel = "LAT,LON", description = "With --from: the reader's coordinates.")
+    String coords;
+
     private final ObjectMapper mapper = new ObjectMapper();
 
     @Override
@@ -75,15 +95,27 @@ final class WhereCommand implements Callable<Integer> {
         if (history) {
             return listHistory();
         }
+        if (coords != null && from == null) {
+            throw new IllegalArgumentException("--coords needs --from ZONE");
+        }
+        if (from != null) {
+            ZonePath.parse(from);
+        }
+        if (coords != null) {
+            Coordinates.parse(coords);
+        }
         ArrayNode out = mapper.createArrayNode();
         RecordCheck.Checker checker = new RecordCheck.Checker(trustedKeys);
         for (Path path : paths) {
             RecordCheck check = checker.check(path);
             Copies copies = Copies.of(path, checker.keysOf(path));
+            List<Ranked> ranked = ranked(path);
             if (json) {
-                out.add(toJson(check, copies));
+                ObjectNode node = toJson(check, copies);
+                putRanked(node, ranked);
+                out.add(node);
             } else {
-                System.out.println(describe(check, copies));
+                System.out.println(describe(check, copies) + describe(ranked));
             }
         }
         if (json) {
@@ -105,6 +137,62 @@ final class WhereCommand implements Callable<Integer> {
                         .map(h -> h.record().zone() + " (node " + h.record().node() + ", store " + h.record().store() + ", signature "
                                 + h.signature() + ")")
                         .collect(Collectors.joining(" -> ")));
+    }
+
+    /** A copy as the mount ranks it for the reader: nearest permitted first (PolicyGate#copies). */
+    record Ranked(String name, String zone, String coordinates, String distance, boolean permitted, String rule, String reason,
+                  String snapshot) {
+    }
+
+    /** The copies of the file at {@code path} ranked by its mount; empty when it is not in a mount that answers. */
+    private List<Ranked> ranked(Path path) throws IOException {
+        Optional<MountedStore> mount = MountedStore.of(path);
+        if (mount.isEmpty() || !Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+            return List.of();
+        }
+        // A mount without a control socket (read-only beside another, a mirror's snapshot): its copies are not known here.
+        Optional<ControlClient> control = ControlClient.ifMounted(mount.get().store());
+        if (control.isEmpty()) {
+            return List.of();
+        }
+        String[] lines = control.get().call(new ControlProtocol.Copies(user, from == null ? "" : from,
+                coords == null ? "" : coords, mount.get().inside(path)));
+        List<Ranked> ranked = new ArrayList<>();
+        for (String line : lines) {
+            String[] f = line.split("\t", -1);
+            if (f.length >= 8) {
+                ranked.add(new Ranked(f[0], f[1], f[2], f[3], f[4].equals("allowed"), f[5], f[6], f[7]));
+            }
+        }
+        return ranked;
+    }
+
+    private static String describe(List<Ranked> ranked) {
+        if (ranked.isEmpty()) {
+            return "";
+        }
+        String copies = ranked.stream().map(r -> r.name() + " " + r.zone() + " " + r.distance()
+                + (r.permitted() ? "" : " refused: " + r.reason())).collect(Collectors.joining("; "));
+        return "\tcopies=" + copies + "\tread-from=" + (ranked.get(0).permitted() ? ranked.get(0).name() : "none permitted");
+    }
+
+    private void putRanked(ObjectNode node, List<Ranked> ranked) {
+        if (ranked.isEmpty()) {
+            return;
+        }
+        ArrayNode list = node.putArray("copies");
+        for (Ranked r : ranked) {
+            ObjectNode c = list.addObject();
+            c.put("name", r.name());
+            c.put("zone", r.zone());
+            c.put("coordinates", r.coordinates().equals("-") ? null : r.coordinates());
+            c.put("distance", r.distance());
+            c.put("permitted", r.permitted());
+            c.put("rule", r.rule().equals("-") ? null : r.rule());
+            c.put("reason", r.reason());
+            c.put("snapshot", r.snapshot().equals("-") ? null : r.snapshot());
+        }
+        node.put("read_from", ranked.get(0).permitted() ? ranked.get(0).name() : null);
     }
 
     /** One hop of a replica's provenance: the signed record of a store it came through, and whether its signature checks out. */

@@ -44,6 +44,7 @@ public final class ControlProtocol {
         @JsonSubTypes.Type(value = History.class, name = "history"),
         @JsonSubTypes.Type(value = Attribute.class, name = "attribute"),
         @JsonSubTypes.Type(value = PolicyExplain.class, name = "policy-explain"),
+        @JsonSubTypes.Type(value = Copies.class, name = "copies"),
         @JsonSubTypes.Type(value = PolicyReload.class, name = "policy-reload"),
         @JsonSubTypes.Type(value = Export.class, name = "export"),
         @JsonSubTypes.Type(value = Import.class, name = "import"),
@@ -111,6 +112,17 @@ public final class ControlProtocol {
      * ({@code PolicyGate#explain}).
      */
     public record PolicyExplain(String user, String zone, String coordinates, String path) implements Request<String[]> {
+        public Class<String[]> answerType() {
+            return String[].class;
+        }
+    }
+
+    /**
+     * Every copy of the file at {@code path}, ranked for {@code user} reading from {@code zone}
+     * and {@code coordinates} (empty: where a claim puts the user, else the node); the lines of
+     * {@code PolicyGate#copies}.
+     */
+    public record Copies(String user, String zone, String coordinates, String path) implements Request<String[]> {
         public Class<String[]> answerType() {
             return String[].class;
         }

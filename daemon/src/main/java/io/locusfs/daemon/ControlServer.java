@@ -191,10 +191,7 @@ public final class ControlServer implements AutoCloseable {
             log.info("store relabelled to {} (signed by node {})", record.zone(), record.node());
             return record.node();
         } else if (request instanceof ControlProtocol.PolicyExplain r) {
-            Optional<Location> from = r.zone().isEmpty() ? Optional.empty()
-                    : Optional.of(new Location(ZonePath.parse(r.zone()),
-                            r.coordinates().isEmpty() ? Optional.empty() : Optional.of(Coordinates.parse(r.coordinates())),
-                            Optional.empty()));
+            Optional<Location> from = callerAt(r.zone(), r.coordinates());
             long ino;
             try {
                 ino = locations.inodeAt(r.path());
@@ -202,6 +199,9 @@ public final class ControlServer implements AutoCloseable {
                 ino = 0; // A path that does not exist yet: explained as a file about to be created here.
             }
             return gate.explain(r.user(), from, r.path(), ino);
+        } else if (request instanceof ControlProtocol.Copies r) {
+            Optional<Location> from = callerAt(r.zone(), r.coordinates());
+            return gate.copies(r.user(), from, r.path(), locations.inodeAt(r.path()));
         } else if (request instanceof ControlProtocol.PolicyReload) {
             gate.reload();
             return "policy reloaded";
@@ -228,5 +228,11 @@ public final class ControlServer implements AutoCloseable {
     public void close() throws IOException {
         server.close();
         Files.deleteIfExists(socket);
+    }
+
+    /** Where a request puts the caller: {@code zone} and {@code coordinates} (either may be empty), none without a zone. */
+    private static Optional<Location> callerAt(String zone, String coordinates) {
+        return zone.isEmpty() ? Optional.empty() : Optional.of(new Location(ZonePath.parse(zone),
+                coordinates.isEmpty() ? Optional.empty() : Optional.of(Coordinates.parse(coordinates)), Optional.empty()));
     }
 }

@@ -85,7 +85,8 @@ public final class MountDaemon {
             if (freed > 0) {
                 log.info("freed {} files that were deleted while open when the store was last used", freed);
             }
-            Locations locations = Locations.open(store, ino -> ReplicaBook.zonesOf(store, ino));
+            Locations locations = Locations.open(store, ino -> ReplicaBook.holding(store, ino).stream()
+                    .map(r -> new Locations.Replica(r.name(), ReplicaBook.locationOf(r), r.snapshot())).toList());
             gate = policyGate(storePath, locations, policyFile, auditFile);
             fs = new LocusFs(store, locations, gate);
             if (far != null) {

@@ -24,15 +24,22 @@ public final class Locations {
     private final Store store;
     private final NodeIdentity node;
     private volatile LocationRecord storeRecord;
-    /** The zones of the replicas of a file, as replication recorded them ({@code user.location.replicas}). */
-    private final LongFunction<List<String>> replicaZones;
+    /** The replicas of a file, as replication recorded them ({@code user.location.replicas}). */
+    private final LongFunction<List<Replica>> replicas;
 
-    private Locations(Store store, NodeIdentity node, LocationRecord storeRecord,
-                      LongFunction<List<String>> replicaZones) {
+    /** A replica of a file: the mirror's name, where it lives (its signed record), the snapshot it holds. */
+    public record Replica(String mirror, Location location, String snapshot) {
+        /** As a line of {@code user.location.replicas}: "ZONE snapshot SNAPSHOT (MIRROR)". */
+        String line() {
+            return location.zone() + " snapshot " + snapshot + " (" + mirror + ")";
+        }
+    }
+
+    private Locations(Store store, NodeIdentity node, LocationRecord storeRecord, LongFunction<List<Replica>> replicas) {
         this.store = store;
         this.node = node;
         this.storeRecord = storeRecord;
-        this.replicaZones = replicaZones;
+        this.replicas = replicas;
     }
 
     /** As {@link #open(Store, LongFunction)}, knowing of no replica. */
@@ -42,13 +49,13 @@ public final class Locations {
 
     /**
      * The locations of {@code store}, loading its node key; a store made before location records
-     * existed gets a node key and a first signed record now. {@code replicaZones} tells the zones
-     * of a file's replicas (replication keeps that book; the mount only shows it).
+     * existed gets a node key and a first signed record now. {@code replicas} tells a file's
+     * replicas (replication keeps that book; the mount only shows it).
      */
-    public static Locations open(Store store, LongFunction<List<String>> replicaZones) throws IOException {
+    public static Locations open(Store store, LongFunction<List<Replica>> replicas) throws IOException {
         NodeIdentity node = Files.exists(store.path().resolve(NodeIdentity.PRIVATE_KEY_FILE))
                 ? NodeIdentity.load(store.path()) : NodeIdentity.create(store.path());
-        Locations locations = new Locations(store, node, store.locationRecord().orElse(null), replicaZones);
+        Locations locations = new Locations(store, node, store.locationRecord().orElse(null), replicas);
         if (locations.storeRecord == null) {
             locations.relabel(store.location());
         }
@@ -73,6 +80,11 @@ public final class Locations {
         return Nodes.walk(store.tree().live(), Names.components(path));
     }
 
+    /** The replicas of live file {@code ino}, as the mirrors acknowledged them. */
+    public List<Replica> replicasOf(long ino) {
+        return replicas.apply(ino);
+    }
+
     /** The record that says where {@code ino}'s data lives. */
     public LocationRecord recordOf(long ino) {
         return store.tree().live().locationRecord(ino, storeRecord);
@@ -84,7 +96,7 @@ public final class Locations {
             return store.tree().getXattr(ino, name.getBytes(StandardCharsets.UTF_8));
         }
         if (name.equals(ReservedAttributes.REPLICAS)) {
-            String zones = String.join("\n", replicaZones.apply(ino));
+            String zones = String.join("\n", replicas.apply(ino).stream().map(Replica::line).toList());
             if (zones.isEmpty()) {
                 throw new StoreException(StoreException.Kind.NO_ATTRIBUTE, "no replica recorded");
             }

@@ -1,6 +1,7 @@
 package io.locusfs.fuse;
 
 import io.locusfs.policy.ClaimBook;
+import io.locusfs.policy.NearestCopy;
 import io.locusfs.policy.PathPattern;
 import io.locusfs.policy.Policy;
 import io.locusfs.policy.PolicyEngine;
@@ -11,7 +12,10 @@ import io.locusfs.xattr.Location;
 import io.locusfs.xattr.LocationRecord;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -123,6 +127,38 @@ public final class PolicyGate implements AutoCloseable {
                 "file\t" + file.map(PolicyGate::describe).orElse("unknown"),
                 "read\t" + verdict(read), "write\t" + verdict(write),
                 "placement\t" + verdict(place) + "\t" + PolicyEngine.replicasWanted(text, p) + " replica(s) wanted");
+    }
+
+    /**
+     * Every copy of the file at {@code path} ({@code ino} in the live tree): here, and each replica
+     * the mirrors acknowledged, ranked for {@code user} reading from {@code from} (else where a
+     * valid claim puts them, else at the node) by {@link NearestCopy}: nearest permitted first. The
+     * first line is {@code caller<TAB>LOCATION}; then one line a copy,
+     * {@code NAME<TAB>ZONE<TAB>COORDS|-<TAB>DISTANCE<TAB>allowed|refused<TAB>RULE<TAB>REASON<TAB>SNAPSHOT|-}.
+     */
+    public List<String> copies(String user, Optional<Location> from, String path, long ino) {
+        Policy p = policy == null ? null : policy.current();
+        if (p != null && !accounts.hasUser(user)) {
+            throw new IllegalArgumentException("no user named '" + user + "' on this system");
+        }
+        Location caller = from.orElseGet(() -> p == null ? node() : claims.locate(user, node(), Instant.now(), p).orElse(node()));
+        List<NearestCopy.Candidate> candidates = new ArrayList<>();
+        candidates.add(new NearestCopy.Candidate("here", fileLocation(ino), true));
+        Map<String, String> snapshots = new HashMap<>();
+        for (Locations.Replica r : locations.replicasOf(ino)) {
+            candidates.add(new NearestCopy.Candidate(r.mirror(), r.location(), true));
+            snapshots.put(r.mirror(), r.snapshot());
+        }
+        NearestCopy.Reader reader = new NearestCopy.Reader(Optional.of(user), p == null ? Set.of() : accounts.groupsOfUser(user), caller);
+        List<String> lines = new ArrayList<>();
+        lines.add("caller\t" + describe(caller));
+        for (NearestCopy.Ranked r : NearestCopy.rank(policyPath(path), reader, candidates, p)) {
+            Location at = r.copy().location();
+            lines.add(r.copy().name() + "\t" + at.zone() + "\t" + at.coordinates().map(Object::toString).orElse("-") + "\t"
+                    + r.proximity().describe() + "\t" + verdict(r.decision()) + "\t"
+                    + snapshots.getOrDefault(r.copy().name(), "-"));
+        }
+        return lines;
     }
 
     /** Reloads the policy if its file changed; a broken file is logged and the old policy kept. */

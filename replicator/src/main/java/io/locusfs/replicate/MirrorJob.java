@@ -96,6 +96,7 @@ final class MirrorJob {
             log.warn("mirror {} presents a different certificate (sha256 {} -> {})", name, s.certificate, info.certificate());
         }
         s.zone = info.zone();
+        s.record = info.record() == null ? "" : info.record();
         s.storeId = info.store();
         s.certificate = info.certificate();
     }

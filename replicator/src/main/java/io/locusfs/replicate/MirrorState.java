@@ -1,5 +1,7 @@
 package io.locusfs.replicate;
 
+import io.locusfs.xattr.Location;
+import io.locusfs.xattr.LocationRecord;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
@@ -38,6 +40,8 @@ final class MirrorState {
     ReplicationConfig.Mirror config;
     Link state = Link.UNKNOWN;
     String zone;
+    /** The mirror's signed location record as its hello gave it ("" when it gave none). */
+    String record = "";
     String certificate;
     String storeId;
     String lastSnapshot;
@@ -73,6 +77,15 @@ final class MirrorState {
 
     MirrorState(ReplicationConfig.Mirror config) {
         this.config = config;
+    }
+
+    /** Where the mirror lives: its signed record's zone and coordinates, else its zone. */
+    Location location() {
+        try {
+            return LocationRecord.parse(record).location();
+        } catch (IllegalArgumentException e) {
+            return Location.of(zone);
+        }
     }
 
     /** A transfer failed at {@code now}: the backoff before the next try (2 s, doubling up to 5 min), in nanoseconds. */

@@ -3,6 +3,8 @@ package io.locusfs.replicate;
 import io.locusfs.store.Snapshots;
 import io.locusfs.store.Store;
 import io.locusfs.store.StoreException;
+import io.locusfs.xattr.Location;
+import io.locusfs.xattr.LocationRecord;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -65,19 +67,28 @@ public final class ReplicaBook {
     }
 
     /**
-     * The zones holding a replica of {@code ino}: each mirror whose last acknowledged snapshot
-     * has the inode and was not kept from it; one line each, "ZONE snapshot SNAPSHOT (NAME)".
+     * The replicas of live file {@code ino}: each mirror whose last acknowledged snapshot has the
+     * inode and was not kept from it.
      */
-    public static List<String> zonesOf(Store store, long ino) {
-        List<String> zones = new ArrayList<>();
+    public static List<Replica> holding(Store store, long ino) {
+        List<Replica> holding = new ArrayList<>();
         for (Replica r : all(store)) {
             Optional<Snapshots.Snapshot> snapshot = store.snapshots().find(r.snapshot());
             boolean has = snapshot.isPresent() && store.snapshots().view(snapshot.get()).inodeOrNull(ino) != null;
             if (has && !r.leftOut().contains(ino)) {
-                zones.add(r.zone() + " snapshot " + r.snapshot() + " (" + r.name() + ")");
+                holding.add(r);
             }
         }
-        return zones;
+        return holding;
+    }
+
+    /** Where the mirror lives: its signed record's zone and coordinates, else the zone it acknowledged with. */
+    public static Location locationOf(Replica r) {
+        try {
+            return LocationRecord.parse(r.record()).location();
+        } catch (IllegalArgumentException e) {
+            return Location.of(r.zone());
+        }
     }
 
     private static Replica parse(byte[] json) {

@@ -7,6 +7,7 @@ import io.locusfs.policy.PolicyFile;
 import io.locusfs.store.Snapshots;
 import io.locusfs.store.Store;
 import io.locusfs.store.SyncMirrors;
+import io.locusfs.xattr.Location;
 import io.locusfs.xattr.NodeIdentity;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -372,18 +373,16 @@ public final class Replicator implements AutoCloseable {
         }
     }
 
-    /** A copy of this store's data that a mirror acknowledged: the mirror's name and zone, the snapshot. */
-    public record Copy(String mirror, String zone, String snapshot) {
+    /** A copy of this store's data that a mirror acknowledged: the mirror's name and location, the snapshot, whether it answers. */
+    public record Copy(String mirror, Location location, String snapshot, boolean answering) {
     }
 
-    /** The copies the mirrors acknowledged, those answering their heartbeat first, then in configuration order. */
+    /** The copies the mirrors acknowledged, in configuration order. */
     public synchronized List<Copy> copies() {
         List<Copy> copies = new ArrayList<>();
-        for (boolean answering : new boolean[] {true, false}) {
-            for (MirrorState s : states()) {
-                if (s.lastSnapshot != null && !s.removed && s.state.answers() == answering) {
-                    copies.add(new Copy(s.config.name(), s.zone, s.lastSnapshot));
-                }
+        for (MirrorState s : states()) {
+            if (s.lastSnapshot != null && !s.removed && s.zone != null) {
+                copies.add(new Copy(s.config.name(), s.location(), s.lastSnapshot, s.state.answers()));
             }
         }
         return copies;

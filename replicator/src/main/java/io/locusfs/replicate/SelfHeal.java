@@ -1,18 +1,25 @@
 package io.locusfs.replicate;
 
+import io.locusfs.policy.NearestCopy;
 import io.locusfs.store.BlockRepair;
 import io.locusfs.store.Snapshots;
 import io.locusfs.store.Store;
 import io.locusfs.tree.StoreSnapshotTree;
 import io.locusfs.tree.TreeException;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * Where a repair finds the bytes a live file's corrupt blocks held: a mirror's acknowledged
  * snapshot in which the file is the same inode at the same path and those blocks are the
- * versions the live tree has (none written since the snapshot), read over the mirror link. A
- * mirror only holds what placement lets it hold, so a copy found is one the policy allows.
+ * versions the live tree has (none written since the snapshot), read over the mirror link. The
+ * mirrors are tried answering ones first, nearest first, never one placement forbids the file.
  */
 public final class SelfHeal implements BlockRepair.Source {
     private final Store store;
@@ -29,7 +36,7 @@ public final class SelfHeal implements BlockRepair.Source {
         int first = (int) (offset / blockSize);
         int last = (int) ((offset + length - 1) / blockSize);
         IOException failure = null;
-        for (Replicator.Copy copy : replicator.copies()) {
+        for (Replicator.Copy copy : nearestFirst(path)) {
             Snapshots.Snapshot snapshot = store.snapshots().find(copy.snapshot()).orElse(null);
             if (snapshot == null) {
                 continue;
@@ -50,7 +57,7 @@ public final class SelfHeal implements BlockRepair.Source {
                 int n = replicator.readFrom(copy.mirror(), snapshot.name(), path, offset, buffer, length);
                 if (n == length) {
                     replicator.repaired(copy.mirror(), n);
-                    return "mirror " + copy.mirror() + " (" + copy.zone() + "), snapshot " + snapshot.name();
+                    return "mirror " + copy.mirror() + " (" + copy.location().zone() + "), snapshot " + snapshot.name();
                 }
             } catch (IOException e) {
                 failure = e;
@@ -60,5 +67,21 @@ public final class SelfHeal implements BlockRepair.Source {
             throw failure;
         }
         return null;
+    }
+
+    /**
+     * The mirrors' copies that placement lets hold {@code path}, answering ones first, each group
+     * nearest to this store first ({@link NearestCopy}; the reader is this store, for itself).
+     */
+    private List<Replicator.Copy> nearestFirst(String path) {
+        Map<String, Replicator.Copy> byName = new HashMap<>();
+        List<NearestCopy.Candidate> candidates = new ArrayList<>();
+        for (Replicator.Copy c : replicator.copies()) {
+            byName.put(c.mirror(), c);
+            candidates.add(new NearestCopy.Candidate(c.mirror(), c.location(), c.answering()));
+        }
+        NearestCopy.Reader self = new NearestCopy.Reader(Optional.empty(), Set.of(), store.location());
+        return NearestCopy.rank(path, self, candidates, replicator.rules()).stream().filter(NearestCopy.Ranked::permitted)
+                .map(r -> byName.get(r.copy().name())).toList();
     }
 }

@@ -110,6 +110,11 @@ class ReplicationTest {
             assertTrue(metrics.contains("locusfs_replication_lag_seconds{mirror=\"nyc\"} 0"), metrics);
             String where = Shell.ok(L + " where " + origin.at("new.bin"));
             assertTrue(where.contains("replicas=us/east/nyc snapshot s2 (nyc)"), where);
+            // Every copy with its distance from the reader, the nearest permitted one to read from.
+            assertTrue(where.contains("copies=here eu/de/fra same zone; nyc us/east/nyc no zone in common\tread-from=here"), where);
+            String fromNewYork = Shell.ok(L + " where --from us/east/nyc/dc1 " + origin.at("new.bin"));
+            assertTrue(fromNewYork.contains("copies=nyc us/east/nyc shares us/east/nyc; here eu/de/fra no zone in common\tread-from=nyc"),
+                    fromNewYork);
             // One key style in every --json: snake_case.
             for (String json : List.of(Shell.ok(L + " status --json " + origin.store), Shell.ok(L + " where --json " + origin.at("new.bin")))) {
                 assertTrue(!java.util.regex.Pattern.compile("\"[a-z0-9_]*[A-Z][A-Za-z0-9_]*\"\\s*:").matcher(json).find(),

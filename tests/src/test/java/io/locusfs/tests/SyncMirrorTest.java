@@ -26,12 +26,17 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class SyncMirrorTest {
     private static final String L = MountedStore.LOCUSFS;
-    /** The secret may live in Germany only: never on the mirror in Paris. */
+    /** The secret may live in Germany only: never on the mirror in Paris; /shared is read only from a copy in Germany. */
     private static final String POLICY = """
             [[placement]]
             name = "secret-stays-in-germany"
             paths = ["/secret", "/secret/**"]
             allow = ["eu/de/**"]
+
+            [[access]]
+            name = "read-the-german-copy"
+            paths = ["/shared/**"]
+            file_in = ["eu/de/**"]
             """;
 
     @RegisterExtension
@@ -81,6 +86,13 @@ class SyncMirrorTest {
             assertEquals("line 0\nline 1\nline 2\nline 3\nline 4\n", onMirror(origin, conf, "/a.txt"));
             assertEquals(null, onMirror(origin, conf, "/secret/plan.txt"), "placement keeps the secret off the mirror");
             assertEquals("plan", Files.readString(origin.mnt.resolve("secret/plan.txt")));
+            // A reader in Paris: the copy there is nearer, but the policy lets them read only the one in Germany.
+            Shell.ok("mkdir " + origin.at("shared"));
+            Shell.ok(fsyncing(origin.mnt.resolve("shared/minutes.txt"), "agreed"));
+            String where = Shell.ok(L + " where --from eu/fr/par/office " + origin.at("shared/minutes.txt"));
+            assertTrue(where.contains("copies=here eu/de/fra shares eu; paris eu/fr/par shares eu/fr/par refused: "), where);
+            assertTrue(where.contains("read-the-german-copy") && where.contains("read-from=here"), where);
+            assertTrue(Shell.ok(L + " where --from eu/fr/par/office " + origin.at("a.txt")).contains("read-from=paris"));
             long syncPoints = Shell.ok("ls " + origin.at(".snapshots")).lines().filter(n -> n.startsWith("sync-")).count();
             assertTrue(syncPoints >= 1 && syncPoints <= 2, "sync points replaced by newer ones are dropped: " + syncPoints);
 
