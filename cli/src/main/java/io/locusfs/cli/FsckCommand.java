@@ -2,6 +2,7 @@ package io.locusfs.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.locusfs.store.Fsck;
+import io.locusfs.store.RepairLog;
 import io.locusfs.store.Store;
 import io.locusfs.store.StoreOptions;
 import java.io.IOException;
@@ -41,7 +42,7 @@ final class FsckCommand implements Callable<Integer> {
     boolean repair;
 
     @Option(names = "--json", description = "Print one JSON object: store, status (clean, repaired, problems), "
-            + "inodes, blocks, problems [{description, repair}], remaining [descriptions].")
+            + "inodes, blocks, problems [{description, repair}], remaining [descriptions], self_heal {repairs, bytes, recent}.")
     boolean json;
 
     @Override
@@ -63,8 +64,16 @@ final class FsckCommand implements Callable<Integer> {
             }
             int status = problems.isEmpty() ? 0 : remaining.isEmpty() ? 1 : 4;
             if (json) {
-                printJson(fsck, problems, remaining, status);
+                printJson(fsck, problems, remaining, status, RepairLog.read(opened));
                 return status;
+            }
+            RepairLog.Summary healed = RepairLog.read(opened);
+            if (healed.repairs() > 0) {
+                System.out.println("self-heal: " + healed.repairs() + " repair(s), " + healed.bytes() + " bytes read again from mirrors"
+                        + " (blocks that failed their checksum here); the last:");
+                for (RepairLog.Entry e : healed.recent()) {
+                    System.out.println("  " + e.time() + "  " + e.path() + "  " + e.bytes() + " bytes from " + e.from());
+                }
             }
             for (Fsck.Problem p : problems) {
                 System.out.println("problem: " + p.description() + (repair ? "; repair: " : "; --repair would ") + p.repair());
@@ -86,7 +95,8 @@ final class FsckCommand implements Callable<Integer> {
         }
     }
 
-    private void printJson(Fsck fsck, List<Fsck.Problem> problems, List<Fsck.Problem> remaining, int status) throws IOException {
+    private void printJson(Fsck fsck, List<Fsck.Problem> problems, List<Fsck.Problem> remaining, int status,
+                           RepairLog.Summary healed) throws IOException {
         ObjectMapper mapper = new ObjectMapper();
         var out = mapper.createObjectNode().put("store", store.toString())
                 .put("status", status == 0 ? "clean" : status == 1 ? "repaired" : "problems")
@@ -95,6 +105,10 @@ final class FsckCommand implements Callable<Integer> {
         problems.forEach(p -> found.addObject().put("description", p.description()).put("repair", p.repair()));
         var left = out.putArray("remaining");
         (repair ? remaining : problems).forEach(p -> left.add(p.description()));
+        var heal = out.putObject("self_heal").put("repairs", healed.repairs()).put("bytes", healed.bytes());
+        var recent = heal.putArray("recent");
+        healed.recent().forEach(e -> recent.addObject().put("time", e.time().toString()).put("path", e.path())
+                .put("bytes", e.bytes()).put("from", e.from()));
         System.out.println(mapper.writerWithDefaultPrettyPrinter().writeValueAsString(out));
     }
 }

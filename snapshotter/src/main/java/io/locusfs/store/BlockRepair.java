@@ -1,6 +1,7 @@
 package io.locusfs.store;
 
 import java.io.IOException;
+import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -89,6 +90,7 @@ public final class BlockRepair {
                     + "; no mirror holds these blocks as this store last wrote them", failure);
         }
         store.data().storeFetched(ino, from, buffer, buffer.length, store.data().storedBlocks(ino));
+        RepairLog.add(store, new RepairLog.Entry(Instant.now(), path, to - from, where));
         log.warn("repaired {}: blocks {}-{} ({} bytes from offset {}) failed to read here ({}); read again from {} and rewritten",
                 path, first, (to - 1) / blockSize, to - from, from, failure.getMessage(), where);
     }

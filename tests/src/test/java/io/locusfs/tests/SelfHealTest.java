@@ -68,6 +68,12 @@ class SelfHealTest {
             Shell.Result alone = Shell.run("cat " + origin.at("alone.bin") + " > /dev/null");
             assertTrue(alone.exit() != 0 && alone.err().contains("Input/output error"), alone.err());
             assertTrue(Files.readString(origin.store.resolve("locusfs.log")).contains("no mirror holds these blocks"));
+
+            // The store keeps what was repaired: fsck shows it after the fact.
+            origin.unmount();
+            Shell.Result fsck = Shell.run(L + " fsck " + origin.store);
+            assertTrue(fsck.out().contains("self-heal: 1 repair(s)") && fsck.out().contains("/heal.bin")
+                    && fsck.out().contains("from mirror paris (eu/fr/par), snapshot s1"), fsck.out());
         }
     }
 }
