@@ -2,7 +2,9 @@ package io.locusfs.cli;
 
 import io.locusfs.daemon.MountDaemon;
 import io.locusfs.fuse.MountTable;
+import io.locusfs.policy.ConfigFields;
 import io.locusfs.replicate.ReplicationConfig;
+import io.locusfs.store.FarData;
 import io.locusfs.store.Store;
 import java.io.File;
 import java.io.IOException;
@@ -78,6 +80,11 @@ final class MountCommand implements Callable<Integer> {
                     + "/var/cache/locusfs named after the mirror and snapshot; mounting the same again reuses it).")
     Path cache;
 
+    @Option(names = "--far-wait", paramLabel = "DURATION", defaultValue = "0",
+            description = "With --from: how long a read waits for a mirror that does not answer, trying again every "
+                    + "second, before it fails with EIO (e.g. 30s, 5m; default 0: at once).")
+    String farWait;
+
     @Option(names = "--foreground", description = "Stay in the foreground until unmounted.")
     boolean foreground;
 
@@ -109,6 +116,10 @@ final class MountCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         boolean far = mirrorSource.from != null;
+        ConfigFields.parseDuration(farWait); // a bad one refused before anything is fetched
+        if (!far && !farWait.equals("0")) {
+            throw new IllegalArgumentException("--far-wait applies to a mount --from a mirror only");
+        }
         if (paths.size() != (far ? 1 : 2)) {
             throw new IllegalArgumentException(far ? "with --from, give only MOUNTPOINT: the files come from the mirror"
                     : "give STORE and MOUNTPOINT (or --from MIRROR and MOUNTPOINT)");
@@ -144,7 +155,7 @@ final class MountCommand implements Callable<Integer> {
                 // at most what came since the last flush, which is fetched again: the cache stays consistent.
                 MountDaemon.run(store, mountPoint, memory.options(StoreMemoryOptions.MOUNT_BLOCK_CACHE).asBulk(), fuseOptions,
                         policy == null ? null : policy.toAbsolutePath(), audit == null ? null : audit.toAbsolutePath(), null,
-                        open.source());
+                        FarData.patient(open.source(), ConfigFields.parseDuration(farWait)));
             }
             return 0;
         }
@@ -194,7 +205,7 @@ final class MountCommand implements Callable<Integer> {
         command.addAll(List.of("mount", "--foreground"));
         if (mirrorSource.from != null) {
             command.addAll(mirrorSource.arguments(farSnapshot));
-            command.addAll(List.of("--cache", store.toAbsolutePath().toString()));
+            command.addAll(List.of("--cache", store.toAbsolutePath().toString(), "--far-wait", farWait));
         } else {
             command.add(store.toString());
         }

@@ -1,12 +1,15 @@
 package io.locusfs.store;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.util.BitSet;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 /**
  * The far half of a store's read path: a store whose files' metadata arrived without their data
  * (a snapshot mounted from a mirror) fetches each block from where the data lives the first time
@@ -20,6 +23,8 @@ import java.util.concurrent.Executors;
  * readahead, not per block. Reads of different files fetch in parallel; of one file, in turn.
  */
 public final class FarData {
+    private static final Logger log = LoggerFactory.getLogger(FarData.class);
+
     /** Where the data is: byte ranges of a file by its path in the far snapshot. */
     public interface Source {
         /**
@@ -32,6 +37,49 @@ public final class FarData {
 
         /** Where that is, for messages ("mirror paris (127.0.0.1:7443), snapshot s1"). */
         String describe();
+    }
+
+    /**
+     * {@code source}, whose reads wait up to {@code patience} for a far side that fails (does not
+     * answer, drops the connection), trying again every second, before failing as it did; zero:
+     * {@code source} itself, whose reads fail at once.
+     */
+    public static Source patient(Source source, Duration patience) {
+        if (patience.isZero()) {
+            return source;
+        }
+        return new Source() {
+            @Override
+            public int read(String path, long offset, byte[] buffer, int length) throws IOException {
+                long deadline = System.nanoTime() + patience.toNanos();
+                boolean logged = false;
+                while (true) {
+                    try {
+                        return source.read(path, offset, buffer, length);
+                    } catch (IOException e) {
+                        if (System.nanoTime() >= deadline) {
+                            throw e;
+                        }
+                        if (!logged) {
+                            logged = true;
+                            log.warn("{} fails ({}); the read of {} waits for it, up to {} s", source.describe(), e.getMessage(), path,
+                                    patience.toSeconds());
+                        }
+                        try {
+                            Thread.sleep(Math.min(1000, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
+                        } catch (InterruptedException interrupted) {
+                            Thread.currentThread().interrupt();
+                            throw e;
+                        }
+                    }
+                }
+            }
+
+            @Override
+            public String describe() {
+                return source.describe();
+            }
+        };
     }
 
     private final Store store;

@@ -5,10 +5,13 @@ import static io.locusfs.tests.Replication.awaitAcknowledged;
 import static io.locusfs.tests.Replication.config;
 import static io.locusfs.tests.Replication.mirror;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -16,7 +19,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * {@code locusfs mount --from}: a mirror's snapshot mounted on the origin's machine while the
  * mirror (its own process, real TLS on loopback) serves, without a copy first: the same tree as
  * the origin's {@code .snapshots}, each file in the mirror's zone, read-only; a read the mirror
- * can no longer answer fails with EIO and never returns a wrong byte; what was read is kept.
+ * can no longer answer fails with EIO (or, with --far-wait, waits for it) and never returns a wrong
+ * byte; what was read is kept.
  */
 class MountFromMirrorTest {
     private static final String L = MountedStore.LOCUSFS;
@@ -71,18 +75,20 @@ class MountFromMirrorTest {
             } finally {
                 Shell.run(L + " umount " + far);
             }
-            // Mounted again from its cache while the mirror is still down: what was read is here.
-            Shell.ok(L + " mount --from paris:s1 --replicate " + conf + " --cache " + cache + " " + far);
+            // Mounted again from its cache while the mirror is still down, readers told to wait for it: what was
+            // read is here; a read of the rest waits, and returns the right bytes once the mirror is back.
+            Shell.ok(L + " mount --from paris:s1 --replicate " + conf + " --cache " + cache + " --far-wait 2m " + far);
             try {
                 Shell.ok("echo 3 > /proc/sys/vm/drop_caches");
                 assertEquals(Shell.ok("sha256sum < " + origin.mnt.resolve(".snapshots/s1/big.bin")),
                         Shell.ok("sha256sum < " + far.resolve("big.bin")));
-                assertTrue(Shell.run("cat " + far.resolve("unread.bin") + " > /dev/null").exit() != 0);
-                // The mirror back: the rest comes.
+                Process reader = new ProcessBuilder("bash", "-c", "sha256sum < " + far.resolve("unread.bin")).start();
+                assertFalse(reader.waitFor(5, TimeUnit.SECONDS), "the read waits for the mirror");
                 mirror.start();
-                Waits.until(30, () -> Shell.run("cat " + far.resolve("unread.bin") + " > /dev/null").exit() == 0, "the mirror to answer again");
+                assertTrue(reader.waitFor(90, TimeUnit.SECONDS), "the read returned once the mirror was back");
+                assertEquals(0, reader.exitValue());
                 assertEquals(Shell.ok("sha256sum < " + origin.mnt.resolve(".snapshots/s1/unread.bin")),
-                        Shell.ok("sha256sum < " + far.resolve("unread.bin")));
+                        new String(reader.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
             } finally {
                 Shell.run(L + " umount " + far);
             }
