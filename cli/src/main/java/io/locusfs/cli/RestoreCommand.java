@@ -36,7 +36,8 @@ import picocli.CommandLine.Parameters;
                 + "when left out) over TLS, limited to --path, and writes it below TARGET: each file at its own path "
                 + "there, so '--path /docs/a.txt' restored into /tmp/r is /tmp/r/docs/a.txt. TARGET is a directory: "
                 + "an empty one, a plain tree, or a directory in a mounted LocusFS store (the restored files then "
-                + "live in that store's zone). What is at the restored paths is replaced; nothing else is touched.",
+                + "live in that store's zone); or a LocusFS store that is not mounted, whose live tree the files are "
+                + "restored into, living in its zone. What is at the restored paths is replaced; nothing else is touched.",
             "",
             "Owners (as root), modes, nanosecond times, xattrs, hard links, holes and each file's location "
                 + "history come back: user.location.origins holds the origin's and each mirror's signed records, "
@@ -56,6 +57,8 @@ import picocli.CommandLine.Parameters;
             "  locusfs restore --from backup --replicate /etc/locusfs/replication.toml /tmp/r",
             "  locusfs restore --from backup:nightly-3 --path /docs/plan.odt \\",
             "      --replicate /etc/locusfs/replication.toml /mnt/data/restored",
+            "  locusfs restore --from backup --path /docs \\",
+            "      --replicate /etc/locusfs/replication.toml /srv/store",
             "  locusfs restore --from 10.0.0.7:7443 --tls-cert me.crt \\",
             "      --tls-key me.key --ca ca.crt --zone eu/de/berlin /srv/restore"},
         footerHeading = "%nExit status:%n",
@@ -70,7 +73,7 @@ final class RestoreCommand implements Callable<Integer> {
             description = "Restore only this file or directory, as a path in the snapshot (default: all of it).")
     String path;
 
-    @Parameters(index = "0", paramLabel = "TARGET", description = "The directory to restore into (made if missing).")
+    @Parameters(index = "0", paramLabel = "TARGET", description = "The directory to restore into (made if missing), or an unmounted store.")
     Path target;
 
     @Option(names = "--replicate", paramLabel = "CONFIG",
@@ -95,15 +98,47 @@ final class RestoreCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ReplicationConfig loaded = config == null ? null : ReplicationConfig.load(config);
         MirrorSource.Resolved mirror = mirrorSource.resolve(loaded, "--replicate");
+        Policy rules = Policies.load(policy != null ? policy : loaded == null ? null : loaded.policy());
+        String restorePath = "/" + path.replaceAll("^/+|/+$", "");
+        Store into = openTargetStore();
+        try (into) {
+            return restore(loaded, mirror, rules, restorePath, into);
+        }
+    }
+
+    /**
+     * TARGET when it is a LocusFS store, opened to restore into; null for a directory.
+     *
+     * @throws IllegalArgumentException when it is a store that a mount holds (restore into the mount point instead)
+     */
+    private Store openTargetStore() throws IOException {
+        if (!Files.isRegularFile(target.resolve(Store.MARKER_FILE))) {
+            return null;
+        }
+        Optional<String> holder = Store.mountedBy(target);
+        if (holder.isPresent()) {
+            throw new IllegalArgumentException(target + " is a store in use by " + holder.get()
+                    + ": restore into its mount point instead");
+        }
+        Store store = Store.open(target, StoreOptions.defaults());
+        if (zone != null && !ZonePath.parse(zone).equals(store.location().zone())) {
+            store.close();
+            throw new IllegalArgumentException("the store " + target + " is in zone " + store.location().zone() + ", not " + zone
+                    + ": what is restored into it lives there (leave out --zone)");
+        }
+        return store;
+    }
+
+    private int restore(ReplicationConfig loaded, MirrorSource.Resolved mirror, Policy rules, String restorePath, Store into)
+            throws IOException {
         String host = mirror.host();
         int port = mirror.port();
         String snapshot = mirror.snapshot();
         Tls tls = mirror.tls();
-        Policy rules = Policies.load(policy != null ? policy : loaded == null ? null : loaded.policy());
-        String restorePath = "/" + path.replaceAll("^/+|/+$", "");
-        ZonePath where = zoneOfTarget(loaded);
+        ZonePath where = into != null ? into.location().zone() : zoneOfTarget(loaded);
         Path stagingDir = staging != null ? staging.toAbsolutePath() : defaultStaging(host + ":" + port, snapshot, restorePath, where);
-        Store stagingStore = openStaging(stagingDir, where, loaded);
+        // The restored copies are vouched for by the node they return to: the target store's, else the config's source.
+        Store stagingStore = openStaging(stagingDir, where, into != null ? into.path() : loaded == null ? null : loaded.source());
         boolean keep = true;
         try (stagingStore;
              MirrorLink link = new TlsMirrorLink(tls.context(), host, port, CONNECT_TIMEOUT_MILLIS);
@@ -111,7 +146,7 @@ final class RestoreCommand implements Callable<Integer> {
             Restore restore = new Restore(link, stagingStore, rules);
             Restore.Result result;
             try {
-                result = restore.run(snapshot, restorePath, target, new Restore.Listener() {
+                Restore.Listener listener = new Restore.Listener() {
                     @Override
                     public void fetching(MirrorLink.Fetched fetched, boolean resumed) {
                         if (resumed) {
@@ -124,15 +159,17 @@ final class RestoreCommand implements Callable<Integer> {
                     public void writing(long files, long bytes) {
                         progress.restart("writing", files, bytes);
                     }
-                }, progress);
+                };
+                result = into != null ? restore.runInto(snapshot, restorePath, into, listener, progress)
+                        : restore.run(snapshot, restorePath, target, listener, progress);
             } catch (IOException | RuntimeException e) {
                 keep = restore.resumable();
                 throw e;
             }
             keep = false;
             progress.close();
-            System.err.printf(Locale.ROOT, "restored %s of snapshot %s from %s into %s (zone %s): %,d files, %s%s%n",
-                    restorePath, result.snapshot(), host + ":" + port, target, where, result.files(),
+            System.err.printf(Locale.ROOT, "restored %s of snapshot %s from %s into %s%s (zone %s): %,d files, %s%s%n",
+                    restorePath, result.snapshot(), host + ":" + port, into != null ? "store " : "", target, where, result.files(),
                     SnapshotCommand.human(result.bytes()), result.resumed() ? ", resumed" : "");
         } finally {
             if (!keep) {
@@ -179,14 +216,14 @@ final class RestoreCommand implements Callable<Integer> {
 
     /**
      * Opens the staging store, making it on the first run: in the restore's zone, signing with
-     * the source store's node key when the config names one this user can read (the restored
-     * copies are then vouched for by the node they return to), else with a key of its own.
+     * the node key of {@code keySource} (a store) when this user can read it (the restored copies
+     * are then vouched for by the node they return to), else with a key of its own.
      */
-    private static Store openStaging(Path dir, ZonePath zone, ReplicationConfig loaded) throws IOException {
+    private static Store openStaging(Path dir, ZonePath zone, Path keySource) throws IOException {
         if (!Files.isRegularFile(dir.resolve(Store.MARKER_FILE))) {
             Translation.deleteRecursively(dir); // what a restore that never began left
         }
-        WorkingStore.ensure(dir, zone, loaded == null ? null : loaded.source());
+        WorkingStore.ensure(dir, zone, keySource);
         return WorkingStore.open(dir, StoreOptions.defaults().asBulk());
     }
 }

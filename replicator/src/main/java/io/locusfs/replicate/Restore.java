@@ -5,8 +5,11 @@ import io.locusfs.store.Snapshots;
 import io.locusfs.store.Store;
 import io.locusfs.translate.DirTranslator;
 import io.locusfs.tree.Progress;
+import io.locusfs.tree.SnapshotTree;
 import io.locusfs.tree.StoreSnapshotTree;
+import io.locusfs.tree.StoreTreeBuilder;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -14,7 +17,8 @@ import java.util.Optional;
 /**
  * Brings a snapshot, a tree or one file back from a mirror: the mirror sends it as a full stream
  * (STREAM.md, "Fetching from a mirror"), checked frame by frame and signed by the mirror's key,
- * which is applied to a staging store first, then written out below a directory with its
+ * which is applied to a staging store first, then written out below a directory (or into the
+ * live tree of an unmounted store) with its
  * owners, modes, times, xattrs, hard links, holes and location history
  * ({@code user.location.origins}: the origin's and each mirror's signed records).
  *
@@ -66,6 +70,40 @@ public final class Restore {
      * @throws StreamException when the mirror refused, the stream was wrong, or placement forbids a file here
      */
     public Result run(String snapshot, String path, Path target, Listener listener, Progress progress) throws IOException {
+        Arrived arrived = fetch(snapshot, path, listener, progress);
+        Files.createDirectories(target);
+        DirTranslator.write(arrived.tree(), target, progress, true);
+        return arrived.result(path, target);
+    }
+
+    /**
+     * As {@link #run}, into the live tree of {@code target}, a store no mount holds: each file at
+     * its own path there, living where that store lives, its history in {@code user.location.origins}.
+     */
+    public Result runInto(String snapshot, String path, Store target, Listener listener, Progress progress) throws IOException {
+        Arrived arrived = fetch(snapshot, path, listener, progress);
+        StoreTreeBuilder builder = new StoreTreeBuilder(target, "/", ino -> false, null);
+        arrived.tree().walk(node -> {
+            boolean data = node.kind() == SnapshotTree.Kind.FILE && node.hardLinkOf() == null;
+            try (InputStream content = data ? node.content().open() : null) {
+                builder.add(node, content);
+            }
+            progress.advance(1, SnapshotTree.dataBytes(node));
+        });
+        builder.applyDirectoryTimes();
+        target.sync();
+        return arrived.result(path, target.path());
+    }
+
+    /** The stream of what was asked, whole in the staging store: its snapshot there and the tree to write out. */
+    private record Arrived(String snapshot, StoreSnapshotTree tree, StreamReceiver.Result received) {
+        Result result(String path, Path target) {
+            return new Result(snapshot, path, target, tree.files(), tree.bytes(), received == null ? 0 : received.bytesRead(),
+                    received != null && received.resumed());
+        }
+    }
+
+    private Arrived fetch(String snapshot, String path, Listener listener, Progress progress) throws IOException {
         String zone = staging.location().zone().toString();
         StreamReceiver receiver = new StreamReceiver(staging, policy, ino -> false).replacingUnfinished()
                 .describingPolicyAs("the placement rules for " + zone + ", where the restore writes");
@@ -82,9 +120,6 @@ public final class Restore {
         String name = received != null ? received.header().snapshot() : staging.snapshots().newest().orElseThrow().name();
         StoreSnapshotTree tree = StoreSnapshotTree.only(staging, name, path);
         listener.writing(tree.files(), tree.bytes());
-        Files.createDirectories(target);
-        DirTranslator.write(tree, target, progress, true);
-        return new Result(name, path, target, tree.files(), tree.bytes(), received == null ? 0 : received.bytesRead(),
-                received != null && received.resumed());
+        return new Arrived(name, tree, received);
     }
 }

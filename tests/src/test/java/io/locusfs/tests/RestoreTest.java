@@ -96,6 +96,24 @@ class RestoreTest {
             assertEquals("blue", Shell.ok("getfattr --only-values -n user.color " + restored));
             assertEquals("eu/de/fra", Shell.ok("getfattr --only-values -n user.location " + restored));
             assertEquals(stagedBefore, staged(), "a finished restore leaves no staging store behind");
+
+            // A store no mount holds: the tree goes into its live tree, living in its zone, its history kept.
+            Shell.Result mounted = Shell.run(L + " restore --from paris:s1 --path /docs --replicate " + conf + " " + origin.store);
+            assertTrue(mounted.exit() == 1 && mounted.err().contains("restore into its mount point instead"), mounted.err());
+            try (MountedStore berlin = MountedStore.unmounted("eu/de/ber")) {
+                String into = Shell.ok(L + " restore --from paris:s1 --path /docs --replicate " + conf + " " + berlin.store + " 2>&1");
+                assertTrue(into.contains("into store " + berlin.store + " (zone eu/de/ber)"), into);
+                berlin.assertFsckClean();
+                berlin.mount();
+                assertSameTree(origin.mnt.resolve(".snapshots/s1/docs"), berlin.mnt.resolve("docs"));
+                Path plan = berlin.mnt.resolve("docs/plan.txt");
+                assertEquals(Shell.ok(stat + origin.mnt.resolve(".snapshots/s1/docs/plan.txt")), Shell.ok(stat + plan));
+                assertEquals("eu/de/ber", Shell.ok("getfattr --only-values -n user.location " + plan));
+                String history = Shell.ok("getfattr --only-values -n user.location.origins " + plan);
+                assertTrue(history.indexOf("zone=eu/de/fra") >= 0 && history.indexOf("zone=eu/fr/par") > history.indexOf("zone=eu/de/fra"),
+                        history);
+                berlin.unmount();
+            }
             origin.unmount();
             origin.assertFsckClean();
         }
