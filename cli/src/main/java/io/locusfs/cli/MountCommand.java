@@ -80,6 +80,12 @@ final class MountCommand implements Callable<Integer> {
                     + "/var/cache/locusfs named after the mirror and snapshot; mounting the same again reuses it).")
     Path cache;
 
+    @Option(names = "--cache-size", paramLabel = "SIZE", converter = SizeConverter.class, defaultValue = "0",
+            description = "With --from: keep about this much of the mirror's data in the cache store (e.g. 20G); past it, "
+                    + "the files read least recently and not open are dropped, to be fetched again if read (default 0: "
+                    + "no bound). What earlier mounts fetched counts, and is dropped once read again.")
+    long cacheSize;
+
     @Option(names = "--far-wait", paramLabel = "DURATION", defaultValue = "0",
             description = "With --from: how long a read waits for a mirror that does not answer, trying again every "
                     + "second, before it fails with EIO (e.g. 30s, 5m; default 0: at once).")
@@ -117,8 +123,8 @@ final class MountCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         boolean far = mirrorSource.from != null;
         ConfigFields.parseDuration(farWait); // a bad one refused before anything is fetched
-        if (!far && !farWait.equals("0")) {
-            throw new IllegalArgumentException("--far-wait applies to a mount --from a mirror only");
+        if (!far && (!farWait.equals("0") || cacheSize != 0)) {
+            throw new IllegalArgumentException("--far-wait and --cache-size apply to a mount --from a mirror only");
         }
         if (paths.size() != (far ? 1 : 2)) {
             throw new IllegalArgumentException(far ? "with --from, give only MOUNTPOINT: the files come from the mirror"
@@ -155,7 +161,7 @@ final class MountCommand implements Callable<Integer> {
                 // at most what came since the last flush, which is fetched again: the cache stays consistent.
                 MountDaemon.run(store, mountPoint, memory.options(StoreMemoryOptions.MOUNT_BLOCK_CACHE).asBulk(), fuseOptions,
                         policy == null ? null : policy.toAbsolutePath(), audit == null ? null : audit.toAbsolutePath(), null,
-                        FarData.patient(open.source(), ConfigFields.parseDuration(farWait)));
+                        FarData.patient(open.source(), ConfigFields.parseDuration(farWait)), cacheSize);
             }
             return 0;
         }
@@ -205,7 +211,8 @@ final class MountCommand implements Callable<Integer> {
         command.addAll(List.of("mount", "--foreground"));
         if (mirrorSource.from != null) {
             command.addAll(mirrorSource.arguments(farSnapshot));
-            command.addAll(List.of("--cache", store.toAbsolutePath().toString(), "--far-wait", farWait));
+            command.addAll(List.of("--cache", store.toAbsolutePath().toString(), "--far-wait", farWait,
+                    "--cache-size", Long.toString(cacheSize)));
         } else {
             command.add(store.toString());
         }

@@ -61,15 +61,17 @@ public final class MountDaemon {
 
     public static void run(Path storePath, Path mountPoint, StoreOptions options, List<String> extraOptions,
                            Path policyFile, Path auditFile, Path replicationConfig) throws IOException {
-        run(storePath, mountPoint, options, extraOptions, policyFile, auditFile, replicationConfig, null);
+        run(storePath, mountPoint, options, extraOptions, policyFile, auditFile, replicationConfig, null, 0);
     }
 
     /**
      * As above, for a store that holds metadata only: the data of its files is read from
-     * {@code far} as it is first read, and kept (a snapshot mounted from a mirror).
+     * {@code far} as it is first read, and kept, up to about {@code farCacheBytes} (0: no bound;
+     * see {@link FarData}) (a snapshot mounted from a mirror).
      */
     public static void run(Path storePath, Path mountPoint, StoreOptions options, List<String> extraOptions,
-                           Path policyFile, Path auditFile, Path replicationConfig, FarData.Source far) throws IOException {
+                           Path policyFile, Path auditFile, Path replicationConfig, FarData.Source far, long farCacheBytes)
+            throws IOException {
         Store store = openStore(storePath, options);
         boolean readOnly = store.isReadOnly();
         // The holder file names the process that holds the store: a read-only mount holds nothing.
@@ -90,7 +92,7 @@ public final class MountDaemon {
             gate = policyGate(storePath, locations, policyFile, auditFile);
             fs = new LocusFs(store, locations, gate);
             if (far != null) {
-                fs.readFarDataThrough(new FarData(store, far, FAR_READAHEAD));
+                fs.readFarDataThrough(new FarData(store, far, FAR_READAHEAD, farCacheBytes));
             }
             LocusFs mounted = fs;
             SnapshotService snapshots = new SnapshotService(store, new SnapshotService.Mount() {

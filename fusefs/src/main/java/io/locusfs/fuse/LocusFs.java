@@ -457,14 +457,16 @@ public final class LocusFs {
 
     /** Reads into {@code target}; returns the bytes read, 0 at the end. */
     public int read(long handle, Pointer target, long offset, int size) {
-        fetchFar(handle, offset, size);
         if (SnapshotDirectory.isSnapshotHandle(handle)) {
             SnapshotDirectory.Node node = snapshotDir.opened(handle);
             Inode inode = node.view().inode(node.ino());
             return OpenFile.copyOut(target, offset, size, inode.size, data.blockSize(), readScratch.get(),
                     (index, block) -> node.view().readBlockInto(node.ino(), index, block));
         }
-        return healing(handle, offset, size, () -> openFile(handle).read(target, offset, size));
+        try (FarData.Use use = useFar(handle)) {
+            fetchFar(handle, offset, size);
+            return healing(handle, offset, size, () -> openFile(handle).read(target, offset, size));
+        }
     }
 
     /**
@@ -476,8 +478,10 @@ public final class LocusFs {
         if (SnapshotDirectory.isSnapshotHandle(handle)) {
             return read(handle, target, offset, size);
         }
-        fetchFar(handle, offset, size);
-        return healing(handle, offset, size, () -> openFile(handle).read(target, offset, size, offer));
+        try (FarData.Use use = useFar(handle)) {
+            fetchFar(handle, offset, size);
+            return healing(handle, offset, size, () -> openFile(handle).read(target, offset, size, offer));
+        }
     }
 
     /** Where a live file's blocks that fail to read here are read again and mended (self-heal); null for nowhere. */
@@ -504,9 +508,15 @@ public final class LocusFs {
     /** Makes what a read of a live file needs local, when its data is far (a live handle is the file's inode). */
     private void fetchFar(long handle, long offset, int size) {
         FarData farData = far;
-        if (farData != null && !SnapshotDirectory.isSnapshotHandle(handle)) {
+        if (farData != null) {
             farData.ensure(handle, Names.utf8(path(handle)), offset, size);
         }
+    }
+
+    /** Keeps a far file's fetched data in the store while a read or seek uses it (a bounded cache drops others). */
+    private FarData.Use useFar(long handle) {
+        FarData farData = far;
+        return farData == null ? FarData.Use.NONE : farData.use(handle);
     }
 
     public int write(long handle, Pointer source, long offset, int size) {
@@ -582,11 +592,13 @@ public final class LocusFs {
             ino = handle;
             size = open.size();
             FarData farData = far;
-            if (farData != null && !farData.complete(ino, size)) {
-                stored = new BitSet(); // what is not here yet may be data: none of it is reported as a hole
-                stored.set(0, (int) Math.min(Integer.MAX_VALUE, (size + data.blockSize() - 1) / data.blockSize()));
-            } else {
-                stored = data.storedBlocks(ino);
+            try (FarData.Use use = useFar(handle)) {
+                if (farData != null && !farData.complete(ino, size)) {
+                    stored = new BitSet(); // what is not here yet may be data: none of it is reported as a hole
+                    stored.set(0, (int) Math.min(Integer.MAX_VALUE, (size + data.blockSize() - 1) / data.blockSize()));
+                } else {
+                    stored = data.storedBlocks(ino);
+                }
             }
         }
         if (offset >= size) {

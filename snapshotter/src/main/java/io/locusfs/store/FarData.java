@@ -2,11 +2,16 @@ package io.locusfs.store;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -99,9 +104,88 @@ public final class FarData {
     });
 
     public FarData(Store store, Source source, int readaheadBytes) {
+        this(store, source, readaheadBytes, 0);
+    }
+
+    /**
+     * As above, keeping at most about {@code maxCachedBytes} of fetched data (0: no bound): past
+     * it, the files read least recently and not in use are dropped from the store, a whole file at
+     * a time, to be fetched again if read again.
+     */
+    public FarData(Store store, Source source, int readaheadBytes, long maxCachedBytes) {
         this.store = store;
         this.source = source;
         this.readaheadBlocks = Math.max(1, readaheadBytes / store.blockSize());
+        this.maxCachedBytes = maxCachedBytes;
+        this.cachedBytes = new AtomicLong(maxCachedBytes > 0 ? store.tree().live().referencedBytes() : 0);
+    }
+
+    // The bound: what is cached, when each file was last used, and who uses it now.
+    private final long maxCachedBytes;
+    private final AtomicLong cachedBytes;
+    private final Map<Long, Long> lastUse = new ConcurrentHashMap<>();
+    private final Map<Long, ReentrantReadWriteLock> inUse = new ConcurrentHashMap<>();
+    private final AtomicBoolean evicting = new AtomicBoolean();
+
+    /** Holds a file's fetched data in the store while a read (or a seek) uses it; see {@link #use}. */
+    public interface Use extends AutoCloseable {
+        Use NONE = () -> { };
+
+        @Override
+        void close();
+    }
+
+    /**
+     * Marks live file {@code ino} in use until the returned handle is closed: what {@link #ensure}
+     * fetched for a read stays in the store until the read has copied it out, however full the
+     * cache (a dropped block would read as a hole: a wrong byte).
+     */
+    public Use use(long ino) {
+        if (maxCachedBytes <= 0) {
+            return Use.NONE;
+        }
+        lastUse.put(ino, System.nanoTime());
+        ReentrantReadWriteLock.ReadLock lock = inUse.computeIfAbsent(ino, i -> new ReentrantReadWriteLock()).readLock();
+        lock.lock();
+        return lock::unlock;
+    }
+
+    /** The bytes of fetched data the store holds, as counted here (for the bound). */
+    public long cachedBytes() {
+        return cachedBytes.get();
+    }
+
+    /** Past the bound: drops the files used least recently and not in use now, until 90% of the bound is left. */
+    private void evictIfFull() {
+        if (maxCachedBytes <= 0 || cachedBytes.get() <= maxCachedBytes || !evicting.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            List<Map.Entry<Long, Long>> oldestFirst = new ArrayList<>(lastUse.entrySet());
+            oldestFirst.sort(Map.Entry.comparingByValue());
+            for (Map.Entry<Long, Long> e : oldestFirst) {
+                if (cachedBytes.get() <= maxCachedBytes * 9 / 10) {
+                    break;
+                }
+                long ino = e.getKey();
+                ReentrantReadWriteLock lock = inUse.computeIfAbsent(ino, i -> new ReentrantReadWriteLock());
+                if (!lock.writeLock().tryLock()) {
+                    continue; // read right now: kept
+                }
+                try {
+                    long dropped = store.data().dropFetched(ino);
+                    files.remove(ino);
+                    readers.remove(ino);
+                    lastUse.remove(ino);
+                    cachedBytes.addAndGet(-dropped);
+                    log.debug("far cache full: dropped {} bytes of inode {}", dropped, ino);
+                } finally {
+                    lock.writeLock().unlock();
+                }
+            }
+        } finally {
+            evicting.set(false);
+        }
     }
 
     /**
@@ -122,6 +206,9 @@ public final class FarData {
         int last = Math.toIntExact((Math.min(inode.size, offset + length) - 1) / blockSize);
         int lastBlock = Math.toIntExact((inode.size - 1) / blockSize);
         fetch(ino, path, inode, first, last, Math.min(lastBlock, Math.max(last, first + readaheadBlocks - 1)));
+        if (maxCachedBytes > 0 && cachedBytes.get() > maxCachedBytes) {
+            prefetcher.execute(this::evictIfFull); // off the reader's path; the files in use are kept
+        }
         Reader reader = readers.computeIfAbsent(ino, i -> new Reader());
         int from;
         synchronized (reader) {
@@ -136,11 +223,12 @@ public final class FarData {
         }
         int to = Math.min(lastBlock, from + readaheadBlocks - 1);
         prefetcher.execute(() -> {
-            try {
+            try (Use use = use(ino)) {
                 fetch(ino, path, store.tree().inode(ino), from, to, to);
             } catch (RuntimeException e) {
                 // The reader fetches it itself when it gets there, and fails then if it must.
             }
+            evictIfFull();
         });
     }
 
@@ -228,7 +316,9 @@ public final class FarData {
                         + " where this snapshot says " + inode.size + ": not the same file");
             }
             synchronized (file.stored) { // the commit keeps the stored set up to date
+                int before = file.stored.cardinality();
                 store.data().storeFetched(ino, from, buffer, want, file.stored);
+                cachedBytes.addAndGet((long) (file.stored.cardinality() - before) * blockSize);
             }
             done = true;
         } finally {

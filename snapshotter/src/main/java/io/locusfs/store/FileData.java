@@ -145,6 +145,26 @@ public final class FileData {
     }
 
     /**
+     * Removes every data block of {@code ino} in one batch, its size and times unchanged: a cache
+     * of far data dropping what it fetched ({@link FarData}), which reads fetch again.
+     *
+     * @return the bytes of the blocks removed
+     */
+    long dropFetched(long ino) {
+        BitSet stored = storedBlocks(ino);
+        if (stored.isEmpty()) {
+            return 0;
+        }
+        byte[] zeros = new byte[blockSize];
+        List<BlockWrite> writes = new ArrayList<>();
+        stored.stream().forEach(index -> writes.add(new BlockWrite(index, zeros, blockSize)));
+        long bytes = (long) stored.cardinality() * blockSize;
+        Inode inode = store.tree().inode(ino);
+        commit(ino, writes, inode.size, inode.mtimeNanos, stored);
+        return bytes;
+    }
+
+    /**
      * Sets the size of {@code ino} to {@code size}: blocks past the end are freed, the tail of a
      * partial last block is zeroed so that growing the file again reads zeros.
      *

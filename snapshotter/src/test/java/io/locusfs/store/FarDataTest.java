@@ -34,7 +34,7 @@ class FarDataTest {
     private long ino;
     private final byte[] far = new byte[SIZE];
     private final List<long[]> asked = Collections.synchronizedList(new ArrayList<>());
-    private boolean down;
+    private volatile boolean down;
     private int shortBy;
 
     private final FarData.Source source = new FarData.Source() {
@@ -160,5 +160,89 @@ class FarDataTest {
         shortBy = 0;
         data.ensure(ino, "/f", 0, 10);
         assertArrayEquals(Arrays.copyOfRange(far, 0, BS), local(0, BS));
+    }
+
+    private long secondFile() {
+        long two = store.tree().create(Store.ROOT_INO, "g".getBytes(StandardCharsets.UTF_8), Inode.S_IFREG | 0644, 0, 0, 0, null).ino;
+        store.data().commit(two, List.of(), SIZE, 42, store.data().storedBlocks(two));
+        return two;
+    }
+
+    private void awaitCachedAtMost(FarData data, long bytes) throws InterruptedException {
+        for (int i = 0; i < 500 && data.cachedBytes() > bytes; i++) {
+            Thread.sleep(10);
+        }
+        assertTrue(data.cachedBytes() <= bytes, "cached " + data.cachedBytes());
+    }
+
+    @Test
+    void aBoundedCacheDropsTheFileReadLeastRecentlyAndFetchesItAgainWhenReadAgain() throws Exception {
+        long two = secondFile();
+        FarData data = new FarData(store, source, BS, 4 * BS);
+        try (FarData.Use use = data.use(ino)) {
+            data.ensure(ino, "/f", 0, 4 * BS);
+        }
+        assertEquals(4 * BS, data.cachedBytes());
+        Thread.sleep(5); // a later last use
+        try (FarData.Use use = data.use(two)) {
+            data.ensure(two, "/g", 0, 2 * BS);
+            assertArrayEquals(Arrays.copyOfRange(far, 0, 2 * BS), readOf(two, 2 * BS), "what a read uses stays while it reads");
+        }
+        awaitCachedAtMost(data, 4 * BS * 9 / 10);
+        assertTrue(store.data().storedBlocks(ino).isEmpty(), "the file read least recently was dropped");
+        assertTrue(store.data().storedBlocks(two).cardinality() >= 2, "the one read last was kept (and its readahead)");
+        assertEquals(SIZE, store.tree().inode(ino).size, "dropping data changes no size");
+        int before = asked.size();
+        try (FarData.Use use = data.use(ino)) {
+            data.ensure(ino, "/f", 0, BS);
+            assertArrayEquals(Arrays.copyOfRange(far, 0, BS), local(0, BS), "read again, fetched again: the same bytes");
+        }
+        assertTrue(asked.size() > before);
+    }
+
+    @Test
+    void aFileInUseIsNeverDroppedHoweverFullTheCache() throws Exception {
+        long two = secondFile();
+        FarData data = new FarData(store, source, BS, 2 * BS);
+        try (FarData.Use reading = data.use(ino)) {
+            data.ensure(ino, "/f", 0, 4 * BS); // over the bound at once
+            Thread.sleep(5);
+            data.ensure(two, "/g", 0, BS); // not in use
+            awaitCachedAtMost(data, 4 * BS);
+            assertEquals(4, store.data().storedBlocks(ino).cardinality(), "the file in use keeps its blocks");
+            assertArrayEquals(Arrays.copyOfRange(far, 0, 4 * BS), local(0, 4 * BS));
+        }
+    }
+
+    @Test
+    void aPatientSourceWaitsForTheFarSideAndFailsAfterItsPatience() throws Exception {
+        byte[] buffer = new byte[10];
+        down = true;
+        Thread back = new Thread(() -> {
+            try {
+                Thread.sleep(1500);
+            } catch (InterruptedException e) {
+                return;
+            }
+            down = false;
+        });
+        back.start();
+        assertEquals(10, FarData.patient(source, java.time.Duration.ofSeconds(20)).read("/f", 0, buffer, 10));
+        assertArrayEquals(Arrays.copyOf(far, 10), buffer);
+        down = true;
+        long start = System.nanoTime();
+        assertThrows(IOException.class, () -> FarData.patient(source, java.time.Duration.ofSeconds(1)).read("/f", 0, buffer, 10));
+        assertTrue(System.nanoTime() - start >= 900_000_000L, "it waited");
+        assertThrows(IOException.class, () -> FarData.patient(source, java.time.Duration.ZERO).read("/f", 0, buffer, 10));
+    }
+
+    private byte[] readOf(long file, int length) {
+        byte[] out = new byte[length];
+        byte[] block = new byte[BS];
+        for (int done = 0; done < length; done += BS) {
+            store.data().readBlockInto(file, done / BS, block);
+            System.arraycopy(block, 0, out, done, Math.min(BS, length - done));
+        }
+        return out;
     }
 }
