@@ -134,10 +134,15 @@ class FarDataTest {
         FarData data = new FarData(store, source, BS);
         data.ensure(ino, "/f", 4 * BS, 2 * BS);
         assertFalse(store.data().storedBlocks(ino).get(4), "a block of zeros is a hole here too");
-        data.ensure(ino, "/f", 4 * BS, 2 * BS);
-        assertEquals(1, asked.size(), "a hole known is not asked for again");
+        data.ensure(ino, "/f", 4 * BS, 2 * BS); // read again, in order: the next window may be fetched in the background
+        synchronized (asked) {
+            assertEquals(1, asked.stream().filter(a -> a[0] < 6 * BS && a[0] + a[1] > 4 * BS).count(),
+                    "a hole known is not asked for again");
+        }
         data.ensure(ino, "/f", SIZE - 50, 50);
-        assertArrayEquals(new long[] {10 * BS, 100}, asked.get(1));
+        synchronized (asked) {
+            assertTrue(asked.stream().anyMatch(a -> a[0] == 10 * BS && a[1] == 100), "the last block, short");
+        }
         assertArrayEquals(Arrays.copyOfRange(far, 10 * BS, SIZE), local(10 * BS, 100));
         assertFalse(data.complete(ino, SIZE));
         data.ensure(ino, "/f", 0, SIZE);
