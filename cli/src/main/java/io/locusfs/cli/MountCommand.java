@@ -80,11 +80,11 @@ final class MountCommand implements Callable<Integer> {
                     + "/var/cache/locusfs named after the mirror and snapshot; mounting the same again reuses it).")
     Path cache;
 
-    @Option(names = "--cache-size", paramLabel = "SIZE", converter = SizeConverter.class, defaultValue = "0",
+    @Option(names = "--cache-size", paramLabel = "SIZE", converter = SizeConverter.class,
             description = "With --from: keep about this much of the mirror's data in the cache store (e.g. 20G); past it, "
                     + "the files read least recently and not open are dropped, to be fetched again if read (default 0: "
                     + "no bound). What earlier mounts fetched counts, and is dropped once read again.")
-    long cacheSize;
+    Long cacheSize;
 
     @Option(names = "--far-wait", paramLabel = "DURATION", defaultValue = "0",
             description = "With --from: how long a read waits for a mirror that does not answer, trying again every "
@@ -123,7 +123,7 @@ final class MountCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         boolean far = mirrorSource.from != null;
         ConfigFields.parseDuration(farWait); // a bad one refused before anything is fetched
-        if (!far && (!farWait.equals("0") || cacheSize != 0)) {
+        if (!far && (!farWait.equals("0") || cacheSize != null)) {
             throw new IllegalArgumentException("--far-wait and --cache-size apply to a mount --from a mirror only");
         }
         if (paths.size() != (far ? 1 : 2)) {
@@ -161,7 +161,7 @@ final class MountCommand implements Callable<Integer> {
                 // at most what came since the last flush, which is fetched again: the cache stays consistent.
                 MountDaemon.run(store, mountPoint, memory.options(StoreMemoryOptions.MOUNT_BLOCK_CACHE).asBulk(), fuseOptions,
                         policy == null ? null : policy.toAbsolutePath(), audit == null ? null : audit.toAbsolutePath(), null,
-                        FarData.patient(open.source(), ConfigFields.parseDuration(farWait)), cacheSize);
+                        FarData.patient(open.source(), ConfigFields.parseDuration(farWait)), cacheSize == null ? 0 : cacheSize);
             }
             return 0;
         }
@@ -211,8 +211,10 @@ final class MountCommand implements Callable<Integer> {
         command.addAll(List.of("mount", "--foreground"));
         if (mirrorSource.from != null) {
             command.addAll(mirrorSource.arguments(farSnapshot));
-            command.addAll(List.of("--cache", store.toAbsolutePath().toString(), "--far-wait", farWait,
-                    "--cache-size", Long.toString(cacheSize)));
+            command.addAll(List.of("--cache", store.toAbsolutePath().toString(), "--far-wait", farWait));
+            if (cacheSize != null) {
+                command.addAll(List.of("--cache-size", Long.toString(cacheSize)));
+            }
         } else {
             command.add(store.toString());
         }

@@ -45,7 +45,8 @@ class MountFromMirrorTest {
             Path far = origin.root.resolve("far");
             Path cache = origin.root.resolve("far-cache");
             Files.createDirectories(far);
-            String mounted = Shell.ok(L + " mount --from paris --replicate " + conf + " --cache " + cache + " " + far + " 2>&1");
+            String mounted = Shell.ok(L + " mount --from paris --replicate " + conf + " --cache " + cache + " --cache-size 1G " + far
+                    + " 2>&1");
             assertTrue(mounted.contains("fetched the metadata of snapshot s1 from mirror paris"), mounted);
             try {
                 // The big file's first bytes, before anything else was read: fetched on demand.
