@@ -10,6 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
@@ -25,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * <p>What is known here is kept per file: the blocks stored, and the blocks the far side said
  * are holes (zeros, which a store does not keep). A fetch takes the missing block a read needs
  * and, after it, up to {@code readahead} bytes more, so a sequential read costs one round trip per
- * readahead, not per block. Reads of different files fetch in parallel; of one file, in turn.
+ * readahead, not per block. Reads of different files fetch in parallel; of one file, in turn. A
+ * prefetch starts no transfer while a reader waits on one: readers go first on the link.
  */
 public final class FarData {
     private static final Logger log = LoggerFactory.getLogger(FarData.class);
@@ -205,7 +207,7 @@ public final class FarData {
         int first = Math.toIntExact(offset / blockSize);
         int last = Math.toIntExact((Math.min(inode.size, offset + length) - 1) / blockSize);
         int lastBlock = Math.toIntExact((inode.size - 1) / blockSize);
-        fetch(ino, path, inode, first, last, Math.min(lastBlock, Math.max(last, first + readaheadBlocks - 1)));
+        fetch(ino, path, inode, first, last, Math.min(lastBlock, Math.max(last, first + readaheadBlocks - 1)), false);
         if (maxCachedBytes > 0 && cachedBytes.get() > maxCachedBytes) {
             prefetcher.execute(this::evictIfFull); // off the reader's path; the files in use are kept
         }
@@ -224,7 +226,7 @@ public final class FarData {
         int to = Math.min(lastBlock, from + readaheadBlocks - 1);
         prefetcher.execute(() -> {
             try (Use use = use(ino)) {
-                fetch(ino, path, store.tree().inode(ino), from, to, to);
+                fetch(ino, path, store.tree().inode(ino), from, to, to, true);
             } catch (RuntimeException e) {
                 // The reader fetches it itself when it gets there, and fails then if it must.
             }
@@ -260,15 +262,37 @@ public final class FarData {
      * {@code [first, last]} on their way. The file's state is locked only to read and mark it:
      * the fetch itself and the commit run unlocked, so fetches of one file overlap.
      */
-    private void fetch(long ino, String path, Inode inode, int first, int last, int end) {
+    private void fetch(long ino, String path, Inode inode, int first, int last, int end, boolean background) {
         // Each round fetches one run of missing blocks; a run stops at a block here or on its way.
-        while (fetchRun(ino, path, inode, first, last, end)) {
-            // again: the run may have stopped short of last
+        do {
+            if (background) {
+                yieldToReaders();
+            }
+        } while (fetchRun(ino, path, inode, first, last, end, background));
+    }
+
+    /**
+     * Readers transferring what their read needs: a prefetch starts no transfer while there are
+     * any (the link serves them first). A reader waiting on a prefetch's transfer does not count.
+     */
+    private final AtomicInteger readersFetching = new AtomicInteger();
+
+    /** Waits (before marking anything on its way, so no reader waits on it) until no reader is fetching. */
+    private void yieldToReaders() {
+        synchronized (readersFetching) {
+            while (readersFetching.get() > 0) {
+                try {
+                    readersFetching.wait(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
         }
     }
 
     /** One run of {@link #fetch}; false when {@code [first, last]} is all here. */
-    private boolean fetchRun(long ino, String path, Inode inode, int first, int last, int end) {
+    private boolean fetchRun(long ino, String path, Inode inode, int first, int last, int end, boolean background) {
         int blockSize = store.blockSize();
         FileState file = state(ino);
         int missing;
@@ -305,11 +329,20 @@ public final class FarData {
             int want = (int) (Math.min(inode.size, (long) (end + 1) * blockSize) - from);
             byte[] buffer = new byte[want];
             int got;
+            if (!background) {
+                readersFetching.incrementAndGet();
+            }
             try {
                 got = source.read(path, from, buffer, want);
             } catch (IOException e) {
                 throw new StoreException(StoreException.Kind.IO, "reading " + path + " from " + source.describe() + ": "
                         + e.getMessage(), e);
+            } finally {
+                if (!background && readersFetching.decrementAndGet() == 0) {
+                    synchronized (readersFetching) {
+                        readersFetching.notifyAll();
+                    }
+                }
             }
             if (got != want) {
                 throw new StoreException(StoreException.Kind.IO, source.describe() + " has " + (from + got) + " bytes of " + path

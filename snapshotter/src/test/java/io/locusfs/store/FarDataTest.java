@@ -37,12 +37,25 @@ class FarDataTest {
     private volatile boolean down;
     private int shortBy;
 
+    /** When set, reads of /g wait for {@link #slowG} (a slow transfer for a reader). */
+    private volatile boolean holdG;
+    private final java.util.concurrent.CountDownLatch slowG = new java.util.concurrent.CountDownLatch(1);
+    private final List<String> paths = Collections.synchronizedList(new ArrayList<>());
+
     private final FarData.Source source = new FarData.Source() {
         @Override
         public int read(String path, long offset, byte[] buffer, int length) throws IOException {
             if (down) {
                 throw new IOException("connection refused");
             }
+            if (holdG && path.equals("/g")) {
+                try {
+                    slowG.await();
+                } catch (InterruptedException e) {
+                    throw new IOException(e);
+                }
+            }
+            paths.add(path + "@" + offset);
             asked.add(new long[] {offset, length});
             int n = (int) Math.min(length, SIZE - offset) - shortBy;
             System.arraycopy(far, (int) offset, buffer, 0, n);
@@ -249,5 +262,25 @@ class FarDataTest {
             System.arraycopy(block, 0, out, done, Math.min(BS, length - done));
         }
         return out;
+    }
+
+    @Test
+    void aPrefetchStartsNoTransferWhileAReaderTransfersWhatItsReadNeeds() throws Exception {
+        long two = secondFile();
+        FarData data = new FarData(store, source, 2 * BS);
+        holdG = true;
+        Thread reader = new Thread(() -> data.ensure(two, "/g", 0, BS)); // a reader's transfer, held up
+        reader.start();
+        Thread.sleep(200);
+        data.ensure(ino, "/f", 0, BS); // another reader: its own window now, the next one to prefetch
+        Thread.sleep(300);
+        assertEquals(List.of("/f@0"), paths, "the prefetch of /f waits while the reader of /g transfers");
+        slowG.countDown();
+        reader.join(5000);
+        for (int i = 0; i < 500 && paths.size() < 3; i++) {
+            Thread.sleep(10);
+        }
+        assertTrue(paths.contains("/g@0") && paths.contains("/f@" + 2 * BS), paths.toString());
+        assertTrue(paths.indexOf("/g@0") < paths.indexOf("/f@" + 2 * BS), "the reader went first: " + paths);
     }
 }
