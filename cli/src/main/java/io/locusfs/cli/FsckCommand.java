@@ -55,6 +55,15 @@ final class FsckCommand implements Callable<Integer> {
         }
         // A check only reads: read-only, so that a store a mirror serves can be checked as it runs.
         try (Store opened = Store.open(store, repair ? StoreOptions.defaults() : StoreOptions.defaults().asReadOnly())) {
+            // What self-heal mended comes first: a check that then fails on what it could not mend still shows it.
+            RepairLog.Summary healed = RepairLog.read(opened);
+            if (healed.repairs() > 0 && !json) {
+                System.out.println("self-heal: " + healed.repairs() + " repair(s), " + healed.bytes() + " bytes read again from mirrors"
+                        + " (blocks that failed their checksum here); the last:");
+                for (RepairLog.Entry e : healed.recent()) {
+                    System.out.println("  " + e.time() + "  " + e.path() + "  " + e.bytes() + " bytes from " + e.from());
+                }
+            }
             Fsck fsck = new Fsck(opened);
             List<Fsck.Problem> problems = fsck.check();
             List<Fsck.Problem> remaining = problems;
@@ -64,16 +73,8 @@ final class FsckCommand implements Callable<Integer> {
             }
             int status = problems.isEmpty() ? 0 : remaining.isEmpty() ? 1 : 4;
             if (json) {
-                printJson(fsck, problems, remaining, status, RepairLog.read(opened));
+                printJson(fsck, problems, remaining, status, healed);
                 return status;
-            }
-            RepairLog.Summary healed = RepairLog.read(opened);
-            if (healed.repairs() > 0) {
-                System.out.println("self-heal: " + healed.repairs() + " repair(s), " + healed.bytes() + " bytes read again from mirrors"
-                        + " (blocks that failed their checksum here); the last:");
-                for (RepairLog.Entry e : healed.recent()) {
-                    System.out.println("  " + e.time() + "  " + e.path() + "  " + e.bytes() + " bytes from " + e.from());
-                }
             }
             for (Fsck.Problem p : problems) {
                 System.out.println("problem: " + p.description() + (repair ? "; repair: " : "; --repair would ") + p.repair());

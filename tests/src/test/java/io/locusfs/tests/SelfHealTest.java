@@ -73,7 +73,7 @@ class SelfHealTest {
             origin.unmount();
             Shell.Result fsck = Shell.run(L + " fsck " + origin.store);
             assertTrue(fsck.out().contains("self-heal: 1 repair(s)") && fsck.out().contains("/heal.bin")
-                    && fsck.out().contains("from mirror paris (eu/fr/par), snapshot s1"), fsck.out());
+                    && fsck.out().contains("from mirror paris (eu/fr/par), snapshot s1"), fsck.out() + fsck.err());
         }
     }
 }
