@@ -181,24 +181,42 @@ public final class Fsck {
                         + inode.size, "cut the file's blocks to its size");
                 repairLive(() -> store.data().truncate(ino, inode.size));
             }
-            int stored = readLength(ino, index, scratch);
+            int stored;
+            try {
+                stored = store.blockVersions().readInto(ino, index, epoch, scratch);
+            } catch (StoreException e) {
+                if (e.kind() != StoreException.Kind.CORRUPT) {
+                    throw e;
+                }
+                report("block " + index + " of inode " + ino + " cannot be read (" + e.getMessage() + ")",
+                        "free the block (the range reads as zeros); a mount that replicates reads it from a mirror instead");
+                repairLive(() -> dropCountedBlock(ino, prefix));
+                storedPerInode.merge(ino, 1L, Long::sum);
+                return true;
+            }
             if (stored != length) {
                 report("block " + index + " of inode " + ino + " is " + (stored <= 0 ? "missing" : stored + " bytes")
                         + " but its block map says " + length + " bytes", "free the block (the range reads as zeros)");
-                repairLive(() -> batch(b -> dropBlock(b, prefix)));
+                repairLive(() -> dropCountedBlock(ino, prefix));
             }
             storedPerInode.merge(ino, 1L, Long::sum);
             return true;
         });
-        versions.scan(store.blocks, new byte[0], null, epoch, (prefix, value) -> {
-            long ino = Keys.getLong(prefix, 0);
-            long index = Keys.getLong(prefix, Keys.LONG);
-            if (!mapped.contains(ino + ":" + index)) {
-                report("block " + index + " of inode " + ino + " is missing from the block map", "free it");
-                repairLive(() -> batch(b -> dropBlock(b, prefix)));
-            }
-            return true;
-        });
+        try {
+            versions.scan(store.blocks, new byte[0], null, epoch, (prefix, value) -> {
+                long ino = Keys.getLong(prefix, 0);
+                long index = Keys.getLong(prefix, Keys.LONG);
+                if (!mapped.contains(ino + ":" + index)) {
+                    report("block " + index + " of inode " + ino + " is missing from the block map", "free it");
+                    repairLive(() -> batch(b -> dropBlock(b, prefix)));
+                }
+                return true;
+            });
+        } catch (StoreException e) {
+            // A scan reads each block's bytes: a damaged one (reported above) stops it there.
+            report("the scan for blocks missing from the block map stopped at a damaged block (" + e.getMessage() + ")",
+                    "leave it: check again once the damaged blocks are freed or mended");
+        }
         for (Inode inode : inodes.values()) {
             long counted = storedPerInode.getOrDefault(inode.ino, 0L);
             if (inode.isRegular() && inode.storedBlocks != counted) {
@@ -209,16 +227,10 @@ public final class Fsck {
         }
     }
 
-    /** The length a block reads with at {@link #epoch}; -1 when a patch of it is damaged. */
-    private int readLength(long ino, long index, byte[] scratch) {
-        try {
-            return store.blockVersions().readInto(ino, index, epoch, scratch);
-        } catch (StoreException e) {
-            if (e.kind() != StoreException.Kind.CORRUPT) {
-                throw e;
-            }
-            return -1;
-        }
+    /** Frees a block the file's count of stored blocks includes, and counts it out. */
+    private void dropCountedBlock(long ino, byte[] prefix) {
+        batch(b -> dropBlock(b, prefix));
+        rewrite(ino, i -> i.storedBlocks = Math.max(0, i.storedBlocks - 1));
     }
 
     private void checkXattrs(Map<Long, Inode> inodes) {
