@@ -338,7 +338,10 @@ public final class Replicator implements AutoCloseable {
      * next stream and what a transfer is sending.
      */
     void dropReplacedSyncPoints() {
-        // Off the transfer's thread: a sync round's fsync waits for the mirror, not for this.
+        // Off the transfer's thread: a sync round's fsync waits for the mirror, not for this. The
+        // sync makes the acknowledged sync point and its acknowledgement durable here soon after
+        // (they were written without a sync of their own): an origin that lost them in a crash
+        // would not know the mirror's base, and would send it everything again.
         if (dropQueued.compareAndSet(false, true)) {
             try {
                 housekeeping.submit(() -> {
@@ -365,6 +368,7 @@ public final class Replicator implements AutoCloseable {
                 }
             }
             try {
+                store.sync();
                 List<String> dropped = store.snapshots().dropSyncPoints(needed);
                 log.debug("sync points replaced and dropped: {}", dropped);
             } catch (RuntimeException e) {

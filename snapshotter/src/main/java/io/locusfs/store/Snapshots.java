@@ -132,8 +132,9 @@ public final class Snapshots {
 
     /**
      * A sync point on the origin, for a synchronous mirror: durable with the store's next sync,
-     * not one of its own (the fsync it serves has synced the data already). Lost in a crash
-     * before that sync, it costs the mirror a full stream next time, never data.
+     * not one of its own (the fsync it serves has synced the data already; the replicator syncs
+     * once the mirror has acknowledged it, off the fsync's path). Lost in a crash before that
+     * sync, it costs the mirror a full stream next time, never data.
      */
     public Snapshot createSyncPoint(String name, long createdNanos) {
         return create(name, createdNanos, false, true, false, Map.of());
