@@ -254,13 +254,16 @@ final class MirrorJob {
     /** The link transfers use, kept between them (under {@link #sending}) so that its connection is reused. */
     private MirrorLink link;
     private ReplicationConfig.Mirror linkConfig;
+    private Object linkTls;
 
-    /** The kept link, made again when the mirror's configuration changed. */
+    /** The kept link, made again when the mirror's configuration or this node's TLS files changed. */
     private MirrorLink link(ReplicationConfig.Mirror m) {
-        if (link == null || !m.equals(linkConfig)) {
+        Object tls = replicator.tlsInUse();
+        if (link == null || !m.equals(linkConfig) || tls != linkTls) {
             closeLink();
             link = replicator.link(m, s);
             linkConfig = m;
+            linkTls = tls;
         }
         return link;
     }

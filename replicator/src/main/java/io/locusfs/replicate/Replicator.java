@@ -265,6 +265,11 @@ public final class Replicator implements AutoCloseable {
         }
     }
 
+    /** The TLS context links are made with now: a new one after the TLS files changed. */
+    synchronized Object tlsInUse() {
+        return tlsContext;
+    }
+
     /** The link to mirror {@code m}: TLS, paced to its bandwidth, counting what a send writes into {@code s}. */
     MirrorLink link(ReplicationConfig.Mirror m, MirrorState s) {
         MirrorLink tls = new TlsMirrorLink(tlsContext, m.host(), m.port(), CONNECT_TIMEOUT_MILLIS);
