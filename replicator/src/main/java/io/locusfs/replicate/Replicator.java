@@ -196,6 +196,7 @@ public final class Replicator implements AutoCloseable {
             }
         }
         config = next;
+        synchronousJobs = mirrors.values().stream().filter(job -> job.state().config.sync().synchronous()).toList();
     }
 
     private static FileTime modified(Path file) {
@@ -333,9 +334,11 @@ public final class Replicator implements AutoCloseable {
         return syncRounds;
     }
 
-    /** The jobs of the mirrors with {@code mode = "sync"}. */
-    synchronized List<MirrorJob> synchronousJobs() {
-        return mirrors.values().stream().filter(job -> job.state().config.sync().synchronous()).toList();
+    /** The jobs of the mirrors with {@code mode = "sync"}, as the configuration last applied says (read by every fsync: no lock). */
+    private volatile List<MirrorJob> synchronousJobs = List.of();
+
+    List<MirrorJob> synchronousJobs() {
+        return synchronousJobs;
     }
 
     /**
@@ -363,8 +366,10 @@ public final class Replicator implements AutoCloseable {
     private final AtomicBoolean dropQueued = new AtomicBoolean();
 
     private void dropReplacedSyncPointsNow() {
+        Set<String> needed = new HashSet<>();
+        long known;
         synchronized (this) {
-            Set<String> needed = new HashSet<>();
+            known = store.snapshots().newest().map(Snapshots.Snapshot::epoch).orElse(0L);
             for (MirrorState s : states()) {
                 for (String name : new String[] {s.lastSnapshot, s.sendingSnapshot, s.sendingSince}) {
                     if (name != null) {
@@ -372,13 +377,16 @@ public final class Replicator implements AutoCloseable {
                     }
                 }
             }
-            try {
-                store.sync();
-                List<String> dropped = store.snapshots().dropSyncPoints(needed);
-                log.debug("sync points replaced and dropped: {}", dropped);
-            } catch (RuntimeException e) {
-                log.warn("dropping replaced sync points failed (they are tried again after the next transfer): {}", e.getMessage());
-            }
+        }
+        // Outside the lock, which status, metrics and the scheduler take: only sync points older
+        // than the newest snapshot known above go, so that one, and any taken since, stay (a
+        // round may be sending it before its transfer has said so).
+        try {
+            store.sync();
+            List<String> dropped = store.snapshots().dropSyncPoints(needed, known);
+            log.debug("sync points replaced and dropped: {}", dropped);
+        } catch (RuntimeException e) {
+            log.warn("dropping replaced sync points failed (they are tried again after the next transfer): {}", e.getMessage());
         }
     }
 

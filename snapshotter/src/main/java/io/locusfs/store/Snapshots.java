@@ -296,11 +296,19 @@ public final class Snapshots {
      * @return the names deleted
      */
     public List<String> dropSyncPoints(Set<String> stillNeeded) {
+        return dropSyncPoints(stillNeeded, Long.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #dropSyncPoints(Set)}, only those older than epoch {@code before}: the ones a caller
+     * knew of when it named what is {@code stillNeeded} (a newer one may be on its way to a mirror).
+     */
+    public List<String> dropSyncPoints(Set<String> stillNeeded, long before) {
         List<Snapshot> all = list();
         List<String> dropped = new ArrayList<>();
         String newest = newest().map(Snapshot::name).orElse(null);
         for (Snapshot s : all) {
-            if (s.syncPoint() && !s.name().equals(newest) && !stillNeeded.contains(s.name())) {
+            if (s.syncPoint() && s.epoch() < before && !s.name().equals(newest) && !stillNeeded.contains(s.name())) {
                 try {
                     delete(s.name(), false); // a crash that undoes it leaves a sync point to drop next time
                     dropped.add(s.name());

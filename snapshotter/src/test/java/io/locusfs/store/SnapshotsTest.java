@@ -232,4 +232,25 @@ class SnapshotsTest {
         snapshots.delete("a");
         assertEquals(List.of(), new Fsck(store).check());
     }
+
+    @Test
+    void syncPointsReplacedByNewerOnesAreDroppedButNeverTheNewestANeededOneOrOneTakenSince() {
+        long ino = file("f", "v0");
+        snapshots.create("named", 1, true);
+        write(ino, "v1");
+        Snapshots.Snapshot first = snapshots.createSyncPoint("sync-1", 2);
+        write(ino, "v2");
+        snapshots.createSyncPoint("sync-2", 3);
+        write(ino, "v3");
+        Snapshots.Snapshot third = snapshots.createSyncPoint("sync-3", 4);
+        assertTrue(third.syncPoint() && !snapshots.get("named").syncPoint());
+        write(ino, "v4");
+        snapshots.createSyncPoint("sync-4", 5); // taken after the caller looked: kept whatever it says
+        assertEquals(List.of("sync-2"), snapshots.dropSyncPoints(java.util.Set.of("sync-1"), third.epoch()));
+        assertEquals(List.of("named", "sync-1", "sync-3", "sync-4"), snapshots.list().stream().map(Snapshots.Snapshot::name).toList());
+        assertEquals("v1", read(snapshots.view(first), "f"), "a sync point kept reads as it was");
+        assertEquals(List.of("sync-1", "sync-3"), snapshots.dropSyncPoints(java.util.Set.of()), "the newest stays");
+        assertEquals("v0", read(snapshots.view(snapshots.get("named")), "f"));
+        assertEquals(List.of(), new Fsck(store).check(), "nothing left behind");
+    }
 }
