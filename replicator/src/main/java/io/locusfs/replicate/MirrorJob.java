@@ -113,6 +113,11 @@ final class MirrorJob {
             sending.unlock();
             synchronized (lock) {
                 s.transferRunning = false;
+                if (s.state == MirrorState.Link.SENDING) {
+                    // A transfer that found the mirror holding the snapshot already set no state of its
+                    // own: left at SENDING, a mirror that went away later was never marked down.
+                    s.state = MirrorState.Link.UP;
+                }
             }
         }
     }
