@@ -1,7 +1,6 @@
 package io.locusfs.replicate;
 
 import io.locusfs.xattr.Location;
-import io.locusfs.xattr.LocationRecord;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
@@ -81,11 +80,7 @@ final class MirrorState {
 
     /** Where the mirror lives: its signed record's zone and coordinates, else its zone. */
     Location location() {
-        try {
-            return LocationRecord.parse(record).location();
-        } catch (IllegalArgumentException e) {
-            return Location.of(zone);
-        }
+        return ReplicaBook.locationOf(record, zone);
     }
 
     /** A transfer failed at {@code now}: the backoff before the next try (2 s, doubling up to 5 min), in nanoseconds. */

@@ -84,10 +84,15 @@ public final class ReplicaBook {
 
     /** Where the mirror lives: its signed record's zone and coordinates, else the zone it acknowledged with. */
     public static Location locationOf(Replica r) {
+        return locationOf(r.record(), r.zone());
+    }
+
+    /** Where a mirror lives: the zone and coordinates of its signed {@code record}, else {@code zone}. */
+    static Location locationOf(String record, String zone) {
         try {
-            return LocationRecord.parse(r.record()).location();
+            return LocationRecord.parse(record).location();
         } catch (IllegalArgumentException e) {
-            return Location.of(r.zone());
+            return Location.of(zone);
         }
     }
 

@@ -106,14 +106,11 @@ final class ReplicationStatus {
 
     /** How long the mirror has lacked the newest snapshot: since the snapshot after the one it holds was taken. */
     static long lagSeconds(Store store, MirrorState s, Optional<Snapshots.Snapshot> newest) {
-        if (newest.isEmpty()) {
+        if (newest.isEmpty() || !Replicator.lacks(store, s, newest.get())) {
             return 0;
         }
         Optional<Snapshots.Snapshot> acked = s.lastSnapshot == null ? Optional.empty() : store.snapshots().find(s.lastSnapshot);
         long from = acked.map(Snapshots.Snapshot::createdNanos).orElse(store.snapshots().list().get(0).createdNanos());
-        if (!Replicator.lacks(store, s, newest.get())) {
-            return 0;
-        }
         return Math.max(0, (System.currentTimeMillis() * 1_000_000L - from) / 1_000_000_000L);
     }
 }
