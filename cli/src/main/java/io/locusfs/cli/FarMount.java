@@ -2,7 +2,6 @@ package io.locusfs.cli;
 
 import io.locusfs.replicate.MirrorLink;
 import io.locusfs.replicate.MirroredSnapshot;
-import io.locusfs.replicate.TlsMirrorLink;
 import io.locusfs.store.FarData;
 import io.locusfs.store.Store;
 import io.locusfs.store.StoreOptions;
@@ -23,7 +22,6 @@ import java.util.Locale;
  * mirror's zone, so every file says where the copy it is read from lives.
  */
 final class FarMount implements AutoCloseable {
-    private static final int CONNECT_TIMEOUT_MILLIS = 30_000;
     private static final Path CACHES = Path.of("/var/cache/locusfs");
 
     private final Path cache;
@@ -43,7 +41,7 @@ final class FarMount implements AutoCloseable {
      * snapshot) hold the metadata of the snapshot, fetching it if it does not yet.
      */
     static FarMount prepare(MirrorSource.Resolved mirror, Path cacheDir, boolean report) throws IOException {
-        MirrorLink link = new TlsMirrorLink(mirror.tls().context(), mirror.host(), mirror.port(), CONNECT_TIMEOUT_MILLIS);
+        MirrorLink link = mirror.open(null);
         try {
             MirrorLink.Info info = null;
             String snapshot = mirror.snapshot();

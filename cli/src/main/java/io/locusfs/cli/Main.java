@@ -33,7 +33,7 @@ import picocli.CommandLine;
         subcommands = {InitCommand.class, MountCommand.class, UmountCommand.class, FsckCommand.class,
             LocationCommand.class, WhereCommand.class, VerifyCommand.class, SnapshotCommand.class,
             PolicyCommand.class, ClaimCommand.class, AuthorityCommand.class, ExportCommand.class, ImportCommand.class,
-            FormatsCommand.class, SendCommand.class, ReceiveCommand.class, RestoreCommand.class, MirrorCommand.class, ReplicateCommand.class,
+            FormatsCommand.class, SendCommand.class, ReceiveCommand.class, RestoreCommand.class, MirrorCommand.class, ReplicateCommand.class, CheckCommand.class,
             StatusCommand.class, ConfigCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {

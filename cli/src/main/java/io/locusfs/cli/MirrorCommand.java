@@ -17,16 +17,49 @@ import picocli.CommandLine.Parameters;
 @Command(name = "mirror",
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
-        header = "Run a mirror that other LocusFS nodes replicate to.",
-        description = {"See 'locusfs mirror serve --help'."},
-        subcommands = {MirrorCommand.Serve.class})
+        header = "Run a mirror that other LocusFS nodes replicate to; make an object-store mirror's keys.",
+        description = {"See 'locusfs mirror serve --help' and 'locusfs mirror key --help'."},
+        subcommands = {MirrorCommand.Serve.class, MirrorCommand.Key.class})
 final class MirrorCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {
-        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "a subcommand is required (serve)");
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "a subcommand is required (serve, key)");
+    }
+
+    @Command(name = "key",
+            mixinStandardHelpOptions = true,
+            versionProvider = VersionProvider.class,
+            header = "Add an encryption key for an object-store mirror (a rotation when the file holds keys).",
+            description = {
+                "Writes a new random 256-bit key at the top of FILE (made with mode 0600 if it does not exist): "
+                    + "the key an object-store mirror ([[mirror]] with type = \"s3\" and key = FILE) encrypts "
+                    + "everything it stores with from now on. The keys already in FILE stay, to read what they "
+                    + "encrypted; a running daemon sees the change within a heartbeat.",
+                "",
+                "Revoking a key is deleting its line: what only that key protected can then not be read by "
+                    + "anyone, since keys are never stored in the bucket; the daemon stops using it and sends "
+                    + "its next snapshot whole, under the remaining key. Keep a copy of FILE somewhere safe: "
+                    + "without it nothing in the bucket can be restored.",
+                "",
+                "Examples:",
+                "  locusfs mirror key /etc/locusfs/bucket-fra.key"},
+            footerHeading = "%nExit status:%n",
+            footer = {"  0  the key was added", "  1  FILE could not be written, or holds something that is not a key"})
+    static final class Key implements Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "FILE", description = "The mirror's key file.")
+        Path file;
+
+        @Override
+        public Integer call() throws Exception {
+            int before = java.nio.file.Files.isRegularFile(file) ? io.locusfs.replicate.BucketKeys.load(file).ids().size() : 0;
+            String id = io.locusfs.replicate.BucketKeys.addKey(file);
+            System.out.println("added key " + id + " to " + file + ": it encrypts from now on"
+                    + (before == 0 ? "" : " (" + before + " older key" + (before == 1 ? "" : "s") + " kept for reading)"));
+            return 0;
+        }
     }
 
     @Command(name = "serve",

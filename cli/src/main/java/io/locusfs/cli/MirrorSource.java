@@ -1,5 +1,11 @@
 package io.locusfs.cli;
 
+import io.locusfs.replicate.BucketLink;
+import io.locusfs.replicate.MirrorLink;
+import io.locusfs.replicate.TlsMirrorLink;
+import io.locusfs.xattr.NodeIdentity;
+import java.io.IOException;
+
 import io.locusfs.replicate.ReplicationConfig;
 import io.locusfs.replicate.Tls;
 import java.nio.file.Path;
@@ -26,12 +32,23 @@ final class MirrorSource {
     @Option(names = "--ca", paramLabel = "FILE", description = "The CA the mirror's certificate must chain to (PEM).")
     Path ca;
 
-    /** A mirror to connect to: where, which snapshot (null: its newest), with which TLS files; {@code name} for messages. */
-    record Resolved(String name, String host, int port, String snapshot, Tls tls) {
+    /**
+     * A mirror to connect to: where, which snapshot (null: its newest), with which TLS files, or
+     * the bucket of an object-store mirror (then {@code tls} is null); {@code name} for messages.
+     */
+    record Resolved(String name, String host, int port, String snapshot, Tls tls, ReplicationConfig.Bucket bucket) {
         String describe() {
-            return name.equals(host + ":" + port) ? "mirror " + name : "mirror " + name + " (" + host + ":" + port + ")";
+            return bucket != null ? "mirror " + name + " (bucket " + bucket.name() + " at " + bucket.endpoint() + ")"
+                    : name.equals(host + ":" + port) ? "mirror " + name : "mirror " + name + " (" + host + ":" + port + ")";
+        }
+
+        /** A link to the mirror: over TLS, or to its bucket (whose fetched streams {@code identity} signs; null: a key of this process). */
+        MirrorLink open(NodeIdentity identity) throws IOException {
+            return bucket != null ? new BucketLink(bucket, identity) : new TlsMirrorLink(tls.context(), host, port, CONNECT_TIMEOUT_MILLIS);
         }
     }
+
+    private static final int CONNECT_TIMEOUT_MILLIS = 30_000;
 
     /**
      * Resolves {@code --from} with {@code config} (which may be null, when {@code configOption}
@@ -49,6 +66,9 @@ final class MirrorSource {
             mirrorName = from.substring(0, colon);
             snapshot = from.substring(colon + 1);
             mirror = config == null ? null : named(config, mirrorName);
+        }
+        if (mirror != null && mirror.bucket() != null) {
+            return new Resolved(mirrorName, mirror.host(), mirror.port(), snapshot, null, mirror.bucket());
         }
         String host;
         int port;
@@ -71,7 +91,7 @@ final class MirrorSource {
             throw new IllegalArgumentException("the TLS files are missing: give " + configOption
                     + " CONFIG, or --tls-cert, --tls-key and --ca");
         }
-        return new Resolved(mirrorName, host, port, snapshot, tls);
+        return new Resolved(mirrorName, host, port, snapshot, tls, null);
     }
 
     /** The options, naming {@code snapshot}, to pass on to a daemon that reads from the same mirror. */

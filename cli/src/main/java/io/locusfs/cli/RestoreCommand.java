@@ -4,8 +4,6 @@ import io.locusfs.policy.Policy;
 import io.locusfs.replicate.MirrorLink;
 import io.locusfs.replicate.ReplicationConfig;
 import io.locusfs.replicate.Restore;
-import io.locusfs.replicate.Tls;
-import io.locusfs.replicate.TlsMirrorLink;
 import io.locusfs.store.Store;
 import io.locusfs.store.StoreOptions;
 import io.locusfs.translate.Translation;
@@ -64,7 +62,6 @@ import picocli.CommandLine.Parameters;
         footerHeading = "%nExit status:%n",
         footer = {"  0  everything asked for was restored", "  1  refused or failed (the message says why; run again to resume)"})
 final class RestoreCommand implements Callable<Integer> {
-    private static final int CONNECT_TIMEOUT_MILLIS = 30_000;
 
     @Mixin
     MirrorSource mirrorSource;
@@ -134,14 +131,13 @@ final class RestoreCommand implements Callable<Integer> {
         String host = mirror.host();
         int port = mirror.port();
         String snapshot = mirror.snapshot();
-        Tls tls = mirror.tls();
         ZonePath where = into != null ? into.location().zone() : zoneOfTarget(loaded);
-        Path stagingDir = staging != null ? staging.toAbsolutePath() : defaultStaging(host + ":" + port, snapshot, restorePath, where);
+        Path stagingDir = staging != null ? staging.toAbsolutePath() : defaultStaging(mirror.bucket() != null ? mirror.bucket().endpoint() + "/" + mirror.bucket().name() : host + ":" + port, snapshot, restorePath, where);
         // The restored copies are vouched for by the node they return to: the target store's, else the config's source.
         Store stagingStore = openStaging(stagingDir, where, into != null ? into.path() : loaded == null ? null : loaded.source());
         boolean keep = true;
         try (stagingStore;
-             MirrorLink link = new TlsMirrorLink(tls.context(), host, port, CONNECT_TIMEOUT_MILLIS);
+             MirrorLink link = mirror.open(null);
              TerminalProgress progress = new TerminalProgress("fetching", 0, 0, quiet, TerminalProgress.stderrIsTerminal())) {
             Restore restore = new Restore(link, stagingStore, rules);
             Restore.Result result;
@@ -169,7 +165,7 @@ final class RestoreCommand implements Callable<Integer> {
             keep = false;
             progress.close();
             System.err.printf(Locale.ROOT, "restored %s of snapshot %s from %s into %s%s (zone %s): %,d files, %s%s%n",
-                    restorePath, result.snapshot(), host + ":" + port, into != null ? "store " : "", target, where, result.files(),
+                    restorePath, result.snapshot(), mirror.bucket() != null ? mirror.describe() : host + ":" + port, into != null ? "store " : "", target, where, result.files(),
                     SnapshotCommand.human(result.bytes()), result.resumed() ? ", resumed" : "");
         } finally {
             if (!keep) {

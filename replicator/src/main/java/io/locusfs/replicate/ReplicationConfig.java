@@ -41,6 +41,16 @@ import org.tomlj.TomlTable;
  * compress = "zstd"                     # zstd, lz4 or none
  * mode = "sync"                         # "async" (the default) or "sync": fsync returns once this mirror holds the data
  * on_unreachable = "block"              # a sync mirror that does not answer: "block" fsync until it does, or "degrade"
+ *
+ * [[mirror]]                            # an object store (S3 API): BUCKET.md describes what is kept there
+ * name = "bucket-fra"
+ * type = "s3"                           # "locusfs" (the default: a LocusFS mirror at 'address') or "s3"
+ * endpoint = "https://s3.example:7480"  # the S3 endpoint (path-style requests)
+ * bucket = "locusfs-backup"             # made if it does not exist, in 'region'
+ * region = "eu-central-1"               # the bucket's region: checked against its location constraint
+ * zone = "eu/de/frankfurt"              # where the bucket's data lives, for placement and 'locusfs where'
+ * key = "bucket-fra.key"                # its encryption keys ('locusfs mirror key FILE' makes one; the first encrypts)
+ * credentials = "s3.credentials"        # access_key and secret_key (absent: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)
  * </pre>
  */
 public record ReplicationConfig(Path file, Path source, Path policy, int concurrent, Duration heartbeat, String metrics, Tls tls,
@@ -49,13 +59,30 @@ public record ReplicationConfig(Path file, Path source, Path policy, int concurr
     private static final Set<String> REPLICATION_KEYS = Set.of("source", "policy", "concurrent", "heartbeat", "metrics");
     private static final Set<String> TLS_KEYS = Set.of("cert", "key", "ca", "crl");
     private static final Set<String> MIRROR_KEYS = Set.of("name", "address", "every", "priority", "bandwidth", "compress", "mode",
-            "on_unreachable");
+            "on_unreachable", "type", "endpoint", "bucket", "region", "zone", "key", "credentials");
+    private static final Set<String> BUCKET_ONLY_KEYS = Set.of("endpoint", "bucket", "region", "zone", "key", "credentials");
 
-    /** One mirror: where it is and how to feed it. */
-    public record Mirror(String name, String host, int port, Duration every, int priority, long bandwidth, Codec codec, Sync sync) {
-        public String address() {
-            return host + ":" + port;
+    /**
+     * One mirror: where it is and how to feed it. {@code bucket} is null for a LocusFS mirror; for
+     * an object store, {@code host} and {@code port} are its endpoint's.
+     */
+    public record Mirror(String name, String host, int port, Duration every, int priority, long bandwidth, Codec codec, Sync sync,
+                         Bucket bucket) {
+        public Mirror(String name, String host, int port, Duration every, int priority, long bandwidth, Codec codec, Sync sync) {
+            this(name, host, port, every, priority, bandwidth, codec, sync, null);
         }
+
+        public String address() {
+            return bucket != null ? bucket.endpoint() + "/" + bucket.name() : host + ":" + port;
+        }
+    }
+
+    /**
+     * An object-store mirror: the bucket {@code name} at {@code endpoint}, in {@code region}
+     * (null: whatever the store says), holding data of zone {@code zone}, encrypted with the keys
+     * in {@code keyFile}, reached with the keys in {@code credentials} (null: the environment's).
+     */
+    public record Bucket(String endpoint, String name, String region, String zone, Path keyFile, Path credentials) {
     }
 
     /** How an fsync on the origin waits for a mirror ({@code mode} and {@code on_unreachable}). */
@@ -112,13 +139,37 @@ public record ReplicationConfig(Path file, Path source, Path policy, int concurr
                 ConfigFields f = top.of(m);
                 known(f, m, MIRROR_KEYS, "[[mirror]]");
                 String name = f.string("name", null);
+                String type = f.string("type", "locusfs");
+                if (!type.equals("locusfs") && !type.equals("s3")) {
+                    f.problem("type", "'type' must be \"locusfs\" or \"s3\", not \"" + type + "\"");
+                    continue;
+                }
+                if (name != null && !names.add(name)) {
+                    f.problem("name", "two mirrors are named '" + name + "'");
+                }
+                Codec codec;
+                try {
+                    codec = Codec.named(f.string("compress", "zstd"));
+                } catch (IllegalArgumentException e) {
+                    f.problem("compress", e.getMessage());
+                    codec = Codec.ZSTD;
+                }
+                if (type.equals("s3")) {
+                    Mirror bucket = bucket(file, f, top, array.inputPositionOf(i).line(), name, codec);
+                    if (bucket != null) {
+                        mirrors.add(bucket);
+                    }
+                    continue;
+                }
+                for (String key : BUCKET_ONLY_KEYS) {
+                    if (m.contains(key)) {
+                        f.problem(key, "'" + key + "' is for a mirror with type = \"s3\"");
+                    }
+                }
                 String address = f.string("address", null);
                 if (name == null || address == null) {
                     top.problemAtLine(array.inputPositionOf(i).line(), "each [[mirror]] needs a name and an address");
                     continue;
-                }
-                if (!names.add(name)) {
-                    f.problem("name", "two mirrors are named '" + name + "'");
                 }
                 int colon = address.lastIndexOf(':');
                 int port;
@@ -131,19 +182,12 @@ public record ReplicationConfig(Path file, Path source, Path policy, int concurr
                     f.problem("address", "'address' must be HOST:PORT, e.g. \"10.0.0.2:7443\"");
                     continue;
                 }
-                Codec codec;
-                try {
-                    codec = Codec.named(f.string("compress", "zstd"));
-                } catch (IllegalArgumentException e) {
-                    f.problem("compress", e.getMessage());
-                    codec = Codec.ZSTD;
-                }
                 mirrors.add(new Mirror(name, address.substring(0, colon), port, f.duration("every", Duration.ZERO),
                         (int) f.integer("priority", 0, -1000, 1000), f.size("bandwidth"), codec, sync(f)));
             }
         }
         Tls tls = null;
-        if (!mirrors.isEmpty()) {
+        if (mirrors.stream().anyMatch(m -> m.bucket() == null)) {
             for (String key : List.of("cert", "key", "ca")) {
                 if (t.string(key, null) == null) {
                     top.problemAtLine(0, "[tls] needs '" + key + "' (mirrors are reached over TLS with certificates)");
@@ -157,6 +201,52 @@ public record ReplicationConfig(Path file, Path source, Path policy, int concurr
         top.check();
         return new ReplicationConfig(file, source == null ? null : resolve(file, source), policy == null ? null : resolve(file, policy), concurrent, heartbeat, metrics, tls,
                 List.copyOf(mirrors));
+    }
+
+    /** A [[mirror]] with type = "s3" (null when it has problems, which {@code f} then holds). */
+    private static Mirror bucket(Path file, ConfigFields f, ConfigFields top, int line, String name, Codec codec) {
+        if (f.string("address", null) != null) {
+            f.problem("address", "an object-store mirror has an 'endpoint', not an 'address'");
+        }
+        if (f.string("mode", null) != null || f.string("on_unreachable", null) != null) {
+            f.problem(f.string("mode", null) != null ? "mode" : "on_unreachable",
+                    "an object-store mirror is asynchronous: 'mode' and 'on_unreachable' are for LocusFS mirrors");
+        }
+        List<String> missing = new ArrayList<>();
+        for (String key : List.of("name", "endpoint", "bucket", "zone", "key")) {
+            if (f.string(key, null) == null) {
+                missing.add(key);
+            }
+        }
+        if (!missing.isEmpty()) {
+            top.problemAtLine(line, "a [[mirror]] with type = \"s3\" needs " + String.join(", ", missing));
+            return null;
+        }
+        java.net.URI endpoint;
+        try {
+            endpoint = java.net.URI.create(f.string("endpoint", null));
+            if (endpoint.getHost() == null || !(endpoint.getScheme().equals("http") || endpoint.getScheme().equals("https"))) {
+                throw new IllegalArgumentException();
+            }
+        } catch (RuntimeException e) {
+            f.problem("endpoint", "'endpoint' must be an http:// or https:// URL, e.g. \"https://s3.example:7480\"");
+            return null;
+        }
+        String bucket = f.string("bucket", null);
+        if (!bucket.matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")) {
+            f.problem("bucket", "'bucket' must be 3-63 characters of a-z, 0-9, '.' and '-' (an S3 bucket name)");
+        }
+        String zone = f.string("zone", null);
+        try {
+            io.locusfs.xattr.ZonePath.parse(zone);
+        } catch (IllegalArgumentException e) {
+            f.problem("zone", "'zone': " + e.getMessage());
+        }
+        String credentials = f.string("credentials", null);
+        int port = endpoint.getPort() > 0 ? endpoint.getPort() : endpoint.getScheme().equals("https") ? 443 : 80;
+        return new Mirror(name, endpoint.getHost(), port, f.duration("every", Duration.ZERO), (int) f.integer("priority", 0, -1000, 1000),
+                f.size("bandwidth"), codec, Sync.NONE, new Bucket(endpoint.toString().replaceAll("/+$", ""), bucket,
+                f.string("region", null), zone, resolve(file, f.string("key", null)), credentials == null ? null : resolve(file, credentials)));
     }
 
     /** {@code mode} and {@code on_unreachable} of one mirror; a wrong value is a problem of its line. */

@@ -271,10 +271,15 @@ public final class Replicator implements AutoCloseable {
         return tlsContext;
     }
 
-    /** The link to mirror {@code m}: TLS, paced to its bandwidth, counting what a send writes into {@code s}. */
+    /** The link to mirror {@code m}: TLS or a bucket, paced to its bandwidth, counting what a send writes into {@code s}. */
     MirrorLink link(ReplicationConfig.Mirror m, MirrorState s) {
-        MirrorLink tls = new TlsMirrorLink(tlsContext, m.host(), m.port(), CONNECT_TIMEOUT_MILLIS);
-        return new ProgressLink(RateLimitedLink.of(tls, m.bandwidth()), (files, bytes) -> s.sendingBytes.addAndGet(bytes));
+        return new ProgressLink(RateLimitedLink.of(bareLink(m), m.bandwidth()), (files, bytes) -> s.sendingBytes.addAndGet(bytes));
+    }
+
+    /** A link to mirror {@code m}, as it is: over TLS to a LocusFS mirror, or to its bucket. */
+    private synchronized MirrorLink bareLink(ReplicationConfig.Mirror m) {
+        return m.bucket() != null ? new BucketLink(m.bucket(), identity)
+                : new TlsMirrorLink(tlsContext, m.host(), m.port(), CONNECT_TIMEOUT_MILLIS);
     }
 
     /**
@@ -411,13 +416,11 @@ public final class Replicator implements AutoCloseable {
      */
     public int readFrom(String mirror, String snapshot, String path, long offset, byte[] buffer, int length) throws IOException {
         ReplicationConfig.Mirror m;
-        SSLContext context;
         synchronized (this) {
             m = states().stream().map(s -> s.config).filter(c -> c.name().equals(mirror)).findFirst()
                     .orElseThrow(() -> new IOException("no mirror '" + mirror + "' is configured"));
-            context = tlsContext;
         }
-        try (TlsMirrorLink link = new TlsMirrorLink(context, m.host(), m.port(), CONNECT_TIMEOUT_MILLIS)) {
+        try (MirrorLink link = bareLink(m)) {
             return readWhole(link, snapshot, path, offset, buffer, length);
         }
     }

@@ -44,6 +44,19 @@ public final class NodeIdentity {
         return create(dir.resolve(PRIVATE_KEY_FILE), dir.resolve(PUBLIC_KEY_FILE));
     }
 
+    /**
+     * A key pair held in memory only, for what one process vouches for to itself (a stream an
+     * object-store link makes from manifests it has checked, for a restore in the same process).
+     */
+    public static NodeIdentity ephemeral() {
+        try {
+            KeyPair pair = KeyPairGenerator.getInstance(ALGORITHM).generateKeyPair();
+            return new NodeIdentity(pair.getPublic(), pair.getPrivate());
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("this JDK cannot make Ed25519 keys", e);
+        }
+    }
+
     /** Makes a new key pair and writes it to {@code privateFile} (mode 0600) and {@code publicFile}. */
     public static NodeIdentity create(Path privateFile, Path publicFile) throws IOException {
         try {

@@ -1,0 +1,538 @@
+package io.locusfs.replicate;
+
+import io.locusfs.policy.PlacementConstraint;
+import io.locusfs.tree.Progress;
+import io.locusfs.tree.SnapshotTree;
+import io.locusfs.xattr.Location;
+import io.locusfs.xattr.LocationRecord;
+import io.locusfs.xattr.NodeIdentity;
+import io.locusfs.xattr.ZonePath;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PipedInputStream;
+import java.io.PipedOutputStream;
+import java.nio.file.Files;
+import java.nio.file.attribute.FileTime;
+import java.security.PublicKey;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A mirror in an object-store bucket (S3 API), behind the same link as a LocusFS mirror
+ * (BUCKET.md): a send applies the stream to the tree of the snapshot it continues and stores
+ * new blocks in packs, the tree's change as a layer, and last the snapshot's manifest, signed by
+ * the origin's node key, so a snapshot is in the bucket whole or not at all. A fetch turns a
+ * snapshot's tree back into a full stream, a read fetches the blocks of a byte range: restore
+ * and {@code mount --from} go through the same path as for a LocusFS mirror. Everything but
+ * {@code locusfs/mirror.json} is encrypted with the mirror's keys ({@link BucketKeys}).
+ */
+public final class BucketLink implements MirrorLink {
+    private static final Logger log = LoggerFactory.getLogger(BucketLink.class);
+    static final String MIRROR = "locusfs/mirror.json";
+    static final String SNAPSHOTS = "snapshots/";
+    static final String TREES = "trees/";
+    /** A snapshot's tree is written whole again once its manifest lists this many layers. */
+    private static final int MAX_LAYERS = 16;
+
+    private final ReplicationConfig.Bucket bucket;
+    private final NodeIdentity identity;
+    /** Signs fetched streams: the node's key, else one of this process (a restore reads them in the same process). */
+    private final NodeIdentity streams;
+    private BucketObjects objects;
+    private BucketPacks packs;
+    private BucketKeys keys;
+    private FileTime keysRead;
+    private boolean ensured;
+    private Identity self;
+    private final Map<String, BucketManifest> manifests = new LinkedHashMap<>();
+    private String treeOf; // the snapshot whose tree is kept
+    private BucketTree tree;
+    private volatile Thread working;
+
+    /** What {@code locusfs/mirror.json} says: the bucket's store id, and the origin whose snapshots it holds. */
+    record Identity(int format, String store, String source, String sourceKey) {
+    }
+
+    /**
+     * @param identity the origin's node key, which signs manifests and the bucket's location record; null to only read
+     */
+    public BucketLink(ReplicationConfig.Bucket bucket, NodeIdentity identity) {
+        this.bucket = bucket;
+        this.identity = identity;
+        this.streams = identity != null ? identity : NodeIdentity.ephemeral();
+    }
+
+    private synchronized BucketObjects objects() throws IOException {
+        if (objects == null) {
+            objects = new BucketObjects(bucket);
+            packs = new BucketPacks(objects);
+        }
+        return objects;
+    }
+
+    /** The keys, read again when the key file changed (a rotation, a revocation). */
+    private synchronized BucketKeys keys() throws IOException {
+        FileTime modified = Files.exists(bucket.keyFile()) ? Files.getLastModifiedTime(bucket.keyFile()) : null;
+        if (keys == null || !java.util.Objects.equals(modified, keysRead)) {
+            BucketKeys loaded = BucketKeys.load(bucket.keyFile());
+            if (keys != null && !keys.ids().equals(loaded.ids())) {
+                log.info("{}: keys now {} (encrypting with {})", bucket.keyFile(), loaded.ids(), loaded.active());
+                manifests.clear(); // what a revoked key protected is unreadable now
+                treeOf = null;
+                tree = null;
+            }
+            keys = loaded;
+            keysRead = modified;
+        }
+        return keys;
+    }
+
+    String describe() {
+        return "bucket " + bucket.name() + " at " + bucket.endpoint();
+    }
+
+    @Override
+    public synchronized Info hello() throws IOException {
+        BucketObjects o = objects();
+        BucketKeys k = keys();
+        if (!ensured) {
+            o.ensure();
+            ensured = true;
+        }
+        self = identity(o);
+        Map<String, Long> listed = o.list(SNAPSHOTS);
+        manifests.keySet().retainAll(listed.keySet().stream().map(key -> key.substring(SNAPSHOTS.length())).toList());
+        for (String key : listed.keySet()) {
+            String name = key.substring(SNAPSHOTS.length());
+            if (!manifests.containsKey(name)) {
+                Optional<byte[]> sealed = o.get(key);
+                if (sealed.isEmpty()) {
+                    continue;
+                }
+                try {
+                    manifests.put(name, BucketManifest.open(k, key, sealed.get(), self.sourceKey()));
+                } catch (StreamException e) {
+                    log.warn("{}: snapshot {} is unreadable and left aside: {}", describe(), name, e.getMessage());
+                }
+            }
+        }
+        packs.refresh(k);
+        List<String> names = snapshots();
+        return new Info(self.store(), bucket.zone(), record(), null, self.source(), names.isEmpty() ? null : names.get(names.size() - 1),
+                names, null, 0, null, null);
+    }
+
+    /** The bucket's location record, signed by this node (empty for a link that only reads). */
+    private String record() {
+        return identity == null ? "" : LocationRecord.sign(identity, Location.of(bucket.zone()), self.store(), LocationRecord.EVERY_FILE,
+                Instant.now(), identity.nodeId()).encode();
+    }
+
+    /** The snapshots the bucket holds that this link can read, oldest first. */
+    private List<String> snapshots() {
+        return manifests.values().stream().sorted(Comparator.comparingLong(BucketManifest::createdNanos)).map(BucketManifest::snapshot)
+                .toList();
+    }
+
+    /** The bucket's identity, made (with a new store id) when the bucket holds none yet. */
+    private Identity identity(BucketObjects o) throws IOException {
+        Optional<byte[]> json = o.get(MIRROR);
+        if (json.isPresent()) {
+            try {
+                Identity id = StreamHeader.JSON.readValue(json.get(), Identity.class);
+                if (id.format() != 1 || id.store() == null) {
+                    throw new StreamException(describe() + ": " + MIRROR + " is of format " + id.format() + " (this locusfs reads 1)");
+                }
+                return id;
+            } catch (IOException e) {
+                throw e instanceof StreamException s ? s : new StreamException(describe() + ": " + MIRROR + " is not readable: " + e.getMessage());
+            }
+        }
+        Identity id = new Identity(1, UUID.randomUUID().toString(), null, null);
+        o.put(MIRROR, StreamHeader.JSON.writeValueAsBytes(id));
+        return id;
+    }
+
+    @Override
+    public Info helloThenSend() throws IOException {
+        return hello();
+    }
+
+    @Override
+    public Outcome send(Info mirror, StreamHeader header, Shipment shipment, AtomicLong acked) throws IOException {
+        if (identity == null) {
+            throw new IllegalStateException("a bucket link made to read cannot send");
+        }
+        PipedInputStream in = new PipedInputStream(4 << 20);
+        PipedOutputStream out = new PipedOutputStream(in);
+        CompletableFuture<StreamSender.Result> written = new CompletableFuture<>();
+        Thread writer = new Thread(() -> {
+            try (out) {
+                written.complete(shipment.writeTo(out, 0, Progress.NONE));
+            } catch (IOException | RuntimeException e) {
+                written.completeExceptionally(e);
+            }
+        }, "bucket-stream");
+        writer.setDaemon(true);
+        working = Thread.currentThread();
+        writer.start();
+        synchronized (this) {
+            BucketKeys k = keys();
+            try (in) {
+                Received received = receive(in, header, k);
+                StreamSender.Result result;
+                try {
+                    result = written.join();
+                } catch (java.util.concurrent.CompletionException e) {
+                    throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause().getMessage(), e.getCause());
+                }
+                acked.set(result.frames());
+                log.info("{}: snapshot {} stored: {} bytes of new packs, tree {} ({} bytes), {} layer(s)", describe(), header.snapshot(),
+                        received.packBytes, received.manifest.layers().get(received.manifest.layers().size() - 1).id().substring(0, 12),
+                        received.treeBytes, received.manifest.layers().size());
+                return new Outcome(mirror, bucket.zone(), mirror.record(), result, 0, result.frames());
+            } catch (IOException | RuntimeException e) {
+                packs.discard();
+                treeOf = null;
+                tree = null;
+                writer.interrupt();
+                throw e;
+            } finally {
+                working = null;
+            }
+        }
+    }
+
+    private record Received(BucketManifest manifest, long packBytes, long treeBytes) {
+    }
+
+    /** Reads and checks the stream, storing blocks as they come; after its END, the tree layer and the manifest. */
+    private Received receive(InputStream in, StreamHeader expected, BucketKeys k) throws IOException {
+        Frames.Reader reader = new Frames.Reader(in, i -> null);
+        Frames.Frame first = reader.next();
+        if (first.type() != Frames.HEADER) {
+            throw new StreamException("the stream does not start with its header");
+        }
+        StreamHeader header = StreamHeader.decode(first.payload());
+        if (!header.stream().equals(expected.stream())) {
+            throw new StreamException("the stream is not the one announced");
+        }
+        if (self.sourceKey() != null && !self.sourceKey().equals(header.senderKey())) {
+            throw new StreamException(describe() + " holds the snapshots of another node (its manifests are signed by another key)");
+        }
+        BucketManifest base = null;
+        BucketTree t;
+        if (header.since() == null) {
+            t = new BucketTree();
+        } else {
+            base = manifests.get(header.since());
+            if (base == null) {
+                throw new StreamException(describe() + " does not hold snapshot " + header.since() + ", which the stream continues");
+            }
+            t = tree(header.since());
+        }
+        // From here the kept tree is being changed: if the send fails it is read again.
+        treeOf = null;
+        tree = null;
+        t.settle();
+        ZonePath zone = ZonePath.parse(bucket.zone());
+        long framesBeforeEnd = 1;
+        Frames.Frame frame;
+        while ((frame = reader.next()).type() != Frames.END) {
+            if (frame.type() != Frames.RECORDS) {
+                throw new StreamException("frame " + frame.index() + " has an unknown type " + frame.type());
+            }
+            Records.read(frame.payload(), frame.index(), new Records.Visitor() {
+                @Override
+                public void remove(String path) {
+                    t.remove(path);
+                }
+
+                @Override
+                public void node(Records.NodeRecord record) throws IOException {
+                    String path = record.node().path();
+                    if (!path.isEmpty()) {
+                        var decision = PlacementConstraint.check("/" + path, record.constraint(), zone);
+                        if (!decision.allowed()) {
+                            throw new StreamException("refused /" + path + ": placement forbids zone " + zone + " (" + decision.reason() + ")");
+                        }
+                    }
+                    t.node(record);
+                }
+
+                @Override
+                public void rename(String from, String to) {
+                    t.rename(from, to);
+                }
+
+                @Override
+                public void data(Records.Data data) throws IOException {
+                    byte[] bytes = data.bytes();
+                    String id = k.blockId(bytes, 0, bytes.length);
+                    packs.add(k, id, bytes, bytes.length);
+                    t.data(data.path(), data.offset(), bytes.length, id);
+                }
+
+                @Override
+                public void times(Records.Times times) throws IOException {
+                    t.times(times.path(), times.atimeNanos(), times.mtimeNanos());
+                }
+            });
+            framesBeforeEnd++;
+        }
+        StreamHeader.End end = StreamHeader.End.decode(frame.payload());
+        byte[] digest = reader.digest();
+        if (end.frames() != framesBeforeEnd || end.digest() == null || !end.digest().equals(HexFormat.of().formatHex(digest))) {
+            throw new StreamException("the stream's digest or frame count does not match its END frame (corrupt or spliced)");
+        }
+        PublicKey key = header.publicKey();
+        if (!NodeIdentity.verify(key, StreamHeader.signedMessage(header.stream(), digest), Base64.getDecoder().decode(String.valueOf(end.signature())))) {
+            throw new StreamException("the stream's signature does not verify with the sender's key (forged)");
+        }
+        long packBytes = packs.finish(k);
+        // The tree: a layer of the change on top of the base's layers, or the whole tree again when they pile up.
+        byte[] changes = t.changes();
+        List<BucketManifest.Layer> layers = new ArrayList<>();
+        long layered = changes.length;
+        if (base != null) {
+            layers.addAll(base.layers());
+            for (BucketManifest.Layer l : base.layers()) {
+                layered += l.whole() ? 0 : l.bytes();
+            }
+        }
+        byte[] layer;
+        boolean whole = base == null || layers.size() + 1 > MAX_LAYERS || layered > wholeBytes(base);
+        if (whole) {
+            layer = t.whole();
+            layers.clear();
+        } else {
+            layer = changes;
+        }
+        String layerId = BucketPacks.sha256(layer);
+        byte[] compressed = com.github.luben.zstd.Zstd.compress(layer, 3);
+        byte[] sealed = k.seal(compressed, 0, compressed.length, TREES + layerId);
+        objects.put(TREES + layerId, sealed);
+        layers.add(new BucketManifest.Layer(layerId, sealed.length, whole));
+        if (self.source() == null) {
+            self = new Identity(1, self.store(), header.sender(), header.senderKey());
+            objects.put(MIRROR, StreamHeader.JSON.writeValueAsBytes(self));
+        }
+        BucketManifest manifest = BucketManifest.sign(identity, header, bucket.zone(), record(), layers, t.size());
+        objects.put(SNAPSHOTS + header.snapshot(), manifest.seal(k));
+        manifests.put(header.snapshot(), manifest);
+        t.settle();
+        treeOf = header.snapshot();
+        tree = t;
+        return new Received(manifest, packBytes, sealed.length);
+    }
+
+    /** The bytes of the newest whole layer of {@code base}: the layers on top of it are not allowed to outgrow it. */
+    private static long wholeBytes(BucketManifest base) {
+        long whole = 0;
+        for (BucketManifest.Layer l : base.layers()) {
+            if (l.whole()) {
+                whole = l.bytes();
+            }
+        }
+        return whole;
+    }
+
+    /** The tree of {@code snapshot}: its layers read and applied (the last one read is kept). */
+    private BucketTree tree(String snapshot) throws IOException {
+        if (snapshot.equals(treeOf) && tree != null) {
+            return tree;
+        }
+        BucketManifest manifest = manifests.get(snapshot);
+        if (manifest == null) {
+            throw new StreamException(describe() + " holds no readable snapshot '" + snapshot + "'");
+        }
+        BucketKeys k = keys();
+        BucketTree t = new BucketTree();
+        for (BucketManifest.Layer layer : manifest.layers()) {
+            byte[] sealed = objects.get(TREES + layer.id()).orElseThrow(() -> new StreamException(describe() + ": the tree layer "
+                    + layer.id() + " of snapshot " + snapshot + " is missing"));
+            byte[] plain = BucketPacks.decompress(k.open(sealed, TREES + layer.id()));
+            if (!BucketPacks.sha256(plain).equals(layer.id())) {
+                throw new StreamException(describe() + ": the tree layer " + layer.id() + " does not match its id (corrupt)");
+            }
+            t.apply(plain);
+        }
+        t.settle();
+        treeOf = snapshot;
+        tree = t;
+        return t;
+    }
+
+    /** The snapshot a fetch or read names: {@code snapshot}, or the newest when it is null. */
+    private String resolve(String snapshot) throws IOException {
+        if (self == null || (snapshot != null && !manifests.containsKey(snapshot))) {
+            hello();
+        }
+        if (snapshot == null) {
+            List<String> names = snapshots();
+            if (names.isEmpty()) {
+                throw new StreamException(describe() + " holds no snapshot yet");
+            }
+            return names.get(names.size() - 1);
+        }
+        if (!manifests.containsKey(snapshot)) {
+            throw new StreamException(describe() + " has no snapshot '" + snapshot + "' (it has "
+                    + (manifests.isEmpty() ? "none" : String.join(", ", snapshots())) + ")");
+        }
+        return snapshot;
+    }
+
+    @Override
+    public <T> T fetch(FetchRequest request, FetchReader<T> reader) throws IOException {
+        BucketStream stream;
+        synchronized (this) {
+            String snapshot = resolve(request.snapshot());
+            BucketManifest manifest = manifests.get(snapshot);
+            // The record the origin signed for the bucket when it sent the snapshot: the last hop of each file's provenance.
+            String record = manifest.record() == null ? "" : manifest.record();
+            stream = new BucketStream(tree(snapshot), manifest, self.store(), record, streams, request, this::readBlock);
+        }
+        PipedInputStream in = new PipedInputStream(4 << 20);
+        PipedOutputStream out = new PipedOutputStream(in);
+        CompletableFuture<Void> written = new CompletableFuture<>();
+        Thread writer = new Thread(() -> {
+            try (out) {
+                stream.write(out);
+                written.complete(null);
+            } catch (IOException | RuntimeException e) {
+                written.completeExceptionally(e);
+            }
+        }, "bucket-fetch");
+        writer.setDaemon(true);
+        writer.start();
+        try (in) {
+            T result = reader.read(stream.fetched(), in);
+            written.join();
+            return result;
+        } catch (java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause().getMessage(), e.getCause());
+        } finally {
+            writer.interrupt();
+        }
+    }
+
+    /** Blocks recently read, for reads that go through a file in small steps. */
+    private final Map<String, byte[]> recent = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, byte[]> eldest) {
+            return size() > 64;
+        }
+    };
+
+    private byte[] readBlock(String id) throws IOException {
+        synchronized (recent) {
+            byte[] hit = recent.get(id);
+            if (hit != null) {
+                return hit;
+            }
+        }
+        byte[] bytes = packs.read(keys(), id);
+        synchronized (recent) {
+            recent.put(id, bytes);
+        }
+        return bytes;
+    }
+
+    @Override
+    public int read(String snapshot, String path, long offset, byte[] buffer, int length) throws IOException {
+        BucketTree.Entry entry;
+        synchronized (this) {
+            String name = resolve(snapshot);
+            entry = tree(name).get(path.replaceAll("^/+", ""));
+            if (entry == null || entry.content == null) {
+                throw new StreamException("snapshot " + name + " in " + describe() + " has no file " + path);
+            }
+        }
+        return BucketStream.read(entry.content, offset, buffer, length, this::readBlock);
+    }
+
+    /** What {@code locusfs check} of this bucket found. */
+    public record Check(List<String> snapshots, long packs, long blocks, long blocksRead, List<String> problems) {
+    }
+
+    /**
+     * Checks the bucket as {@code restic check} does: every manifest opens and verifies, every
+     * tree layer is there and matches its id, every block a tree reads from is in a pack the
+     * indexes list and that pack exists with the size the index needs; with {@code readData},
+     * every such block is read and its authentication tag checked.
+     */
+    public synchronized Check check(boolean readData, Progress progress) throws IOException {
+        BucketObjects o = objects();
+        BucketKeys k = keys();
+        List<String> problems = new ArrayList<>();
+        self = identity(o);
+        Map<String, Long> listed = o.list(SNAPSHOTS);
+        manifests.clear();
+        for (String key : listed.keySet()) {
+            try {
+                manifests.put(key.substring(SNAPSHOTS.length()), BucketManifest.open(k, key, o.get(key).orElseThrow(), self.sourceKey()));
+            } catch (StreamException | java.util.NoSuchElementException e) {
+                problems.add("snapshot " + key.substring(SNAPSHOTS.length()) + ": " + e.getMessage());
+            }
+        }
+        packs.refresh(k);
+        Map<String, Long> packSizes = o.list(BucketPacks.PACKS);
+        java.util.Set<String> needed = new java.util.TreeSet<>();
+        for (String snapshot : snapshots()) {
+            try {
+                needed.addAll(tree(snapshot).blocks());
+            } catch (StreamException e) {
+                problems.add("snapshot " + snapshot + ": " + e.getMessage());
+            }
+        }
+        long read = 0;
+        for (String block : needed) {
+            BucketPacks.Location at = packs.find(block);
+            Long size = at == null ? null : packSizes.get(BucketPacks.PACKS + at.pack());
+            if (at == null) {
+                problems.add("block " + block + " is in no indexed pack");
+            } else if (size == null || size < (long) at.offset() + at.length()) {
+                problems.add("pack " + at.pack() + " is " + (size == null ? "missing" : "shorter than its index says") + " (block " + block + ")");
+            } else if (readData) {
+                try {
+                    packs.read(k, block);
+                    read++;
+                    progress.advance(0, at.length());
+                } catch (StreamException e) {
+                    problems.add(e.getMessage());
+                }
+            }
+        }
+        return new Check(snapshots(), packSizes.size(), needed.size(), read, problems);
+    }
+
+    @Override
+    public void abort() {
+        Thread t = working;
+        if (t != null) {
+            t.interrupt();
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (objects != null) {
+            packs.close();
+            objects.close();
+            objects = null;
+            packs = null;
+        }
+    }
+}

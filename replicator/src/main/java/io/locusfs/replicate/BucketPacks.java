@@ -1,0 +1,264 @@
+package io.locusfs.replicate;
+
+import com.github.luben.zstd.Zstd;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+
+/**
+ * The blocks of an object-store mirror (BUCKET.md, "Packs" and "Index"): each block of file data
+ * is stored once, under its keyed content hash, compressed and encrypted on its own, in packs of
+ * about {@link #PACK_BYTES}; each pack's index (which block is where in it) is a small object of
+ * its own, written right after the pack, so a pack uploaded before a kill is found and its blocks
+ * not sent again. Uploads run on a few threads while the stream is read. Thread-safe.
+ */
+final class BucketPacks implements AutoCloseable {
+    static final String PACKS = "packs/";
+    static final String INDEX = "index/";
+    /** A pack is sent when it holds this much: large enough for few requests, small enough to resume close to a kill. */
+    static final int PACK_BYTES = 16 << 20;
+    private static final int UPLOADS = 3;
+    private static final int ID_BYTES = 32;
+
+    /** Where a block is: {@code length} bytes at {@code offset} of pack {@code pack}. */
+    record Location(String pack, int offset, int length) {
+    }
+
+    private final BucketObjects objects;
+    private final Map<String, Location> index = new ConcurrentHashMap<>();
+    private final Set<String> indexesRead = ConcurrentHashMap.newKeySet();
+    private final ExecutorService uploads = Executors.newFixedThreadPool(UPLOADS, r -> {
+        Thread t = new Thread(r, "bucket-upload");
+        t.setDaemon(true);
+        return t;
+    });
+    private final Semaphore inFlight = new Semaphore(UPLOADS);
+
+    /** The pack being filled, and the blocks in it or in packs not yet uploaded (not sent twice). */
+    private ByteArrayOutputStream pack = new ByteArrayOutputStream();
+    private Map<String, int[]> packed = new LinkedHashMap<>();
+    private final Set<String> pending = ConcurrentHashMap.newKeySet();
+    private final List<Future<?>> sent = new ArrayList<>();
+    private long bytesUploaded;
+
+    BucketPacks(BucketObjects objects) {
+        this.objects = objects;
+    }
+
+    /** Reads the indexes of the packs uploaded since the last look (by this or an earlier process). */
+    void refresh(BucketKeys keys) throws IOException {
+        for (String key : objects.list(INDEX).keySet()) {
+            if (indexesRead.contains(key)) {
+                continue;
+            }
+            String pack = key.substring(INDEX.length());
+            byte[] sealed = objects.get(key).orElse(null);
+            if (sealed == null) {
+                continue; // deleted since the listing
+            }
+            byte[] plain;
+            try {
+                plain = decompress(keys.open(sealed, key));
+            } catch (StreamException e) {
+                continue; // a revoked key's pack: its blocks are unreadable, so not known
+            }
+            DataInputStream in = new DataInputStream(new ByteArrayInputStream(plain));
+            int count = in.readInt();
+            byte[] id = new byte[ID_BYTES];
+            for (int i = 0; i < count; i++) {
+                in.readFully(id);
+                index.put(HexFormat.of().formatHex(id), new Location(pack, in.readInt(), in.readInt()));
+            }
+            indexesRead.add(key);
+        }
+    }
+
+    boolean holds(String block) {
+        return index.containsKey(block) || pending.contains(block);
+    }
+
+    Location find(String block) {
+        return index.get(block);
+    }
+
+    /** Every block the bucket's indexes list. */
+    Map<String, Location> all() {
+        return index;
+    }
+
+    /** Stores {@code length} bytes of {@code data} as block {@code id}, unless the bucket holds it already. */
+    synchronized void add(BucketKeys keys, String id, byte[] data, int length) throws IOException {
+        if (holds(id)) {
+            return;
+        }
+        byte[] compressed = Zstd.compress(java.util.Arrays.copyOf(data, length), 3);
+        byte[] plain;
+        if (compressed.length + 1 < length) {
+            plain = new byte[compressed.length + 1];
+            plain[0] = 1;
+            System.arraycopy(compressed, 0, plain, 1, compressed.length);
+        } else {
+            plain = new byte[length + 1];
+            System.arraycopy(data, 0, plain, 1, length);
+        }
+        byte[] sealed = keys.seal(plain, 0, plain.length, blockContext(id));
+        packed.put(id, new int[]{pack.size(), sealed.length});
+        pending.add(id);
+        pack.writeBytes(sealed);
+        if (pack.size() >= PACK_BYTES) {
+            ship(keys);
+        }
+    }
+
+    /** Sends the pack being filled, if it holds anything, on an upload thread. */
+    private void ship(BucketKeys keys) throws IOException {
+        if (packed.isEmpty()) {
+            return;
+        }
+        byte[] bytes = pack.toByteArray();
+        Map<String, int[]> blocks = packed;
+        pack = new ByteArrayOutputStream();
+        packed = new LinkedHashMap<>();
+        try {
+            inFlight.acquire(); // at most UPLOADS packs in memory waiting
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted");
+        }
+        sent.add(uploads.submit(() -> {
+            try {
+                String id = sha256(bytes);
+                objects.put(PACKS + id, bytes);
+                ByteArrayOutputStream listing = new ByteArrayOutputStream();
+                DataOutputStream out = new DataOutputStream(listing);
+                out.writeInt(blocks.size());
+                for (Map.Entry<String, int[]> b : blocks.entrySet()) {
+                    out.write(HexFormat.of().parseHex(b.getKey()));
+                    out.writeInt(b.getValue()[0]);
+                    out.writeInt(b.getValue()[1]);
+                }
+                byte[] plain = listing.toByteArray();
+                byte[] compressed = Zstd.compress(plain, 3);
+                objects.put(INDEX + id, keys.seal(compressed, 0, compressed.length, INDEX + id));
+                for (Map.Entry<String, int[]> b : blocks.entrySet()) {
+                    index.put(b.getKey(), new Location(id, b.getValue()[0], b.getValue()[1]));
+                }
+                indexesRead.add(INDEX + id);
+                synchronized (this) {
+                    bytesUploaded += bytes.length;
+                }
+                return null;
+            } finally {
+                pending.removeAll(blocks.keySet());
+                inFlight.release();
+            }
+        }));
+    }
+
+    /**
+     * Sends what is left and waits for every upload.
+     *
+     * @return the bytes of packs uploaded since the last call
+     * @throws IOException the first upload's failure
+     */
+    long finish(BucketKeys keys) throws IOException {
+        List<Future<?>> waiting;
+        synchronized (this) {
+            ship(keys);
+            waiting = new ArrayList<>(sent);
+            sent.clear();
+        }
+        IOException failure = null;
+        for (Future<?> f : waiting) {
+            try {
+                f.get();
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (failure == null) {
+                    failure = e.getCause() instanceof IOException io ? io : new IOException(String.valueOf(e.getCause().getMessage()), e.getCause());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while the packs were uploading");
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+        synchronized (this) {
+            long n = bytesUploaded;
+            bytesUploaded = 0;
+            return n;
+        }
+    }
+
+    /** Drops the pack being filled and what waits to upload (a send that failed). */
+    synchronized void discard() {
+        for (Future<?> f : sent) {
+            f.cancel(true);
+        }
+        sent.clear();
+        pending.removeAll(packed.keySet());
+        pack = new ByteArrayOutputStream();
+        packed = new LinkedHashMap<>();
+    }
+
+    /** Reads block {@code id}, checked by its authentication tag. */
+    byte[] read(BucketKeys keys, String id) throws IOException {
+        Location at = index.get(id);
+        if (at == null) {
+            throw new StreamException("block " + id + " is in no pack the bucket's indexes list (deleted, or its key revoked)");
+        }
+        byte[] plain = keys.open(objects.range(PACKS + at.pack(), at.offset(), at.length()), blockContext(id));
+        if (plain.length == 0) {
+            throw new StreamException("block " + id + " is empty (corrupt)");
+        }
+        if (plain[0] == 0) {
+            return java.util.Arrays.copyOfRange(plain, 1, plain.length);
+        }
+        return decompress(java.util.Arrays.copyOfRange(plain, 1, plain.length));
+    }
+
+    static String blockContext(String id) {
+        return "block " + id;
+    }
+
+    static byte[] decompress(byte[] compressed) throws StreamException {
+        long size = Zstd.getFrameContentSize(compressed);
+        if (size < 0 || size > (1L << 30)) {
+            throw new StreamException("a compressed object declares an impossible size (" + size + " bytes)");
+        }
+        try {
+            return Zstd.decompress(compressed, (int) size);
+        } catch (RuntimeException e) {
+            throw new StreamException("a compressed object does not decompress: " + e.getMessage());
+        }
+    }
+
+    static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        uploads.shutdownNow();
+    }
+}
