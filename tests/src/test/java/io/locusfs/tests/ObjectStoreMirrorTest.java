@@ -1,0 +1,194 @@
+package io.locusfs.tests;
+
+import static io.locusfs.tests.Replication.assertSameTree;
+import static io.locusfs.tests.Replication.awaitAcknowledged;
+import static io.locusfs.tests.Replication.config;
+import static io.locusfs.tests.Replication.writeAtomically;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Object-store mirrors on a real Ceph RADOS Gateway (started by the test from Debian's packages,
+ * on loopback): an origin mounted with --replicate ships snapshots to a bucket in another zone;
+ * the bucket holds no file name or byte in the clear; a file whose placement forbids the
+ * bucket's zone stays home; a change uploads about its own size; restore, mount --from and
+ * check read it back through the same paths as a LocusFS mirror; a changed byte in the bucket
+ * is found; a bucket in another region than configured is refused; a rotated key keeps the old
+ * snapshots readable and a revoked one makes the daemon send the next snapshot whole.
+ */
+class ObjectStoreMirrorTest {
+    private static final String L = MountedStore.LOCUSFS;
+    private static final String MAKE_TREE = MountedStore.HOME.resolve("tests/src/test/resources/make_tree.py").toString();
+    private static final String MARKER = "plaintext-marker-4f1c9";
+    private static final String POLICY = """
+            [[placement]]
+            name = "ledger-stays-in-berlin"
+            paths = ["/ledger", "/ledger/**"]
+            allow = ["eu/de/berlin"]
+            """;
+
+    @RegisterExtension
+    static final ObjectStore S3 = new ObjectStore("eu-central-1");
+
+    /** A [[mirror]] table for the bucket {@code bucket} in zone eu/de/frankfurt. */
+    private static String bucketMirror(MountedStore origin, String bucket, String region, Path key) throws Exception {
+        return "[[mirror]]\nname = \"fra\"\ntype = \"s3\"\nendpoint = \"" + S3.endpoint() + "\"\nbucket = \"" + bucket + "\"\nregion = \""
+                + region + "\"\nzone = \"eu/de/frankfurt\"\nkey = \"" + key + "\"\ncredentials = \"" + S3.credentials(origin.root)
+                + "\"\nevery = \"0\"\n";
+    }
+
+    private static long bytesIn(Map<String, Long> objects) {
+        return objects.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    @Test
+    void snapshotsGoToTheBucketEncryptedAndComeBackByRestoreMountAndCheck() throws Exception {
+        try (MountedStore origin = MountedStore.unmounted("eu/de/berlin")) {
+            Path key = origin.root.resolve("bucket.key");
+            assertTrue(Shell.ok(L + " mirror key " + key).startsWith("added key "));
+            assertEquals("600", Shell.ok("stat -c %a " + key));
+            Path policy = origin.root.resolve("policy.toml");
+            Files.writeString(policy, POLICY);
+            Path conf = config(origin, "policy = \"" + policy + "\"", "", bucketMirror(origin, "backup", "eu-central-1", key));
+            origin.mount("--replicate " + conf + " --policy " + policy);
+            Shell.run(300, "mkdir " + origin.at("tree") + " && /usr/bin/python3 " + MAKE_TREE + " " + origin.at("tree") + " 7 300").ok();
+            Shell.ok("mkdir " + origin.at("docs") + " " + origin.at("ledger") + " && echo " + MARKER + " > " + origin.at("docs/plan-" + MARKER)
+                    + " && setfattr -n user.color -v blue " + origin.at("docs/plan-" + MARKER)
+                    + " && echo ledger-" + MARKER + " > " + origin.at("ledger/accounts")
+                    + " && head -c 3000000 /dev/urandom > " + origin.at("docs/big.bin"));
+            Shell.ok(L + " snapshot create " + origin.store + " s1");
+            awaitAcknowledged(origin, "fra", "s1", 180);
+
+            // The bucket is where its region says, and holds nothing in the clear: no name, no content.
+            assertEquals("eu-central-1", S3.regionOf("backup"));
+            Map<String, Long> objects = S3.objects("backup");
+            assertTrue(objects.keySet().stream().anyMatch(k -> k.startsWith("packs/")), objects.toString());
+            assertTrue(objects.containsKey("snapshots/s1"), objects.toString());
+            for (String object : objects.keySet()) {
+                String text = new String(S3.get("backup", object), StandardCharsets.ISO_8859_1);
+                assertFalse(text.contains(MARKER) || text.contains("plan-") || text.contains("ledger") || text.contains("données"),
+                        object + " holds a name or content in the clear");
+            }
+            // The origin knows where the copy lives.
+            Path plan = origin.mnt.resolve("docs/plan-" + MARKER);
+            assertEquals("eu/de/frankfurt snapshot s1 (fra)", Shell.ok("getfattr --only-values -n user.location.replicas " + plan));
+            String where = Shell.ok(L + " where " + plan);
+            assertTrue(where.contains("fra eu/de/frankfurt"), where);
+            assertEquals("", Shell.run("getfattr --only-values -n user.location.replicas " + origin.at("ledger/accounts")).out(),
+                    "the ledger never went to the bucket");
+
+            // A change costs about its size: a new 2 MiB file and a 4 KiB write into the big one.
+            long before = bytesIn(objects);
+            Shell.ok("head -c 2097152 /dev/urandom > " + origin.at("docs/new.bin")
+                    + " && dd if=/dev/urandom of=" + origin.at("docs/big.bin") + " bs=4k count=1 seek=100 conv=notrunc 2>/dev/null");
+            Shell.ok(L + " snapshot create " + origin.store + " s2");
+            awaitAcknowledged(origin, "fra", "s2", 120);
+            long grew = bytesIn(S3.objects("backup")) - before;
+            // 2 MiB, one 128 KiB block of the store, a tree layer, an index and a manifest.
+            assertTrue(grew > 2097152 && grew < 2097152 + 131072 + 196608, "the bucket grew by " + grew + " bytes");
+
+            // Restore: s2 as the origin has it (but the ledger), each file's history ending in the bucket's zone.
+            Path restored = origin.root.resolve("restored");
+            String out = Shell.ok(L + " restore --from fra:s2 --replicate " + conf + " --zone eu/de/berlin " + restored + " 2>&1");
+            assertTrue(out.contains("restored / of snapshot s2"), out);
+            assertSameTree(origin.mnt.resolve(".snapshots/s2/tree"), restored.resolve("tree"));
+            assertSameTree(origin.mnt.resolve(".snapshots/s2/docs"), restored.resolve("docs"));
+            assertFalse(Files.exists(restored.resolve("ledger/accounts")), "placement kept the ledger home");
+            assertEquals("blue", Shell.ok("getfattr --only-values -n user.color " + restored.resolve("docs/plan-" + MARKER)));
+            String origins = Shell.ok("getfattr --only-values -n user.location.origins " + restored.resolve("docs/plan-" + MARKER));
+            assertTrue(origins.indexOf("zone=eu/de/berlin") >= 0 && origins.indexOf("zone=eu/de/frankfurt") > origins.indexOf("zone=eu/de/berlin"),
+                    origins);
+
+            // mount --from: the bucket's snapshot at once, read-only, each file in the bucket's zone.
+            Path far = origin.root.resolve("far");
+            Files.createDirectories(far);
+            Shell.ok(L + " mount --from fra:s1 --replicate " + conf + " --cache " + origin.root.resolve("far-cache") + " " + far + " 2>&1");
+            try {
+                assertSameTree(origin.mnt.resolve(".snapshots/s1/docs"), far.resolve("docs"));
+                assertEquals("eu/de/frankfurt", Shell.ok("getfattr --only-values -n user.location " + far.resolve("docs/big.bin")));
+                assertTrue(Shell.run("touch " + far.resolve("docs/x")).err().contains("Read-only file system"));
+            } finally {
+                Shell.run(L + " umount " + far);
+            }
+
+            String check = Shell.ok(L + " check fra --replicate " + conf + " --read-data --quiet");
+            assertTrue(check.contains("2 snapshot(s) (s1, s2)") && check.contains("no problem found"), check);
+
+            // One changed byte in a pack: check names it, and a restore refuses rather than write a wrong byte.
+            String pack = S3.objects("backup").entrySet().stream().filter(e -> e.getKey().startsWith("packs/"))
+                    .max(Map.Entry.comparingByValue()).orElseThrow().getKey();
+            byte[] bytes = S3.get("backup", pack);
+            bytes[bytes.length / 2] ^= 1;
+            S3.put("backup", pack, bytes);
+            Shell.Result damaged = Shell.run(L + " check fra --replicate " + conf + " --read-data --quiet");
+            assertEquals(3, damaged.exit(), damaged.out() + damaged.err());
+            assertTrue(damaged.out().contains("fails its authentication tag"), damaged.out());
+            Shell.Result refused = Shell.run(L + " restore --from fra:s2 --replicate " + conf + " --zone eu/de/berlin --quiet "
+                    + origin.root.resolve("refused"));
+            assertEquals(1, refused.exit(), refused.err());
+            assertTrue(refused.err().contains("fails its authentication tag"), refused.err());
+            assertFalse(Files.exists(origin.root.resolve("refused/docs/big.bin")));
+        }
+    }
+
+    @Test
+    void aRotatedKeyKeepsOldSnapshotsReadableAndARevokedOneIsNoLongerUsed() throws Exception {
+        try (MountedStore origin = MountedStore.unmounted("eu/de/berlin")) {
+            Path key = origin.root.resolve("bucket.key");
+            Shell.ok(L + " mirror key " + key);
+            String first = Files.readAllLines(key).get(0).split(" ")[2];
+            Path conf = config(origin, "", "", bucketMirror(origin, "rotation", "eu-central-1", key));
+            origin.mount("--replicate " + conf);
+            Shell.ok("mkdir " + origin.at("a") + " && echo one > " + origin.at("a/one"));
+            Shell.ok(L + " snapshot create " + origin.store + " s1");
+            awaitAcknowledged(origin, "fra", "s1", 120);
+
+            assertTrue(Shell.ok(L + " mirror key " + key).contains("1 older key kept for reading"));
+            Shell.ok("echo two > " + origin.at("a/two"));
+            Shell.ok(L + " snapshot create " + origin.store + " s2");
+            awaitAcknowledged(origin, "fra", "s2", 120);
+            String check = Shell.ok(L + " check fra --replicate " + conf + " --read-data --quiet");
+            assertTrue(check.contains("(s1, s2)") && check.contains("no problem found"), check);
+
+            // Revoke the first key: what only it protected is unreadable, and the next snapshot goes whole.
+            List<String> lines = Files.readAllLines(key);
+            writeAtomically(key, lines.stream().filter(l -> !l.contains(first)).reduce("", (a, b) -> a + b + "\n"));
+            Shell.ok("echo three > " + origin.at("a/three"));
+            Shell.ok(L + " snapshot create " + origin.store + " s3");
+            awaitAcknowledged(origin, "fra", "s3", 120);
+            assertTrue(Shell.ok("grep 'replicated snapshot s3' " + origin.store.resolve("locusfs.log")).contains("(full)"),
+                    "a snapshot after a revocation is sent whole");
+            Shell.Result revoked = Shell.run(L + " check fra --replicate " + conf + " --quiet");
+            assertEquals(3, revoked.exit(), revoked.out());
+            assertTrue(revoked.out().contains("which " + key + " does not hold (revoked?)"), revoked.out());
+            Path restored = origin.root.resolve("restored");
+            Shell.ok(L + " restore --from fra:s3 --replicate " + conf + " --zone eu/de/berlin --quiet " + restored);
+            assertEquals("one\ntwo\nthree", Shell.ok("cat " + restored.resolve("a/one") + " " + restored.resolve("a/two") + " "
+                    + restored.resolve("a/three")));
+        }
+    }
+
+    @Test
+    void aBucketInAnotherRegionThanConfiguredIsRefusedAndNothingIsSent() throws Exception {
+        try (MountedStore origin = MountedStore.unmounted("eu/de/berlin")) {
+            Path key = origin.root.resolve("bucket.key");
+            Shell.ok(L + " mirror key " + key);
+            Shell.ok(L + " snapshot create " + origin.store + " s1");
+            // The gateway's buckets are in eu-central-1; the config says us-west-2.
+            Path conf = config(origin, "source = \"" + origin.store + "\"", "", bucketMirror(origin, "elsewhere", "us-west-2", key));
+            Shell.Result once = Shell.run(120, L + " replicate --once --config " + conf);
+            assertEquals(1, once.exit(), once.out() + once.err());
+            assertTrue((once.out() + once.err()).contains("us-west-2"), once.out() + once.err());
+            assertTrue(S3.objects("elsewhere").keySet().stream().noneMatch(k -> k.startsWith("snapshots/") || k.startsWith("packs/")));
+        }
+    }
+}
