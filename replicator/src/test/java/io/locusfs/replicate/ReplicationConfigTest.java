@@ -105,6 +105,60 @@ class ReplicationConfigTest {
         assertTrue(lines[5].startsWith(FILE + ":7:1: 'soon' is not a duration"), e.getMessage());
     }
 
+    @Test
+    void objectStoreMirrorsNeedNoTlsAndSayWhatIsWrongWithThem() throws Exception {
+        ReplicationConfig c = ReplicationConfig.parse(FILE, """
+                [[mirror]]
+                name = "bucket-fra"
+                type = "s3"
+                endpoint = "https://s3.example:7480/"
+                bucket = "locusfs-backup"
+                region = "eu-central-1"
+                zone = "eu/de/frankfurt"
+                key = "bucket.key"
+                credentials = "/srv/s3.credentials"
+                """);
+        assertNull(c.tls(), "a config with only object-store mirrors needs no [tls]");
+        ReplicationConfig.Mirror m = c.mirrors().get(0);
+        assertEquals(new ReplicationConfig.Bucket("https://s3.example:7480", "locusfs-backup", "eu-central-1", "eu/de/frankfurt",
+                Path.of("/etc/locusfs/bucket.key"), Path.of("/srv/s3.credentials")), m.bucket());
+        assertEquals("s3.example", m.host());
+        assertEquals(7480, m.port());
+        assertEquals(ReplicationConfig.Sync.NONE, m.sync());
+
+        ConfigFields.Invalid e = assertThrows(ConfigFields.Invalid.class, () -> ReplicationConfig.parse(FILE, """
+                [[mirror]]
+                name = "a"
+                type = "s3"
+                endpoint = "ftp://x"
+                bucket = "B"
+                zone = "eu"
+                key = "k"
+                mode = "sync"
+                [[mirror]]
+                name = "b"
+                type = "s3"
+                bucket = "ok-bucket"
+                [[mirror]]
+                name = "c"
+                type = "tape"
+                [[mirror]]
+                name = "d"
+                address = "h:1"
+                bucket = "x"
+                [tls]
+                cert = "a"
+                key = "b"
+                ca = "c"
+                """));
+        String text = e.getMessage();
+        assertTrue(text.contains(FILE + ":4:1: 'endpoint' must be an http:// or https:// URL"), text);
+        assertTrue(text.contains(FILE + ":8:1: an object-store mirror is asynchronous"), text);
+        assertTrue(text.contains("a [[mirror]] with type = \"s3\" needs endpoint, zone, key"), text);
+        assertTrue(text.contains(FILE + ":15:1: 'type' must be \"locusfs\" or \"s3\", not \"tape\""), text);
+        assertTrue(text.contains(FILE + ":19:1: 'bucket' is for a mirror with type = \"s3\""), text);
+    }
+
     private static void assertError(String text, String expected) {
         ConfigFields.Invalid e = assertThrows(ConfigFields.Invalid.class, () -> ReplicationConfig.parse(FILE, text));
         assertTrue(e.getMessage().startsWith(FILE.toString()) && e.getMessage().contains(expected), e.getMessage());
