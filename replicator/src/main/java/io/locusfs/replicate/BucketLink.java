@@ -89,9 +89,14 @@ public final class BucketLink implements MirrorLink {
             BucketKeys loaded = BucketKeys.load(bucket.keyFile());
             if (keys != null && !keys.ids().equals(loaded.ids())) {
                 log.info("{}: keys now {} (encrypting with {})", bucket.keyFile(), loaded.ids(), loaded.active());
-                manifests.clear(); // what a revoked key protected is unreadable now
+                // What a revoked key protected is unreadable now: the manifests and indexes are read again.
+                manifests.clear();
                 treeOf = null;
                 tree = null;
+                if (packs != null) {
+                    packs.close();
+                    packs = new BucketPacks(objects);
+                }
             }
             keys = loaded;
             keysRead = modified;
@@ -324,12 +329,17 @@ public final class BucketLink implements MirrorLink {
         byte[] compressed = com.github.luben.zstd.Zstd.compress(layer, 3);
         byte[] sealed = k.seal(compressed, 0, compressed.length, TREES + layerId);
         objects.put(TREES + layerId, sealed);
-        layers.add(new BucketManifest.Layer(layerId, sealed.length, whole));
+        layers.add(new BucketManifest.Layer(layerId, sealed.length, whole, k.active()));
         if (self.source() == null) {
             self = new Identity(1, self.store(), header.sender(), header.senderKey());
             objects.put(MIRROR, StreamHeader.JSON.writeValueAsBytes(self));
         }
-        BucketManifest manifest = BucketManifest.sign(identity, header, bucket.zone(), record(), layers, t.size());
+        java.util.Set<String> used = packs.keysOf(t.blocks());
+        used.add(k.active()); // the layer's, and the manifest's own
+        for (BucketManifest.Layer l : layers) {
+            used.add(l.key());
+        }
+        BucketManifest manifest = BucketManifest.sign(identity, header, bucket.zone(), record(), layers, List.copyOf(used), t.size());
         objects.put(SNAPSHOTS + header.snapshot(), manifest.seal(k));
         manifests.put(header.snapshot(), manifest);
         t.settle();

@@ -10,27 +10,31 @@ import java.util.List;
 /**
  * A snapshot in an object-store mirror (BUCKET.md, "Manifests"): its name and time, the origin
  * that sent it (store id, node key, the store's signed location record), the bucket's zone, and
- * the bucket's location record (signed by the origin when it sent the snapshot: what a restored
+ * the keys its layers and blocks are encrypted with (all must be held to read it), the bucket's
+ * location record (signed by the origin when it sent the snapshot: what a restored
  * file's provenance ends with), and the tree layers that make its files, oldest first, each named by the SHA-256 of its content.
  * Signed by the origin's node key over the manifest without its signature, and stored encrypted
  * under {@code snapshots/NAME}: written last, so a snapshot the bucket lists is whole.
  */
 record BucketManifest(int format, String snapshot, long createdNanos, String since, String source, String sourceKey,
-                      String sourceRecord, String zone, String record, List<Layer> layers, long files, String signature) {
+                      String sourceRecord, String zone, String record, List<Layer> layers, List<String> keys, long files,
+                      String signature) {
     static final int FORMAT = 1;
 
-    /** A tree layer: its id (SHA-256 of its content, hex), its size as stored, whether it is the whole tree. */
-    record Layer(String id, long bytes, boolean whole) {
+    /** A tree layer: its id (SHA-256 of its content, hex), its size as stored, whether it is the whole tree, its key. */
+    record Layer(String id, long bytes, boolean whole, String key) {
     }
 
-    static BucketManifest sign(NodeIdentity identity, StreamHeader header, String zone, String record, List<Layer> layers, long files) {
+    static BucketManifest sign(NodeIdentity identity, StreamHeader header, String zone, String record, List<Layer> layers,
+                               List<String> keys, long files) {
         BucketManifest unsigned = new BucketManifest(FORMAT, header.snapshot(), header.createdNanos(), header.since(), header.sender(),
-                header.senderKey(), header.senderRecord(), zone, record, List.copyOf(layers), files, null);
+                header.senderKey(), header.senderRecord(), zone, record, List.copyOf(layers), List.copyOf(keys), files, null);
         return unsigned.withSignature(Base64.getEncoder().encodeToString(identity.sign(unsigned.body())));
     }
 
     private BucketManifest withSignature(String signature) {
-        return new BucketManifest(format, snapshot, createdNanos, since, source, sourceKey, sourceRecord, zone, record, layers, files, signature);
+        return new BucketManifest(format, snapshot, createdNanos, since, source, sourceKey, sourceRecord, zone, record, layers, keys, files,
+                signature);
     }
 
     /** The JSON the signature covers: the manifest without it. */
@@ -77,11 +81,17 @@ record BucketManifest(int format, String snapshot, long createdNanos, String sin
         if (m.format != FORMAT) {
             throw new StreamException(key + ": a manifest of format " + m.format + " (this locusfs reads " + FORMAT + ")");
         }
-        if (!key.equals(BucketLink.SNAPSHOTS + m.snapshot) || m.layers == null || m.layers.isEmpty() || m.sourceKey == null) {
+        if (!key.equals(BucketLink.SNAPSHOTS + m.snapshot) || m.layers == null || m.layers.isEmpty() || m.sourceKey == null || m.keys == null) {
             throw new StreamException(key + ": the manifest is incomplete or names another snapshot");
         }
         if (trustedKey != null && !trustedKey.equals(m.sourceKey)) {
             throw new StreamException(key + ": signed by another node than the one the bucket holds snapshots of");
+        }
+        for (String needed : m.keys) {
+            if (!keys.ids().contains(needed)) {
+                throw new StreamException(key + ": part of it is encrypted with key " + needed + ", which " + keys.file()
+                        + " does not hold (revoked?)");
+            }
         }
         StreamHeader probe = new StreamHeader("-", m.source, m.sourceKey, "", m.snapshot, null, 0, null, 0, 0, false);
         boolean valid;

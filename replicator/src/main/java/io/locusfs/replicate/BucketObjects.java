@@ -91,19 +91,35 @@ final class BucketObjects implements AutoCloseable {
      * @throws StreamException when the bucket is in another region than configured
      */
     void ensure() throws IOException {
-        call(() -> {
+        boolean exists = call(() -> {
             try {
                 s3.headBucket(b -> b.bucket(bucket.name()));
+                return true;
             } catch (NoSuchBucketException e) {
-                create();
+                return false;
             } catch (S3Exception e) {
-                if (e.statusCode() != 404) {
-                    throw e;
+                if (e.statusCode() == 404) {
+                    return false;
                 }
-                create();
+                throw e;
             }
-            return null;
         });
+        if (!exists) {
+            try {
+                call(() -> s3.createBucket(b -> {
+                    b.bucket(bucket.name());
+                    if (bucket.region() != null && !bucket.region().equals("us-east-1")) {
+                        b.createBucketConfiguration(CreateBucketConfiguration.builder().locationConstraint(bucket.region()).build());
+                    }
+                }));
+            } catch (IOException e) {
+                if (e.getMessage().contains("InvalidLocationConstraint")) {
+                    throw new StreamException(describe() + " cannot be made in region " + bucket.region() + ", which the store does not have ("
+                            + e.getMessage().substring(describe().length()).strip() + ")");
+                }
+                throw e;
+            }
+        }
         if (bucket.region() != null) {
             String reported = call(() -> s3.getBucketLocation(b -> b.bucket(bucket.name())).locationConstraintAsString());
             // S3 reports the original region (us-east-1) as no constraint at all.
@@ -113,15 +129,6 @@ final class BucketObjects implements AutoCloseable {
                         + " as configured: its data would not live where the mirror's zone says");
             }
         }
-    }
-
-    private void create() {
-        s3.createBucket(b -> {
-            b.bucket(bucket.name());
-            if (bucket.region() != null && !bucket.region().equals("us-east-1")) {
-                b.createBucketConfiguration(CreateBucketConfiguration.builder().locationConstraint(bucket.region()).build());
-            }
-        });
     }
 
     void put(String key, byte[] data) throws IOException {

@@ -35,8 +35,8 @@ final class BucketPacks implements AutoCloseable {
     private static final int UPLOADS = 3;
     private static final int ID_BYTES = 32;
 
-    /** Where a block is: {@code length} bytes at {@code offset} of pack {@code pack}. */
-    record Location(String pack, int offset, int length) {
+    /** Where a block is: {@code length} bytes at {@code offset} of pack {@code pack}, encrypted with key {@code key}. */
+    record Location(String pack, int offset, int length, String key) {
     }
 
     private final BucketObjects objects;
@@ -72,6 +72,7 @@ final class BucketPacks implements AutoCloseable {
                 continue; // deleted since the listing
             }
             byte[] plain;
+            String sealedWith = BucketKeys.keyOf(sealed); // a pack and its index are sealed with the same key
             try {
                 plain = decompress(keys.open(sealed, key));
             } catch (StreamException e) {
@@ -82,7 +83,7 @@ final class BucketPacks implements AutoCloseable {
             byte[] id = new byte[ID_BYTES];
             for (int i = 0; i < count; i++) {
                 in.readFully(id);
-                index.put(HexFormat.of().formatHex(id), new Location(pack, in.readInt(), in.readInt()));
+                index.put(HexFormat.of().formatHex(id), new Location(pack, in.readInt(), in.readInt(), sealedWith));
             }
             indexesRead.add(key);
         }
@@ -96,9 +97,17 @@ final class BucketPacks implements AutoCloseable {
         return index.get(block);
     }
 
-    /** Every block the bucket's indexes list. */
-    Map<String, Location> all() {
-        return index;
+    /** The keys the packs holding {@code blocks} are encrypted with (the blocks must all be indexed). */
+    Set<String> keysOf(Iterable<String> blocks) throws StreamException {
+        Set<String> keys = new java.util.TreeSet<>();
+        for (String block : blocks) {
+            Location at = index.get(block);
+            if (at == null) {
+                throw new StreamException("block " + block + " is in no pack the bucket's indexes list");
+            }
+            keys.add(at.key());
+        }
+        return keys;
     }
 
     /** Stores {@code length} bytes of {@code data} as block {@code id}, unless the bucket holds it already. */
@@ -156,7 +165,7 @@ final class BucketPacks implements AutoCloseable {
                 byte[] compressed = Zstd.compress(plain, 3);
                 objects.put(INDEX + id, keys.seal(compressed, 0, compressed.length, INDEX + id));
                 for (Map.Entry<String, int[]> b : blocks.entrySet()) {
-                    index.put(b.getKey(), new Location(id, b.getValue()[0], b.getValue()[1]));
+                    index.put(b.getKey(), new Location(id, b.getValue()[0], b.getValue()[1], keys.active()));
                 }
                 indexesRead.add(INDEX + id);
                 synchronized (this) {

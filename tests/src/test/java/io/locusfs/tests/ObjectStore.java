@@ -121,6 +121,11 @@ final class ObjectStore implements BeforeAllCallback, AfterAllCallback {
         client.putObject(b -> b.bucket(bucket).key(key), RequestBody.fromBytes(bytes));
     }
 
+    /** Makes bucket {@code bucket} in the store's region. */
+    void createBucket(String bucket) {
+        client.createBucket(b -> b.bucket(bucket).createBucketConfiguration(c -> c.locationConstraint(region)));
+    }
+
     /** The region the store reports for {@code bucket} (its location constraint). */
     String regionOf(String bucket) {
         return client.getBucketLocation(b -> b.bucket(bucket)).locationConstraintAsString();

@@ -55,7 +55,7 @@ class ObjectStoreMirrorTest {
         try (MountedStore origin = MountedStore.unmounted("eu/de/berlin")) {
             Path key = origin.root.resolve("bucket.key");
             assertTrue(Shell.ok(L + " mirror key " + key).startsWith("added key "));
-            assertEquals("600", Shell.ok("stat -c %a " + key));
+            assertEquals("600", Shell.ok("stat -c %a " + key).strip());
             Path policy = origin.root.resolve("policy.toml");
             Files.writeString(policy, POLICY);
             Path conf = config(origin, "policy = \"" + policy + "\"", "", bucketMirror(origin, "backup", "eu-central-1", key));
@@ -183,12 +183,19 @@ class ObjectStoreMirrorTest {
             Path key = origin.root.resolve("bucket.key");
             Shell.ok(L + " mirror key " + key);
             Shell.ok(L + " snapshot create " + origin.store + " s1");
-            // The gateway's buckets are in eu-central-1; the config says us-west-2.
+            // A bucket that exists in eu-central-1, configured as us-west-2: refused, nothing written to it.
+            S3.createBucket("elsewhere");
             Path conf = config(origin, "source = \"" + origin.store + "\"", "", bucketMirror(origin, "elsewhere", "us-west-2", key));
             Shell.Result once = Shell.run(120, L + " replicate --once --config " + conf);
             assertEquals(1, once.exit(), once.out() + once.err());
-            assertTrue((once.out() + once.err()).contains("us-west-2"), once.out() + once.err());
-            assertTrue(S3.objects("elsewhere").keySet().stream().noneMatch(k -> k.startsWith("snapshots/") || k.startsWith("packs/")));
+            assertTrue(once.err().contains("bucket elsewhere at " + S3.endpoint() + " is in region eu-central-1, not us-west-2 as configured"),
+                    once.err());
+            assertEquals(Map.of(), S3.objects("elsewhere"));
+            // A bucket to be made in a region the store does not have: refused, saying so.
+            Path missing = config(origin, "source = \"" + origin.store + "\"", "", bucketMirror(origin, "nowhere", "us-west-2", key));
+            Shell.Result none = Shell.run(120, L + " replicate --once --config " + missing);
+            assertEquals(1, none.exit(), none.out() + none.err());
+            assertTrue(none.err().contains("bucket nowhere at " + S3.endpoint() + " cannot be made in region us-west-2"), none.err());
         }
     }
 }
