@@ -57,6 +57,8 @@ public final class BucketLink implements MirrorLink {
     private boolean ensured;
     private Identity self;
     private final Map<String, BucketManifest> manifests = new LinkedHashMap<>();
+    /** Snapshots found unreadable with the keys held now (said once, not at every heartbeat). */
+    private final java.util.Set<String> unreadable = new java.util.HashSet<>();
     private String treeOf; // the snapshot whose tree is kept
     private BucketTree tree;
     private volatile Thread working;
@@ -91,6 +93,7 @@ public final class BucketLink implements MirrorLink {
                 log.info("{}: keys now {} (encrypting with {})", bucket.keyFile(), loaded.ids(), loaded.active());
                 // What a revoked key protected is unreadable now: the manifests and indexes are read again.
                 manifests.clear();
+                unreadable.clear();
                 treeOf = null;
                 tree = null;
                 if (packs != null) {
@@ -121,7 +124,7 @@ public final class BucketLink implements MirrorLink {
         manifests.keySet().retainAll(listed.keySet().stream().map(key -> key.substring(SNAPSHOTS.length())).toList());
         for (String key : listed.keySet()) {
             String name = key.substring(SNAPSHOTS.length());
-            if (!manifests.containsKey(name)) {
+            if (!manifests.containsKey(name) && !unreadable.contains(name)) {
                 Optional<byte[]> sealed = o.get(key);
                 if (sealed.isEmpty()) {
                     continue;
@@ -129,6 +132,7 @@ public final class BucketLink implements MirrorLink {
                 try {
                     manifests.put(name, BucketManifest.open(k, key, sealed.get(), self.sourceKey()));
                 } catch (StreamException e) {
+                    unreadable.add(name);
                     log.warn("{}: snapshot {} is unreadable and left aside: {}", describe(), name, e.getMessage());
                 }
             }
@@ -431,8 +435,20 @@ public final class BucketLink implements MirrorLink {
             T result = reader.read(stream.fetched(), in);
             written.join();
             return result;
-        } catch (java.util.concurrent.CompletionException e) {
-            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause().getMessage(), e.getCause());
+        } catch (IOException | RuntimeException e) {
+            // A stream cut short because the bucket could not give a block: say why, not that it was cut.
+            Throwable cause = e instanceof java.util.concurrent.CompletionException ? e.getCause() : null;
+            if (cause == null && written.isCompletedExceptionally()) {
+                try {
+                    written.join();
+                } catch (java.util.concurrent.CompletionException c) {
+                    cause = c.getCause();
+                }
+            }
+            if (cause == null) {
+                throw e;
+            }
+            throw cause instanceof IOException io ? io : new IOException(cause.getMessage(), cause);
         } finally {
             writer.interrupt();
         }

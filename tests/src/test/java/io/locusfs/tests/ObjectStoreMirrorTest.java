@@ -166,7 +166,7 @@ class ObjectStoreMirrorTest {
             Shell.ok(L + " snapshot create " + origin.store + " s3");
             awaitAcknowledged(origin, "fra", "s3", 120);
             assertTrue(Shell.ok("grep 'replicated snapshot s3' " + origin.store.resolve("locusfs.log")).contains("(full)"),
-                    "a snapshot after a revocation is sent whole");
+                    "a snapshot after a revocation is sent whole:\n" + Replication.tail(origin.store.resolve("locusfs.log")));
             Shell.Result revoked = Shell.run(L + " check fra --replicate " + conf + " --quiet");
             assertEquals(3, revoked.exit(), revoked.out());
             assertTrue(revoked.out().contains("which " + key + " does not hold (revoked?)"), revoked.out());
