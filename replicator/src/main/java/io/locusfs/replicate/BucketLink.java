@@ -43,6 +43,9 @@ public final class BucketLink implements MirrorLink {
     static final String MIRROR = "locusfs/mirror.json";
     static final String SNAPSHOTS = "snapshots/";
     static final String TREES = "trees/";
+    static final String LOCKS = "locks/";
+    /** Another sender's lock younger than this stops a collection (it may be uploading packs no manifest names yet). */
+    private static final java.time.Duration LOCK_LIFETIME = java.time.Duration.ofHours(1);
     /** A snapshot's tree is written whole again once its manifest lists this many layers. */
     private static final int MAX_LAYERS = 16;
 
@@ -199,7 +202,10 @@ public final class BucketLink implements MirrorLink {
         writer.start();
         synchronized (this) {
             BucketKeys k = keys();
+            String lock = LOCKS + self.store() + "-" + UUID.randomUUID();
             try (in) {
+                objects.put(lock, StreamHeader.JSON.writeValueAsBytes(java.util.Map.of("snapshot", header.snapshot(),
+                        "started", Instant.now().toString())));
                 Received received = receive(in, header, k);
                 StreamSender.Result result;
                 try {
@@ -211,6 +217,7 @@ public final class BucketLink implements MirrorLink {
                 log.info("{}: snapshot {} stored: {} bytes of new packs, tree {} ({} bytes), {} layer(s)", describe(), header.snapshot(),
                         received.packBytes, received.manifest.layers().get(received.manifest.layers().size() - 1).id().substring(0, 12),
                         received.treeBytes, received.manifest.layers().size());
+                thin(lock);
                 return new Outcome(mirror, bucket.zone(), mirror.record(), result, 0, result.frames());
             } catch (IOException | RuntimeException e) {
                 packs.discard();
@@ -220,6 +227,11 @@ public final class BucketLink implements MirrorLink {
                 throw e;
             } finally {
                 working = null;
+                try {
+                    objects.delete(List.of(lock));
+                } catch (IOException e) {
+                    log.warn("{}: the upload lock {} stays (it expires): {}", describe(), lock, e.getMessage());
+                }
             }
         }
     }
@@ -350,6 +362,79 @@ public final class BucketLink implements MirrorLink {
         treeOf = header.snapshot();
         tree = t;
         return new Received(manifest, packBytes, sealed.length);
+    }
+
+    /**
+     * Applies the bucket's retention grid, then deletes what no kept snapshot needs: tree layers,
+     * and packs none of whose blocks a kept tree reads (with their indexes, index first). Skipped
+     * while a snapshot is unreadable (its key revoked: what it needs is unknown) or another
+     * sender's lock is younger than {@link #LOCK_LIFETIME} (its packs are named by no manifest yet).
+     * A pack some of whose blocks are still needed stays whole (no repacking).
+     */
+    private void thin(String ownLock) throws IOException {
+        if (bucket.retention() == io.locusfs.store.Retention.KEEP_EVERYTHING) {
+            return;
+        }
+        List<io.locusfs.store.Snapshots.Snapshot> held = new ArrayList<>();
+        long order = 0;
+        for (String name : snapshots()) {
+            held.add(new io.locusfs.store.Snapshots.Snapshot(name, order++, manifests.get(name).createdNanos(), false, false, 0, ""));
+        }
+        List<String> drop = bucket.retention().thin(held, Instant.now());
+        if (!drop.isEmpty()) {
+            objects.delete(drop.stream().map(n -> SNAPSHOTS + n).toList());
+            drop.forEach(manifests::remove);
+            log.info("{}: thinned by its retention grid: {}", describe(), String.join(", ", drop));
+        }
+        if (!unreadable.isEmpty()) {
+            log.info("{}: nothing collected while {} snapshot(s) cannot be read ({})", describe(), unreadable.size(),
+                    String.join(", ", unreadable));
+            return;
+        }
+        Instant now = Instant.now();
+        for (Map.Entry<String, BucketObjects.Stored> l : objects.listed(LOCKS).entrySet()) {
+            if (!l.getKey().equals(ownLock) && l.getValue().modified().plus(LOCK_LIFETIME).isAfter(now)) {
+                log.info("{}: nothing collected while another upload holds {}", describe(), l.getKey());
+                return;
+            }
+        }
+        java.util.Set<String> layers = new java.util.HashSet<>();
+        java.util.Set<String> blocks = new java.util.HashSet<>();
+        String kept = treeOf;
+        BucketTree keptTree = tree;
+        for (String name : snapshots()) {
+            manifests.get(name).layers().forEach(l -> layers.add(l.id()));
+            blocks.addAll(tree(name).blocks());
+        }
+        treeOf = kept;
+        tree = keptTree;
+        List<String> doomed = new ArrayList<>();
+        for (String key : objects.list(TREES).keySet()) {
+            if (!layers.contains(key.substring(TREES.length()))) {
+                doomed.add(key);
+            }
+        }
+        java.util.Set<String> packsNeeded = new java.util.HashSet<>();
+        for (String block : blocks) {
+            BucketPacks.Location at = packs.find(block);
+            if (at != null) {
+                packsNeeded.add(at.pack());
+            }
+        }
+        List<String> doomedPacks = new ArrayList<>();
+        for (String key : objects.list(BucketPacks.PACKS).keySet()) {
+            if (!packsNeeded.contains(key.substring(BucketPacks.PACKS.length()))) {
+                doomedPacks.add(key);
+            }
+        }
+        // Indexes first: a pack without its index is never read; an index without its pack would be.
+        objects.delete(doomedPacks.stream().map(k -> BucketPacks.INDEX + k.substring(BucketPacks.PACKS.length())).toList());
+        objects.delete(doomedPacks);
+        objects.delete(doomed);
+        packs.forget(doomedPacks.stream().map(k -> k.substring(BucketPacks.PACKS.length())).collect(java.util.stream.Collectors.toSet()));
+        if (!doomed.isEmpty() || !doomedPacks.isEmpty()) {
+            log.info("{}: collected {} pack(s) and {} tree layer(s) no kept snapshot needs", describe(), doomedPacks.size(), doomed.size());
+        }
     }
 
     /** The bytes of the newest whole layer of {@code base}: the layers on top of it are not allowed to outgrow it. */

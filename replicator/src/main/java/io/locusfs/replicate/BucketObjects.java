@@ -160,12 +160,23 @@ final class BucketObjects implements AutoCloseable {
 
     /** Every object whose key starts with {@code prefix}, with its size, in key order. */
     Map<String, Long> list(String prefix) throws IOException {
-        Map<String, Long> all = new java.util.TreeMap<>();
+        Map<String, Long> sizes = new java.util.TreeMap<>();
+        listed(prefix).forEach((key, stored) -> sizes.put(key, stored.size()));
+        return sizes;
+    }
+
+    /** An object as a listing shows it. */
+    record Stored(long size, java.time.Instant modified) {
+    }
+
+    /** Every object whose key starts with {@code prefix}, with its size and time, in key order. */
+    Map<String, Stored> listed(String prefix) throws IOException {
+        Map<String, Stored> all = new java.util.TreeMap<>();
         String[] token = {null};
         do {
             ListObjectsV2Response page = call(() -> s3.listObjectsV2(b -> b.bucket(bucket.name()).prefix(prefix).continuationToken(token[0])));
             for (S3Object o : page.contents()) {
-                all.put(o.key(), o.size());
+                all.put(o.key(), new Stored(o.size(), o.lastModified()));
             }
             token[0] = Boolean.TRUE.equals(page.isTruncated()) ? page.nextContinuationToken() : null;
         } while (token[0] != null);

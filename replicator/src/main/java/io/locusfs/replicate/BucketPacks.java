@@ -97,6 +97,12 @@ final class BucketPacks implements AutoCloseable {
         return index.get(block);
     }
 
+    /** Forgets the blocks of {@code deleted} packs (collected). */
+    void forget(Set<String> deleted) {
+        index.values().removeIf(at -> deleted.contains(at.pack()));
+        indexesRead.removeIf(key -> deleted.contains(key.substring(INDEX.length())));
+    }
+
     /** The keys the packs holding {@code blocks} are encrypted with (the blocks must all be indexed). */
     Set<String> keysOf(Iterable<String> blocks) throws StreamException {
         Set<String> keys = new java.util.TreeSet<>();

@@ -51,6 +51,9 @@ import org.tomlj.TomlTable;
  * zone = "eu/de/frankfurt"              # where the bucket's data lives, for placement and 'locusfs where'
  * key = "bucket-fra.key"                # its encryption keys ('locusfs mirror key FILE' makes one; the first encrypts)
  * credentials = "s3.credentials"        # access_key and secret_key (absent: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)
+ * keep_all = "1d"                       # the bucket's retention grid, as [snapshots] in the store's config
+ * daily = "30d"                         #   (absent: the bucket keeps every snapshot); what no kept snapshot
+ * monthly = "365d"                      #   needs is deleted after each upload
  * </pre>
  */
 public record ReplicationConfig(Path file, Path source, Path policy, int concurrent, Duration heartbeat, String metrics, Tls tls,
@@ -59,8 +62,11 @@ public record ReplicationConfig(Path file, Path source, Path policy, int concurr
     private static final Set<String> REPLICATION_KEYS = Set.of("source", "policy", "concurrent", "heartbeat", "metrics");
     private static final Set<String> TLS_KEYS = Set.of("cert", "key", "ca", "crl");
     private static final Set<String> MIRROR_KEYS = Set.of("name", "address", "every", "priority", "bandwidth", "compress", "mode",
-            "on_unreachable", "type", "endpoint", "bucket", "region", "zone", "key", "credentials");
-    private static final Set<String> BUCKET_ONLY_KEYS = Set.of("endpoint", "bucket", "region", "zone", "key", "credentials");
+            "on_unreachable", "type", "endpoint", "bucket", "region", "zone", "key", "credentials", "keep_all", "hourly", "daily", "weekly",
+            "monthly", "yearly");
+    private static final List<String> GRID_KEYS = List.of("keep_all", "hourly", "daily", "weekly", "monthly", "yearly");
+    private static final Set<String> BUCKET_ONLY_KEYS = Set.of("endpoint", "bucket", "region", "zone", "key", "credentials", "keep_all",
+            "hourly", "daily", "weekly", "monthly", "yearly");
 
     /**
      * One mirror: where it is and how to feed it. {@code bucket} is null for a LocusFS mirror; for
@@ -82,7 +88,8 @@ public record ReplicationConfig(Path file, Path source, Path policy, int concurr
      * (null: whatever the store says), holding data of zone {@code zone}, encrypted with the keys
      * in {@code keyFile}, reached with the keys in {@code credentials} (null: the environment's).
      */
-    public record Bucket(String endpoint, String name, String region, String zone, Path keyFile, Path credentials) {
+    public record Bucket(String endpoint, String name, String region, String zone, Path keyFile, Path credentials,
+                         io.locusfs.store.Retention retention) {
     }
 
     /** How an fsync on the origin waits for a mirror ({@code mode} and {@code on_unreachable}). */
@@ -243,10 +250,15 @@ public record ReplicationConfig(Path file, Path source, Path policy, int concurr
             f.problem("zone", "'zone': " + e.getMessage());
         }
         String credentials = f.string("credentials", null);
+        io.locusfs.store.Retention retention = GRID_KEYS.stream().anyMatch(k -> f.table().contains(k))
+                ? new io.locusfs.store.Retention(f.duration("keep_all", Duration.ZERO), f.duration("hourly", Duration.ZERO),
+                        f.duration("daily", Duration.ZERO), f.duration("weekly", Duration.ZERO), f.duration("monthly", Duration.ZERO),
+                        f.duration("yearly", Duration.ZERO), true)
+                : io.locusfs.store.Retention.KEEP_EVERYTHING;
         int port = endpoint.getPort() > 0 ? endpoint.getPort() : endpoint.getScheme().equals("https") ? 443 : 80;
         return new Mirror(name, endpoint.getHost(), port, f.duration("every", Duration.ZERO), (int) f.integer("priority", 0, -1000, 1000),
                 f.size("bandwidth"), codec, Sync.NONE, new Bucket(endpoint.toString().replaceAll("/+$", ""), bucket,
-                f.string("region", null), zone, resolve(file, f.string("key", null)), credentials == null ? null : resolve(file, credentials)));
+                f.string("region", null), zone, resolve(file, f.string("key", null)), credentials == null ? null : resolve(file, credentials), retention));
     }
 
     /** {@code mode} and {@code on_unreachable} of one mirror; a wrong value is a problem of its line. */

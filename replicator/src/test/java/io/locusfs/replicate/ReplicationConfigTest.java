@@ -117,11 +117,14 @@ class ReplicationConfigTest {
                 zone = "eu/de/frankfurt"
                 key = "bucket.key"
                 credentials = "/srv/s3.credentials"
+                keep_all = "1d"
+                daily = "30d"
                 """);
         assertNull(c.tls(), "a config with only object-store mirrors needs no [tls]");
         ReplicationConfig.Mirror m = c.mirrors().get(0);
         assertEquals(new ReplicationConfig.Bucket("https://s3.example:7480", "locusfs-backup", "eu-central-1", "eu/de/frankfurt",
-                Path.of("/etc/locusfs/bucket.key"), Path.of("/srv/s3.credentials")), m.bucket());
+                Path.of("/etc/locusfs/bucket.key"), Path.of("/srv/s3.credentials"), new io.locusfs.store.Retention(Duration.ofDays(1),
+                Duration.ZERO, Duration.ofDays(30), Duration.ZERO, Duration.ZERO, Duration.ZERO, true)), m.bucket());
         assertEquals("s3.example", m.host());
         assertEquals(7480, m.port());
         assertEquals(ReplicationConfig.Sync.NONE, m.sync());

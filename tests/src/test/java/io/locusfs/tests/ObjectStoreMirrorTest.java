@@ -173,7 +173,41 @@ class ObjectStoreMirrorTest {
             Path restored = origin.root.resolve("restored");
             Shell.ok(L + " restore --from fra:s3 --replicate " + conf + " --zone eu/de/berlin --quiet " + restored);
             assertEquals("one\ntwo\nthree", Shell.ok("cat " + restored.resolve("a/one") + " " + restored.resolve("a/two") + " "
-                    + restored.resolve("a/three")));
+                    + restored.resolve("a/three")).strip());
+        }
+    }
+
+    @Test
+    void theRetentionGridThinsTheBucketAndWhatNoKeptSnapshotNeedsIsDeleted() throws Exception {
+        try (MountedStore origin = MountedStore.unmounted("eu/de/berlin")) {
+            Path key = origin.root.resolve("bucket.key");
+            Shell.ok(L + " mirror key " + key);
+            // One snapshot a year, none kept for its youth: of snapshots taken now, the newest.
+            Path conf = config(origin, "", "", bucketMirror(origin, "thinned", "eu-central-1", key) + "keep_all = \"0\"\nyearly = \"3650d\"\n");
+            origin.mount("--replicate " + conf);
+            Shell.ok("echo kept > " + origin.at("kept.txt"));
+            Shell.ok(L + " snapshot create " + origin.store + " s1");
+            awaitAcknowledged(origin, "fra", "s1", 120);
+            Shell.ok("head -c 2097152 /dev/urandom > " + origin.at("temp.bin"));
+            Shell.ok(L + " snapshot create " + origin.store + " s2");
+            awaitAcknowledged(origin, "fra", "s2", 120);
+            Map<String, Long> before = S3.objects("thinned");
+            assertEquals(2, before.keySet().stream().filter(k -> k.startsWith("packs/")).count(), before.toString());
+
+            Shell.ok("rm " + origin.at("temp.bin"));
+            Shell.ok(L + " snapshot create " + origin.store + " s3");
+            awaitAcknowledged(origin, "fra", "s3", 120);
+            Waits.until(30, () -> S3.objects("thinned").keySet().stream().filter(k -> k.startsWith("snapshots/")).count() == 1,
+                    "the bucket to keep only s3: " + S3.objects("thinned").keySet());
+            Map<String, Long> after = S3.objects("thinned");
+            assertEquals(1, after.keySet().stream().filter(k -> k.startsWith("packs/")).count(), after.toString());
+            assertTrue(bytesIn(after) < bytesIn(before) - 2000000, "the 2 MiB only s2 held is gone: " + bytesIn(before) + " -> " + bytesIn(after));
+            String check = Shell.ok(L + " check fra --replicate " + conf + " --read-data --quiet");
+            assertTrue(check.contains("1 snapshot(s) (s3)") && check.contains("no problem found"), check);
+            Path restored = origin.root.resolve("restored");
+            Shell.ok(L + " restore --from fra --replicate " + conf + " --zone eu/de/berlin --quiet " + restored);
+            assertEquals("kept", Shell.ok("cat " + restored.resolve("kept.txt")).strip());
+            assertFalse(Files.exists(restored.resolve("temp.bin")));
         }
     }
 
