@@ -33,17 +33,7 @@ trap cleanup EXIT
 drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 
 echo "[bench] a tree of $BIG files of 1 MiB and $FILES of 1-20 KiB" >&2
-python3 - "$WORK/src" "$BIG" "$FILES" <<'EOF'
-import os, random, sys
-root, big, small = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-rng = random.Random(1)
-for d in range(200):
-    os.mkdir(os.path.join(root, 'd%d' % d))
-for i in range(big):
-    with open(os.path.join(root, 'd%d' % (i % 200), 'big%d' % i), 'wb') as f: f.write(os.urandom(1 << 20))
-for i in range(small):
-    with open(os.path.join(root, 'd%d' % (i % 200), 'small%d' % i), 'wb') as f: f.write(os.urandom(rng.randint(1024, 20480)))
-EOF
+python3 "$ROOT/bench/tree.py" "$WORK/src" "$BIG" "$FILES"
 bytes=$(du -sb "$WORK/src" | cut -f1)
 total=$((BIG + FILES))
 
