@@ -7,7 +7,8 @@
 # gateway's beast frontend on 127.0.0.1:PORT (default 7480) with the zonegroup's S3 region name
 # REGION (default eu-central-1), so a bucket reports it as its location constraint. An S3 user
 # is created; DIR/s3.env holds its endpoint, region and keys as shell assignments
-# (S3_ENDPOINT, S3_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY). Stop it with
+# (S3_ENDPOINT, S3_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), and DIR/s3.credentials its
+# keys as a [[mirror]]'s 'credentials' file reads them (access_key, secret_key). Stop it with
 # tests/ceph/down.sh DIR. Takes a few seconds; prints where the logs are if a daemon fails.
 set -euo pipefail
 DIR=${1:?usage: up.sh DIR [PORT] [REGION]}
@@ -101,4 +102,5 @@ S3_REGION=$REGION
 AWS_ACCESS_KEY_ID=$KEY
 AWS_SECRET_ACCESS_KEY=$SECRET
 ENV
+( umask 077; printf 'access_key = "%s"\nsecret_key = "%s"\n' "$KEY" "$SECRET" > "$DIR/s3.credentials" )
 echo "RADOS Gateway on http://127.0.0.1:$PORT (region $REGION); credentials in $DIR/s3.env"

@@ -496,12 +496,16 @@ public final class BucketLink implements MirrorLink {
     @Override
     public <T> T fetch(FetchRequest request, FetchReader<T> reader) throws IOException {
         BucketStream stream;
+        BucketPacks.Reading reading;
         synchronized (this) {
             String snapshot = resolve(request.snapshot());
             BucketManifest manifest = manifests.get(snapshot);
             // The record the origin signed for the bucket when it sent the snapshot: the last hop of each file's provenance.
             String record = manifest.record() == null ? "" : manifest.record();
             stream = new BucketStream(tree(snapshot), manifest, self.store(), record, streams, request, this::readBlock);
+            // A whole snapshot reads most packs: each one whole, ahead of the stream, rather than a request per block.
+            reading = packs.new Reading(keys(), stream.blocks());
+            stream.readThrough(reading::block);
         }
         PipedInputStream in = new PipedInputStream(4 << 20);
         PipedOutputStream out = new PipedOutputStream(in);
@@ -536,6 +540,7 @@ public final class BucketLink implements MirrorLink {
             throw cause instanceof IOException io ? io : new IOException(cause.getMessage(), cause);
         } finally {
             writer.interrupt();
+            reading.close();
         }
     }
 

@@ -32,7 +32,7 @@ final class BucketStream {
     private final String record;
     private final NodeIdentity signer;
     private final MirrorLink.FetchRequest request;
-    private final Blocks blocks;
+    private Blocks blocks;
     private final List<BucketTree.Entry> chosen = new ArrayList<>();
     private final java.util.Set<BucketTree.Entry> carried = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     private final StreamHeader header;
@@ -73,6 +73,21 @@ final class BucketStream {
                 manifest.snapshot(), null, manifest.createdNanos(), null, files, request.metadataOnly() ? 0 : bytes, false);
     }
 
+    /** The blocks the stream will read, in the order it reads them (none for metadata only). */
+    List<String> blocks() {
+        List<String> blocks = new ArrayList<>();
+        if (!request.metadataOnly()) {
+            for (BucketTree.Entry e : chosen) {
+                if (e.content != null && linkTarget(e) == null) {
+                    for (BucketTree.Extent x : e.content.extents.values()) {
+                        blocks.add(x.block());
+                    }
+                }
+            }
+        }
+        return blocks;
+    }
+
     MirrorLink.Fetched fetched() {
         return new MirrorLink.Fetched(header.stream(), header.snapshot(), first, header.files(), header.bytes());
     }
@@ -84,6 +99,11 @@ final class BucketStream {
         }
         BucketTree.Entry target = tree.get(e.linkOf);
         return target != null && target.content == e.content && carried.contains(target) ? e.linkOf : null;
+    }
+
+    /** Reads the blocks through {@code reader} instead (one that knows the order, {@link #blocks}). */
+    void readThrough(Blocks reader) {
+        this.blocks = reader;
     }
 
     void write(OutputStream out) throws IOException {

@@ -47,9 +47,12 @@ class ReadmeTest {
         }
         Path work = Files.createTempDirectory("locusfs-readme");
         String prelude = "cd " + work + " && export PATH=" + MountedStore.HOME.resolve("packaging/bin") + ":$PATH\n"
-                + "mkdir mnt && locusfs init var/store --location local/dev >/dev/null && locusfs mount var/store mnt >/dev/null\n";
+                + "mkdir mnt && locusfs init var/store --location local/dev >/dev/null && locusfs mount var/store mnt >/dev/null\n"
+                // As in a checkout: the tour starts an object store with the tests' script.
+                + "mkdir tests && ln -s " + MountedStore.HOME.resolve("tests/ceph") + " tests/ceph\n";
         // The tour leaves a mirror running in the background: every process started in the directory goes.
         String cleanup = "cd /; mountpoint -q " + work + "/mnt && " + MountedStore.LOCUSFS + " umount " + work + "/mnt;"
+                + " " + MountedStore.HOME.resolve("tests/ceph/down.sh") + " " + work + "/var/ceph;"
                 + " for p in /proc/[0-9]*; do [ \"$(readlink $p/cwd)\" = " + work + " ] && kill ${p#/proc/}; done;"
                 + " sleep 1; rm -rf " + work;
         Shell.Result result;
