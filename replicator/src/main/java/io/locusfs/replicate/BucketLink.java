@@ -214,9 +214,11 @@ public final class BucketLink implements MirrorLink {
                     throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause().getMessage(), e.getCause());
                 }
                 acked.set(result.frames());
-                log.info("{}: snapshot {} stored: {} bytes of new packs, tree {} ({} bytes), {} layer(s)", describe(), header.snapshot(),
-                        received.packBytes, received.manifest.layers().get(received.manifest.layers().size() - 1).id().substring(0, 12),
-                        received.treeBytes, received.manifest.layers().size());
+                log.info("{}: snapshot {} stored: {} bytes of new packs, tree {} ({} bytes), {} layer(s); stream read in {} s, then {} s waiting for uploads",
+                        describe(), header.snapshot(), received.packBytes,
+                        received.manifest.layers().get(received.manifest.layers().size() - 1).id().substring(0, 12), received.treeBytes,
+                        received.manifest.layers().size(), String.format(java.util.Locale.ROOT, "%.2f", received.streamNanos / 1e9),
+                        String.format(java.util.Locale.ROOT, "%.2f", received.uploadWaitNanos / 1e9));
                 thin(lock);
                 return new Outcome(mirror, bucket.zone(), mirror.record(), result, 0, result.frames());
             } catch (IOException | RuntimeException e) {
@@ -236,11 +238,12 @@ public final class BucketLink implements MirrorLink {
         }
     }
 
-    private record Received(BucketManifest manifest, long packBytes, long treeBytes) {
+    private record Received(BucketManifest manifest, long packBytes, long treeBytes, long streamNanos, long uploadWaitNanos) {
     }
 
     /** Reads and checks the stream, storing blocks as they come; after its END, the tree layer and the manifest. */
     private Received receive(InputStream in, StreamHeader expected, BucketKeys k) throws IOException {
+        long started = System.nanoTime();
         Frames.Reader reader = new Frames.Reader(in, i -> null);
         Frames.Frame first = reader.next();
         if (first.type() != Frames.HEADER) {
@@ -322,7 +325,9 @@ public final class BucketLink implements MirrorLink {
         if (!NodeIdentity.verify(key, StreamHeader.signedMessage(header.stream(), digest), Base64.getDecoder().decode(String.valueOf(end.signature())))) {
             throw new StreamException("the stream's signature does not verify with the sender's key (forged)");
         }
+        long streamRead = System.nanoTime();
         long packBytes = packs.finish(k);
+        long uploaded = System.nanoTime();
         // The tree: a layer of the change on top of the base's layers, or the whole tree again when they pile up.
         byte[] changes = t.changes();
         List<BucketManifest.Layer> layers = new ArrayList<>();
@@ -361,7 +366,7 @@ public final class BucketLink implements MirrorLink {
         t.settle();
         treeOf = header.snapshot();
         tree = t;
-        return new Received(manifest, packBytes, sealed.length);
+        return new Received(manifest, packBytes, sealed.length, streamRead - started, uploaded - streamRead);
     }
 
     /**

@@ -107,7 +107,8 @@ final class BucketStream {
     }
 
     void write(OutputStream out) throws IOException {
-        Frames.Writer writer = new Frames.Writer(out, Codec.ZSTD, first);
+        // Read in this process (a restore's staging store): not compressed on the way.
+        Frames.Writer writer = new Frames.Writer(out, Codec.NONE, first);
         byte[] encoded = header.encode();
         writer.frame(Frames.HEADER, encoded, encoded.length);
         Records.Buffer buffer = new Records.Buffer();

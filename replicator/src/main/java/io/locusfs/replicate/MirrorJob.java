@@ -48,7 +48,7 @@ final class MirrorJob {
             m = s.config;
         }
         try {
-            MirrorLink.Info info = replicator.link(m, s).hello();
+            MirrorLink.Info info = probe(m).hello();
             synchronized (lock) {
                 noticeChanges(info);
                 if (!s.state.answers()) {
@@ -73,6 +73,30 @@ final class MirrorJob {
             synchronized (lock) {
                 s.heartbeatRunning = false;
             }
+        }
+    }
+
+    /** The link heartbeats use for a bucket: kept, so that a hello reads only what the bucket gained since the last. */
+    private MirrorLink probe;
+    private ReplicationConfig.Mirror probeConfig;
+
+    /** The link for a heartbeat: a new one to a LocusFS mirror (a hello is one exchange), the kept one to a bucket. */
+    private synchronized MirrorLink probe(ReplicationConfig.Mirror m) {
+        if (m.bucket() == null) {
+            return replicator.link(m, s);
+        }
+        if (probe == null || !m.equals(probeConfig)) {
+            closeProbe();
+            probe = replicator.link(m, s);
+            probeConfig = m;
+        }
+        return probe;
+    }
+
+    private synchronized void closeProbe() {
+        if (probe != null) {
+            probe.close();
+            probe = null;
         }
     }
 
@@ -282,6 +306,7 @@ final class MirrorJob {
 
     /** Releases the kept connection (the mirror was removed, or replication stops). */
     void close() {
+        closeProbe();
         if (sending.tryLock()) {
             try {
                 closeLink();

@@ -162,7 +162,7 @@ public record ReplicationConfig(Path file, Path source, Path policy, int concurr
                     codec = Codec.ZSTD;
                 }
                 if (type.equals("s3")) {
-                    Mirror bucket = bucket(file, f, top, array.inputPositionOf(i).line(), name, codec);
+                    Mirror bucket = bucket(file, f, top, array.inputPositionOf(i).line(), name);
                     if (bucket != null) {
                         mirrors.add(bucket);
                     }
@@ -211,7 +211,7 @@ public record ReplicationConfig(Path file, Path source, Path policy, int concurr
     }
 
     /** A [[mirror]] with type = "s3" (null when it has problems, which {@code f} then holds). */
-    private static Mirror bucket(Path file, ConfigFields f, ConfigFields top, int line, String name, Codec codec) {
+    private static Mirror bucket(Path file, ConfigFields f, ConfigFields top, int line, String name) {
         if (f.string("address", null) != null) {
             f.problem("address", "an object-store mirror has an 'endpoint', not an 'address'");
         }
@@ -256,8 +256,12 @@ public record ReplicationConfig(Path file, Path source, Path policy, int concurr
                         f.duration("yearly", Duration.ZERO), true)
                 : io.locusfs.store.Retention.KEEP_EVERYTHING;
         int port = endpoint.getPort() > 0 ? endpoint.getPort() : endpoint.getScheme().equals("https") ? 443 : 80;
+        if (f.string("compress", null) != null) {
+            f.problem("compress", "an object-store mirror compresses each block with zstd (when that makes it smaller): 'compress' is for LocusFS mirrors");
+        }
+        // The stream goes no further than this process (the link stores its blocks): not compressed on the way.
         return new Mirror(name, endpoint.getHost(), port, f.duration("every", Duration.ZERO), (int) f.integer("priority", 0, -1000, 1000),
-                f.size("bandwidth"), codec, Sync.NONE, new Bucket(endpoint.toString().replaceAll("/+$", ""), bucket,
+                f.size("bandwidth"), Codec.NONE, Sync.NONE, new Bucket(endpoint.toString().replaceAll("/+$", ""), bucket,
                 f.string("region", null), zone, resolve(file, f.string("key", null)), credentials == null ? null : resolve(file, credentials), retention));
     }
 

@@ -192,7 +192,7 @@ public final class Replicator implements AutoCloseable {
                     s.nextHeartbeat = 0;
                 }
                 s.config = m;
-                log.info("mirror {} changed: {}", m.name(), m);
+                log.info("mirror {} ({}) changed", m.name(), m.address());
             }
         }
         config = next;

@@ -212,6 +212,40 @@ class ObjectStoreMirrorTest {
     }
 
     @Test
+    void anUploadKilledHalfWayShowsNoSnapshotAndResumesWithoutSendingWhatArrived() throws Exception {
+        try (MountedStore origin = MountedStore.unmounted("eu/de/berlin")) {
+            Path key = origin.root.resolve("bucket.key");
+            Shell.ok(L + " mirror key " + key);
+            Path src = origin.root.resolve("src");
+            Files.createDirectories(src);
+            Shell.ok("for i in $(seq 1 12); do head -c 16777216 /dev/urandom > " + src + "/part$i; done");
+            Shell.ok(L + " import " + origin.store + " --format dir " + src + " --snapshot s1");
+            Path conf = config(origin, "source = \"" + origin.store + "\"", "", bucketMirror(origin, "resumed", "eu-central-1", key));
+            Path log = origin.root.resolve("once.log");
+            String pid = Shell.ok("setsid " + L + " replicate --once --config " + conf + " > " + log + " 2>&1 & echo $!").strip();
+            Waits.until(60, () -> S3.objects("resumed").keySet().stream().filter(k -> k.startsWith("index/")).count() >= 2,
+                    "two packs in the bucket: " + S3.objects("resumed").keySet());
+            Shell.ok("kill -9 " + pid);
+            Map<String, Long> cut = S3.objects("resumed");
+            assertTrue(cut.keySet().stream().noneMatch(k -> k.startsWith("snapshots/")), "a killed upload shows no snapshot: " + cut.keySet());
+            // What arrived whole: packs whose index was written after them.
+            long arrived = cut.entrySet().stream().filter(e -> e.getKey().startsWith("packs/")
+                    && cut.containsKey("index/" + e.getKey().substring("packs/".length()))).mapToLong(Map.Entry::getValue).sum();
+            assertTrue(arrived < 12L * 16777216, "killed before the end: " + arrived);
+
+            String again = Shell.run(300, L + " replicate --once --config " + conf + " 2>&1").ok().out();
+            java.util.regex.Matcher sent = java.util.regex.Pattern.compile("snapshot s1 stored: (\\d+) bytes of new packs").matcher(again);
+            assertTrue(sent.find(), again);
+            long total = 12L * 16777216;
+            assertTrue(arrived > 0 && Long.parseLong(sent.group(1)) <= total - arrived + 65536,
+                    "the second upload sent " + sent.group(1) + " bytes, " + arrived + " had arrived");
+            Path restored = origin.root.resolve("restored");
+            Shell.ok(L + " restore --from fra --replicate " + conf + " --zone eu/de/berlin --quiet " + restored);
+            Shell.ok("diff -r " + src + " " + restored);
+        }
+    }
+
+    @Test
     void aBucketInAnotherRegionThanConfiguredIsRefusedAndNothingIsSent() throws Exception {
         try (MountedStore origin = MountedStore.unmounted("eu/de/berlin")) {
             Path key = origin.root.resolve("bucket.key");
