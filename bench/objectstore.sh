@@ -7,7 +7,8 @@
 # First the whole tree (bench/tree.py), then a 1% change of it (bench/change.py), then a restore
 # of the whole newest snapshot; page cache dropped before each run. Bytes uploaded are what the
 # gateway says each bucket holds (radosgw-admin bucket stats), before and after.
-#   bench/objectstore.sh   (BENCH_DIR, BENCH_FILES (default 20000), BENCH_BIG_FILES (default 200))
+#   bench/objectstore.sh   (BENCH_DIR, BENCH_FILES (default 20000), BENCH_BIG_FILES (default 200); BENCH_KEEP=1
+#                           keeps the stores and the gateway running for profiling: tests/ceph/down.sh BENCH_DIR/ceph)
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -17,8 +18,7 @@ BIG=${BENCH_BIG_FILES:-200}
 rm -rf "$WORK"; mkdir -p "$WORK/src" "$WORK/m"
 cleanup() {
   mountpoint -q "$WORK/m" && "$L" umount "$WORK/m" >/dev/null
-  "$ROOT/tests/ceph/down.sh" "$WORK/ceph" >/dev/null 2>&1 || true
-  [ -n "${BENCH_KEEP:-}" ] || rm -rf "$WORK"
+  [ -n "${BENCH_KEEP:-}" ] || { "$ROOT/tests/ceph/down.sh" "$WORK/ceph" >/dev/null 2>&1; rm -rf "$WORK"; }
 }
 trap cleanup EXIT
 drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }

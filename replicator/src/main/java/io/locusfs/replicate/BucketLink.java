@@ -125,19 +125,20 @@ public final class BucketLink implements MirrorLink {
         self = identity(o);
         Map<String, Long> listed = o.list(SNAPSHOTS);
         manifests.keySet().retainAll(listed.keySet().stream().map(key -> key.substring(SNAPSHOTS.length())).toList());
+        List<String> unread = new ArrayList<>();
         for (String key : listed.keySet()) {
             String name = key.substring(SNAPSHOTS.length());
             if (!manifests.containsKey(name) && !unreadable.contains(name)) {
-                Optional<byte[]> sealed = o.get(key);
-                if (sealed.isEmpty()) {
-                    continue;
-                }
-                try {
-                    manifests.put(name, BucketManifest.open(k, key, sealed.get(), self.sourceKey()));
-                } catch (StreamException e) {
-                    unreadable.add(name);
-                    log.warn("{}: snapshot {} is unreadable and left aside: {}", describe(), name, e.getMessage());
-                }
+                unread.add(key);
+            }
+        }
+        for (Map.Entry<String, byte[]> read : o.getAll(unread).entrySet()) {
+            String name = read.getKey().substring(SNAPSHOTS.length());
+            try {
+                manifests.put(name, BucketManifest.open(k, read.getKey(), read.getValue(), self.sourceKey()));
+            } catch (StreamException e) {
+                unreadable.add(name);
+                log.warn("{}: snapshot {} is unreadable and left aside: {}", describe(), name, e.getMessage());
             }
         }
         packs.refresh(k);

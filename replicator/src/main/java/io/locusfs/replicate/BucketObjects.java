@@ -147,6 +147,34 @@ final class BucketObjects implements AutoCloseable {
         });
     }
 
+    /** The objects {@code keys} that exist, read {@link #PARALLEL} at a time, in the order given. */
+    Map<String, byte[]> getAll(List<String> keys) throws IOException {
+        Map<String, java.util.concurrent.Future<Optional<byte[]>>> pending = new java.util.LinkedHashMap<>();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(PARALLEL);
+        try {
+            for (String key : keys) {
+                pending.put(key, pool.submit(() -> get(key)));
+            }
+            Map<String, byte[]> all = new java.util.LinkedHashMap<>();
+            for (Map.Entry<String, java.util.concurrent.Future<Optional<byte[]>>> e : pending.entrySet()) {
+                try {
+                    e.getValue().get().ifPresent(bytes -> all.put(e.getKey(), bytes));
+                } catch (java.util.concurrent.ExecutionException x) {
+                    throw x.getCause() instanceof IOException io ? io : new IOException(x.getCause().getMessage(), x.getCause());
+                } catch (InterruptedException x) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted");
+                }
+            }
+            return all;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** Requests {@link #getAll} has in flight at once. */
+    private static final int PARALLEL = 8;
+
     /** {@code length} bytes at {@code offset} of object {@code key}, which must exist. */
     byte[] range(String key, long offset, int length) throws IOException {
         byte[] bytes = call(() -> s3.getObjectAsBytes(b -> b.bucket(bucket.name()).key(key)
@@ -210,6 +238,10 @@ final class BucketObjects implements AutoCloseable {
             }
             throw new IOException(describe() + " answered " + says);
         } catch (SdkClientException e) {
+            if (String.valueOf(e.getMessage()).startsWith("Unable to load credentials")) {
+                throw new StreamException(describe() + ": no credentials: give 'credentials' in the mirror's config, or set "
+                        + "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+            }
             Throwable cause = e.getCause() != null ? e.getCause() : e;
             throw new IOException(describe() + " cannot be reached: " + (cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName()));
         } catch (SdkException e) {

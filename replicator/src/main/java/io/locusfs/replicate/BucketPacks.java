@@ -62,15 +62,17 @@ final class BucketPacks implements AutoCloseable {
 
     /** Reads the indexes of the packs uploaded since the last look (by this or an earlier process). */
     void refresh(BucketKeys keys) throws IOException {
+        List<String> unread = new ArrayList<>();
         for (String key : objects.list(INDEX).keySet()) {
-            if (indexesRead.contains(key)) {
-                continue;
+            if (!indexesRead.contains(key)) {
+                unread.add(key);
             }
+        }
+        // A cold link reads every index: a few at once, not one round trip after another.
+        for (Map.Entry<String, byte[]> read : objects.getAll(unread).entrySet()) {
+            String key = read.getKey();
             String pack = key.substring(INDEX.length());
-            byte[] sealed = objects.get(key).orElse(null);
-            if (sealed == null) {
-                continue; // deleted since the listing
-            }
+            byte[] sealed = read.getValue();
             byte[] plain;
             String sealedWith = BucketKeys.keyOf(sealed); // a pack and its index are sealed with the same key
             try {
