@@ -47,7 +47,7 @@ public final class BucketKeys {
         this.active = keys.keySet().iterator().next();
         try {
             // Block ids are keyed hashes, so the bucket cannot tell which content a block holds.
-            Mac mac = Mac.getInstance("HmacSHA256");
+            Mac mac = Crypto.hmacSha256();
             mac.init(keys.get(active));
             blockIds = new SecretKeySpec(mac.doFinal("locusfs block ids".getBytes(StandardCharsets.US_ASCII)), "HmacSHA256");
         } catch (GeneralSecurityException e) {
@@ -137,7 +137,7 @@ public final class BucketKeys {
     /** The id of a block of {@code length} bytes of {@code data}: a keyed hash of its content (hex). */
     public String blockId(byte[] data, int offset, int length) {
         try {
-            Mac mac = Mac.getInstance("HmacSHA256");
+            Mac mac = Crypto.hmacSha256();
             mac.init(blockIds);
             mac.update(data, offset, length);
             return HexFormat.of().formatHex(mac.doFinal());
@@ -151,7 +151,7 @@ public final class BucketKeys {
         byte[] nonce = new byte[NONCE_BYTES];
         RANDOM.nextBytes(nonce);
         try {
-            Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+            Cipher cipher = Crypto.aesGcm();
             cipher.init(Cipher.ENCRYPT_MODE, keys.get(active), new GCMParameterSpec(TAG_BITS, nonce));
             cipher.updateAAD(context.getBytes(StandardCharsets.UTF_8));
             byte[] sealed = new byte[ID_BYTES + NONCE_BYTES + cipher.getOutputSize(length)];
@@ -183,7 +183,7 @@ public final class BucketKeys {
             throw new StreamException(context + ": encrypted with key " + id + ", which " + file + " does not hold (revoked?)");
         }
         try {
-            Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+            Cipher cipher = Crypto.aesGcm();
             cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, sealed, ID_BYTES, NONCE_BYTES));
             cipher.updateAAD(context.getBytes(StandardCharsets.UTF_8));
             return cipher.doFinal(sealed, ID_BYTES + NONCE_BYTES, sealed.length - ID_BYTES - NONCE_BYTES);

@@ -15,7 +15,7 @@ import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.core.ResponseBytes;
+import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.exception.SdkClientException;
@@ -138,11 +138,19 @@ final class BucketObjects implements AutoCloseable {
     /** The object's bytes, empty when there is no such object. */
     Optional<byte[]> get(String key) throws IOException {
         return call(() -> {
-            try {
-                ResponseBytes<GetObjectResponse> bytes = s3.getObjectAsBytes(b -> b.bucket(bucket.name()).key(key));
-                return Optional.of(bytes.asByteArrayUnsafe());
+            // Read into an array of the object's size: a pack is 16 MiB, and the heap is not large.
+            try (ResponseInputStream<GetObjectResponse> in = s3.getObject(b -> b.bucket(bucket.name()).key(key))) {
+                Long length = in.response().contentLength();
+                if (length == null || length > Integer.MAX_VALUE - 16) {
+                    return Optional.of(in.readAllBytes());
+                }
+                byte[] bytes = new byte[length.intValue()];
+                int n = in.readNBytes(bytes, 0, bytes.length);
+                return Optional.of(n == bytes.length ? bytes : java.util.Arrays.copyOf(bytes, n));
             } catch (NoSuchKeyException e) {
                 return Optional.empty();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
             }
         });
     }
@@ -246,6 +254,8 @@ final class BucketObjects implements AutoCloseable {
             throw new IOException(describe() + " cannot be reached: " + (cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName()));
         } catch (SdkException e) {
             throw new IOException(describe() + ": " + e.getMessage());
+        } catch (java.io.UncheckedIOException e) {
+            throw new IOException(describe() + ": the connection broke off: " + e.getCause().getMessage(), e.getCause());
         }
     }
 

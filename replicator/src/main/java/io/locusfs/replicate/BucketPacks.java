@@ -6,8 +6,6 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -256,12 +254,13 @@ final class BucketPacks implements AutoCloseable {
     }
 
     /** How many packs a {@link Reading} fetches ahead of the one being read. */
-    private static final int PACKS_AHEAD = 2;
+    private static final int PACKS_AHEAD = 1;
 
     /**
      * Reads blocks in an order known beforehand (a restore's stream): each pack whole, in one GET,
-     * {@link #PACKS_AHEAD} packs ahead of the one being read, on threads of their own; a block
-     * whose pack was passed already is read alone. At most PACKS_AHEAD + 2 packs in memory.
+     * {@link #PACKS_AHEAD} pack ahead of the one being read, on a thread of its own; a block
+     * whose pack was passed already is read alone. At most PACKS_AHEAD + 2 packs in memory (the
+     * launcher's heap is 256 MiB).
      */
     final class Reading implements AutoCloseable {
         private final BucketKeys keys;
@@ -354,11 +353,7 @@ final class BucketPacks implements AutoCloseable {
     }
 
     static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return HexFormat.of().formatHex(Crypto.sha256().digest(bytes));
     }
 
     @Override

@@ -8,7 +8,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.function.LongFunction;
 import java.util.zip.CRC32C;
@@ -40,15 +39,11 @@ public final class Frames {
 
     /** The chain value after a frame of {@code type} with raw payload {@code payload}. */
     static byte[] chain(byte[] previous, int type, byte[] payload, int length) {
-        try {
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            sha.update(previous);
-            sha.update((byte) type);
-            sha.update(payload, 0, length);
-            return sha.digest();
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        MessageDigest sha = Crypto.sha256();
+        sha.update(previous);
+        sha.update((byte) type);
+        sha.update(payload, 0, length);
+        return sha.digest();
     }
 
     /** One frame as read: its position in the stream, type and raw (decompressed) payload. */
