@@ -253,19 +253,22 @@ final class BucketPacks implements AutoCloseable {
         return decompress(java.util.Arrays.copyOfRange(plain, 1, plain.length));
     }
 
-    /** How many packs a {@link Reading} fetches ahead of the one being read. */
+    /** How many packs a {@link Reading} fetches ahead of the one being read, and holds at most (the heap is 256 MiB). */
     private static final int PACKS_AHEAD = 1;
+    private static final int PACKS_HELD = 4;
 
     /**
      * Reads blocks in an order known beforehand (a restore's stream): each pack whole, in one GET,
-     * {@link #PACKS_AHEAD} pack ahead of the one being read, on a thread of its own; a block
-     * whose pack was passed already is read alone. At most PACKS_AHEAD + 2 packs in memory (the
-     * launcher's heap is 256 MiB).
+     * {@link #PACKS_AHEAD} pack ahead of the one being read, on a thread of its own, and held until
+     * the stream has read every block it needs from it (a snapshot made by later uploads reads
+     * from an old pack and a new one by turns). At most {@link #PACKS_HELD} packs are held; a block
+     * whose pack is not is read alone.
      */
     final class Reading implements AutoCloseable {
         private final BucketKeys keys;
         private final List<String> order = new ArrayList<>();
         private final Map<String, Integer> position = new java.util.HashMap<>();
+        private final Map<String, Integer> uses = new java.util.HashMap<>();
         private final Map<String, java.util.concurrent.CompletableFuture<byte[]>> loaded = new ConcurrentHashMap<>();
         private final ExecutorService fetchers = Executors.newFixedThreadPool(PACKS_AHEAD, r -> {
             Thread t = new Thread(r, "bucket-read");
@@ -278,7 +281,11 @@ final class BucketPacks implements AutoCloseable {
             this.keys = keys;
             for (String block : blocks) {
                 Location l = index.get(block);
-                if (l != null && !position.containsKey(l.pack())) {
+                if (l == null) {
+                    continue;
+                }
+                uses.merge(l.pack(), 1, Integer::sum);
+                if (!position.containsKey(l.pack())) {
                     position.put(l.pack(), order.size());
                     order.add(l.pack());
                 }
@@ -286,15 +293,17 @@ final class BucketPacks implements AutoCloseable {
             advance(0);
         }
 
-        /** Starts the fetches of the packs from {@code next} to PACKS_AHEAD after it; forgets those before {@code next - 1}. */
+        /** Starts the fetches of the packs from {@code next} to PACKS_AHEAD after it, as far as PACKS_HELD allows. */
         private synchronized void advance(int next) {
             if (next <= at) {
                 return;
             }
             at = next;
-            loaded.keySet().removeIf(pack -> position.get(pack) < next - 1);
-            for (int i = next; i <= Math.min(order.size() - 1, next + PACKS_AHEAD); i++) {
+            for (int i = next; i <= Math.min(order.size() - 1, next + PACKS_AHEAD) && loaded.size() < PACKS_HELD; i++) {
                 String pack = order.get(i);
+                if (uses.getOrDefault(pack, 0) == 0) {
+                    continue;
+                }
                 loaded.computeIfAbsent(pack, p -> java.util.concurrent.CompletableFuture.supplyAsync(() -> {
                     try {
                         return objects.get(PACKS + p).orElseThrow(() -> new java.io.UncheckedIOException(
@@ -306,6 +315,13 @@ final class BucketPacks implements AutoCloseable {
             }
         }
 
+        /** One block of {@code pack} read: the pack is let go once nothing more is read from it. */
+        private synchronized void used(String pack) {
+            if (uses.merge(pack, -1, Integer::sum) <= 0) {
+                loaded.remove(pack);
+            }
+        }
+
         byte[] block(String id) throws IOException {
             Location l = index.get(id);
             Integer i = l == null ? null : position.get(l.pack());
@@ -314,19 +330,24 @@ final class BucketPacks implements AutoCloseable {
             }
             advance(i);
             java.util.concurrent.CompletableFuture<byte[]> pack = loaded.get(l.pack());
-            if (pack == null) {
-                return read(keys, id); // passed already
-            }
-            byte[] whole;
             try {
-                whole = pack.join();
-            } catch (java.util.concurrent.CompletionException e) {
-                throw e.getCause() instanceof java.io.UncheckedIOException u ? u.getCause() : new IOException(e.getCause().getMessage(), e.getCause());
+                if (pack == null) {
+                    return read(keys, id); // more packs held than allowed
+                }
+                byte[] whole;
+                try {
+                    whole = pack.join();
+                } catch (java.util.concurrent.CompletionException e) {
+                    throw e.getCause() instanceof java.io.UncheckedIOException u ? u.getCause()
+                            : new IOException(e.getCause().getMessage(), e.getCause());
+                }
+                if (whole.length < (long) l.offset() + l.length()) {
+                    throw new StreamException("pack " + l.pack() + " is shorter than its index says (block " + id + ")");
+                }
+                return open(keys, id, java.util.Arrays.copyOfRange(whole, l.offset(), l.offset() + l.length()));
+            } finally {
+                used(l.pack());
             }
-            if (whole.length < (long) l.offset() + l.length()) {
-                throw new StreamException("pack " + l.pack() + " is shorter than its index says (block " + id + ")");
-            }
-            return open(keys, id, java.util.Arrays.copyOfRange(whole, l.offset(), l.offset() + l.length()));
         }
 
         @Override
