@@ -58,6 +58,7 @@ bench: build
 	bench/policy.sh
 	bench/translate.sh
 	bench/replicate.sh
+	bench/objectstore.sh
 
 run: build
 	@mkdir -p $(MNT)
