@@ -248,7 +248,7 @@ final class BucketTree {
         out.writeInt(VERSION);
         out.writeInt(removals.size());
         for (String path : removals) {
-            string(out, path);
+            Records.writeString(out, path);
         }
         List<String> ordered = new ArrayList<>();
         puts.forEach(ordered::add);
@@ -257,35 +257,18 @@ final class BucketTree {
         for (String path : ordered) {
             Entry e = entries.get(path);
             SnapshotTree.Node n = e.node;
-            string(out, path);
-            out.writeByte(n.kind().ordinal());
-            out.writeInt(n.permissions());
-            out.writeInt(n.uid());
-            out.writeInt(n.gid());
-            out.writeLong(n.atimeNanos());
-            out.writeLong(n.mtimeNanos());
-            out.writeLong(n.ctimeNanos());
-            out.writeLong(n.size());
-            out.writeLong(n.rdev());
-            optional(out, n.symlinkTarget());
-            out.writeInt(n.xattrs().size());
-            for (Map.Entry<String, byte[]> x : n.xattrs().entrySet()) {
-                string(out, x.getKey());
-                out.writeInt(x.getValue().length);
-                out.write(x.getValue());
-            }
-            string(out, e.constraint);
-            string(out, e.provenance);
             // A later name of a hard-linked file names the first (if that is still one of its names), else holds the extents.
             Entry first = e.linkOf == null ? null : entries.get(e.linkOf);
             boolean linked = first != null && first.content == e.content;
-            optional(out, linked ? e.linkOf : null);
+            Records.writeNode(out, new SnapshotTree.Node(path, n.kind(), n.permissions(), n.uid(), n.gid(), n.atimeNanos(), n.mtimeNanos(),
+                    n.ctimeNanos(), n.size(), n.symlinkTarget(), n.rdev(), n.xattrs(), null, null, linked ? e.linkOf : null, null),
+                    e.constraint, e.provenance);
             if (e.content != null && !linked) {
                 out.writeInt(e.content.extents.size());
                 for (Extent x : e.content.extents.values()) {
                     out.writeLong(x.offset());
                     out.writeInt(x.length());
-                    string(out, x.block());
+                    Records.writeString(out, x.block());
                     out.writeInt(x.at());
                 }
             } else {
@@ -310,7 +293,7 @@ final class BucketTree {
             }
             int removals = in.readInt();
             for (int i = 0; i < removals; i++) {
-                String path = string(in);
+                String path = removal(in);
                 if (path.endsWith("/")) {
                     below(path.substring(0, path.length() - 1)).clear();
                 } else {
@@ -319,37 +302,14 @@ final class BucketTree {
                 }
             }
             int puts = in.readInt();
-            Map<String, Content> byFirst = new HashMap<>();
             for (int i = 0; i < puts; i++) {
-                String path = string(in);
-                int kind = in.readUnsignedByte();
-                if (kind >= SnapshotTree.Kind.values().length) {
-                    throw new StreamException("a tree layer names an unknown kind " + kind);
-                }
-                int permissions = in.readInt();
-                int uid = in.readInt();
-                int gid = in.readInt();
-                long atime = in.readLong();
-                long mtime = in.readLong();
-                long ctime = in.readLong();
-                long size = in.readLong();
-                long rdev = in.readLong();
-                String symlink = optional(in);
-                int count = in.readInt();
-                Map<String, byte[]> xattrs = new LinkedHashMap<>();
-                for (int x = 0; x < count; x++) {
-                    String name = string(in);
-                    byte[] value = new byte[in.readInt()];
-                    in.readFully(value);
-                    xattrs.put(name, value);
-                }
-                String constraint = string(in);
-                String provenance = string(in);
-                String linkOf = optional(in);
+                Records.NodeRecord record = Records.node(in, false);
+                SnapshotTree.Node node = record.node();
+                String path = node.path();
+                String linkOf = node.hardLinkOf();
+                long size = node.size();
                 int extents = in.readInt();
-                SnapshotTree.Node node = new SnapshotTree.Node(path, SnapshotTree.Kind.values()[kind], permissions, uid, gid, atime, mtime,
-                        ctime, size, symlink, rdev, xattrs, null, null, linkOf, null);
-                Entry entry = new Entry(node, constraint, provenance);
+                Entry entry = new Entry(node, record.constraint(), record.provenance());
                 if (linkOf != null) {
                     Entry first = entries.get(linkOf);
                     if (first == null || first.content == null) {
@@ -363,12 +323,11 @@ final class BucketTree {
                     for (int x = 0; x < extents; x++) {
                         long offset = in.readLong();
                         int length = in.readInt();
-                        String block = string(in);
+                        String block = Records.string(in);
                         int at = in.readInt();
                         content.extents.put(offset, new Extent(offset, length, block, at));
                     }
                     entry.content = content;
-                    byFirst.put(path, content);
                 }
                 // A first name written again keeps its later names pointing at the same content.
                 Entry old = entries.get(path);
@@ -388,30 +347,8 @@ final class BucketTree {
         }
     }
 
-    private static void string(DataOutputStream out, String text) throws IOException {
-        byte[] b = text.getBytes(StandardCharsets.UTF_8);
-        out.writeInt(b.length);
-        out.write(b);
-    }
-
-    private static void optional(DataOutputStream out, String text) throws IOException {
-        out.writeBoolean(text != null);
-        if (text != null) {
-            string(out, text);
-        }
-    }
-
-    private static String string(DataInputStream in) throws IOException {
-        int length = in.readInt();
-        if (length < 0 || length > in.available()) {
-            throw new StreamException("a tree layer holds a string of " + length + " bytes that does not fit it");
-        }
-        byte[] b = new byte[length];
-        in.readFully(b);
-        return new String(b, StandardCharsets.UTF_8);
-    }
-
-    private static String optional(DataInputStream in) throws IOException {
-        return in.readBoolean() ? string(in) : null;
+    /** A removal: a path, or a path and '/' (only what is below it). */
+    private static String removal(DataInputStream in) throws IOException {
+        return Records.string(in);
     }
 }

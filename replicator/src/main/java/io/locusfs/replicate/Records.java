@@ -90,26 +90,7 @@ final class Records {
 
         void node(SnapshotTree.Node n, String constraint, String provenance, boolean continues) throws IOException {
             out.writeByte(continues ? CHANGED : NODE);
-            string(n.path());
-            out.writeByte(n.kind().ordinal());
-            out.writeInt(n.permissions());
-            out.writeInt(n.uid());
-            out.writeInt(n.gid());
-            out.writeLong(n.atimeNanos());
-            out.writeLong(n.mtimeNanos());
-            out.writeLong(n.ctimeNanos());
-            out.writeLong(n.size());
-            out.writeLong(n.rdev());
-            optional(n.symlinkTarget());
-            optional(n.hardLinkOf());
-            out.writeInt(n.xattrs().size());
-            for (var x : n.xattrs().entrySet()) {
-                string(x.getKey());
-                out.writeInt(x.getValue().length);
-                out.write(x.getValue());
-            }
-            string(constraint);
-            string(provenance);
+            writeNode(out, n, constraint, provenance);
             records++;
         }
 
@@ -137,17 +118,48 @@ final class Records {
             records++;
         }
 
-        private void optional(String text) throws IOException {
-            out.writeBoolean(text != null);
-            if (text != null) {
-                string(text);
-            }
-        }
-
         private void string(String text) throws IOException {
-            byte[] b = text.getBytes(StandardCharsets.UTF_8);
-            out.writeInt(b.length);
-            out.write(b);
+            writeString(out, text);
+        }
+    }
+
+    /**
+     * The fields of a NODE or CHANGED record after its type byte (STREAM.md); a bucket's tree
+     * layers (BUCKET.md) store each node the same way.
+     */
+    static void writeNode(DataOutputStream out, SnapshotTree.Node n, String constraint, String provenance) throws IOException {
+        writeString(out, n.path());
+        out.writeByte(n.kind().ordinal());
+        out.writeInt(n.permissions());
+        out.writeInt(n.uid());
+        out.writeInt(n.gid());
+        out.writeLong(n.atimeNanos());
+        out.writeLong(n.mtimeNanos());
+        out.writeLong(n.ctimeNanos());
+        out.writeLong(n.size());
+        out.writeLong(n.rdev());
+        writeOptional(out, n.symlinkTarget());
+        writeOptional(out, n.hardLinkOf());
+        out.writeInt(n.xattrs().size());
+        for (var x : n.xattrs().entrySet()) {
+            writeString(out, x.getKey());
+            out.writeInt(x.getValue().length);
+            out.write(x.getValue());
+        }
+        writeString(out, constraint);
+        writeString(out, provenance);
+    }
+
+    static void writeString(DataOutputStream out, String text) throws IOException {
+        byte[] b = text.getBytes(StandardCharsets.UTF_8);
+        out.writeInt(b.length);
+        out.write(b);
+    }
+
+    static void writeOptional(DataOutputStream out, String text) throws IOException {
+        out.writeBoolean(text != null);
+        if (text != null) {
+            writeString(out, text);
         }
     }
 
@@ -193,7 +205,8 @@ final class Records {
         }
     }
 
-    private static Records.NodeRecord node(DataInputStream in, boolean continues) throws IOException {
+    /** Reads what {@link #writeNode} wrote; anything malformed is a StreamException. */
+    static Records.NodeRecord node(DataInputStream in, boolean continues) throws IOException {
         String path = path(in);
         int kind = in.readUnsignedByte();
         if (kind >= SnapshotTree.Kind.values().length) {
@@ -248,7 +261,7 @@ final class Records {
         return path;
     }
 
-    private static String string(DataInputStream in) throws IOException {
+    static String string(DataInputStream in) throws IOException {
         int length = in.readInt();
         if (length < 0 || length > MAX_STRING || length > in.available()) {
             throw new StreamException("a string of " + length + " bytes does not fit its frame");
