@@ -41,7 +41,7 @@ final class MirrorCommand implements Runnable {
                 "",
                 "Revoking a key is deleting its line: what only that key protected can then not be read by "
                     + "anyone, since keys are never stored in the bucket; the daemon stops using it and sends "
-                    + "its next snapshot whole, under the remaining key. Keep a copy of FILE somewhere safe: "
+                    + "the newest snapshot again, whole, under the remaining key. Keep a copy of FILE somewhere safe: "
                     + "without it nothing in the bucket can be restored.",
                 "",
                 "Examples:",
