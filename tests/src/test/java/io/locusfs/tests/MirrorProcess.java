@@ -43,15 +43,21 @@ final class MirrorProcess implements AutoCloseable {
         try {
             String command = MountedStore.LOCUSFS + " mirror serve " + store.store + " --listen " + address() + " --client-ca "
                     + tls.dir.resolve("ca.crt") + " --crl " + tls.dir.resolve("ca.crl") + " " + extra;
+            // The log is appended to across restarts: wait for this start's line, not an earlier one's.
+            long before = servingLines();
             process = new ProcessBuilder("bash", "-c", "exec " + command).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-            Waits.until(30, () -> logText().contains("mirror serving") || !process.isAlive(), "the mirror to start");
+            Waits.until(30, () -> servingLines() > before || !process.isAlive(), "the mirror to start");
             if (!process.isAlive()) {
                 throw new AssertionError("the mirror did not start:\n" + logText());
             }
         } catch (IOException e) {
             throw new AssertionError(e);
         }
+    }
+
+    private long servingLines() {
+        return logText().lines().filter(l -> l.contains("mirror serving")).count();
     }
 
     String logText() {
