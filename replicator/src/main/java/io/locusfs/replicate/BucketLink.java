@@ -61,7 +61,7 @@ public final class BucketLink implements MirrorLink {
     private Identity self;
     private final Map<String, BucketManifest> manifests = new LinkedHashMap<>();
     /** Snapshots found unreadable with the keys held now (said once, not at every heartbeat). */
-    private final java.util.Set<String> unreadable = new java.util.HashSet<>();
+    private final Map<String, String> unreadable = new java.util.HashMap<>(); // name -> why
     private String treeOf; // the snapshot whose tree is kept
     private BucketTree tree;
     private volatile Thread working;
@@ -123,12 +123,25 @@ public final class BucketLink implements MirrorLink {
             ensured = true;
         }
         self = identity(o);
+        readManifests(o, k, true);
+        packs.refresh(k);
+        List<String> names = snapshots();
+        return new Info(self.store(), bucket.zone(), record(), null, self.source(), names.isEmpty() ? null : names.get(names.size() - 1),
+                names, null, 0, null, null);
+    }
+
+    /**
+     * Brings {@link #manifests} up to the bucket's listing: forgets the deleted, reads the new ones
+     * (eight at a time), and sets aside (in {@link #unreadable}, with the reason) those this link
+     * cannot read, logging each once when {@code warn}.
+     */
+    private void readManifests(BucketObjects o, BucketKeys k, boolean warn) throws IOException {
         Map<String, Long> listed = o.list(SNAPSHOTS);
         manifests.keySet().retainAll(listed.keySet().stream().map(key -> key.substring(SNAPSHOTS.length())).toList());
         List<String> unread = new ArrayList<>();
         for (String key : listed.keySet()) {
             String name = key.substring(SNAPSHOTS.length());
-            if (!manifests.containsKey(name) && !unreadable.contains(name)) {
+            if (!manifests.containsKey(name) && !unreadable.containsKey(name)) {
                 unread.add(key);
             }
         }
@@ -137,14 +150,12 @@ public final class BucketLink implements MirrorLink {
             try {
                 manifests.put(name, BucketManifest.open(k, read.getKey(), read.getValue(), self.sourceKey()));
             } catch (StreamException e) {
-                unreadable.add(name);
-                log.warn("{}: snapshot {} is unreadable and left aside: {}", describe(), name, e.getMessage());
+                unreadable.put(name, e.getMessage());
+                if (warn) {
+                    log.warn("{}: snapshot {} is unreadable and left aside: {}", describe(), name, e.getMessage());
+                }
             }
         }
-        packs.refresh(k);
-        List<String> names = snapshots();
-        return new Info(self.store(), bucket.zone(), record(), null, self.source(), names.isEmpty() ? null : names.get(names.size() - 1),
-                names, null, 0, null, null);
     }
 
     /** The bucket's location record, signed by this node (empty for a link that only reads). */
@@ -394,7 +405,7 @@ public final class BucketLink implements MirrorLink {
         }
         if (!unreadable.isEmpty()) {
             log.info("{}: nothing collected while {} snapshot(s) cannot be read ({})", describe(), unreadable.size(),
-                    String.join(", ", unreadable));
+                    String.join(", ", unreadable.keySet()));
             return;
         }
         Instant now = Instant.now();
@@ -600,15 +611,10 @@ public final class BucketLink implements MirrorLink {
         BucketKeys k = keys();
         List<String> problems = new ArrayList<>();
         self = identity(o);
-        Map<String, Long> listed = o.list(SNAPSHOTS);
         manifests.clear();
-        for (String key : listed.keySet()) {
-            try {
-                manifests.put(key.substring(SNAPSHOTS.length()), BucketManifest.open(k, key, o.get(key).orElseThrow(), self.sourceKey()));
-            } catch (StreamException | java.util.NoSuchElementException e) {
-                problems.add("snapshot " + key.substring(SNAPSHOTS.length()) + ": " + e.getMessage());
-            }
-        }
+        unreadable.clear();
+        readManifests(o, k, false);
+        unreadable.forEach((name, why) -> problems.add("snapshot " + name + ": " + why));
         packs.refresh(k);
         Map<String, Long> packSizes = o.list(BucketPacks.PACKS);
         java.util.Set<String> needed = new java.util.TreeSet<>();
