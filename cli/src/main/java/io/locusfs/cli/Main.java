@@ -34,7 +34,7 @@ import picocli.CommandLine;
             LocationCommand.class, WhereCommand.class, VerifyCommand.class, SnapshotCommand.class,
             PolicyCommand.class, ClaimCommand.class, AuthorityCommand.class, ExportCommand.class, ImportCommand.class,
             FormatsCommand.class, SendCommand.class, ReceiveCommand.class, RestoreCommand.class, MirrorCommand.class, ReplicateCommand.class, CheckCommand.class,
-            StatusCommand.class, ConfigCommand.class,
+            StatusCommand.class, ConfigCommand.class, ResidencyCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

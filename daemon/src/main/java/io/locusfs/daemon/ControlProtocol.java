@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import io.locusfs.fuse.PolicyGate;
+import io.locusfs.residency.ResidencySummary;
 import io.locusfs.store.Diff;
 import io.locusfs.translate.Translation;
 import io.locusfs.wire.JsonLines;
@@ -53,7 +54,8 @@ public final class ControlProtocol {
         @JsonSubTypes.Type(value = SnapshotDelete.class, name = "snapshot-delete"),
         @JsonSubTypes.Type(value = SnapshotDiff.class, name = "snapshot-diff"),
         @JsonSubTypes.Type(value = SnapshotRollback.class, name = "snapshot-rollback"),
-        @JsonSubTypes.Type(value = SnapshotThin.class, name = "snapshot-thin")})
+        @JsonSubTypes.Type(value = SnapshotThin.class, name = "snapshot-thin"),
+        @JsonSubTypes.Type(value = Residency.class, name = "residency")})
     public sealed interface Request<A> {
         /** The Java type of the answer, as the client decodes it. */
         @JsonIgnore
@@ -188,6 +190,18 @@ public final class ControlProtocol {
     public record SnapshotThin(long nowNanos, boolean dryRun) implements Request<SnapshotOperations.Thinned[]> {
         public Class<SnapshotOperations.Thinned[]> answerType() {
             return SnapshotOperations.Thinned[].class;
+        }
+    }
+
+    /**
+     * Writes a residency report on {@code paths} (inside the mount, "/" based) to {@code output}
+     * ({@code form} json or html), over {@code since}..{@code until} (ISO-8601 instants; null:
+     * unbounded), judged by the mount's policy, signed by its node key; answers its summary.
+     */
+    public record Residency(java.util.List<String> paths, String since, String until, String form, String output)
+            implements Request<ResidencySummary> {
+        public Class<ResidencySummary> answerType() {
+            return ResidencySummary.class;
         }
     }
 

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.locusfs.fuse.Locations;
 import io.locusfs.fuse.PolicyGate;
+import io.locusfs.residency.ResidencyReport;
+import io.locusfs.residency.ResidencySummary;
 import io.locusfs.store.StoreException;
 import io.locusfs.store.ZoneQuery;
 import io.locusfs.tree.Progress;
@@ -26,6 +28,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -218,6 +221,14 @@ public final class ControlServer implements AutoCloseable {
                 }
                 return null; // Not set: an answer without a value.
             }
+        } else if (request instanceof ControlProtocol.Residency r) {
+            ResidencyReport.Scope scope = new ResidencyReport.Scope(r.paths(),
+                    Optional.ofNullable(r.since()).map(Instant::parse), Optional.ofNullable(r.until()).map(Instant::parse));
+            ResidencySummary summary = ResidencyReport.writeFile(locations.store(), gate.policyInForce().orElse(null), locations.node(),
+                    scope, ResidencyReport.Form.valueOf(r.form().toUpperCase(java.util.Locale.ROOT)), Path.of(r.output()), progress);
+            log.info("wrote a residency report on {} to {}: {} files, {} copies, {} outside the policy", r.paths(), r.output(),
+                    summary.files(), summary.copies(), summary.outsidePolicy());
+            return summary;
         } else if (request instanceof ControlProtocol.History) {
             return locations.store().locationHistory().stream().map(LocationRecord::encode).toList();
         }

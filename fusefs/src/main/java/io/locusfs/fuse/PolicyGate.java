@@ -57,6 +57,11 @@ public final class PolicyGate implements AutoCloseable {
         return policy != null;
     }
 
+    /** The policy in force, if the mount enforces one. */
+    public Optional<Policy> policyInForce() {
+        return policy == null ? Optional.empty() : Optional.of(policy.current());
+    }
+
     /**
      * Checks that {@code caller} may read or write {@code path} ({@code ino} 0: a file about to
      * be created here).
