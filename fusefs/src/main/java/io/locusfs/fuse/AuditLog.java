@@ -13,10 +13,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The audit trail of refusals: one JSON object per line, appended and flushed as each refusal
- * happens. Fields: {@code time} (ISO-8601), {@code uid}, {@code user}, {@code pid},
+ * The audit trail of refusals, and of opens that rules over groups of people allowed (whose
+ * claims allowed them): one JSON object per line, appended and flushed as each happens. Fields: {@code time} (ISO-8601), {@code uid}, {@code user}, {@code pid},
  * {@code operation}, {@code path}, {@code caller} (the caller's zone, null when unknown),
- * {@code file} (the file's zone, null when unknown), {@code decision} ("refused"), {@code rule}
+ * {@code file} (the file's zone, null when unknown), {@code decision} ("refused" or "allowed"), {@code rule}
  * (the rule that decided), {@code reason}. Thread-safe.
  */
 public final class AuditLog implements AutoCloseable {
@@ -35,12 +35,12 @@ public final class AuditLog implements AutoCloseable {
         return file;
     }
 
-    /** One refusal. */
+    /** One decision. */
     record Entry(long uid, String user, long pid, String operation, String path, String caller, String file,
                  String rule, String reason) {
     }
 
-    synchronized void refused(Entry e) {
+    synchronized void write(Entry e, String decision) {
         ObjectNode line = JSON.createObjectNode();
         line.put("time", Instant.now().toString());
         line.put("uid", e.uid());
@@ -50,7 +50,7 @@ public final class AuditLog implements AutoCloseable {
         line.put("path", e.path());
         line.put("caller", e.caller());
         line.put("file", e.file());
-        line.put("decision", "refused");
+        line.put("decision", decision);
         line.put("rule", e.rule());
         line.put("reason", e.reason());
         try {

@@ -81,12 +81,38 @@ public final class PolicyGate implements AutoCloseable {
         String user = accounts.userName(caller.uid());
         boolean needsGroups = rules.stream().anyMatch(r -> !r.groups().isEmpty());
         Set<String> groups = needsGroups ? accounts.groupsOf(caller.pid(), caller.gid()) : Set.of();
-        Optional<Location> from = claims.locate(user, node(), Instant.now(), p);
+        Instant now = Instant.now();
+        Optional<Location> from = claims.locate(user, node(), now, p);
         Optional<Location> file = Optional.of(fileLocation(ino));
-        PolicyEngine.Decision d = PolicyEngine.decide(new PolicyEngine.Request(op, text, user, groups, from, file), p, rules);
+        List<PolicyEngine.Presence> present = presence(rules, user, groups, now, p);
+        PolicyEngine.Decision d = PolicyEngine.decide(new PolicyEngine.Request(op, text, user, groups, from, file, present), p, rules);
         if (!d.allowed()) {
             refuse(operation, text, caller, user, from, file, d);
+        } else if (!present.isEmpty() && audit != null) {
+            // Opened because people were together: the audit trail keeps whose claims allowed it.
+            audit.write(new AuditLog.Entry(caller.uid(), user, caller.pid(), operation, text, from.map(l -> l.zone().toString()).orElse(null),
+                    file.map(l -> l.zone().toString()).orElse(null), d.rule(), d.reason()), "allowed");
         }
+    }
+
+    /**
+     * For rules over groups of people ({@code together}), where the claims put the caller and every
+     * member of the groups they name; empty when no such rule is among {@code rules}.
+     */
+    private List<PolicyEngine.Presence> presence(List<Policy.AccessRule> rules, String user, Set<String> callerGroups, Instant now, Policy p) {
+        Set<String> named = new java.util.HashSet<>();
+        rules.forEach(r -> r.together().ifPresent(t -> named.add(t.group())));
+        if (named.isEmpty()) {
+            return List.of();
+        }
+        Map<String, Set<String>> people = new java.util.TreeMap<>(accounts.membersOf(named));
+        for (String g : named) {
+            for (String member : p.groups().getOrDefault(g, Set.of())) {
+                people.putIfAbsent(member, accounts.groupsOfUser(member));
+            }
+        }
+        people.put(user, callerGroups.isEmpty() ? accounts.groupsOfUser(user) : callerGroups);
+        return claims.presence(people, now, p);
     }
 
     /**
@@ -124,8 +150,9 @@ public final class PolicyGate implements AutoCloseable {
         Optional<Location> file = Optional.of(ino == 0 ? node() : fileLocation(ino));
         String text = policyPath(path);
         Set<String> groups = accounts.groupsOfUser(user); // Policy groups are matched by the engine itself.
-        PolicyEngine.Decision read = PolicyEngine.decide(new PolicyEngine.Request(Policy.Operation.READ, text, user, groups, caller, file), p);
-        PolicyEngine.Decision write = PolicyEngine.decide(new PolicyEngine.Request(Policy.Operation.WRITE, text, user, groups, caller, file), p);
+        List<PolicyEngine.Presence> present = presence(p.accessRulesFor(PathPattern.split(text)), user, groups, Instant.now(), p);
+        PolicyEngine.Decision read = PolicyEngine.decide(new PolicyEngine.Request(Policy.Operation.READ, text, user, groups, caller, file, present), p);
+        PolicyEngine.Decision write = PolicyEngine.decide(new PolicyEngine.Request(Policy.Operation.WRITE, text, user, groups, caller, file, present), p);
         PolicyEngine.Decision place = PolicyEngine.placement(text, node().zone(), p);
         return List.of("policy\t" + p.source(),
                 "caller\t" + caller.map(PolicyGate::describe).orElse("unknown"),
@@ -205,7 +232,7 @@ public final class PolicyGate implements AutoCloseable {
         String fileZone = file.map(l -> l.zone().toString()).orElse(null);
         log.info("refused {} {} for {} (uid {}, pid {}) from {}: {}", operation, path, user, caller.uid(), caller.pid(),
                 callerZone, d.reason());
-        audit.refused(new AuditLog.Entry(caller.uid(), user, caller.pid(), operation, path, callerZone, fileZone, d.rule(), d.reason()));
+        audit.write(new AuditLog.Entry(caller.uid(), user, caller.pid(), operation, path, callerZone, fileZone, d.rule(), d.reason()), "refused");
         throw new StoreException(StoreException.Kind.ACCESS_DENIED, path + ": refused by the location policy: " + d.reason());
     }
 

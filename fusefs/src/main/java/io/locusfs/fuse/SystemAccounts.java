@@ -59,6 +59,17 @@ public final class SystemAccounts {
         return membership.getOrDefault(name, Set.of());
     }
 
+    /** The users in any of {@code groupNames} (by the databases), each with all their groups. */
+    Map<String, Set<String>> membersOf(Set<String> groupNames) {
+        Map<String, Set<String>> found = new HashMap<>();
+        membership.forEach((user, groups) -> {
+            if (groups.stream().anyMatch(groupNames::contains)) {
+                found.put(user, groups);
+            }
+        });
+        return found;
+    }
+
     /** True when the user database has a user named {@code name} (read again if it was not found). */
     boolean hasUser(String name) {
         if (!membership.containsKey(name) && System.nanoTime() - lastReload > 1_000_000_000L) {

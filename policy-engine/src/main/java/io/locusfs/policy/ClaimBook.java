@@ -7,7 +7,11 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
@@ -35,8 +39,39 @@ public final class ClaimBook {
     public Optional<Location> locate(String user, Location node, Instant now, Policy policy) {
         Policy.Claims claims = policy.claims();
         Optional<Location> fallback = claims.callerDefault() == Policy.CallerDefault.NODE ? Optional.of(node) : Optional.empty();
+        Found found = find(user, now, policy);
+        return found.claim() != null && found.problem() == null ? Optional.of(found.claim().location()) : fallback;
+    }
+
+    /**
+     * Where the claims put each of {@code people} (user → their system groups) at {@code now}:
+     * one {@link PolicyEngine.Presence} per person with a claim file, valid or not (the invalid
+     * ones say why), for the rules over groups of people. No claim, no presence: the node's
+     * location is never a person's for these rules.
+     */
+    public List<PolicyEngine.Presence> presence(Map<String, Set<String>> people, Instant now, Policy policy) {
+        List<PolicyEngine.Presence> present = new ArrayList<>();
+        for (Map.Entry<String, Set<String>> person : people.entrySet()) {
+            Found f = find(person.getKey(), now, policy);
+            if (f.claim() == null && f.problem() == null) {
+                continue;
+            }
+            present.add(f.problem() != null
+                    ? new PolicyEngine.Presence(person.getKey(), person.getValue(), Optional.empty(), null, "claim ignored: " + f.problem())
+                    : new PolicyEngine.Presence(person.getKey(), person.getValue(), Optional.of(f.claim().location()),
+                    "claim by authority " + f.claim().authority() + " until " + f.claim().expires(), null));
+        }
+        return present;
+    }
+
+    /** A user's claim and why it does not count (null: it does); both null when the user has no claim file. */
+    private record Found(Claim claim, String problem) {
+    }
+
+    private Found find(String user, Instant now, Policy policy) {
+        Policy.Claims claims = policy.claims();
         if (claims.directory().isEmpty() || user.contains("/") || user.startsWith(".")) {
-            return fallback;
+            return new Found(null, null);
         }
         Path file = claims.directory().get().resolve(user + ".claim");
         Cached entry;
@@ -49,13 +84,13 @@ public final class ClaimBook {
             }
         } catch (NoSuchFileException e) {
             cache.remove(user);
-            return fallback;
+            return new Found(null, null);
         } catch (IOException e) {
             warn.accept("cannot read the claim " + file + ": " + e.getMessage());
-            return fallback;
+            return new Found(null, "cannot read " + file);
         }
         if (entry.claim() == null) {
-            return fallback;
+            return new Found(null, entry.problem());
         }
         String problem = entry.claim().problem(claims.authorities(), now);
         if (problem != null) {
@@ -63,9 +98,9 @@ public final class ClaimBook {
                 warn.accept("ignoring the claim " + file + ": " + problem);
                 cache.put(user, new Cached(entry.time(), entry.claim(), problem));
             }
-            return fallback;
+            return new Found(entry.claim(), problem);
         }
-        return Optional.of(entry.claim().location());
+        return new Found(entry.claim(), null);
     }
 
     private Cached read(Path file, FileTime time, String user) throws IOException {
@@ -73,7 +108,7 @@ public final class ClaimBook {
             Claim claim = Claim.parse(Files.readString(file));
             if (!claim.user().equals(user)) {
                 warn.accept("ignoring the claim " + file + ": it is about user " + claim.user() + ", not " + user);
-                return new Cached(time, null, "wrong user");
+                return new Cached(time, null, "it is about user " + claim.user() + ", not " + user);
             }
             return new Cached(time, claim, null);
         } catch (IllegalArgumentException e) {

@@ -43,7 +43,15 @@ public final class Policy {
      */
     public record AccessRule(String name, int order, int line, List<PathPattern> paths, Set<String> users,
                              Set<String> groups, Access access, Effect effect, List<ZonePattern> callerIn,
-                             List<ZonePattern> fileIn, OptionalDouble withinKm) implements Indexed {
+                             List<ZonePattern> fileIn, OptionalDouble withinKm, Optional<Together> together) implements Indexed {
+    }
+
+    /**
+     * A condition over a group of people: at least {@code atLeast} members of {@code group}, the
+     * caller among them, hold valid claims that put them all within {@code withinMetres} of each
+     * other (an access rule's {@code together}).
+     */
+    public record Together(String group, int atLeast, double withinMetres) {
     }
 
     /** One placement rule: where data matching {@code paths} and its replicas may be stored. */

@@ -29,9 +29,27 @@ public final class PolicyEngine {
     private PolicyEngine() {
     }
 
-    /** Who asks, for what, from where, about a file that lives where. */
+    /**
+     * Who asks, for what, from where, about a file that lives where; and, for rules over groups of
+     * people, who else is where ({@code present}: the claims of the people those rules name).
+     */
     public record Request(Policy.Operation operation, String path, String user, Set<String> groups,
-                          Optional<Location> caller, Optional<Location> file) {
+                          Optional<Location> caller, Optional<Location> file, List<Presence> present) {
+        public Request(Policy.Operation operation, String path, String user, Set<String> groups,
+                       Optional<Location> caller, Optional<Location> file) {
+            this(operation, path, user, groups, caller, file, List.of());
+        }
+    }
+
+    /**
+     * Where a claim puts a person ({@code groups}: the system groups they belong to):
+     * {@code location} and {@code claim} (in words: who signed it, until when) when it is valid
+     * now; otherwise {@code problem} says why it was not counted.
+     */
+    public record Presence(String user, Set<String> groups, Optional<Location> location, String claim, String problem) {
+        public boolean valid() {
+            return problem == null && location.isPresent();
+        }
     }
 
     /** The outcome: allowed or not, the rule that decided ("-" when none did), and why, in words. */
@@ -63,7 +81,8 @@ public final class PolicyEngine {
             }
             String unmet = unmet(rule, request, policy);
             if (unmet == null) {
-                return new Decision(true, rule.name(), "allow rule '" + rule.name() + "' (line " + rule.line() + ") matches");
+                String by = rule.together().map(t -> "; " + Together.check(t, request, policy).why()).orElse("");
+                return new Decision(true, rule.name(), "allow rule '" + rule.name() + "' (line " + rule.line() + ") matches" + by);
             }
             if (firstFailure == null) {
                 firstFailure = "allow rule '" + rule.name() + "' (line " + rule.line() + ") does not: " + unmet;
@@ -114,6 +133,12 @@ public final class PolicyEngine {
             if (km > rule.withinKm().getAsDouble()) {
                 return String.format(Locale.ROOT, "the caller is %.3f km from the file, more than %s km", km,
                         rule.withinKm().getAsDouble());
+            }
+        }
+        if (rule.together().isPresent()) {
+            Together.Outcome together = Together.check(rule.together().get(), request, policy);
+            if (!together.met()) {
+                return together.why();
             }
         }
         return null;

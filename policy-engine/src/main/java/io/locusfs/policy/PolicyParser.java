@@ -32,7 +32,8 @@ import org.tomlj.TomlTable;
 public final class PolicyParser {
     private static final Set<String> TOP = Set.of("version", "groups", "claims", "access", "placement");
     private static final Set<String> ACCESS_KEYS = Set.of("name", "paths", "access", "effect", "users", "groups",
-            "caller_in", "file_in", "within_km");
+            "caller_in", "file_in", "within_km", "together");
+    private static final Set<String> TOGETHER_KEYS = Set.of("group", "at_least", "within_m");
     private static final Set<String> PLACEMENT_KEYS = Set.of("name", "paths", "allow", "deny", "replicas");
     private static final Set<String> CLAIMS_KEYS = Set.of("directory", "authorities", "caller_default");
 
@@ -201,7 +202,42 @@ public final class PolicyParser {
             }
         }
         return new Policy.AccessRule(name, order, line(rule), paths, users, ruleGroups, access, effect,
-                zones(rule, "caller_in"), zones(rule, "file_in"), within);
+                zones(rule, "caller_in"), zones(rule, "file_in"), within, together(rule, groups));
+    }
+
+    /** {@code together = { group = "auditors", at_least = 2, within_m = 100 }}, every key required. */
+    private Optional<Policy.Together> together(TomlTable rule, Map<String, Set<String>> groups) {
+        if (!rule.contains("together")) {
+            return Optional.empty();
+        }
+        if (!rule.isTable("together")) {
+            error(rule.inputPositionOf("together"), "together must be a table: together = { group = \"auditors\", at_least = 2, within_m = 100 }");
+            return Optional.empty();
+        }
+        TomlTable t = rule.getTable("together");
+        unknownKeys(t, TOGETHER_KEYS, "together");
+        int errorsBefore = errors.size();
+        String group = string(t, "group");
+        if (group == null) {
+            error(rule.inputPositionOf("together"), "together needs a group (group = \"auditors\")");
+        } else if (!groups.containsKey(group) && systemGroups != null && !systemGroups.contains(group)) {
+            error(t.inputPositionOf("group"), "unknown group '" + group + "': define it in [groups] or create it on the system");
+        }
+        Object n = t.get("at_least");
+        if (!(n instanceof Long count && count >= 1 && count <= 1000)) {
+            error(t.contains("at_least") ? t.inputPositionOf("at_least") : rule.inputPositionOf("together"),
+                    "together needs at_least, a whole number of people from 1 to 1000" + (n == null ? "" : ", not " + n));
+        }
+        Object m = t.get("within_m");
+        double metres = m instanceof Long l ? l : m instanceof Double d ? d : Double.NaN;
+        if (!(metres >= 0) || Double.isInfinite(metres)) {
+            error(t.contains("within_m") ? t.inputPositionOf("within_m") : rule.inputPositionOf("together"),
+                    "together needs within_m, a distance in metres of 0 or more" + (m == null ? "" : ", not " + m));
+        }
+        if (errors.size() > errorsBefore) {
+            return Optional.empty();
+        }
+        return Optional.of(new Policy.Together(group, ((Long) n).intValue(), metres));
     }
 
     private Policy.PlacementRule placementRule(TomlTable rule, int order) {

@@ -129,7 +129,7 @@ class PolicyEngineTest {
         List<String> problems = e.problems();
         assertEquals(6, problems.size(), String.join("\n", problems));
         assertTrue(problems.contains("/etc/locusfs/policy.toml:3:1: unknown key 'colour' in an [[access]] rule (known: access, "
-                + "caller_in, effect, file_in, groups, name, paths, users, within_km)"), problems.toString());
+                + "caller_in, effect, file_in, groups, name, paths, together, users, within_km)"), problems.toString());
         assertTrue(problems.stream().anyMatch(s -> s.startsWith("/etc/locusfs/policy.toml:4:14: zone pattern 'eu//gb' has an empty segment")),
                 problems.toString());
         assertTrue(problems.stream().anyMatch(s -> s.startsWith("/etc/locusfs/policy.toml:5:1: within_km must be a distance")),

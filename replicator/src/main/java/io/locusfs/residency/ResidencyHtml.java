@@ -62,7 +62,7 @@ public final class ResidencyHtml {
                 if (field.equals("files")) {
                     while (json.nextToken() == JsonToken.START_OBJECT) {
                         Entry e = entry(json.readValueAsTree(), coords);
-                        entries++;
+                        entries += e.copies().isEmpty() ? 0 : 1; // a second name of a file has its copies listed at the first
                         if (timelines.size() < TIMELINES && !e.copies().isEmpty()) {
                             timelines.add(e);
                         }
@@ -176,31 +176,55 @@ public final class ResidencyHtml {
         w.write("</ul>\n");
     }
 
-    /** Zones with coordinates on an equirectangular map, a circle each sized by its copies; the others as a zone tree. */
+    /**
+     * Zones with coordinates on an equirectangular map of the area they span (at least 8 degrees,
+     * with a margin), a circle each sized by its copies; the zones without coordinates as a tree.
+     */
     private static void map(Writer w, JsonNode summary, Map<String, String> coords) throws IOException {
-        w.write("<h2>Map of zones</h2>\n<svg id=\"map\" viewBox=\"0 0 720 360\" width=\"720\" height=\"360\" role=\"img\" aria-label=\"zones by coordinates\">\n"
-                + "<rect width=\"720\" height=\"360\" fill=\"#eef4f8\"/>\n");
-        for (int lon = -180; lon <= 180; lon += 30) {
-            w.write("<line x1=\"" + (lon + 180) * 2 + "\" y1=\"0\" x2=\"" + (lon + 180) * 2 + "\" y2=\"360\" class=\"grid\"/>\n");
-        }
-        for (int lat = -90; lat <= 90; lat += 30) {
-            w.write("<line x1=\"0\" y1=\"" + (90 - lat) * 2 + "\" x2=\"720\" y2=\"" + (90 - lat) * 2 + "\" class=\"grid\"/>\n");
-        }
+        Map<String, double[]> placed = new TreeMap<>();
         Map<String, Long> tree = new TreeMap<>();
+        Map<String, Long> copiesOf = new TreeMap<>();
         for (JsonNode z : summary.path("zones")) {
             String zone = z.path("zone").asText();
-            long copies = z.path("copies").asLong();
+            copiesOf.put(zone, z.path("copies").asLong());
             String at = coords.get(zone);
             if (at == null) {
-                tree.put(zone, copies);
-                continue;
+                tree.put(zone, z.path("copies").asLong());
+            } else {
+                String[] ll = at.split(",");
+                placed.put(zone, new double[] {Double.parseDouble(ll[0]), Double.parseDouble(ll[1])});
             }
-            String[] ll = at.split(",");
-            double x = (Double.parseDouble(ll[1]) + 180) * 2;
-            double y = (90 - Double.parseDouble(ll[0])) * 2;
+        }
+        double minLat = placed.values().stream().mapToDouble(p -> p[0]).min().orElse(-60);
+        double maxLat = placed.values().stream().mapToDouble(p -> p[0]).max().orElse(75);
+        double minLon = placed.values().stream().mapToDouble(p -> p[1]).min().orElse(-180);
+        double maxLon = placed.values().stream().mapToDouble(p -> p[1]).max().orElse(180);
+        double latSpan = Math.max(8, (maxLat - minLat) * 1.4);
+        double lonSpan = Math.max(8, (maxLon - minLon) * 1.4);
+        double midLat = (minLat + maxLat) / 2;
+        double midLon = (minLon + maxLon) / 2;
+        double scale = Math.min(720 / lonSpan, 360 / latSpan);
+        w.write("<h2>Map of zones</h2>\n<svg id=\"map\" viewBox=\"0 0 720 360\" width=\"720\" height=\"360\" role=\"img\" aria-label=\"zones by coordinates\">\n"
+                + "<rect width=\"720\" height=\"360\" fill=\"#eef4f8\"/>\n");
+        double step = lonSpan > 90 ? 30 : lonSpan > 30 ? 10 : lonSpan > 12 ? 5 : 2;
+        for (double lon = Math.ceil((midLon - 360 / scale) / step) * step; lon <= midLon + 360 / scale; lon += step) {
+            double x = 360 + (lon - midLon) * scale;
+            w.write(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"0\" x2=\"%.1f\" y2=\"360\" class=\"grid\"/><text x=\"%.1f\" y=\"354\" class=\"axis\">%.0f°</text>%n",
+                    x, x, x + 2, lon));
+        }
+        for (double lat = Math.ceil((midLat - 180 / scale) / step) * step; lat <= midLat + 180 / scale; lat += step) {
+            double y = 180 - (lat - midLat) * scale;
+            w.write(String.format(Locale.ROOT, "<line x1=\"0\" y1=\"%.1f\" x2=\"720\" y2=\"%.1f\" class=\"grid\"/><text x=\"2\" y=\"%.1f\" class=\"axis\">%.0f°</text>%n",
+                    y, y, y - 2, lat));
+        }
+        for (Map.Entry<String, double[]> z : placed.entrySet()) {
+            long copies = copiesOf.get(z.getKey());
+            double x = 360 + (z.getValue()[1] - midLon) * scale;
+            double y = 180 - (z.getValue()[0] - midLat) * scale;
             double r = 4 + Math.min(16, Math.log10(copies + 1) * 4);
-            w.write(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" class=\"zone\"><title>%s: %d copies</title></circle>\n"
-                    + "<text x=\"%.1f\" y=\"%.1f\" class=\"label\">%s (%d)</text>\n", x, y, r, esc(zone), copies, x + r + 2, y + 4, esc(zone), copies));
+            w.write(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" class=\"zone\"><title>%s: %d copies</title></circle>%n"
+                    + "<text x=\"%.1f\" y=\"%.1f\" class=\"label\">%s (%d)</text>%n", x, y, r, esc(z.getKey()), copies, x + r + 2, y + 4,
+                    esc(z.getKey()), copies));
         }
         w.write("</svg>\n");
         if (!tree.isEmpty()) {
@@ -307,6 +331,7 @@ public final class ResidencyHtml {
             line.grid { stroke: #c8d6e0; stroke-width: 1; }
             circle.zone { fill: #2b6cb0; fill-opacity: 0.7; }
             text.label { font-size: 11px; fill: #123; }
+            text.axis { font-size: 9px; fill: #7890a0; }
             #timeline { width: 100%; }
             #timeline td.path { font-family: monospace; white-space: nowrap; width: 30%; }
             #timeline td.bars { width: 70%; }
