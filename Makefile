@@ -10,6 +10,8 @@ PREFIX ?= /usr/local
 APT_PACKAGES := fuse3 libfuse3-3 gcc libc6-dev attr rsync git bindfs python3 bc psmisc openjdk-17-jdk-headless maven e2fsprogs sqlite3 libarchive-tools openssl curl restic fio asciidoctor lintian man-db bash-completion
 # The object-store tests start a single-node Ceph cluster with the RADOS Gateway (tests/ceph/up.sh).
 CEPH_PACKAGES := ceph-mon ceph-osd radosgw ceph-common
+# A headless browser: the residency report's HTML page is rendered and screenshotted by the tests.
+BROWSER_PACKAGES := chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps build native man deb test bench run stop install clean
@@ -20,7 +22,7 @@ deps:
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
-	@missing=""; for p in $(CEPH_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(CEPH_PACKAGES) $(BROWSER_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
