@@ -59,6 +59,8 @@ public final class ResidencyReport {
     private final View live;
     /** The store's location history as copies "here" may cite: id → record, oldest first. */
     private final List<Stay> storeStays = new ArrayList<>();
+    /** Records of the store superseded within a stay by another in the same zone: listed, not cited. */
+    private final List<Stay> earlierRecords = new ArrayList<>();
     private final List<MirrorStay> mirrorStays = new ArrayList<>();
     private final Map<Long, String> firstPathOfLinked = new HashMap<>();
     private final SummaryBuilder summary = new SummaryBuilder();
@@ -153,6 +155,9 @@ public final class ResidencyReport {
             json.writeEndObject();
             json.writeStringField("policy", policy.source() == null ? null : policy.source().toString());
             json.writeArrayFieldStart("records");
+            for (Stay s : earlierRecords) {
+                writeRecord(json, s.id(), "this store (" + s.record().zone() + ", superseded in the same zone)", s.record());
+            }
             for (Stay s : storeStays) {
                 writeRecord(json, s.id(), "this store (" + s.record().zone() + ")", s.record());
             }
@@ -216,11 +221,21 @@ public final class ResidencyReport {
         if (history.isEmpty()) {
             store.locationRecord().ifPresent(history::add);
         }
-        for (int i = 0; i < history.size(); i++) {
-            Instant until = i + 1 < history.size() ? history.get(i + 1).time() : null;
-            if (meets(history.get(i).time(), until)) {
-                storeStays.add(new Stay("store-" + i, history.get(i), history.get(i).time(), until));
+        // Records in a row in one zone (coordinates added, say) are one stay, from the first's time, citing the
+        // last: the copy was in that zone throughout. Every record is in the report's table all the same.
+        for (int i = 0; i < history.size(); ) {
+            int last = i;
+            while (last + 1 < history.size() && history.get(last + 1).zone().equals(history.get(i).zone())) {
+                last++;
             }
+            Instant until = last + 1 < history.size() ? history.get(last + 1).time() : null;
+            if (meets(history.get(i).time(), until)) {
+                for (int j = i; j < last; j++) {
+                    earlierRecords.add(new Stay("store-" + j, history.get(j), history.get(j).time(), history.get(j + 1).time()));
+                }
+                storeStays.add(new Stay("store-" + last, history.get(last), history.get(i).time(), until));
+            }
+            i = last + 1;
         }
         Map<String, ReplicaBook.Replica> current = new HashMap<>();
         for (ReplicaBook.Replica r : ReplicaBook.all(store)) {

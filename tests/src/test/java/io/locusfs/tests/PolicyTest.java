@@ -36,6 +36,7 @@ class PolicyTest {
         return """
                 [groups]
                 field-team = ["carol"]
+                auditors = ["frank", "grace"]
 
                 [claims]
                 directory = "%s"
@@ -60,6 +61,13 @@ class PolicyTest {
                 within_km = 1
 
                 [[access]]
+                name = "auditors-together"
+                paths = ["/finance/**"]
+                groups = ["auditors"]
+                access = "read"
+                together = { group = "auditors", at_least = 2, within_m = 100 }
+
+                [[access]]
                 name = "no-interns"
                 paths = ["/projects/**", "/site/**"]
                 effect = "deny"
@@ -76,13 +84,13 @@ class PolicyTest {
     @BeforeAll
     void setUp() throws Exception {
         Shell.ok("getent group locusfs-surveyors || groupadd locusfs-surveyors");
-        for (String user : List.of("alice", "bob", "carol", "dave", "erin", "intern")) {
+        for (String user : List.of("alice", "bob", "carol", "dave", "erin", "frank", "grace", "intern")) {
             Shell.ok("id " + user + " || useradd -M -U -s /usr/sbin/nologin " + user);
         }
         Shell.ok("usermod -a -G locusfs-surveyors erin");
         m = MountedStore.create(NODE);
         Shell.ok(L + " location set " + m.mnt + " " + NODE + " --coords " + NODE_COORDS);
-        Shell.ok("cd " + m.mnt + " && mkdir home-docs projects site eu-data && echo tax > home-docs/tax && echo plan > projects/plan"
+        Shell.ok("cd " + m.mnt + " && mkdir home-docs projects site eu-data finance && echo ledger > finance/ledger && echo tax > home-docs/tax && echo plan > projects/plan"
                 + " && echo log > site/log && chmod -R a+rwX .");
         m.unmount();
         authority = m.root.resolve("authority");
@@ -196,6 +204,37 @@ class PolicyTest {
         assertRefused("dave", cat); // Close enough, but not in the group.
         claim("erin", "eu/gb/london/site", "51.5100,-0.1278", "1h");
         assertAllowed("erin", cat); // In the system group locusfs-surveyors (a supplementary group).
+    }
+
+    @Test
+    void financeOpensOnlyWhileTwoAuditorsAreTogetherAndTheAuditNamesTheirClaims() throws Exception {
+        String cat = "cat " + m.at("finance/ledger");
+        Files.deleteIfExists(claims.resolve("grace.claim"));
+        claim("frank", NODE, NODE_COORDS, "1h");
+        assertRefused("frank", cat); // alone
+        assertTrue(lastAudit().path("reason").asText().contains("2 of group auditors within 100 m of each other are needed; no one else"),
+                lastAudit().toString());
+        claim("grace", NODE, "51.5078,-0.1278", "1h"); // 44 m north of frank
+        assertAllowed("frank", cat);
+        JsonNode allowed = lastAudit();
+        assertEquals("allowed", allowed.path("decision").asText(), allowed.toString());
+        assertTrue(allowed.path("reason").asText().contains("together: frank at " + NODE + " (claim by authority ")
+                && allowed.path("reason").asText().contains("grace 44 m away (claim by authority "), allowed.toString());
+        assertTrue(Shell.ok(L + " policy explain --user frank " + m.at("finance/ledger")).contains("grace 44 m away"));
+
+        claim("grace", NODE, "51.5120,-0.1278", "1h"); // half a kilometre away
+        assertRefused("frank", cat);
+        assertTrue(lastAudit().path("reason").asText().matches(".*not counted: grace \\(51[0-9] m away\\).*"), lastAudit().toString());
+        claim("grace", NODE, "51.5078,-0.1278", "1s");
+        Thread.sleep(1500);
+        assertRefused("frank", cat);
+        assertTrue(lastAudit().path("reason").asText().contains("grace (claim ignored: it expired at "), lastAudit().toString());
+        claim("grace", NODE, "51.5120,-0.1278", "1h");
+        Path grace = claims.resolve("grace.claim");
+        Files.writeString(grace, Files.readString(grace).replace("coords=51.512000", "coords=51.507800")); // moved by hand
+        assertRefused("frank", cat);
+        assertTrue(lastAudit().path("reason").asText().contains("grace (claim ignored: its signature does not match"), lastAudit().toString());
+        assertRefused("alice", cat); // not an auditor, whoever is near
     }
 
     @Test

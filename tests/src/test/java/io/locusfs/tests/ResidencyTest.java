@@ -73,7 +73,7 @@ class ResidencyTest {
                     allow = ["eu/**"]
                     """);
             try (MirrorProcess mirror = new MirrorProcess(replica, ca, "mirror-a", "")) {
-                Path conf = config(origin, "", ca.tlsTable("origin", ca), mirror("nyc", mirror, "every = \"0\""));
+                Path conf = config(origin, "policy = \"" + policy + "\"", ca.tlsTable("origin", ca), mirror("nyc", mirror, "every = \"0\""));
                 origin.mount("--replicate " + conf + " --policy " + policy);
                 Shell.ok("cd " + origin.mnt + " && mkdir secret pub && echo ledger > secret/ledger && head -c 200000 /dev/urandom > pub/photo"
                         + " && echo note > pub/note");
