@@ -36,7 +36,6 @@ class PolicyTest {
         return """
                 [groups]
                 field-team = ["carol"]
-                auditors = ["frank", "grace"]
 
                 [claims]
                 directory = "%s"
@@ -61,13 +60,6 @@ class PolicyTest {
                 within_km = 1
 
                 [[access]]
-                name = "auditors-together"
-                paths = ["/finance/**"]
-                groups = ["auditors"]
-                access = "read"
-                together = { group = "auditors", at_least = 2, within_m = 100 }
-
-                [[access]]
                 name = "no-interns"
                 paths = ["/projects/**", "/site/**"]
                 effect = "deny"
@@ -78,6 +70,13 @@ class PolicyTest {
                 paths = ["/eu-data/**"]
                 allow = ["eu/**"]
                 deny = ["eu/gb/**"]
+
+                [[access]]
+                name = "auditors-together"
+                paths = ["/finance/**"]
+                groups = ["locusfs-auditors"]
+                access = "read"
+                together = { group = "locusfs-auditors", at_least = 2, within_m = 100 }
                 """.formatted(claims, authority.resolve("authority.pub"));
     }
 
@@ -88,6 +87,8 @@ class PolicyTest {
             Shell.ok("id " + user + " || useradd -M -U -s /usr/sbin/nologin " + user);
         }
         Shell.ok("usermod -a -G locusfs-surveyors erin");
+        Shell.ok("getent group locusfs-auditors || groupadd locusfs-auditors");
+        Shell.ok("usermod -a -G locusfs-auditors frank && usermod -a -G locusfs-auditors grace");
         m = MountedStore.create(NODE);
         Shell.ok(L + " location set " + m.mnt + " " + NODE + " --coords " + NODE_COORDS);
         Shell.ok("cd " + m.mnt + " && mkdir home-docs projects site eu-data finance && echo ledger > finance/ledger && echo tax > home-docs/tax && echo plan > projects/plan"
@@ -212,7 +213,7 @@ class PolicyTest {
         Files.deleteIfExists(claims.resolve("grace.claim"));
         claim("frank", NODE, NODE_COORDS, "1h");
         assertRefused("frank", cat); // alone
-        assertTrue(lastAudit().path("reason").asText().contains("2 of group auditors within 100 m of each other are needed; no one else"),
+        assertTrue(lastAudit().path("reason").asText().contains("2 of group locusfs-auditors within 100 m of each other are needed; no one else"),
                 lastAudit().toString());
         claim("grace", NODE, "51.5078,-0.1278", "1h"); // 44 m north of frank
         assertAllowed("frank", cat);
@@ -330,7 +331,7 @@ class PolicyTest {
         assertTrue(r.err().contains(bad + ":4:1: within_km must be a distance in km"), r.err());
         assertTrue(r.err().contains(bad + ":5:11: unknown group 'no-such-group'"), r.err());
         assertTrue(r.err().contains(bad + ":6:1: unknown key 'wombat'"), r.err());
-        assertTrue(Shell.ok(L + " policy check " + policy).contains("valid: 4 access rules, 1 placement rules"));
+        assertTrue(Shell.ok(L + " policy check " + policy).contains("valid: 5 access rules, 1 placement rules"));
 
         String explained = Shell.ok(L + " policy explain --user bob --from eu/fr/paris/office-3 " + m.at("projects/plan"));
         assertTrue(explained.contains("read: refused by rule 'two-offices'"), explained);

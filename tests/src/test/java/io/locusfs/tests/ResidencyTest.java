@@ -115,7 +115,7 @@ class ResidencyTest {
                 Shell.Result c = Shell.run(L + " residency verify " + changed + " --trust " + trusted);
                 assertEquals(1, c.exit());
                 assertTrue(c.out().contains("the report's contents changed after it was signed")
-                        && c.out().contains("summary: 200005 bytes by the summary, 100005 by the entries"), c.out());
+                        && c.out().contains("summary: 200012 bytes by the summary, 100012 by the entries"), c.out());
                 // One entry dropped.
                 String text = Files.readString(report);
                 int start = text.indexOf("{\"path\":\"/pub/note\"");
