@@ -65,8 +65,15 @@ public final class ResidencyReport {
     private final Map<Long, String> firstPathOfLinked = new HashMap<>();
     private final SummaryBuilder summary = new SummaryBuilder();
 
-    /** A stay of the store in one zone: from its record's time until the next record's (null: still). */
-    private record Stay(String id, LocationRecord record, Instant from, Instant until) {
+    /**
+     * A stay of the store in one zone: from its record's time until the next record's (null:
+     * still); {@code endIno} is the first inode number allocated after it ended (0: unknown or
+     * still open): a file numbered that or higher was made later and never lived in it.
+     */
+    private record Stay(String id, LocationRecord record, Instant from, Instant until, long endIno) {
+        boolean mayHold(long ino) {
+            return endIno == 0 || ino < endIno;
+        }
     }
 
     /** A stay of a mirror in one zone, and how to tell whether it holds a file. */
@@ -218,8 +225,10 @@ public final class ResidencyReport {
     /** The store's stays (its location history) and every mirror's, those that meet the period. */
     private void gatherStays() {
         List<LocationRecord> history = store.locationHistory();
+        List<Long> firstInodes = store.locationHistoryInodes();
         if (history.isEmpty()) {
             store.locationRecord().ifPresent(history::add);
+            firstInodes = List.of(0L);
         }
         // Records in a row in one zone (coordinates added, say) are one stay, from the first's time, citing the
         // last: the copy was in that zone throughout. Every record is in the report's table all the same.
@@ -229,11 +238,12 @@ public final class ResidencyReport {
                 last++;
             }
             Instant until = last + 1 < history.size() ? history.get(last + 1).time() : null;
+            long endIno = last + 1 < history.size() ? firstInodes.get(last + 1) : 0;
             if (meets(history.get(i).time(), until)) {
                 for (int j = i; j < last; j++) {
-                    earlierRecords.add(new Stay("store-" + j, history.get(j), history.get(j).time(), history.get(j + 1).time()));
+                    earlierRecords.add(new Stay("store-" + j, history.get(j), history.get(j).time(), history.get(j + 1).time(), 0));
                 }
-                storeStays.add(new Stay("store-" + last, history.get(last), history.get(i).time(), until));
+                storeStays.add(new Stay("store-" + last, history.get(last), history.get(i).time(), until, endIno));
             }
             i = last + 1;
         }
@@ -324,7 +334,9 @@ public final class ResidencyReport {
             writeCopy(json, entry, path, "here", own, null, own.time(), null);
         } else {
             for (Stay s : storeStays) {
-                writeCopy(json, entry, path, "here", s.record(), s.id(), s.from(), s.until());
+                if (s.mayHold(inode.ino)) {
+                    writeCopy(json, entry, path, "here", s.record(), s.id(), s.from(), s.until());
+                }
             }
         }
         for (MirrorStay m : mirrorStays) {

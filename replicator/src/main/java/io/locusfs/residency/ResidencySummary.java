@@ -25,7 +25,7 @@ public record ResidencySummary(long files, long directories, long bytes, long co
     /** What a report does not (yet) cover, written into every report so that its reader knows. */
     static final List<String> LIMITS = List.of(
             "Files and directories of the live tree only: what was deleted before the report, and the copies held only in snapshots, are not listed.",
-            "A file's creation time is not recorded: its stays here are the store's, each from the store's record in that zone, so an entry may start before the file existed (it never starts after).",
+            "A file's creation time is not recorded: its stays here are those of the store from the one it was made in (known by its inode number, where the store kept at each relabel the next one it would give; otherwise from the first), each from the store's record in that zone, so its first stay may start before the file existed (never after).",
             "A mirror's stay that has ended lists the files the placement policy in force at report time lets it hold; what was sent to it is recorded per file only while it still holds this store's snapshots.");
 
     void write(JsonGenerator json) throws IOException {

@@ -29,7 +29,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A report over a real store: an origin that moved from Frankfurt to Berlin, a mirror in New York
+ * A report over a real store: an origin that moved from Frankfurt to Berlin (/fin made before the
+ * move, /pub after), a mirror in New York
  * that acknowledged a snapshot, a placement rule keeping /fin in the EU. Checked by the verifier
  * as written, and refused when changed, cut, or checked without a key it needs.
  */
@@ -50,12 +51,12 @@ class ResidencyReportTest {
         mirror = NodeIdentity.create(Files.createDirectories(dir.resolve("mirror-keys")));
         store.relabel(Location.of("eu/de/fra"), LocationRecord.sign(origin, Location.of("eu/de/fra"), store.storeId(),
                 LocationRecord.EVERY_FILE, Instant.parse("2026-01-01T00:00:00Z"), origin.nodeId()));
-        store.relabel(Location.of("eu/de/ber"), LocationRecord.sign(origin, Location.of("eu/de/ber"), store.storeId(),
-                LocationRecord.EVERY_FILE, moved, origin.nodeId()));
         long fin = store.tree().create(Store.ROOT_INO, b("fin"), Inode.S_IFDIR | 0755, 0, 0, 0, null).ino;
         long a = store.tree().create(fin, b("a"), Inode.S_IFREG | 0644, 0, 0, 0, null).ino;
         store.tree().update(a, i -> i.size = 1000);
         store.tree().link(a, fin, b("a-again"));
+        store.relabel(Location.of("eu/de/ber"), LocationRecord.sign(origin, Location.of("eu/de/ber"), store.storeId(),
+                LocationRecord.EVERY_FILE, moved, origin.nodeId()));
         long pub = store.tree().create(Store.ROOT_INO, b("pub"), Inode.S_IFDIR | 0755, 0, 0, 0, null).ino;
         store.tree().create(pub, b("c"), Inode.S_IFREG | 0644, 0, 0, 0, null);
         store.snapshots().create("s1", System.currentTimeMillis() * 1_000_000L, true);
@@ -104,7 +105,7 @@ class ResidencyReportTest {
         Map<String, ResidencySummary.ZoneCount> zones = new java.util.HashMap<>();
         s.zones().forEach(z -> zones.put(z.zone(), z));
         assertEquals(Set.of("eu/de/fra", "eu/de/ber", "us/east/nyc"), zones.keySet());
-        assertEquals(6, zones.get("eu/de/fra").copies()); // every entry lived in Frankfurt, then Berlin
+        assertEquals(3, zones.get("eu/de/fra").copies()); // /, /fin, /fin/a: made before the move; the rest only in Berlin
         assertEquals(6, zones.get("eu/de/ber").copies());
         assertEquals(5, zones.get("us/east/nyc").copies()); // all but /pub/after, made after s1
         assertEquals(1000, zones.get("us/east/nyc").bytes());

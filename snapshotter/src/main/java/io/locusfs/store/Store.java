@@ -80,6 +80,7 @@ public final class Store implements AutoCloseable {
     static final byte[] META_STORE_ID = bytes("store-id");
     static final byte[] META_LOCATION_RECORD = bytes("location-record");
     static final byte[] META_HISTORY_PREFIX = bytes("location-history/");
+    static final byte[] META_HISTORY_INO_PREFIX = bytes("location-history-ino/");
 
     /** Data block size: matches the 128 KiB FUSE writes so a sequential write needs no read. */
     public static final int DEFAULT_BLOCK_SIZE = 128 * 1024;
@@ -524,7 +525,9 @@ public final class Store implements AutoCloseable {
         try (WriteBatch batch = new WriteBatch()) {
             batch.put(meta, META_LOCATION, bytes(location.encode()));
             batch.put(meta, META_LOCATION_RECORD, bytes(record.encode()));
-            batch.put(meta, historyKey(locationHistory().size()), bytes(record.encode()));
+            long seq = locationHistory().size();
+            batch.put(meta, historyKey(META_HISTORY_PREFIX, seq), bytes(record.encode()));
+            batch.put(meta, historyKey(META_HISTORY_INO_PREFIX, seq), longBytes(tree().inodesAllocated() + 1));
             write(batch, true);
         } catch (RocksDBException e) {
             throw new StoreException(StoreException.Kind.IO, "relabelling the store: " + e.getMessage(), e);
@@ -542,9 +545,26 @@ public final class Store implements AutoCloseable {
         return history;
     }
 
-    private static byte[] historyKey(long sequence) {
-        byte[] key = Arrays.copyOf(META_HISTORY_PREFIX, META_HISTORY_PREFIX.length + 8);
-        Keys.putLong(key, META_HISTORY_PREFIX.length, sequence);
+    /**
+     * For each record of {@link #locationHistory()}, the first inode number allocated after it was
+     * made (0 where the store did not keep it): a file whose number is at least that was made after.
+     */
+    public List<Long> locationHistoryInodes() {
+        List<Long> firsts = new ArrayList<>();
+        try {
+            for (int i = 0; i < locationHistory().size(); i++) {
+                byte[] v = db.get(meta, historyKey(META_HISTORY_INO_PREFIX, i));
+                firsts.add(v == null ? 0L : Keys.getLong(v, 0));
+            }
+        } catch (RocksDBException e) {
+            throw new StoreException(StoreException.Kind.IO, "reading the location history: " + e.getMessage(), e);
+        }
+        return firsts;
+    }
+
+    private static byte[] historyKey(byte[] prefix, long sequence) {
+        byte[] key = Arrays.copyOf(prefix, prefix.length + 8);
+        Keys.putLong(key, prefix.length, sequence);
         return key;
     }
 
