@@ -61,6 +61,7 @@ bench: build
 	bench/translate.sh
 	bench/replicate.sh
 	bench/objectstore.sh
+	bench/residency.sh
 
 run: build
 	@mkdir -p $(MNT)
