@@ -1,6 +1,7 @@
 package io.locusfs.replicate;
 
 import io.locusfs.policy.PlacementConstraint;
+import io.locusfs.policy.Policy;
 import io.locusfs.tree.Progress;
 import io.locusfs.tree.SnapshotTree;
 import io.locusfs.xattr.Location;
@@ -508,6 +509,36 @@ public final class BucketLink implements MirrorLink {
                     + (manifests.isEmpty() ? "none" : String.join(", ", snapshots())) + ")");
         }
         return snapshot;
+    }
+
+    /**
+     * A snapshot of the bucket (or the part at {@code path}) as a tree to write out directly, its
+     * packs read whole and ahead; close it when done. Placement is checked on the whole tree
+     * first: a path whose rules (or {@code policy}) forbid {@code zone} refuses it all.
+     *
+     * @param localRecord the record the written files live under (the restoring side's, in {@code zone})
+     */
+    public Direct direct(String snapshot, String path, ZonePath zone, String localRecord, Policy policy, String policyOwner)
+            throws IOException {
+        synchronized (this) {
+            String name = resolve(snapshot);
+            BucketManifest manifest = manifests.get(name);
+            String record = manifest.record() == null ? "" : manifest.record();
+            BucketStream stream = new BucketStream(tree(name), manifest, self.store(), record, streams,
+                    new FetchRequest(name, path, zone.toString(), null, 0, false), this::readBlock);
+            stream.checkPlacement(zone, policy, policyOwner);
+            BucketPacks.Reading reading = packs.new Reading(keys(), stream.blocks());
+            stream.readThrough(reading::block);
+            return new Direct(stream.fetched(), stream.tree(zone.toString(), localRecord), reading);
+        }
+    }
+
+    /** What {@link #direct} opened: the tree, and the pack reads ahead of it (closed with it). */
+    public record Direct(Fetched fetched, SnapshotTree tree, BucketPacks.Reading reading) implements AutoCloseable {
+        @Override
+        public void close() {
+            reading.close();
+        }
     }
 
     @Override

@@ -1,6 +1,10 @@
 package io.locusfs.replicate;
 
+import io.locusfs.policy.PlacementConstraint;
+import io.locusfs.policy.Policy;
+import io.locusfs.policy.PolicyEngine;
 import io.locusfs.tree.SnapshotTree;
+import io.locusfs.xattr.ZonePath;
 import io.locusfs.xattr.NodeIdentity;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -209,6 +213,123 @@ final class BucketStream {
             System.arraycopy(block, inBlock, buffer, (int) (a - offset), (int) (b - a));
         }
         return n;
+    }
+
+    /**
+     * Refuses, before anything is written, a restore into {@code zone} of a path whose placement
+     * (the rules it was sent under, and {@code policy} when not null) forbids that zone: what a
+     * receiver checks as the stream arrives, checked here on the whole tree first.
+     */
+    void checkPlacement(ZonePath zone, Policy policy, String policyOwner) throws StreamException {
+        for (BucketTree.Entry e : chosen) {
+            String path = "/" + e.node.path();
+            if (e.node.path().isEmpty()) {
+                continue;
+            }
+            PolicyEngine.Decision carried;
+            try {
+                carried = PlacementConstraint.check(path, e.constraint == null ? "" : e.constraint, zone);
+            } catch (IllegalArgumentException x) {
+                throw new StreamException("'" + e.node.path() + "' carries an unreadable placement constraint: " + x.getMessage());
+            }
+            if (!carried.allowed()) {
+                throw new StreamException("refused: '" + e.node.path() + "' may not be stored in " + zone + ": " + carried.reason());
+            }
+            if (policy != null) {
+                PolicyEngine.Decision own = PolicyEngine.placement(path, zone, policy);
+                if (!own.allowed()) {
+                    throw new StreamException("refused by " + policyOwner + ": '" + e.node.path() + "': " + own.reason());
+                }
+            }
+        }
+    }
+
+    /**
+     * What the stream carries, as a tree to write out directly (a restore into a directory: no
+     * stream, no staging store): each file living in {@code zone} under {@code localRecord} (the
+     * restoring side's), its {@code user.location.origins} the provenance it arrived with
+     * followed by the bucket's record, its data read through the blocks in the stream's order
+     * ({@link #blocks}), so packs are fetched whole and ahead as for the stream.
+     */
+    SnapshotTree tree(String zone, String localRecord) {
+        BucketTree.Entry rootEntry = tree.get("");
+        SnapshotTree.Header h = new SnapshotTree.Header(manifest.snapshot(), null,
+                java.time.Instant.ofEpochSecond(0, manifest.createdNanos()), header.sender(), zone);
+        return new SnapshotTree() {
+            @Override
+            public Header header() {
+                return h;
+            }
+
+            @Override
+            public List<String> removed() {
+                return List.of();
+            }
+
+            @Override
+            public Node root() {
+                return node(rootEntry);
+            }
+
+            @Override
+            public long files() {
+                return header.files();
+            }
+
+            @Override
+            public long bytes() {
+                return header.bytes();
+            }
+
+            @Override
+            public void walk(Visitor visitor) throws IOException {
+                for (BucketTree.Entry e : chosen) {
+                    visitor.visit(node(e));
+                }
+            }
+
+            private Node node(BucketTree.Entry e) {
+                SnapshotTree.Node n = e.node;
+                String link = e.content == null ? null : linkTarget(e);
+                Map<String, byte[]> xattrs = new java.util.LinkedHashMap<>(n.xattrs());
+                String earlier = e.provenance == null ? "" : e.provenance.strip();
+                String provenance = earlier.isEmpty() ? record : record.isBlank() ? earlier : earlier + "\n\n" + record;
+                if (!provenance.isBlank()) {
+                    xattrs.put(io.locusfs.xattr.ReservedAttributes.ORIGINS, provenance.getBytes(StandardCharsets.UTF_8));
+                }
+                FileContent content = e.content == null || link != null ? null : content(e.content);
+                return new Node(n.path(), n.kind(), n.permissions(), n.uid(), n.gid(), n.atimeNanos(), n.mtimeNanos(), n.ctimeNanos(),
+                        e.content != null ? e.content.size : n.size(), n.symlinkTarget(), n.rdev(), xattrs, zone, localRecord, link, content);
+            }
+        };
+    }
+
+    /** A file's data as the stream would carry it: runs of extents cut at FRAME_BYTES boundaries, each block read once. */
+    private SnapshotTree.FileContent content(BucketTree.Content c) {
+        List<SnapshotTree.Extent> pieces = new ArrayList<>();
+        for (long[] run : runs(c)) {
+            for (long at = run[0]; at < run[1]; ) {
+                long next = Math.min(run[1], (at / StreamSender.FRAME_BYTES + 1) * StreamSender.FRAME_BYTES);
+                pieces.add(new SnapshotTree.Extent(at, next - at));
+                at = next;
+            }
+        }
+        return new SnapshotTree.FileContent() {
+            @Override
+            public List<SnapshotTree.Extent> extents() {
+                return pieces;
+            }
+
+            @Override
+            public void read(long offset, byte[] buffer, int length) throws IOException {
+                BucketStream.read(c, offset, buffer, length, blocks);
+            }
+
+            @Override
+            public java.io.InputStream open() {
+                throw new UnsupportedOperationException("a bucket's file is read by its extents");
+            }
+        };
     }
 
     /** Same bucket, snapshot, path and kind: same stream, same id (so a restore can resume it). */

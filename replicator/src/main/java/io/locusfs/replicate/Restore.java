@@ -70,6 +70,9 @@ public final class Restore {
      * @throws StreamException when the mirror refused, the stream was wrong, or placement forbids a file here
      */
     public Result run(String snapshot, String path, Path target, Listener listener, Progress progress) throws IOException {
+        if (link instanceof BucketLink bucket) {
+            return direct(bucket, snapshot, path, target, listener, progress);
+        }
         Arrived arrived = fetch(snapshot, path, listener, progress);
         Files.createDirectories(target);
         DirTranslator.write(arrived.tree(), target, progress, true);
@@ -93,6 +96,27 @@ public final class Restore {
         builder.applyDirectoryTimes();
         target.sync();
         return arrived.result(path, target.path());
+    }
+
+    /**
+     * From a bucket into a directory, the files are written straight from the bucket's tree and
+     * packs: its tree is whole before a byte is written, so placement is checked on all of it
+     * first, and a staging store (two more writes of everything) would add nothing but the
+     * resume a stream needs. They are written beside the target and moved into place once all
+     * checked out, so a damaged pack changes nothing. A killed run is run again from the start.
+     */
+    private Result direct(BucketLink bucket, String snapshot, String path, Path target, Listener listener, Progress progress)
+            throws IOException {
+        String zone = staging.location().zone().toString();
+        String record = staging.locationRecord().map(io.locusfs.xattr.LocationRecord::encode)
+                .orElseThrow(() -> new StreamException(staging.path() + " has no location record to stamp the restored files with"));
+        try (BucketLink.Direct direct = bucket.direct(snapshot, path, staging.location().zone(), record, policy,
+                "the placement rules for " + zone + ", where the restore writes")) {
+            listener.fetching(direct.fetched(), false);
+            listener.writing(direct.tree().files(), direct.tree().bytes());
+            DirTranslator.writeWhole(direct.tree(), target, progress);
+            return new Result(direct.fetched().snapshot(), path, target, direct.tree().files(), direct.tree().bytes(), 0, false);
+        }
     }
 
     /** The stream of what was asked, whole in the staging store: its snapshot there and the tree to write out. */

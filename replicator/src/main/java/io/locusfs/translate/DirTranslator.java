@@ -116,6 +116,80 @@ public final class DirTranslator implements Translator {
         }
     }
 
+    /**
+     * Writes every node of {@code tree} below {@code dir} all or nothing: into a directory of its
+     * own inside {@code dir} first (the same filesystem), then, once every byte was read and
+     * written, moved into place (a whole subtree in one rename where {@code dir} has nothing at its
+     * path; file by file over what is there, as {@link #write} with {@code replace} does). A read
+     * that fails (a damaged source) leaves {@code dir} as it was.
+     */
+    public static void writeWhole(SnapshotTree tree, Path dir, Progress progress) throws IOException {
+        Files.createDirectories(dir);
+        try (var left = Files.newDirectoryStream(dir, ".locusfs-restore-*")) {
+            for (Path p : left) {
+                deleteTree(p); // what a killed run had written
+            }
+        }
+        Path staged = Files.createTempDirectory(dir, ".locusfs-restore-");
+        try {
+            write(tree, staged, progress, false);
+            List<SnapshotTree.Node> merged = new ArrayList<>();
+            List<String> moved = new ArrayList<>();
+            // First every refusal, so that nothing moves unless everything can.
+            tree.walk(node -> {
+                Path at = dir.resolve(node.path());
+                if (!node.path().isEmpty() && node.kind() != SnapshotTree.Kind.DIRECTORY && Files.isDirectory(at, NOFOLLOW)) {
+                    throw new TranslationException(at + " is a directory; the " + node.kind().name().toLowerCase().replace('_', ' ')
+                            + " restored there would replace it: move it away first");
+                }
+            });
+            tree.walk(node -> {
+                String p = node.path();
+                if (p.isEmpty() || node.kind() == SnapshotTree.Kind.SOCKET
+                        || moved.stream().anyMatch(m -> p.startsWith(m + "/"))) {
+                    if (p.isEmpty()) {
+                        merged.add(node);
+                    }
+                    return;
+                }
+                Path at = dir.resolve(p);
+                if (node.kind() == SnapshotTree.Kind.DIRECTORY && Files.isDirectory(at, NOFOLLOW)) {
+                    merged.add(node); // its entries move one by one; its attributes are set again after
+                    return;
+                }
+                Files.move(staged.resolve(p), at, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                if (node.kind() == SnapshotTree.Kind.DIRECTORY) {
+                    moved.add(p);
+                }
+            });
+            deleteTree(staged);
+            for (int i = merged.size() - 1; i >= 0; i--) {
+                SnapshotTree.Node node = merged.get(i);
+                attributes(node, node.path().isEmpty() ? dir : dir.resolve(node.path()));
+            }
+        } finally {
+            if (Files.exists(staged, NOFOLLOW)) {
+                deleteTree(staged);
+            }
+        }
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        Files.walkFileTree(root, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                Files.delete(file);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+                Files.delete(d);
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+
     private static void writeContent(SnapshotTree.Node node, Path path, byte[] buffer) throws IOException {
         try (RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw"); FileChannel channel = file.getChannel()) {
             for (SnapshotTree.Extent extent : node.content().extents()) {
