@@ -75,44 +75,101 @@ public final class DirTranslator implements Translator {
     public static void write(SnapshotTree tree, Path dir, Progress progress, boolean replace) throws IOException {
         List<SnapshotTree.Node> directories = new ArrayList<>();
         byte[] buffer = new byte[CHUNK];
-        tree.walk(node -> {
-            Path path = node.path().isEmpty() ? dir : dir.resolve(node.path());
-            if (replace && node.kind() != SnapshotTree.Kind.DIRECTORY && Files.exists(path, NOFOLLOW)) {
-                if (Files.isDirectory(path, NOFOLLOW)) {
-                    throw new TranslationException(path + " is a directory; the " + node.kind().name().toLowerCase().replace('_', ' ')
-                            + " restored there would replace it: move it away first");
-                }
-                Files.delete(path);
-            }
-            switch (node.kind()) {
-                case DIRECTORY -> {
-                    Files.createDirectories(path);
-                    directories.add(node);
-                }
-                case SYMLINK -> Files.createSymbolicLink(path, Path.of(node.symlinkTarget()));
-                case FIFO -> ExternalCommand.run("mkfifo", path.toString());
-                case CHAR_DEVICE, BLOCK_DEVICE -> ExternalCommand.run("mknod", path.toString(), node.kind() == SnapshotTree.Kind.CHAR_DEVICE ? "c" : "b",
-                        Long.toString(((node.rdev() >>> 8) & 0xfff) | ((node.rdev() >>> 32) & ~0xfffL)),
-                        Long.toString((node.rdev() & 0xff) | ((node.rdev() >>> 12) & ~0xffL)));
-                case SOCKET -> {
-                    return;
-                }
-                case FILE -> {
-                    if (node.hardLinkOf() != null) {
-                        Files.createLink(path, dir.resolve(node.hardLinkOf()));
-                        return; // one inode: its attributes are set through its first path
+        // Setting a file's attributes is several system calls, and xattrs as large as a signed
+        // history make the filesystem write a block each: done by a few threads behind the data.
+        try (Attributes attributes = new Attributes()) {
+            tree.walk(node -> {
+                Path path = node.path().isEmpty() ? dir : dir.resolve(node.path());
+                if (replace && node.kind() != SnapshotTree.Kind.DIRECTORY && Files.exists(path, NOFOLLOW)) {
+                    if (Files.isDirectory(path, NOFOLLOW)) {
+                        throw new TranslationException(path + " is a directory; the " + node.kind().name().toLowerCase().replace('_', ' ')
+                                + " restored there would replace it: move it away first");
                     }
-                    writeContent(node, path, buffer);
+                    Files.delete(path);
                 }
-            }
-            if (node.kind() != SnapshotTree.Kind.DIRECTORY) {
-                attributes(node, path);
-            }
-            progress.advance(1, SnapshotTree.dataBytes(node));
-        });
+                switch (node.kind()) {
+                    case DIRECTORY -> {
+                        Files.createDirectories(path);
+                        directories.add(node);
+                    }
+                    case SYMLINK -> Files.createSymbolicLink(path, Path.of(node.symlinkTarget()));
+                    case FIFO -> ExternalCommand.run("mkfifo", path.toString());
+                    case CHAR_DEVICE, BLOCK_DEVICE -> ExternalCommand.run("mknod", path.toString(), node.kind() == SnapshotTree.Kind.CHAR_DEVICE ? "c" : "b",
+                            Long.toString(((node.rdev() >>> 8) & 0xfff) | ((node.rdev() >>> 32) & ~0xfffL)),
+                            Long.toString((node.rdev() & 0xff) | ((node.rdev() >>> 12) & ~0xffL)));
+                    case SOCKET -> {
+                        return;
+                    }
+                    case FILE -> {
+                        if (node.hardLinkOf() != null) {
+                            Files.createLink(path, dir.resolve(node.hardLinkOf()));
+                            return; // one inode: its attributes are set through its first path
+                        }
+                        writeContent(node, path, buffer);
+                    }
+                }
+                if (node.kind() != SnapshotTree.Kind.DIRECTORY) {
+                    attributes.set(node, path);
+                }
+                progress.advance(1, SnapshotTree.dataBytes(node));
+            });
+            attributes.finish();
+        }
         for (int i = directories.size() - 1; i >= 0; i--) {
             SnapshotTree.Node node = directories.get(i);
             attributes(node, node.path().isEmpty() ? dir : dir.resolve(node.path()));
+        }
+    }
+
+    /** Sets nodes' attributes on a few threads; the first failure is thrown by the next call, or by {@link #finish}. */
+    private static final class Attributes implements AutoCloseable {
+        private static final int THREADS = 4;
+        private final java.util.concurrent.ExecutorService pool = new java.util.concurrent.ThreadPoolExecutor(THREADS, THREADS, 0,
+                java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.ArrayBlockingQueue<>(1024), r -> {
+                    Thread t = new Thread(r, "set-attributes");
+                    t.setDaemon(true);
+                    return t;
+                }, new java.util.concurrent.ThreadPoolExecutor.CallerRunsPolicy());
+        private final java.util.concurrent.atomic.AtomicReference<IOException> failed = new java.util.concurrent.atomic.AtomicReference<>();
+
+        void set(SnapshotTree.Node node, Path path) throws IOException {
+            rethrow();
+            pool.execute(() -> {
+                try {
+                    if (failed.get() == null) {
+                        attributes(node, path);
+                    }
+                } catch (IOException e) {
+                    failed.compareAndSet(null, e);
+                } catch (RuntimeException e) {
+                    failed.compareAndSet(null, new IOException(path + ": " + e.getMessage(), e));
+                }
+            });
+        }
+
+        void finish() throws IOException {
+            pool.shutdown();
+            try {
+                if (!pool.awaitTermination(1, java.util.concurrent.TimeUnit.HOURS)) {
+                    throw new IOException("setting attributes did not finish in an hour");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while setting attributes");
+            }
+            rethrow();
+        }
+
+        private void rethrow() throws IOException {
+            IOException e = failed.get();
+            if (e != null) {
+                throw e;
+            }
+        }
+
+        @Override
+        public void close() {
+            pool.shutdownNow();
         }
     }
 
