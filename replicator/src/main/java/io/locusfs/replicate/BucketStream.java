@@ -1,8 +1,6 @@
 package io.locusfs.replicate;
 
-import io.locusfs.policy.PlacementConstraint;
 import io.locusfs.policy.Policy;
-import io.locusfs.policy.PolicyEngine;
 import io.locusfs.tree.SnapshotTree;
 import io.locusfs.xattr.ZonePath;
 import io.locusfs.xattr.NodeIdentity;
@@ -222,24 +220,8 @@ final class BucketStream {
      */
     void checkPlacement(ZonePath zone, Policy policy, String policyOwner) throws StreamException {
         for (BucketTree.Entry e : chosen) {
-            String path = "/" + e.node.path();
-            if (e.node.path().isEmpty()) {
-                continue;
-            }
-            PolicyEngine.Decision carried;
-            try {
-                carried = PlacementConstraint.check(path, e.constraint == null ? "" : e.constraint, zone);
-            } catch (IllegalArgumentException x) {
-                throw new StreamException("'" + e.node.path() + "' carries an unreadable placement constraint: " + x.getMessage());
-            }
-            if (!carried.allowed()) {
-                throw new StreamException("refused: '" + e.node.path() + "' may not be stored in " + zone + ": " + carried.reason());
-            }
-            if (policy != null) {
-                PolicyEngine.Decision own = PolicyEngine.placement(path, zone, policy);
-                if (!own.allowed()) {
-                    throw new StreamException("refused by " + policyOwner + ": '" + e.node.path() + "': " + own.reason());
-                }
+            if (!e.node.path().isEmpty()) {
+                StreamReceiver.checkArrival(e.node.path(), e.constraint, zone, policy, policyOwner);
             }
         }
     }

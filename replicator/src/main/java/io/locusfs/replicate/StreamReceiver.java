@@ -432,17 +432,7 @@ public final class StreamReceiver {
         @Override
         public void node(Records.NodeRecord record) throws IOException {
             SnapshotTree.Node n = record.node();
-            String path = "/" + n.path();
-            PolicyEngine.Decision carried;
-            try {
-                carried = PlacementConstraint.check(path, record.constraint(), zone);
-            } catch (IllegalArgumentException e) {
-                throw new StreamException("'" + n.path() + "' carries an unreadable placement constraint: " + e.getMessage());
-            }
-            if (!carried.allowed()) {
-                throw new StreamException("refused: '" + n.path() + "' may not be stored in " + zone + ": " + carried.reason());
-            }
-            checkOwnPolicy(n.path(), "'" + n.path() + "'");
+            checkArrival(n.path(), record.constraint(), zone, policy, policyOwner);
             Map<String, byte[]> xattrs = new LinkedHashMap<>(n.xattrs());
             xattrs.keySet().removeIf(ReservedAttributes::isReserved);
             if (!record.provenance().isEmpty()) {
@@ -486,17 +476,40 @@ public final class StreamReceiver {
 
         /** Refuses {@code path} (relative) when this store's own placement rules forbid its zone. */
         private void checkOwnPolicy(String path, String what) throws StreamException {
-            if (policy != null) {
-                PolicyEngine.Decision own = PolicyEngine.placement("/" + path, zone, policy);
-                if (!own.allowed()) {
-                    throw new StreamException("refused by " + policyOwner + ": " + what + ": " + own.reason());
-                }
-            }
+            StreamReceiver.checkOwnPolicy(path, what, zone, policy, policyOwner);
         }
 
         @Override
         public void times(Records.Times times) throws IOException {
             builder.setTimes(times.path(), times.atimeNanos(), times.mtimeNanos());
+        }
+    }
+
+    /**
+     * Refuses a file arriving at {@code path} (relative) in {@code zone}: the placement rules it
+     * was sent under ({@code constraint}, PlacementConstraint) must allow the zone, and so must
+     * {@code policy} (this side's, null for none; {@code policyOwner} names it in the refusal).
+     * One rule for every way data arrives: a stream, and a restore straight from a bucket.
+     */
+    static void checkArrival(String path, String constraint, ZonePath zone, Policy policy, String policyOwner) throws StreamException {
+        PolicyEngine.Decision carried;
+        try {
+            carried = PlacementConstraint.check("/" + path, constraint == null ? "" : constraint, zone);
+        } catch (IllegalArgumentException e) {
+            throw new StreamException("'" + path + "' carries an unreadable placement constraint: " + e.getMessage());
+        }
+        if (!carried.allowed()) {
+            throw new StreamException("refused: '" + path + "' may not be stored in " + zone + ": " + carried.reason());
+        }
+        checkOwnPolicy(path, "'" + path + "'", zone, policy, policyOwner);
+    }
+
+    private static void checkOwnPolicy(String path, String what, ZonePath zone, Policy policy, String policyOwner) throws StreamException {
+        if (policy != null) {
+            PolicyEngine.Decision own = PolicyEngine.placement("/" + path, zone, policy);
+            if (!own.allowed()) {
+                throw new StreamException("refused by " + policyOwner + ": " + what + ": " + own.reason());
+            }
         }
     }
 }
