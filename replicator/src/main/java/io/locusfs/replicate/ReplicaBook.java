@@ -79,8 +79,13 @@ public final class ReplicaBook {
 
     /** Every span of every mirror, ever, by mirror then time. */
     public static List<Span> spans(Store store) {
+        return spans(store, SPAN_PREFIX);
+    }
+
+    /** The spans whose notes start with {@code prefix}, in note order. */
+    private static List<Span> spans(Store store, String prefix) {
         List<Span> spans = new ArrayList<>();
-        for (byte[] json : store.notes(SPAN_PREFIX).values()) {
+        for (byte[] json : store.notes(prefix).values()) {
             try {
                 spans.add(StreamHeader.JSON.readValue(json, Span.class));
             } catch (IOException e) {
@@ -91,7 +96,8 @@ public final class ReplicaBook {
     }
 
     private static Optional<Span> openSpan(Store store, String mirror) {
-        return spans(store).stream().filter(s -> s.mirror().equals(mirror) && s.open()).reduce((a, b) -> b);
+        // This mirror's notes only: an acknowledgement (one per sync round, for a synchronous mirror) reads no other's.
+        return spans(store, SPAN_PREFIX + mirror + "/").stream().filter(Span::open).reduce((a, b) -> b);
     }
 
     private static Span close(Span s, long nanos) {

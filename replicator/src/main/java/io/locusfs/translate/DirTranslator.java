@@ -184,7 +184,7 @@ public final class DirTranslator implements Translator {
         Files.createDirectories(dir);
         try (var left = Files.newDirectoryStream(dir, ".locusfs-restore-*")) {
             for (Path p : left) {
-                deleteTree(p); // what a killed run had written
+                Translation.deleteRecursively(p); // what a killed run had written
             }
         }
         Path staged = Files.createTempDirectory(dir, ".locusfs-restore-");
@@ -219,32 +219,16 @@ public final class DirTranslator implements Translator {
                     moved.add(p);
                 }
             });
-            deleteTree(staged);
+            Translation.deleteRecursively(staged);
             for (int i = merged.size() - 1; i >= 0; i--) {
                 SnapshotTree.Node node = merged.get(i);
                 attributes(node, node.path().isEmpty() ? dir : dir.resolve(node.path()));
             }
         } finally {
             if (Files.exists(staged, NOFOLLOW)) {
-                deleteTree(staged);
+                Translation.deleteRecursively(staged);
             }
         }
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        Files.walkFileTree(root, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                Files.delete(d);
-                return FileVisitResult.CONTINUE;
-            }
-        });
     }
 
     private static void writeContent(SnapshotTree.Node node, Path path, byte[] buffer) throws IOException {

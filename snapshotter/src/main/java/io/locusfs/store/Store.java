@@ -552,7 +552,8 @@ public final class Store implements AutoCloseable {
     public List<Long> locationHistoryInodes() {
         List<Long> firsts = new ArrayList<>();
         try {
-            for (int i = 0; i < locationHistory().size(); i++) {
+            int records = locationHistory().size();
+            for (int i = 0; i < records; i++) {
                 byte[] v = db.get(meta, historyKey(META_HISTORY_INO_PREFIX, i));
                 firsts.add(v == null ? 0L : Keys.getLong(v, 0));
             }
