@@ -22,11 +22,13 @@ import org.rocksdb.WriteBatch;
  */
 final class Blocks {
     /**
-     * Patches a version may hold before the next write folds them into a whole block: bounds a
-     * read of a randomly written block to one base and this many small values, while a random
-     * 4 KiB write costs 4 KiB plus an eighth of a block.
+     * Patches a version may hold before the next write folds them into a whole block. A fold
+     * writes the block whole (log and blob file: twice its size), so with 4 KiB writes it costs
+     * 256 KiB per 32 writes, 8 KiB a write, where 8 patches cost 32 KiB a write and made the
+     * folds most of what random writes wrote (FORMAT.md, "Why 32 patches"). The price is on
+     * reads of randomly written blocks: one base and up to this many small values.
      */
-    static final int MAX_PATCHES = 8;
+    static final int MAX_PATCHES = 32;
     private static final int SEQ = Integer.BYTES;
 
     private final Store store;
