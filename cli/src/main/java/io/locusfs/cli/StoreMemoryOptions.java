@@ -10,14 +10,13 @@ final class StoreMemoryOptions {
     /**
      * A mirror's: each stream reads the entry, inode, xattrs and block list of every file it
      * replaces or removes, spread over the whole store; a cache that keeps them across streams
-     * spares a read of the table files each (256 MiB of it beyond the memtables' 128 MiB hold the
-     * metadata of about a million files).
+     * spares a read of the table files each (256 MiB hold the metadata of about a million files).
      */
-    static final long MIRROR_BLOCK_CACHE = 384 * StoreOptions.MIB;
+    static final long MIRROR_BLOCK_CACHE = 256 * StoreOptions.MIB;
 
     @Option(names = "--block-cache", paramLabel = "SIZE", converter = SizeConverter.class,
-            description = "RocksDB block cache, the memtables' budget included (default: 64M for a mount, 384M for a mirror, "
-                    + "which reads the metadata of every file a stream replaces or removes).")
+            description = "RocksDB block cache for table blocks, beyond the memtables' budget (default: 64M for a mount, 256M "
+                    + "for a mirror, which reads the metadata of every file a stream replaces or removes).")
     Long blockCache;
 
     @Option(names = "--memtable-budget", paramLabel = "SIZE", converter = SizeConverter.class, defaultValue = "128M",

@@ -132,7 +132,8 @@ public final class Store implements AutoCloseable {
         this.path = path;
         this.readOnly = options.readOnly();
         this.bulk = options.bulk();
-        LRUCache cache = track(new LRUCache(options.blockCacheBytes()));
+        // Memtables are charged to the cache, so it holds them and options.blockCacheBytes() of blocks.
+        LRUCache cache = track(new LRUCache(options.blockCacheBytes() + options.memtableBytes()));
         WriteBufferManager writeBuffers = track(new WriteBufferManager(options.memtableBytes(), cache));
         DBOptions dbOptions = track(new DBOptions()
                 .setCreateIfMissing(true)

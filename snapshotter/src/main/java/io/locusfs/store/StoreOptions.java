@@ -2,10 +2,14 @@ package io.locusfs.store;
 
 /**
  * Tuning of an open store. The defaults keep a mounted store under about 300 MiB of native
- * memory whatever the size of the data: a 64 MiB block cache and 128 MiB of memtables, charged to
- * the same budget.
+ * memory whatever the size of the data: 128 MiB of memtables and 64 MiB for table blocks, in one
+ * cache of their sum (the memtables are charged to it).
  *
- * @param blockCacheBytes   RocksDB LRU block cache shared by all families
+ * @param blockCacheBytes   room for table blocks (index, filter and data) in the LRU cache shared by
+ *                          all families, beyond the memtables: were the memtables charged against
+ *                          this room, full memtables would evict every index block, and each new
+ *                          iterator would read and decompress the index of every table again (a
+ *                          metadata fetch of 100,000 files took 9 s instead of 4.3)
  * @param memtableBytes     budget for all memtables together (a WriteBufferManager)
  * @param readOnly          open without writing anything (fsck without --repair)
  * @param bulk              write no write-ahead log until {@link Store#writeLog} says otherwise:
