@@ -22,6 +22,8 @@ final class Fuse3 {
 
         int fuse_session_receive_buf(Pointer session, Pointer buf);
 
+        int fuse_session_fd(Pointer session);
+
         void fuse_session_process_buf(Pointer session, Pointer buf);
 
         int fuse_session_exited(Pointer session);

@@ -96,12 +96,14 @@ final class FuseLoop {
             throw new IllegalStateException("libfuse could not mount " + mountPoint + " (see the messages above)");
         }
         adapter.attach(session, mountPoint.toAbsolutePath().toString());
+        // A zeroed fuse_buf: libfuse allocates its memory on the first receive and reuses it.
+        Pointer first = Memory.allocateDirect(RUNTIME, Fuse3.BUF_SIZEOF, true);
+        answerInit(session, first);
         serving = session;
         onMounted.run();
         List<Thread> threads = new ArrayList<>();
         for (int i = 0; i < workers; i++) {
-            // A zeroed fuse_buf: libfuse allocates its memory on the first receive and reuses it.
-            Pointer buf = Memory.allocateDirect(RUNTIME, Fuse3.BUF_SIZEOF, true);
+            Pointer buf = i == 0 ? first : Memory.allocateDirect(RUNTIME, Fuse3.BUF_SIZEOF, true);
             Thread t = new Thread(() -> work(session, buf, () -> true), "locusfs-fuse-" + i);
             t.setDaemon(true);
             t.start();
@@ -114,6 +116,18 @@ final class FuseLoop {
         adapter.attach(null, null);
         FUSE.fuse_session_unmount(session);
         FUSE.fuse_session_destroy(session);
+    }
+
+    /** Receives the kernel's first request, INIT, and answers it alone (see {@link KillPrivileges#processInit}). */
+    private static void answerInit(Pointer session, Pointer buf) {
+        int received;
+        do {
+            received = FUSE.fuse_session_receive_buf(session, buf);
+        } while (received == -EINTR);
+        if (received > 0) {
+            boolean killPrivileges = KillPrivileges.processInit(session, buf);
+            log.debug("kernel clears set-ID bits itself: {}", !killPrivileges);
+        }
     }
 
     /** Receives and processes requests into {@code buf} while {@code more} holds and the session lasts. */
@@ -130,6 +144,7 @@ final class FuseLoop {
                 FUSE.fuse_session_exit(session); // Unmounted: let every worker stop.
                 break;
             }
+            KillPrivileges.note(buf);
             FUSE.fuse_session_process_buf(session, buf);
         }
     }

@@ -86,6 +86,18 @@ final class KernelAdapter implements LocusFs.KernelCache {
         }
     }
 
+    /**
+     * Clears the file's set-ID bits when the request asks for it (see {@link KillPrivileges}), and
+     * makes the kernel forget the mode it cached: after a WRITE or an O_TRUNC OPEN it keeps it.
+     * Forgetting attributes only (no pages) is safe inside a request on the same file.
+     */
+    private void clearSetIdBitsIfAsked(Pointer req, long ino) {
+        Pointer se = session;
+        if (KillPrivileges.requested() && fs.clearSetIdBits(caller(req), ino) && se != null) {
+            FUSE.fuse_lowlevel_notify_inval_inode(se, ino, -1, 0);
+        }
+    }
+
     @Override
     public void forgetName(long parent, byte[] name) {
         Pointer se = session;
@@ -195,6 +207,7 @@ final class KernelAdapter implements LocusFs.KernelCache {
         set(Fuse3.Op.LINK, (Fuse3.Link) (req, ino, newParent, newName) -> run(req, "link", ino, () ->
                 replyEntry(req, fs.link(caller(req), ino, newParent, bytes(newName)))));
         set(Fuse3.Op.OPEN, (Fuse3.InoFile) (req, ino, fi) -> run(req, "open", ino, () -> {
+            clearSetIdBitsIfAsked(req, ino); // An O_TRUNC open by a caller without CAP_FSETID.
             LocusFs.Opened opened = fs.open(caller(req), ino, fi.getInt(Fuse3.FI_FLAGS));
             setHandle(fi, opened.handle(), opened.keepCache());
             FUSE.fuse_reply_open(req, fi);
@@ -206,8 +219,10 @@ final class KernelAdapter implements LocusFs.KernelCache {
             FUSE.fuse_reply_buf(req, buffer, n);
             offer.send();
         }));
-        set(Fuse3.Op.WRITE, (Fuse3.Write) (req, ino, buf, size, offset, fi) -> run(req, "write", ino, () ->
-                FUSE.fuse_reply_write(req, fs.write(handle(fi), buf, offset, (int) size))));
+        set(Fuse3.Op.WRITE, (Fuse3.Write) (req, ino, buf, size, offset, fi) -> run(req, "write", ino, () -> {
+            clearSetIdBitsIfAsked(req, ino);
+            FUSE.fuse_reply_write(req, fs.write(handle(fi), buf, offset, (int) size));
+        }));
         set(Fuse3.Op.FLUSH, (Fuse3.InoFile) (req, ino, fi) -> run(req, "flush", ino, () -> {
             fs.flush(handle(fi));
             FUSE.fuse_reply_err(req, 0);
@@ -294,6 +309,7 @@ final class KernelAdapter implements LocusFs.KernelCache {
 
     private void setattr(Pointer req, long ino, Pointer stat, int toSet, Pointer fi) {
         run(req, "setattr", ino, () -> {
+            clearSetIdBitsIfAsked(req, ino); // A truncate by a caller without CAP_FSETID.
             long now = Names.nowNanos();
             Integer mode = (toSet & Fuse3.SET_MODE) != 0 ? stat.getInt(Fuse3.STAT_MODE) : null;
             Integer uid = (toSet & Fuse3.SET_UID) != 0 ? stat.getInt(Fuse3.STAT_UID) : null;

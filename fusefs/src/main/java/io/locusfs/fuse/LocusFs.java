@@ -290,6 +290,10 @@ public final class LocusFs {
         }
         if (mode != null || uid != null || gid != null) {
             tree.update(ino, inode -> {
+                if (!inode.isDirectory() && mode == null && (uid != null || gid != null)) {
+                    // chown(2) clears set-user-ID and set-group-ID on files it changes.
+                    inode.mode &= ~setIdBitsToClear(inode, caller.uid() == 0 || Permissions.member(caller, inode.gid));
+                }
                 if (mode != null) {
                     inode.mode = (inode.mode & Inode.S_IFMT) | (mode & 07777);
                 }
@@ -298,10 +302,6 @@ public final class LocusFs {
                 }
                 if (gid != null) {
                     inode.gid = gid;
-                }
-                if (!inode.isDirectory() && mode == null && (uid != null || gid != null)) {
-                    // chown(2) clears set-user-ID and set-group-ID on files it changes.
-                    inode.mode &= ~(Inode.S_ISUID | ((inode.mode & 010) != 0 ? Inode.S_ISGID : 0));
                 }
             });
         }
@@ -517,6 +517,35 @@ public final class LocusFs {
     private FarData.Use useFar(long handle) {
         FarData farData = far;
         return farData == null ? FarData.Use.NONE : farData.use(handle);
+    }
+
+    /**
+     * Clears a regular file's set-ID bits as a write or truncate by {@code caller}, who lacks
+     * CAP_FSETID, does (the kernel leaves it to the file system, see {@link KillPrivileges}).
+     * Returns whether the mode changed.
+     */
+    public boolean clearSetIdBits(Caller caller, long node) {
+        Nodes.Node n = nodes.node(node);
+        if (n.inSnapshot()) {
+            return false;
+        }
+        Inode inode = n.inode();
+        int clear = setIdBitsToClear(inode, Permissions.member(caller, inode.gid));
+        if (!inode.isRegular() || (inode.mode & clear) == 0) {
+            return false;
+        }
+        tree.update(inode.ino, i -> i.mode &= ~clear);
+        return true;
+    }
+
+    /**
+     * The set-ID bits a change of owner or contents clears, as the kernel's
+     * {@code setattr_should_drop_sgid} decides: set-user-ID, and set-group-ID when the group may
+     * execute the file or the one making the change is neither in its group nor privileged.
+     */
+    private static int setIdBitsToClear(Inode inode, boolean inGroupOrPrivileged) {
+        boolean sgid = (inode.mode & 010) != 0 || !inGroupOrPrivileged;
+        return Inode.S_ISUID | (sgid ? Inode.S_ISGID : 0);
     }
 
     public int write(long handle, Pointer source, long offset, int size) {

@@ -38,6 +38,11 @@ final class Permissions {
         return (granted & mask) == mask;
     }
 
+    /** Whether the caller's group or one of its supplementary groups is {@code gid}. */
+    static boolean member(LocusFs.Caller caller, int gid) {
+        return caller.gid() == (gid & 0xffffffffL) || inGroup((int) caller.pid(), gid);
+    }
+
     private static boolean inGroup(int pid, int gid) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc", Integer.toString(pid), "status"))) {
