@@ -33,12 +33,18 @@ deps:
 build: deps native
 	@set -o pipefail; $(MVN) -DskipTests package 2>&1 | sed 's/\x1b\[[0-9;]*m//g'
 
-# The kernel-facing helpers (native/): mount.locusfs, which mount(8) runs for 'mount -t locusfs'.
-native: native/build/mount.locusfs
+# The native helpers (native/): mount.locusfs, which mount(8) runs for 'mount -t locusfs', and
+# on x86-64 the hardware CRC32C that RocksDB's own library lacks (native/rocksdb-crc32c.c).
+NATIVE := native/build/mount.locusfs $(if $(filter x86_64,$(shell uname -m)),native/build/librocksdb-crc32c.so)
+native: $(NATIVE)
 
 native/build/mount.locusfs: native/mount.locusfs.c
 	@mkdir -p native/build
 	gcc -O2 -Wall -Wextra -Werror -o $@ $<
+
+native/build/librocksdb-crc32c.so: native/rocksdb-crc32c.c
+	@mkdir -p native/build
+	gcc -O2 -Wall -Wextra -Werror -shared -fPIC -o $@ $<
 
 # Manual pages: locusfs(8) and one per command from the commands themselves, the configuration
 # files' pages and mount.locusfs(8) from packaging/man/ (see packaging/man/build.sh).
@@ -85,6 +91,7 @@ install: man
 	$(SUDO) install -m 755 packaging/bin/locusfs $(PREFIX)/bin/locusfs
 	$(SUDO) install -m 755 packaging/bin/locusfs-tls $(PREFIX)/bin/locusfs-tls
 	$(SUDO) install -m 755 native/build/mount.locusfs /sbin/mount.locusfs
+	$(if $(wildcard native/build/librocksdb-crc32c.so),$(SUDO) install -m 644 native/build/librocksdb-crc32c.so $(PREFIX)/lib/locusfs/)
 	$(SUDO) install -m 644 build/man/man5/*.gz $(PREFIX)/share/man/man5/
 	$(SUDO) install -m 644 build/man/man8/*.gz $(PREFIX)/share/man/man8/
 	$(SUDO) install -m 644 cli/target/locusfs.bash-completion $(PREFIX)/share/bash-completion/completions/locusfs

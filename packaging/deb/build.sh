@@ -22,6 +22,10 @@ install -m 644 "$root/cli/target/locusfs.jar" "$pkg/usr/share/locusfs/"
 install -m 644 "$root"/cli/target/lib/*.jar "$pkg/usr/share/locusfs/lib/"
 install -m 755 "$root/packaging/bin/locusfs" "$root/packaging/bin/locusfs-tls" "$pkg/usr/bin/"
 install -m 755 -s "$root/native/build/mount.locusfs" "$pkg/sbin/"
+if [ -f "$root/native/build/librocksdb-crc32c.so" ]; then
+  install -d "$pkg/usr/lib/locusfs"
+  install -m 644 -s "$root/native/build/librocksdb-crc32c.so" "$pkg/usr/lib/locusfs/"
+fi
 install -m 644 "$root"/packaging/systemd/*.service "$pkg/lib/systemd/system/"
 install -m 644 "$man"/man5/*.5.gz "$pkg/usr/share/man/man5/"
 install -m 644 "$man"/man8/*.8.gz "$pkg/usr/share/man/man8/"

@@ -125,6 +125,7 @@ public final class Store implements AutoCloseable {
     private final Blocks blockVersions;
 
     static {
+        HardwareCrc32c.install(); // before RocksDB's library, so that its CRC32C calls bind to it
         RocksDB.loadLibrary();
     }
 

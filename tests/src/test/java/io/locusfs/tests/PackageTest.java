@@ -55,6 +55,7 @@ class PackageTest {
 
             Shell.run(300, "DEBIAN_FRONTEND=noninteractive apt-get remove -y -q locusfs").ok();
             for (String left : List.of("/usr/bin/locusfs", "/usr/bin/locusfs-tls", "/sbin/mount.locusfs", "/usr/share/locusfs",
+                    "/usr/lib/locusfs",
                     UNIT.toString(), "/usr/share/man/man8/locusfs.8.gz", "/usr/share/bash-completion/completions/locusfs")) {
                 assertFalse(Files.exists(Path.of(left)), left + " is left after apt-get remove");
             }
@@ -83,6 +84,9 @@ class PackageTest {
         Shell.ok("echo hello > " + mnt.resolve("greeting"));
         assertTrue(Shell.ok("getfattr -n user.location --only-values " + mnt.resolve("greeting")).contains("eu/de/berlin"));
         long pid = Long.parseLong(Files.readAllLines(store.resolve("locusfs.pid")).get(0).strip());
+        if (Shell.ok("uname -m").strip().equals("x86_64")) {
+            Shell.ok("grep -q /usr/lib/locusfs/librocksdb-crc32c.so /proc/" + pid + "/maps"); // RocksDB's hardware CRC32C
+        }
         Shell.ok("umount " + mnt + " && for i in $(seq 600); do kill -0 " + pid + " 2>/dev/null || exit 0; sleep 0.1; done; exit 1");
         Shell.ok("mount -t locusfs " + store + " " + mnt);
         assertEquals("hello", Shell.ok("cat " + mnt.resolve("greeting")).strip(), "what was written before umount");
