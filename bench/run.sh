@@ -141,7 +141,8 @@ for run in $(seq 1 "$RUNS"); do
   done
   log "run $run/$RUNS: RocksDB ceiling"
   rm -rf "$WORK/ceiling"
-  read -r c block < <(java -cp "$ROOT/bench/target/classes:$ROOT/cli/target/lib/*" io.locusfs.store.RocksCeiling \
+  # With the same hardware CRC32C the daemon gives RocksDB (native/rocksdb-crc32c.c).
+  read -r c block < <(java -Dlocusfs.native="$ROOT/native/build" -cp "$ROOT/bench/target/classes:$ROOT/cli/target/lib/*" io.locusfs.store.RocksCeiling \
     "$WORK/ceiling" $((SIZE_MB << 20)) | sed 's/ceiling_mb_s=//; s/block_kib=//')
   record ceiling rocksdb "$c"
   BLOCK_KIB=$block
