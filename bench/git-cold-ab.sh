@@ -5,10 +5,9 @@
 #   git worktree add /tmp/old HEAD~1 && (cd /tmp/old && mvn -q -o package -DskipTests)
 #   BENCH_RUNS=7 bench/git-cold-ab.sh /tmp/old/packaging/bin/locusfs packaging/bin/locusfs
 set -euo pipefail
-[ $# -eq 2 ] || { echo "usage: $0 LAUNCHER_A LAUNCHER_B" >&2; exit 2; }
-A=$(readlink -f "$1"); B=$(readlink -f "$2")
-RUNS=${BENCH_RUNS:-7}
-W=${BENCH_DIR:-/var/tmp/locusfs-gitcold}
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+ab_setup 7 /var/tmp/locusfs-gitcold "$@"
 rm -rf "$W"; mkdir -p "$W"
 trap 'for l in "$A" "$B"; do mountpoint -q "$W/mnt" && "$l" umount "$W/mnt" >/dev/null 2>&1; done; rm -rf "$W"' EXIT
 for run in $(seq "$RUNS"); do

@@ -9,11 +9,8 @@
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
-[ $# -eq 2 ] || { echo "usage: $0 LAUNCHER_A LAUNCHER_B" >&2; exit 2; }
-A=$(readlink -f "$1"); B=$(readlink -f "$2")
-RUNS=${BENCH_RUNS:-3}
+ab_setup 3 /var/tmp/locusfs-random-ab "$@"
 SECS=${BENCH_FIO_SECONDS:-20}
-W=${BENCH_DIR:-/var/tmp/locusfs-random-ab}
 command -v fio >/dev/null && command -v bindfs >/dev/null || { echo "needs fio and bindfs" >&2; exit 1; }
 rm -rf "$W"; mkdir -p "$W/mnt" "$W/back"
 unmount() { mountpoint -q "$W/mnt" && { "$A" umount "$W/mnt" >/dev/null 2>&1 || fusermount3 -u "$W/mnt"; }; return 0; }
@@ -52,16 +49,9 @@ for run in $(seq 1 "$RUNS"); do
     read -r r _ < <(fio_iops randread)
     unmount
     printf 'run %d %-6s randwrite %8.0f IOPS (%.1f bytes written per byte)  randread %8.0f IOPS\n' "$run" "$which" "$w" "$amp" "$r"
-    R[$which/w]="${R[$which/w]:-} $w"; R[$which/r]="${R[$which/r]:-} $r"; R[$which/amp]="${R[$which/amp]:-} $amp"
+    ab_record R "$which" randwrite_iops="$w" randread_iops="$r" bytes_written_per_byte="$amp"
   done
 done
-for which in a b bindfs; do
-  printf 'median %-6s randwrite %8.0f IOPS  randread %8.0f IOPS  amplification %s\n' "$which" \
-    "$(median <<<"${R[$which/w]}")" "$(median <<<"${R[$which/r]}")" "$(median <<<"${R[$which/amp]}")"
-done
-for case in w r; do
-  printf 'ratio %s: A/bindfs %.2f  B/bindfs %.2f  B/A %.2f\n' "$([ $case = w ] && echo randwrite || echo randread)" \
-    "$(echo "$(median <<<"${R[a/$case]}") / $(median <<<"${R[bindfs/$case]}")" | bc -l)" \
-    "$(echo "$(median <<<"${R[b/$case]}") / $(median <<<"${R[bindfs/$case]}")" | bc -l)" \
-    "$(echo "$(median <<<"${R[b/$case]}") / $(median <<<"${R[a/$case]}")" | bc -l)"
-done
+ab_medians R randwrite_iops randread_iops bytes_written_per_byte
+ab_ratio R randwrite_iops randwrite
+ab_ratio R randread_iops randread

@@ -8,10 +8,7 @@
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
-[ $# -eq 2 ] || { echo "usage: $0 LAUNCHER_A LAUNCHER_B" >&2; exit 2; }
-A=$(readlink -f "$1"); B=$(readlink -f "$2")
-RUNS=${BENCH_RUNS:-3}
-W=${BENCH_DIR:-/var/tmp/locusfs-sequential-ab}
+ab_setup 3 /var/tmp/locusfs-sequential-ab "$@"
 command -v fio >/dev/null && command -v bindfs >/dev/null || { echo "needs fio and bindfs" >&2; exit 1; }
 rm -rf "$W"; mkdir -p "$W/mnt" "$W/back"
 unmount() { mountpoint -q "$W/mnt" && { "$A" umount "$W/mnt" >/dev/null 2>&1 || fusermount3 -u "$W/mnt"; }; return 0; }
@@ -40,16 +37,9 @@ for run in $(seq 1 "$RUNS"); do
     [ "$which" = bindfs ] || cpu=$(echo "($(cpu_ticks) - $before) / $(getconf CLK_TCK)" | bc -l)
     unmount
     printf 'run %d %-6s write %7.0f MB/s  cold read %7.0f MB/s  daemon CPU %.2f s per GiB read\n' "$run" "$which" "$w" "$r" "$cpu"
-    R[$which/w]="${R[$which/w]:-} $w"; R[$which/r]="${R[$which/r]:-} $r"; R[$which/cpu]="${R[$which/cpu]:-} $cpu"
+    ab_record R "$which" write_mb_s="$w" cold_read_mb_s="$r" daemon_cpu_s_per_gib_read="$cpu"
   done
 done
-for which in a b bindfs; do
-  printf 'median %-6s write %7.0f MB/s  cold read %7.0f MB/s  daemon CPU %s s per GiB read\n' "$which" \
-    "$(median <<<"${R[$which/w]}")" "$(median <<<"${R[$which/r]}")" "$(median <<<"${R[$which/cpu]}")"
-done
-for case in w r; do
-  printf 'ratio %s: A/bindfs %.2f  B/bindfs %.2f  B/A %.2f\n' "$([ $case = w ] && echo write || echo 'cold read')" \
-    "$(echo "$(median <<<"${R[a/$case]}") / $(median <<<"${R[bindfs/$case]}")" | bc -l)" \
-    "$(echo "$(median <<<"${R[b/$case]}") / $(median <<<"${R[bindfs/$case]}")" | bc -l)" \
-    "$(echo "$(median <<<"${R[b/$case]}") / $(median <<<"${R[a/$case]}")" | bc -l)"
-done
+ab_medians R write_mb_s cold_read_mb_s daemon_cpu_s_per_gib_read
+ab_ratio R write_mb_s write
+ab_ratio R cold_read_mb_s 'cold read'

@@ -9,10 +9,7 @@
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
-[ $# -eq 2 ] || { echo "usage: $0 LAUNCHER_A LAUNCHER_B" >&2; exit 2; }
-A=$(readlink -f "$1"); B=$(readlink -f "$2")
-RUNS=${BENCH_RUNS:-9}
-W=${BENCH_DIR:-/var/tmp/locusfs-small-ab}
+ab_setup 9 /var/tmp/locusfs-small-ab "$@"
 rm -rf "$W"; mkdir -p "$W"
 trap 'for l in "$A" "$B"; do mountpoint -q "$W/mnt" && "$l" umount "$W/mnt" >/dev/null 2>&1; done; rm -rf "$W"' EXIT
 tar -C /usr -cf "$W/tree.tar" include
