@@ -107,7 +107,9 @@ public final class ControlServer implements AutoCloseable {
                     throw new IllegalArgumentException("the control socket does not know '" + what + "' with these fields: "
                             + e.getOriginalMessage());
                 }
-                Object answer = answer(request, new ProgressLines(out));
+                ProgressLines progress = new ProgressLines(out);
+                Object answer = answer(request, progress);
+                progress.finish();
                 JsonLines.write(out, JsonLines.MAPPER.createObjectNode().set("ok", JsonLines.MAPPER.valueToTree(answer)));
             } catch (RuntimeException | IOException e) {
                 String message = e.getMessage();
@@ -124,7 +126,8 @@ public final class ControlServer implements AutoCloseable {
 
     /**
      * Sends a job's progress to the client as it goes: the total at once, the work done at most
-     * four times a second. A client gone away is noticed when the answer is written.
+     * four times a second, and what is left when the job ends (so a quick job's line still shows
+     * it done). A client gone away is noticed when the answer is written.
      */
     private static final class ProgressLines implements Progress {
         private final OutputStream out;
@@ -148,6 +151,15 @@ public final class ControlServer implements AutoCloseable {
             long now = System.nanoTime();
             if (now - sent >= PROGRESS_NANOS) {
                 sent = now;
+                send("progress", new ControlProtocol.Amount(files, bytes));
+                files = 0;
+                bytes = 0;
+            }
+        }
+
+        /** Sends the work done since the last progress line, if any. */
+        synchronized void finish() {
+            if (files != 0 || bytes != 0) {
                 send("progress", new ControlProtocol.Amount(files, bytes));
                 files = 0;
                 bytes = 0;
