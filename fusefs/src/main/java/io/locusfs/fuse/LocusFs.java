@@ -292,7 +292,7 @@ public final class LocusFs {
             tree.update(ino, inode -> {
                 if (!inode.isDirectory() && mode == null && (uid != null || gid != null)) {
                     // chown(2) clears set-user-ID and set-group-ID on files it changes.
-                    inode.mode &= ~setIdBitsToClear(inode, caller.uid() == 0 || Permissions.member(caller, inode.gid));
+                    inode.mode &= ~setIdBitsToClear(inode, caller, caller.uid() == 0);
                 }
                 if (mode != null) {
                     inode.mode = (inode.mode & Inode.S_IFMT) | (mode & 07777);
@@ -530,8 +530,8 @@ public final class LocusFs {
             return false;
         }
         Inode inode = n.inode();
-        int clear = setIdBitsToClear(inode, Permissions.member(caller, inode.gid));
-        if (!inode.isRegular() || (inode.mode & clear) == 0) {
+        int clear = inode.isRegular() ? setIdBitsToClear(inode, caller, false) : 0;
+        if (clear == 0) {
             return false;
         }
         tree.update(inode.ino, i -> i.mode &= ~clear);
@@ -539,13 +539,18 @@ public final class LocusFs {
     }
 
     /**
-     * The set-ID bits a change of owner or contents clears, as the kernel's
-     * {@code setattr_should_drop_sgid} decides: set-user-ID, and set-group-ID when the group may
-     * execute the file or the one making the change is neither in its group nor privileged.
+     * The set-ID bits of {@code inode} that a change of owner or contents by {@code caller}
+     * clears, as the kernel's {@code setattr_should_drop_sgid} decides: set-user-ID, and
+     * set-group-ID when the group may execute the file or the caller is neither privileged nor in
+     * its group. The group membership (a read of /proc) is looked up only when it decides.
      */
-    private static int setIdBitsToClear(Inode inode, boolean inGroupOrPrivileged) {
-        boolean sgid = (inode.mode & 010) != 0 || !inGroupOrPrivileged;
-        return Inode.S_ISUID | (sgid ? Inode.S_ISGID : 0);
+    private static int setIdBitsToClear(Inode inode, Caller caller, boolean privileged) {
+        int clear = inode.mode & Inode.S_ISUID;
+        if ((inode.mode & Inode.S_ISGID) != 0
+                && ((inode.mode & 010) != 0 || !(privileged || Permissions.member(caller, inode.gid)))) {
+            clear |= Inode.S_ISGID;
+        }
+        return clear;
     }
 
     public int write(long handle, Pointer source, long offset, int size) {

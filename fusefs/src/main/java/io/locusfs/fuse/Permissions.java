@@ -30,7 +30,7 @@ final class Permissions {
         int granted;
         if (uid == inode.uid) {
             granted = (inode.mode >> 6) & 7;
-        } else if (gid == inode.gid || inGroup(pid, inode.gid)) {
+        } else if (member(gid, pid, inode.gid)) {
             granted = (inode.mode >> 3) & 7;
         } else {
             granted = inode.mode & 7;
@@ -40,7 +40,11 @@ final class Permissions {
 
     /** Whether the caller's group or one of its supplementary groups is {@code gid}. */
     static boolean member(LocusFs.Caller caller, int gid) {
-        return caller.gid() == (gid & 0xffffffffL) || inGroup((int) caller.pid(), gid);
+        return member(caller.gid(), (int) caller.pid(), gid);
+    }
+
+    private static boolean member(long callerGid, int pid, int gid) {
+        return (callerGid & 0xffffffffL) == (gid & 0xffffffffL) || inGroup(pid, gid);
     }
 
     private static boolean inGroup(int pid, int gid) {
