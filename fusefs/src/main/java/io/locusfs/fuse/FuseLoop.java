@@ -33,12 +33,23 @@ final class FuseLoop {
     private static final ConcurrentLinkedQueue<Pointer> SPARE_BUFFERS =
             new ConcurrentLinkedQueue<>();
 
+    /** Which worker reads the next request. */
+    private static final ReadingTurn TURN = new ReadingTurn();
+
     private FuseLoop() {
     }
 
     /** Something a worker waits for that may take another request being answered first. */
     interface Wait {
         void await() throws InterruptedException;
+    }
+
+    /**
+     * Before a worker waits in the middle of a request (for a mirror over the network): another
+     * worker reads the requests that come meanwhile.
+     */
+    static void aboutToWait() {
+        TURN.pass();
     }
 
     /**
@@ -54,6 +65,7 @@ final class FuseLoop {
             wait.await();
             return;
         }
+        TURN.pass(); // A quick request may wait too (on a lock a waiting request holds): another worker reads meanwhile.
         AtomicBoolean over = new AtomicBoolean();
         Thread spare = new Thread(() -> {
             Pointer buf = SPARE_BUFFERS.poll();
@@ -96,6 +108,7 @@ final class FuseLoop {
             throw new IllegalStateException("libfuse could not mount " + mountPoint + " (see the messages above)");
         }
         adapter.attach(session, mountPoint.toAbsolutePath().toString());
+        TURN.askQueuedOf(ReadingTurn.queuedOn(FUSE.fuse_session_fd(session)));
         // A zeroed fuse_buf: libfuse allocates its memory on the first receive and reuses it.
         Pointer first = Memory.allocateDirect(RUNTIME, Fuse3.BUF_SIZEOF, true);
         answerInit(session, first);
@@ -130,22 +143,34 @@ final class FuseLoop {
         }
     }
 
-    /** Receives and processes requests into {@code buf} while {@code more} holds and the session lasts. */
+    /**
+     * Receives and processes requests into {@code buf} while {@code more} holds and the session
+     * lasts, reading when it has the turn ({@link ReadingTurn}).
+     */
     private static void work(Pointer session, Pointer buf, BooleanSupplier more) {
-        while (FUSE.fuse_session_exited(session) == 0 && more.getAsBoolean()) {
-            int received = FUSE.fuse_session_receive_buf(session, buf);
-            if (received == -EINTR) {
-                continue;
-            }
-            if (received <= 0) {
-                if (received < 0) {
-                    log.debug("reading /dev/fuse ended with errno {}", -received);
+        try {
+            while (true) {
+                TURN.take();
+                if (FUSE.fuse_session_exited(session) != 0 || !more.getAsBoolean()) {
+                    break;
                 }
-                FUSE.fuse_session_exit(session); // Unmounted: let every worker stop.
-                break;
+                int received = FUSE.fuse_session_receive_buf(session, buf);
+                if (received == -EINTR) {
+                    continue;
+                }
+                if (received <= 0) {
+                    if (received < 0) {
+                        log.debug("reading /dev/fuse ended with errno {}", -received);
+                    }
+                    FUSE.fuse_session_exit(session); // Unmounted: let every worker stop.
+                    break;
+                }
+                TURN.beforeProcessing(buf);
+                KillPrivileges.note(buf);
+                FUSE.fuse_session_process_buf(session, buf);
             }
-            KillPrivileges.note(buf);
-            FUSE.fuse_session_process_buf(session, buf);
+        } finally {
+            TURN.pass();
         }
     }
 

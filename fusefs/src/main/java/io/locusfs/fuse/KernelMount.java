@@ -43,7 +43,10 @@ public final class KernelMount {
     /** Options of libfuse 2 that libfuse 3 has made the default (or dropped): accepted and ignored. */
     private static final List<String> OBSOLETE = List.of("nonempty", "big_writes", "use_ino", "hard_remove");
 
-    /** FUSE worker threads: requests of different files (and readahead) proceed in parallel. */
+    /**
+     * FUSE worker threads: one reads at a time and answers quick requests itself ({@link ReadingTurn});
+     * requests for data (of different files, and readahead) proceed in parallel.
+     */
     static final int WORKERS = 8;
 
     /** Asks the kernel to detach the mount (lazily, if busy), which ends the FUSE loop. */

@@ -509,6 +509,7 @@ public final class LocusFs {
     private void fetchFar(long handle, long offset, int size) {
         FarData farData = far;
         if (farData != null) {
+            FuseLoop.aboutToWait(); // the data may come over the network
             farData.ensure(handle, Names.utf8(path(handle)), offset, size);
         }
     }

@@ -1,6 +1,5 @@
 package io.locusfs.tests;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
@@ -49,7 +48,10 @@ class ReadmeTest {
         String prelude = "cd " + work + " && export PATH=" + MountedStore.HOME.resolve("packaging/bin") + ":$PATH\n"
                 + "mkdir mnt && locusfs init var/store --location local/dev >/dev/null && locusfs mount var/store mnt >/dev/null\n"
                 // As in a checkout: the tour starts an object store with the tests' script.
-                + "mkdir tests && ln -s " + MountedStore.HOME.resolve("tests/ceph") + " tests/ceph\n";
+                + "mkdir tests && ln -s " + MountedStore.HOME.resolve("tests/ceph") + " tests/ceph\n"
+                // Every failing command is named; with set -e the last is the one that stopped the tour, and it
+                // comes first in the failure (CI shows only the start of a long message).
+                + "trap 'echo \"tour command failed, exit $?: $BASH_COMMAND\" >&2' ERR\n";
         // The tour leaves a mirror running in the background: every process started in the directory goes.
         String cleanup = "cd /; mountpoint -q " + work + "/mnt && " + MountedStore.LOCUSFS + " umount " + work + "/mnt;"
                 + " " + MountedStore.HOME.resolve("tests/ceph/down.sh") + " " + work + "/var/ceph;"
@@ -61,7 +63,11 @@ class ReadmeTest {
         } finally {
             Shell.run(120, cleanup);
         }
-        assertEquals(0, result.exit(), "a command of the tour failed:\n" + result.out() + "\n" + result.err());
+        if (result.exit() != 0) {
+            String err = result.err();
+            fail(err.substring(Math.max(0, err.lastIndexOf("tour command failed"))) + "\nits error output:\n" + err
+                    + "\nit printed:\n" + result.out());
+        }
         String[] printed = result.out().split("\n");
         int at = 0;
         for (String line : expected) {
