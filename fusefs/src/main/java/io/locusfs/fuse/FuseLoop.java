@@ -45,8 +45,8 @@ final class FuseLoop {
     }
 
     /**
-     * Before a worker waits in the middle of a request (for a mirror over the network): another
-     * worker reads the requests that come meanwhile.
+     * Before a worker waits in the middle of a request (for a commit, a mirror over the network)
+     * or starts a long write to the store: another worker reads the requests that come meanwhile.
      */
     static void aboutToWait() {
         TURN.pass();

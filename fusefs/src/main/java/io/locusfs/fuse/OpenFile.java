@@ -306,6 +306,9 @@ final class OpenFile {
             return;
         }
         List<FileData.BlockWrite> writes = drainDirty();
+        if (writes.size() > 1) {
+            FuseLoop.aboutToWait(); // a write of several blocks to the store: requests that come meanwhile go to another worker
+        }
         try {
             data.commit(ino, writes, size, mtimeNanos, stored);
         } catch (RuntimeException e) {
@@ -363,6 +366,9 @@ final class OpenFile {
     private void awaitInflight() {
         if (inflightCommit == null) {
             return;
+        }
+        if (!inflightCommit.isDone()) {
+            FuseLoop.aboutToWait();
         }
         try {
             inflightCommit.get();

@@ -10,9 +10,10 @@ import jnr.ffi.Runtime;
 /**
  * Which worker reads the next request from {@code /dev/fuse}: one at a time (a leader/followers
  * pool). The reader answers a request itself and keeps reading, unless the request may wait (a
- * sync, a lock, a snapshot that writes the kernel's pages back) or is a data request while
- * others are already queued: then it first passes the turn to a follower, so the queue never
- * waits behind it. A worker that comes to wait in the middle of a request (for a mirror, for the
+ * sync, a lock, a snapshot that writes the kernel's pages back), copies for long (a READ or WRITE
+ * of 32 KiB or more), or is another data request while others are already queued: then it first
+ * passes the turn to a follower, so the queue never waits behind it. Small WRITEs are answered
+ * in turn. A worker that comes to wait in the middle of a request (for a mirror, for the
  * page cache) passes it then ({@link #pass}).
  *
  * <p>Why: with every worker blocked in {@code read(2)} on the device, each request that arrives
@@ -37,6 +38,15 @@ final class ReadingTurn {
     private static final int IN_NODEID = 16;
     private static final int MKDIR = 9;
     private static final int RMDIR = 11;
+    private static final int READ = 15;
+    private static final int WRITE = 16;
+    /** {@code fuse_read_in.size} and {@code fuse_write_in.size}, after the header, fh and offset. */
+    private static final int IN_IO_SIZE = 40 + 16;
+    /**
+     * A READ or WRITE this large copies for long (a sequential stream's readahead and writeback,
+     * several at once): always passed on, so they run in parallel.
+     */
+    static final int LONG_IO = 32 * 1024;
     private static final int FUSE_BUF_IS_FD = 1 << 1;
     private static final Kind[] KINDS = new Kind[64];
 
@@ -131,6 +141,17 @@ final class ReadingTurn {
         int opcode = in.getInt(IN_OPCODE);
         if ((opcode == MKDIR || opcode == RMDIR) && in.getLong(IN_NODEID) == SnapshotDirectory.DIRECTORY_INO) {
             return Kind.WAITS; // a snapshot taken writes the kernel's dirty pages back first: WRITE requests
+        }
+        if ((opcode == READ || opcode == WRITE) && buf.getLong(0) >= IN_IO_SIZE + 4) {
+            if (Integer.toUnsignedLong(in.getInt(IN_IO_SIZE)) >= LONG_IO) {
+                return Kind.WAITS;
+            }
+            if (opcode == WRITE) {
+                // A small WRITE is a copy into the file's buffer, shorter than a hand-over; the
+                // writeback's bursts of them are for one file, whose buffer takes one at a time anyway.
+                // Where it waits (for the commit before), it passes the turn (OpenFile).
+                return Kind.QUICK;
+            }
         }
         return opcode >= 0 && opcode < KINDS.length ? KINDS[opcode] : Kind.WAITS;
     }

@@ -28,13 +28,19 @@ class ReadingTurnTest {
     }
 
     private static Pointer request(int opcode, long node, boolean spliced) {
+        return request(opcode, node, 4096, spliced);
+    }
+
+    /** With {@code size} where a READ or WRITE carries its size. */
+    private static Pointer request(int opcode, long node, int size, boolean spliced) {
         Runtime runtime = Runtime.getSystemRuntime();
-        Pointer header = Memory.allocateDirect(runtime, 40, true);
-        header.putInt(0, 40);
+        Pointer header = Memory.allocateDirect(runtime, 80, true);
+        header.putInt(0, 80);
         header.putInt(4, opcode);
         header.putLong(16, node);
+        header.putInt(56, size);
         Pointer buf = Memory.allocateDirect(runtime, Fuse3.BUF_SIZEOF, true);
-        buf.putLong(0, 40);
+        buf.putLong(0, 80);
         buf.putInt(Fuse3.BUF_FLAGS, spliced ? 1 << 1 : 0);
         buf.putPointer(Fuse3.BUF_MEM, header);
         return buf;
@@ -45,7 +51,9 @@ class ReadingTurnTest {
         assertEquals(Kind.QUICK, ReadingTurn.kindOf(request(LOOKUP, false)));
         assertEquals(Kind.QUICK, ReadingTurn.kindOf(request(READDIRPLUS, false)));
         assertEquals(Kind.DATA, ReadingTurn.kindOf(request(READ, false)));
-        assertEquals(Kind.DATA, ReadingTurn.kindOf(request(WRITE, false)));
+        assertEquals(Kind.QUICK, ReadingTurn.kindOf(request(WRITE, false)));
+        assertEquals(Kind.WAITS, ReadingTurn.kindOf(request(READ, 5, ReadingTurn.LONG_IO, false)));
+        assertEquals(Kind.WAITS, ReadingTurn.kindOf(request(WRITE, 5, 1 << 20, false)));
         assertEquals(Kind.DATA, ReadingTurn.kindOf(request(MKDIR, false)));
         assertEquals(Kind.WAITS, ReadingTurn.kindOf(request(MKDIR, SnapshotDirectory.DIRECTORY_INO, false)));
         assertEquals(Kind.WAITS, ReadingTurn.kindOf(request(FSYNC, false)));
@@ -59,12 +67,12 @@ class ReadingTurnTest {
         AtomicBoolean queued = new AtomicBoolean(false);
         turn.askQueuedOf(queued::get);
         turn.take();
-        turn.beforeProcessing(request(WRITE, false));
+        turn.beforeProcessing(request(READ, false));
         assertFalse(takenElsewhere(turn), "passed with nothing queued");
         queued.set(true);
         turn.beforeProcessing(request(LOOKUP, false));
         assertFalse(takenElsewhere(turn), "passed before a quick request");
-        turn.beforeProcessing(request(WRITE, false));
+        turn.beforeProcessing(request(READ, false));
         assertTrue(takenElsewhere(turn), "kept before a data request with others queued");
     }
 
