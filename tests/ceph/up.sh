@@ -95,8 +95,14 @@ radosgw -n client.rgw -c "$CONF"
 answers || fail "the gateway did not answer on 127.0.0.1:$PORT"
 radosgw-admin -c "$CONF" zonegroup modify --rgw-zonegroup=default --api-name="$REGION" >/dev/null 2>"$DIR/log/zonegroup.log" \
   || fail "could not name the region"
+# It must be gone before the next one starts, which otherwise finds the pid file locked and stops
+# (seen under load, when the first took more than 5 s to stop): 30 s to stop, then it is killed.
 pid=$(cat "$DIR/run/client.rgw.pid"); kill "$pid"
-for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$pid" 2>/dev/null; then
+  kill -9 "$pid"
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+fi
 radosgw -n client.rgw -c "$CONF"
 KEY=locusfs-test-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
 SECRET=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
