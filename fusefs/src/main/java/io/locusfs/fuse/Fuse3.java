@@ -136,6 +136,31 @@ final class Fuse3 {
     static final int BUF_SIZEOF = 40;
     static final int BUF_FLAGS = 8;
     static final int BUF_MEM = 16;
+    private static final int BUF_IS_FD = 1 << 1;
+
+    /** {@code struct fuse_in_header}: len, opcode, unique, nodeid, uid, gid, pid, extension length, padding. */
+    static final int IN_HEADER = 40;
+    static final int IN_OPCODE = 4;
+    static final int IN_NODEID = 16;
+
+    /** Opcodes of {@code struct fuse_in_header} that the daemon reads before libfuse decodes a request. */
+    static final int OPCODE_SETATTR = 4;
+    static final int OPCODE_MKDIR = 9;
+    static final int OPCODE_RMDIR = 11;
+    static final int OPCODE_OPEN = 14;
+    static final int OPCODE_READ = 15;
+    static final int OPCODE_WRITE = 16;
+    static final int OPCODE_INIT = 26;
+
+    /**
+     * The request received into {@code buf} (a {@code struct fuse_buf}), from its
+     * {@code fuse_in_header}; null when it was spliced into a pipe (LocusFS has no write_buf
+     * operation, so libfuse does not) or there is none.
+     */
+    static Pointer receivedRequest(Pointer buf) {
+        Pointer in = buf.getPointer(BUF_MEM);
+        return in == null || (buf.getInt(BUF_FLAGS) & BUF_IS_FD) != 0 ? null : in;
+    }
 
     /** {@code struct fuse_bufvec} of one buffer: count, idx, off, then the {@code fuse_buf}. */
     static final int BUFVEC_COUNT = 0;

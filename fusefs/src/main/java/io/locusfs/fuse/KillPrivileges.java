@@ -35,29 +35,19 @@ final class KillPrivileges {
     /** {@code FUSE_HANDLE_KILLPRIV_V2}, a bit of {@code fuse_init_in.flags} and {@code fuse_init_out.flags}. */
     static final int HANDLE_KILLPRIV_V2 = 1 << 28;
 
-    private static final int OPCODE_SETATTR = 4;
-    private static final int OPCODE_OPEN = 14;
-    private static final int OPCODE_WRITE = 16;
-    private static final int OPCODE_INIT = 26;
-
-    /** {@code struct fuse_in_header}: len, opcode, unique, nodeid, uid, gid, pid, extension length, padding. */
-    private static final int IN_HEADER = 40;
-    private static final int IN_OPCODE = 4;
     /** {@code fuse_init_in.flags}, after major, minor and max_readahead. */
-    private static final int INIT_IN_FLAGS = IN_HEADER + 12;
+    private static final int INIT_IN_FLAGS = Fuse3.IN_HEADER + 12;
     /** {@code struct fuse_out_header} (len, error, unique), then {@code fuse_init_out.flags} after major, minor, max_readahead. */
     private static final int INIT_OUT_FLAGS = 16 + 12;
     /** {@code fuse_setattr_in.valid} and its {@code FATTR_KILL_SUIDGID}. */
-    private static final int SETATTR_VALID = IN_HEADER;
+    private static final int SETATTR_VALID = Fuse3.IN_HEADER;
     private static final int FATTR_KILL_SUIDGID = 1 << 11;
     /** {@code fuse_open_in.open_flags} and its {@code FUSE_OPEN_KILL_SUIDGID}. */
-    private static final int OPEN_OPEN_FLAGS = IN_HEADER + 4;
+    private static final int OPEN_OPEN_FLAGS = Fuse3.IN_HEADER + 4;
     private static final int FUSE_OPEN_KILL_SUIDGID = 1;
     /** {@code fuse_write_in.write_flags} (after fh, offset, size) and its {@code FUSE_WRITE_KILL_SUIDGID}. */
-    private static final int WRITE_WRITE_FLAGS = IN_HEADER + 20;
+    private static final int WRITE_WRITE_FLAGS = Fuse3.IN_HEADER + 20;
     private static final int FUSE_WRITE_KILL_SUIDGID = 1 << 2;
-
-    private static final int FUSE_BUF_IS_FD = 1 << 1;
 
     /** Whether the request being processed on this thread asks for the set-ID bits to be cleared. */
     private static final ThreadLocal<boolean[]> REQUESTED = ThreadLocal.withInitial(() -> new boolean[1]);
@@ -73,17 +63,17 @@ final class KillPrivileges {
     }
 
     private static boolean asks(Pointer buf) {
-        Pointer in = buf.getPointer(Fuse3.BUF_MEM);
-        if (in == null || (buf.getInt(Fuse3.BUF_FLAGS) & FUSE_BUF_IS_FD) != 0) {
-            return false; // Spliced: not used by LocusFS (it has no write_buf operation).
+        Pointer in = Fuse3.receivedRequest(buf);
+        if (in == null) {
+            return false;
         }
         long length = buf.getLong(0);
-        switch (in.getInt(IN_OPCODE)) {
-            case OPCODE_WRITE:
+        switch (in.getInt(Fuse3.IN_OPCODE)) {
+            case Fuse3.OPCODE_WRITE:
                 return length >= WRITE_WRITE_FLAGS + 4 && (in.getInt(WRITE_WRITE_FLAGS) & FUSE_WRITE_KILL_SUIDGID) != 0;
-            case OPCODE_SETATTR:
+            case Fuse3.OPCODE_SETATTR:
                 return length >= SETATTR_VALID + 4 && (in.getInt(SETATTR_VALID) & FATTR_KILL_SUIDGID) != 0;
-            case OPCODE_OPEN:
+            case Fuse3.OPCODE_OPEN:
                 return length >= OPEN_OPEN_FLAGS + 4 && (in.getInt(OPEN_OPEN_FLAGS) & FUSE_OPEN_KILL_SUIDGID) != 0;
             default:
                 return false;
@@ -116,9 +106,9 @@ final class KillPrivileges {
      * kernel was told that the file system clears the set-ID bits.
      */
     static boolean processInit(Pointer session, Pointer buf) {
-        Pointer in = buf.getPointer(Fuse3.BUF_MEM);
+        Pointer in = Fuse3.receivedRequest(buf);
         boolean offered = in != null && buf.getLong(0) >= INIT_IN_FLAGS + 4
-                && in.getInt(IN_OPCODE) == OPCODE_INIT && (in.getInt(INIT_IN_FLAGS) & HANDLE_KILLPRIV_V2) != 0;
+                && in.getInt(Fuse3.IN_OPCODE) == Fuse3.OPCODE_INIT && (in.getInt(INIT_IN_FLAGS) & HANDLE_KILLPRIV_V2) != 0;
         if (!offered) {
             FUSE.fuse_session_process_buf(session, buf);
             return false;

@@ -33,21 +33,13 @@ final class ReadingTurn {
         WAITS
     }
 
-    /** {@code struct fuse_in_header}'s opcode and node fields. */
-    private static final int IN_OPCODE = 4;
-    private static final int IN_NODEID = 16;
-    private static final int MKDIR = 9;
-    private static final int RMDIR = 11;
-    private static final int READ = 15;
-    private static final int WRITE = 16;
     /** {@code fuse_read_in.size} and {@code fuse_write_in.size}, after the header, fh and offset. */
-    private static final int IN_IO_SIZE = 40 + 16;
+    private static final int IN_IO_SIZE = Fuse3.IN_HEADER + 16;
     /**
      * A READ or WRITE this large copies for long (a sequential stream's readahead and writeback,
      * several at once): always passed on, so they run in parallel.
      */
     static final int LONG_IO = 32 * 1024;
-    private static final int FUSE_BUF_IS_FD = 1 << 1;
     private static final Kind[] KINDS = new Kind[64];
 
     static {
@@ -134,19 +126,20 @@ final class ReadingTurn {
     }
 
     static Kind kindOf(Pointer buf) {
-        Pointer in = buf.getPointer(Fuse3.BUF_MEM);
-        if (in == null || (buf.getInt(Fuse3.BUF_FLAGS) & FUSE_BUF_IS_FD) != 0) {
+        Pointer in = Fuse3.receivedRequest(buf);
+        if (in == null) {
             return Kind.WAITS;
         }
-        int opcode = in.getInt(IN_OPCODE);
-        if ((opcode == MKDIR || opcode == RMDIR) && in.getLong(IN_NODEID) == SnapshotDirectory.DIRECTORY_INO) {
+        int opcode = in.getInt(Fuse3.IN_OPCODE);
+        if ((opcode == Fuse3.OPCODE_MKDIR || opcode == Fuse3.OPCODE_RMDIR)
+                && in.getLong(Fuse3.IN_NODEID) == SnapshotDirectory.DIRECTORY_INO) {
             return Kind.WAITS; // a snapshot taken writes the kernel's dirty pages back first: WRITE requests
         }
-        if ((opcode == READ || opcode == WRITE) && buf.getLong(0) >= IN_IO_SIZE + 4) {
+        if ((opcode == Fuse3.OPCODE_READ || opcode == Fuse3.OPCODE_WRITE) && buf.getLong(0) >= IN_IO_SIZE + 4) {
             if (Integer.toUnsignedLong(in.getInt(IN_IO_SIZE)) >= LONG_IO) {
                 return Kind.WAITS;
             }
-            if (opcode == WRITE) {
+            if (opcode == Fuse3.OPCODE_WRITE) {
                 // A small WRITE is a copy into the file's buffer, shorter than a hand-over; the
                 // writeback's bursts of them are for one file, whose buffer takes one at a time anyway.
                 // Where it waits (for the commit before), it passes the turn (OpenFile).
